@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+// The contract between generic kernel code and the machine. Generic code
+// (kernel/, fs/) calls only these; everything that needs an instruction lives
+// behind them in arch/x86_64/.
+#ifndef QUILT_ARCH_H
+#define QUILT_ARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef uint64_t irqflags_t;
+
+/* Console UART (COM1), polled. Context: any, including panic. */
+void arch_console_init(void);
+void arch_console_putc(char c);
+
+/* Interrupt flag. */
+irqflags_t arch_irq_save(void);          /* disable, return previous state */
+void arch_irq_restore(irqflags_t flags);
+void arch_irq_enable(void);
+void arch_irq_disable(void);
+bool arch_irq_enabled(void);
+
+/* Spin-wait hint (pause). */
+void arch_cpu_relax(void);
+
+/* Stop this CPU for good. */
+__attribute__((noreturn)) void arch_halt_forever(void);
+
+/* Values for arch_qemu_exit(); QEMU then exits with (value << 1) | 1. */
+#define QEMU_EXIT_SUCCESS 0 /* exit code 1 */
+#define QEMU_EXIT_FAILURE 1 /* exit code 3 */
+#define QEMU_EXIT_PANIC   2 /* exit code 5 */
+
+/* Index of the executing CPU (0 = bootstrap processor). Context: any. */
+unsigned arch_cpu_index(void);
+
+/* From a panic: stop every other CPU (NMI/IPI), without taking locks. */
+void arch_stop_other_cpus(void);
+
+/*
+ * arch_qemu_exit - leave QEMU through isa-debug-exit with status (value << 1) | 1.
+ * Returns only when no such device exists (real hardware).
+ */
+void arch_qemu_exit(uint32_t value);
+
+/* Frame pointer of the caller of this function (for backtraces). */
+uint64_t arch_frame_pointer(void);
+
+/* Trap frames, opaque to generic code (panic output). */
+void arch_dump_frame(const void *frame, void (*out)(const char *fmt, ...));
+uint64_t arch_frame_fp(const void *frame);
+uint64_t arch_frame_ip(const void *frame);
+
+/*
+ * Interrupt vectors 32..255: register a handler, called with IRQs off on the
+ * interrupted CPU. Context: boot.
+ */
+typedef void (*arch_irq_handler_t)(unsigned vector, void *frame);
+void arch_irq_register(unsigned vector, arch_irq_handler_t handler);
+
+/*
+ * Recoverable probes: the access or division runs with an exception-table
+ * fix-up, so a fault returns -EFAULT instead of crashing. The vector, error
+ * code and CR2 of the last recovered fault are in arch_last_fixup().
+ */
+int arch_probe_read64(uint64_t addr, uint64_t *out);
+int arch_probe_write64(uint64_t addr, uint64_t value);
+int arch_probe_divide(uint64_t dividend, uint64_t divisor, uint64_t *quotient);
+void arch_last_fixup(uint64_t *vector, uint64_t *error, uint64_t *cr2);
+
+/* Cycle counter (TSC); monotonic per CPU. */
+uint64_t arch_cycles(void);
+
+/* What one virtual address translates to in the current address space. */
+struct arch_mapping {
+	uint64_t phys;
+	uint64_t page_size; /* 4 KiB, 2 MiB or 1 GiB */
+	bool writable, user, executable, global;
+};
+/* Walk the current page tables for @virt. Returns false when not mapped. */
+bool arch_query_mapping(uint64_t virt, struct arch_mapping *out);
+
+/*
+ * Page tables. A root is the physical address of a top-level table. Leaf
+ * rights come from ARCH_MAP_* (read is implied); tables are allocated from the
+ * page allocator and freed when they become empty (user half only). None of
+ * these flush TLBs: the caller batches that with arch_tlb_flush_local() or a
+ * shootdown. Context: caller serializes changes to one root.
+ */
+#define ARCH_MAP_WRITE   0x1u
+#define ARCH_MAP_EXEC    0x2u
+#define ARCH_MAP_USER    0x4u
+#define ARCH_MAP_GLOBAL  0x8u
+#define ARCH_MAP_NOCACHE 0x10u
+
+/* Build the kernel's own tables (direct map of [0, phys_end), W^X image) and switch to them. */
+void arch_paging_init(uint64_t phys_end);
+uint64_t arch_pt_kernel_root(void);
+/* A new root sharing the kernel half. Returns 0 when out of memory. */
+uint64_t arch_pt_new_root(void);
+/* Free a root and its (already emptied) user-half tables. */
+void arch_pt_destroy_root(uint64_t root);
+/* Map one 4 KiB page, replacing what was there. Returns 0 or -ENOMEM. */
+int arch_pt_map(uint64_t root, uint64_t va, uint64_t pa, unsigned flags);
+/* Map @npages from @va, asking @next_pa for each frame (0 = stop, -ENOMEM). Returns 0 or -ENOMEM. */
+int arch_pt_map_range(uint64_t root, uint64_t va, uint64_t npages, uint64_t (*next_pa)(void *ctx), void *ctx,
+		      unsigned flags);
+/* Unmap [start, end); @page_fn (may be NULL) gets each frame that was mapped. Returns pages unmapped. */
+uint64_t arch_pt_unmap_range(uint64_t root, uint64_t start, uint64_t end, void (*page_fn)(uint64_t pa, void *ctx),
+			     void *ctx);
+/* Set the rights of the mapped pages of [start, end). Returns pages changed. */
+uint64_t arch_pt_protect_range(uint64_t root, uint64_t start, uint64_t end, unsigned flags);
+bool arch_pt_query(uint64_t root, uint64_t va, struct arch_mapping *out);
+void arch_pt_switch(uint64_t root);
+uint64_t arch_pt_current(void);
+/* Invalidate this CPU's translations of [start, end). */
+void arch_tlb_flush_local(uint64_t start, uint64_t end);
+/*
+ * Make the CPUs in @cpu_mask invalidate [start, end) of @root (if they have it
+ * loaded) and wait until they have. Context: IRQs may be off; spins.
+ */
+void arch_tlb_shootdown(uint64_t cpu_mask, uint64_t root, uint64_t start, uint64_t end);
+/* The same for a kernel (global) range on every other online CPU. */
+void arch_tlb_shootdown_all(uint64_t start, uint64_t end);
+/* Page-table pages the kernel half has allocated so far (never freed). */
+uint64_t arch_kernel_table_pages(void);
+
+/* The address space loaded on this CPU (opaque to arch). */
+void *arch_current_space(void);
+void arch_set_current_space(void *space);
+
+/* Allow / forbid kernel access to user pages (SMAP stac/clac). */
+void arch_user_access_begin(void);
+void arch_user_access_end(void);
+
+/* Descriptor tables, per-CPU block and MSRs of the bootstrap CPU. Context: boot. */
+void arch_bsp_init(void);
+
+/* Drop the lower-half (identity) mappings the loader left for the hand-over. */
+void arch_drop_identity_map(void);
+
+#endif

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+// Small machine services behind arch.h: the console UART, the interrupt flag,
+// QEMU's exit device, counters.
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/io.h"
+#include "kernel/boot_info.h"
+#include "kernel/log/log.h"
+
+#define COM1 0x3f8
+#define QEMU_EXIT_PORT 0xf4
+
+void arch_console_init(void)
+{
+	outb(COM1 + 1, 0x00); /* no UART interrupts while polled */
+	outb(COM1 + 3, 0x80); /* DLAB: divisor 1 = 115200 baud */
+	outb(COM1 + 0, 0x01);
+	outb(COM1 + 1, 0x00);
+	outb(COM1 + 3, 0x03); /* 8N1 */
+	outb(COM1 + 2, 0xc7); /* FIFOs on and cleared */
+	outb(COM1 + 4, 0x03); /* DTR, RTS */
+}
+
+void arch_console_putc(char c)
+{
+	/* Bounded wait: a missing UART must not hang a panic. */
+	for (int spin = 0; spin < 100000 && !(inb(COM1 + 5) & 0x20); spin++)
+		__asm__ volatile("pause");
+	outb(COM1, (uint8_t)c);
+}
+
+irqflags_t arch_irq_save(void)
+{
+	uint64_t flags;
+	__asm__ volatile("pushfq; pop %0; cli" : "=r"(flags) : : "memory");
+	return flags & (1u << 9);
+}
+
+void arch_irq_restore(irqflags_t flags)
+{
+	if (flags & (1u << 9))
+		__asm__ volatile("sti" : : : "memory");
+}
+
+void arch_irq_enable(void) { __asm__ volatile("sti" : : : "memory"); }
+void arch_irq_disable(void) { __asm__ volatile("cli" : : : "memory"); }
+
+bool arch_irq_enabled(void)
+{
+	uint64_t flags;
+	__asm__ volatile("pushfq; pop %0" : "=r"(flags));
+	return flags & (1u << 9);
+}
+
+void arch_cpu_relax(void) { __asm__ volatile("pause"); }
+
+__attribute__((noreturn)) void arch_halt_forever(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+void arch_qemu_exit(uint32_t value)
+{
+	outl(QEMU_EXIT_PORT, value);
+}
+
+uint64_t arch_frame_pointer(void)
+{
+	/* our frame holds the caller's saved RBP: that is the caller's frame */
+	return *(uint64_t *)__builtin_frame_address(0);
+}
+
+uint64_t arch_cycles(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+void arch_drop_identity_map(void)
+{
+	uint64_t *pml4 = (uint64_t *)(BOOT_DIRECT_MAP_BASE + (read_cr3() & 0x000ffffffffff000ULL));
+	for (int i = 0; i < 256; i++)
+		pml4[i] = 0;
+	/*
+	 * The identity and direct maps share leaf entries, which carry the global
+	 * bit: toggling CR4.PGE is what flushes global translations too.
+	 */
+	uint64_t cr4 = read_cr4();
+	write_cr4(cr4 & ~(1ULL << 7));
+	write_cr4(cr4 | (1ULL << 7));
+	/* Kernel text and rodata are read-only from here on, for the kernel too. */
+	write_cr0(read_cr0() | (1u << 16));
+}
+
+unsigned arch_cpu_index(void)
+{
+	/* Before arch_cpu_init() GS does not point at a struct cpu yet. */
+	if (!cpus[0].self)
+		return 0;
+	return this_cpu()->index;
+}
+
+void arch_stop_other_cpus(void)
+{
+}
+
+bool arch_smap_enabled; /* set once by the BSP in arch_cpu_init() */
+
+void arch_user_access_begin(void)
+{
+	if (arch_smap_enabled)
+		__asm__ volatile("stac" : : : "memory");
+}
+
+void arch_user_access_end(void)
+{
+	if (arch_smap_enabled)
+		__asm__ volatile("clac" : : : "memory");
+}
+
+void *arch_current_space(void)
+{
+	return this_cpu()->space;
+}
+
+void arch_set_current_space(void *space)
+{
+	this_cpu()->space = space;
+}
+
+/* Until SMP bring-up only this CPU exists, so there is nobody to interrupt. */
+void arch_tlb_shootdown(uint64_t cpu_mask, uint64_t root, uint64_t start, uint64_t end)
+{
+	ASSERT(cpu_mask == 0);
+}
+
+void arch_tlb_shootdown_all(uint64_t start, uint64_t end)
+{
+}

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+// Per-CPU data, reached through GS in the kernel. Private to arch/ and the
+// few generic files that need the current CPU through arch.h's accessors.
+#ifndef QUILT_ARCH_X86_64_CPU_H
+#define QUILT_ARCH_X86_64_CPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MAX_CPUS 64
+
+/* Offsets used by assembly (entry.S, syscall.S). */
+#define CPU_OFF_SELF         0
+#define CPU_OFF_CURRENT      8
+#define CPU_OFF_KSTACK_TOP   16
+#define CPU_OFF_USER_RSP     24
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+
+struct trap_frame;
+
+struct cpu {
+	/* Owner CPU only (read by assembly through %gs) */
+	struct cpu *self;
+	void *current;        /* struct thread * */
+	uint64_t kstack_top;  /* kernel stack for the current thread */
+	uint64_t user_rsp;    /* scratch for the syscall entry */
+	/* Immutable after bring-up */
+	uint32_t index;
+	uint32_t apic_id;
+	/* Owner CPU only */
+	uint32_t irq_depth;
+	uint32_t held_locks;
+	void *space;          /* struct vm_space * whose root is loaded */
+	/* Last fault recovered through the exception table (tests read it). */
+	uint64_t fixup_vector, fixup_error, fixup_cr2;
+	uint64_t gdt[7];
+	struct tss tss;
+} __attribute__((aligned(64)));
+
+_Static_assert(offsetof(struct cpu, self) == CPU_OFF_SELF, "CPU_OFF_SELF");
+_Static_assert(offsetof(struct cpu, current) == CPU_OFF_CURRENT, "CPU_OFF_CURRENT");
+_Static_assert(offsetof(struct cpu, kstack_top) == CPU_OFF_KSTACK_TOP, "CPU_OFF_KSTACK_TOP");
+_Static_assert(offsetof(struct cpu, user_rsp) == CPU_OFF_USER_RSP, "CPU_OFF_USER_RSP");
+
+/* Segment selectors (spec §2.1). */
+#define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_UDATA 0x1b
+#define SEL_UCODE 0x23
+#define SEL_TSS   0x28
+
+extern struct cpu cpus[MAX_CPUS];
+extern uint32_t cpu_count;
+
+static inline struct cpu *this_cpu(void)
+{
+	struct cpu *c;
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(c));
+	return c;
+}
+
+/* Registers as saved by the interrupt entry stubs (arch/x86_64/isr.S). */
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error_code;
+	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+
+/* Load GDT, TSS, IDT, GS base, control-register features and syscall MSRs. */
+void arch_cpu_init(struct cpu *cpu);
+
+#endif

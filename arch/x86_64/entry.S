@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: MIT
+// Kernel entry from the EFI loader.
+// On entry: long mode, CPL 0, IF clear, CR3 = loader-built tables (kernel image,
+// direct map, temporary identity map), RSP on the loader's identity-mapped
+// stack, RDI = virtual address of struct boot_info.
+// We move to the kernel's own boot stack before any C runs, so that dropping the
+// identity map cannot pull the stack out from under us.
+	.section .text.entry, "ax"
+	.global _start
+	.type _start, @function
+_start:
+	cli
+	cld
+	leaq boot_stack_top(%rip), %rsp
+	xorl %ebp, %ebp            /* terminates frame-pointer backtraces */
+	call kmain
+1:	hlt
+	jmp 1b
+	.size _start, . - _start
+
+	.section .bss
+	.balign 4096
+	.global boot_stack_bottom
+boot_stack_bottom:
+	.skip 16384
+	.global boot_stack_top
+boot_stack_top:

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: MIT
+// x86-64 4-level page tables behind the arch_pt_* contract. Page-table pages
+// come from the page allocator; each one's struct page counts its present
+// entries, so a table that becomes empty is found and freed in O(1).
+// The kernel half (PML4 slots 256-511) is built once and shared by every
+// address space: its PDPTs are allocated up front and never freed, so a
+// kernel mapping made later is visible everywhere without copying.
+// Locks: none here; the caller serializes changes to one address space.
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/io.h"
+#include "kernel/boot.h"
+#include "kernel/lib/string.h"
+#include "kernel/log/log.h"
+#include "kernel/mm/pmm.h"
+
+#define PTE_P    (1ULL << 0)
+#define PTE_W    (1ULL << 1)
+#define PTE_U    (1ULL << 2)
+#define PTE_PWT  (1ULL << 3)
+#define PTE_PCD  (1ULL << 4)
+#define PTE_PS   (1ULL << 7)
+#define PTE_G    (1ULL << 8)
+#define PTE_NX   (1ULL << 63)
+#define PTE_ADDR 0x000ffffffffff000ULL
+
+static uint64_t kernel_root; /* immutable after arch_paging_init() */
+static uint64_t kernel_tables; /* atomic: kernel-half table pages made after boot */
+
+uint64_t arch_kernel_table_pages(void)
+{
+	return __atomic_load_n(&kernel_tables, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t *table_virt(uint64_t phys)
+{
+	return phys_to_virt(phys & PTE_ADDR);
+}
+
+static uint64_t leaf_bits(unsigned flags)
+{
+	uint64_t e = PTE_P;
+	if (flags & ARCH_MAP_WRITE)
+		e |= PTE_W;
+	if (flags & ARCH_MAP_USER)
+		e |= PTE_U;
+	if (!(flags & ARCH_MAP_EXEC))
+		e |= PTE_NX;
+	if (flags & ARCH_MAP_GLOBAL)
+		e |= PTE_G;
+	if (flags & ARCH_MAP_NOCACHE)
+		e |= PTE_PCD | PTE_PWT;
+	return e;
+}
+
+static void count_entry(uint64_t table_phys, int delta)
+{
+	pmm_page(table_phys & PTE_ADDR)->refcount += delta;
+}
+
+/*
+ * The leaf table covering @va, creating missing levels when @create. Returns
+ * a pointer to the PTE, or NULL (absent, huge page in the way, or no memory).
+ */
+static uint64_t *walk(uint64_t root, uint64_t va, bool create)
+{
+	uint64_t table = root;
+	for (int level = 3; level > 0; level--) {
+		uint64_t *t = table_virt(table);
+		uint64_t *e = &t[(va >> (12 + 9 * level)) & 511];
+		if (!(*e & PTE_P)) {
+			if (!create)
+				return NULL;
+			paddr_t fresh = pmm_alloc_zeroed_page();
+			if (!fresh)
+				return NULL;
+			pmm_page(fresh)->refcount = 0; /* counts present entries from here on */
+			/* Upper levels are permissive; the leaf decides. User bit only below the kernel half. */
+			*e = fresh | PTE_P | PTE_W | (va < BOOT_DIRECT_MAP_BASE ? PTE_U : 0);
+			if (level < 3 || va < BOOT_DIRECT_MAP_BASE)
+				count_entry(table, +1);
+			if (va >= BOOT_DIRECT_MAP_BASE)
+				__atomic_fetch_add(&kernel_tables, 1, __ATOMIC_RELAXED);
+		} else if (*e & PTE_PS) {
+			return NULL;
+		}
+		table = *e & PTE_ADDR;
+	}
+	return &table_virt(table)[(va >> 12) & 511];
+}
+
+int arch_pt_map(uint64_t root, uint64_t va, uint64_t pa, unsigned flags)
+{
+	uint64_t *pte = walk(root, va, true);
+	if (!pte)
+		return -12; /* -ENOMEM */
+	if (!(*pte & PTE_P))
+		count_entry(virt_to_phys_direct(pte), +1);
+	*pte = (pa & PTE_ADDR) | leaf_bits(flags);
+	return 0;
+}
+
+bool arch_pt_query(uint64_t root, uint64_t va, struct arch_mapping *out)
+{
+	uint64_t *table = table_virt(root);
+	bool writable = true, user = true, exec = true;
+	for (int level = 3; level >= 0; level--) {
+		int shift = 12 + 9 * level;
+		uint64_t e = table[(va >> shift) & 511];
+		if (!(e & PTE_P))
+			return false;
+		/* Rights are the intersection over all levels. */
+		writable &= !!(e & PTE_W);
+		user &= !!(e & PTE_U);
+		exec &= !(e & PTE_NX);
+		if (level == 0 || (e & PTE_PS)) {
+			uint64_t size = 1ULL << shift;
+			out->phys = (e & PTE_ADDR & ~(size - 1)) + (va & (size - 1));
+			out->page_size = size;
+			out->writable = writable;
+			out->user = user;
+			out->executable = exec;
+			out->global = !!(e & PTE_G);
+			return true;
+		}
+		table = table_virt(e);
+	}
+	return false;
+}
+
+bool arch_query_mapping(uint64_t virt, struct arch_mapping *out)
+{
+	return arch_pt_query(read_cr3() & PTE_ADDR, virt, out);
+}
+
+/*
+ * Free the tables above @va's leaf table that became empty, bottom-up. Only
+ * the user half is ever freed: kernel-half tables are shared by every space.
+ */
+static void prune(uint64_t root, uint64_t va)
+{
+	if (va >= BOOT_DIRECT_MAP_BASE)
+		return;
+	uint64_t *path[4];
+	uint64_t table = root;
+	for (int level = 3; level > 0; level--) {
+		uint64_t *e = &table_virt(table)[(va >> (12 + 9 * level)) & 511];
+		path[level] = e;
+		if (!(*e & PTE_P) || (*e & PTE_PS))
+			return;
+		table = *e & PTE_ADDR;
+	}
+	/* path[1] points at the PD entry of the leaf table, path[3] at the PML4 entry. */
+	for (int level = 1; level <= 3; level++) {
+		uint64_t child = *path[level] & PTE_ADDR;
+		if (pmm_page(child)->refcount != 0)
+			return;
+		*path[level] = 0;
+		pmm_free_page(child);
+		uint64_t parent = level == 3 ? root : (*path[level + 1] & PTE_ADDR);
+		count_entry(parent, -1);
+	}
+}
+
+uint64_t arch_pt_unmap_range(uint64_t root, uint64_t start, uint64_t end, void (*page_fn)(uint64_t pa, void *ctx),
+			     void *ctx)
+{
+	uint64_t unmapped = 0;
+	uint64_t va = start;
+	while (va < end) {
+		uint64_t table_end = (va + (2ULL << 20)) & ~((2ULL << 20) - 1);
+		if (table_end > end || table_end == 0)
+			table_end = end;
+		uint64_t *pte = walk(root, va, false);
+		if (pte) {
+			uint64_t table_phys = virt_to_phys_direct(pte) & PTE_ADDR;
+			for (uint64_t v = va; v < table_end; v += PAGE_SIZE, pte++) {
+				if (!(*pte & PTE_P))
+					continue;
+				uint64_t pa = *pte & PTE_ADDR;
+				*pte = 0;
+				count_entry(table_phys, -1);
+				unmapped++;
+				if (page_fn)
+					page_fn(pa, ctx);
+			}
+			if (pmm_page(table_phys)->refcount == 0)
+				prune(root, va);
+		}
+		va = table_end;
+	}
+	return unmapped;
+}
+
+uint64_t arch_pt_protect_range(uint64_t root, uint64_t start, uint64_t end, unsigned flags)
+{
+	uint64_t changed = 0;
+	uint64_t va = start;
+	uint64_t keep = PTE_ADDR;
+	uint64_t bits = leaf_bits(flags);
+	while (va < end) {
+		uint64_t table_end = (va + (2ULL << 20)) & ~((2ULL << 20) - 1);
+		if (table_end > end || table_end == 0)
+			table_end = end;
+		uint64_t *pte = walk(root, va, false);
+		if (pte) {
+			for (uint64_t v = va; v < table_end; v += PAGE_SIZE, pte++) {
+				if (!(*pte & PTE_P))
+					continue;
+				*pte = (*pte & keep) | bits;
+				changed++;
+			}
+		}
+		va = table_end;
+	}
+	return changed;
+}
+
+int arch_pt_map_range(uint64_t root, uint64_t va, uint64_t npages, uint64_t (*next_pa)(void *ctx), void *ctx,
+		      unsigned flags)
+{
+	uint64_t bits = leaf_bits(flags);
+	uint64_t end = va + npages * PAGE_SIZE;
+	while (va < end) {
+		uint64_t table_end = (va + (2ULL << 20)) & ~((2ULL << 20) - 1);
+		if (table_end > end || table_end == 0)
+			table_end = end;
+		uint64_t *pte = walk(root, va, true);
+		if (!pte)
+			return -12;
+		uint64_t table_phys = virt_to_phys_direct(pte) & PTE_ADDR;
+		int added = 0;
+		for (; va < table_end; va += PAGE_SIZE, pte++) {
+			uint64_t pa = next_pa(ctx);
+			if (!pa) {
+				count_entry(table_phys, added);
+				return -12;
+			}
+			if (!(*pte & PTE_P))
+				added++;
+			*pte = pa | bits;
+		}
+		count_entry(table_phys, added);
+	}
+	return 0;
+}
+
+uint64_t arch_pt_kernel_root(void)
+{
+	return kernel_root;
+}
+
+uint64_t arch_pt_new_root(void)
+{
+	paddr_t root = pmm_alloc_zeroed_page();
+	if (!root)
+		return 0;
+	pmm_page(root)->refcount = 0;
+	/* The shared kernel half: same PDPTs in every space. */
+	memcpy(table_virt(root) + 256, table_virt(kernel_root) + 256, 256 * sizeof(uint64_t));
+	return root;
+}
+
+void arch_pt_destroy_root(uint64_t root)
+{
+	/* The caller unmapped every user page; whatever tables remain are empty shells. */
+	uint64_t *pml4 = table_virt(root);
+	for (int i = 0; i < 256; i++) {
+		if (!(pml4[i] & PTE_P))
+			continue;
+		uint64_t *pdpt = table_virt(pml4[i]);
+		for (int j = 0; j < 512; j++) {
+			if (!(pdpt[j] & PTE_P))
+				continue;
+			uint64_t *pd = table_virt(pdpt[j]);
+			for (int k = 0; k < 512; k++)
+				if (pd[k] & PTE_P)
+					pmm_free_page(pd[k] & PTE_ADDR);
+			pmm_free_page(pdpt[j] & PTE_ADDR);
+		}
+		pmm_free_page(pml4[i] & PTE_ADDR);
+	}
+	pmm_free_page(root);
+}
+
+void arch_pt_switch(uint64_t root)
+{
+	if ((read_cr3() & PTE_ADDR) != root)
+		write_cr3(root);
+}
+
+uint64_t arch_pt_current(void)
+{
+	return read_cr3() & PTE_ADDR;
+}
+
+void arch_tlb_flush_local(uint64_t start, uint64_t end)
+{
+	if ((end - start) / PAGE_SIZE > 64) {
+		write_cr3(read_cr3()); /* cheaper than many invlpg; globals survive */
+		return;
+	}
+	for (uint64_t va = start; va < end; va += PAGE_SIZE)
+		__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+static bool has_1g_pages(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(0x80000001u, 0, &a, &b, &c, &d);
+	return (d >> 26) & 1;
+}
+
+extern char __text_start[], __rodata_start[], __data_start[], __kernel_end[];
+
+/* Map [start, end) of the kernel image with @flags. */
+static void map_kernel_span(uint64_t root, char *start, char *end, unsigned flags)
+{
+	uint64_t kphys = boot_info->kernel_phys;
+	for (uint64_t va = (uint64_t)start; va < (uint64_t)end; va += PAGE_SIZE)
+		if (arch_pt_map(root, va, kphys + (va - BOOT_KERNEL_BASE), flags | ARCH_MAP_GLOBAL))
+			panic("paging: out of memory mapping the kernel");
+}
+
+void arch_paging_init(uint64_t phys_end)
+{
+	paddr_t root = pmm_alloc_zeroed_page();
+	if (!root)
+		panic("paging: no memory for the kernel page tables");
+	uint64_t *pml4 = table_virt(root);
+	/* Pre-allocate every kernel-half PDPT so the half can be shared by copying PML4 entries. */
+	for (int i = 256; i < 512; i++) {
+		paddr_t pdpt = pmm_alloc_zeroed_page();
+		if (!pdpt)
+			panic("paging: no memory for the kernel page tables");
+		pml4[i] = pdpt | PTE_P | PTE_W;
+	}
+	/* Direct map: 1 GiB pages where possible, else 2 MiB; global, non-executable. */
+	phys_end = (phys_end + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
+	bool gig = has_1g_pages();
+	for (uint64_t pa = 0; pa < phys_end; pa += 1ULL << 30) {
+		uint64_t va = BOOT_DIRECT_MAP_BASE + pa;
+		uint64_t *pdpt = table_virt(pml4[(va >> 39) & 511]);
+		uint64_t *e = &pdpt[(va >> 30) & 511];
+		if (gig) {
+			*e = pa | PTE_P | PTE_W | PTE_PS | PTE_G | PTE_NX;
+			continue;
+		}
+		paddr_t pd = pmm_alloc_zeroed_page();
+		if (!pd)
+			panic("paging: no memory for the direct map");
+		uint64_t *pdv = table_virt(pd);
+		for (int i = 0; i < 512; i++)
+			pdv[i] = (pa + ((uint64_t)i << 21)) | PTE_P | PTE_W | PTE_PS | PTE_G | PTE_NX;
+		*e = pd | PTE_P | PTE_W;
+	}
+	/* The kernel image, W^X by section. */
+	map_kernel_span(root, __text_start, __rodata_start, ARCH_MAP_EXEC);
+	map_kernel_span(root, __rodata_start, __data_start, 0);
+	map_kernel_span(root, __data_start, __kernel_end, ARCH_MAP_WRITE);
+	kernel_root = root;
+	write_cr3(root);
+	/* The loader's tables are unused from here on; flush global entries too. */
+	uint64_t cr4 = read_cr4();
+	write_cr4(cr4 & ~(1ULL << 7));
+	write_cr4(cr4);
+}

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+// Exception and interrupt dispatch. A kernel-mode fault at an instruction
+// listed in the exception table resumes at its fix-up (the user-copy helpers
+// and the probe functions rely on this); any other kernel fault panics with
+// the frame. User-mode faults go to the process layer once it exists.
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/io.h"
+#include "kernel/log/log.h"
+
+struct extable_entry {
+	uint64_t fault_ip;
+	uint64_t fixup_ip;
+};
+extern const struct extable_entry __extable_start[], __extable_end[];
+
+static arch_irq_handler_t irq_handlers[256];
+
+static const char *const exception_names[32] = {
+	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
+	"device not available", "double fault", "coprocessor overrun", "invalid TSS", "segment not present",
+	"stack fault", "general protection", "page fault", "reserved", "x87 error", "alignment check",
+	"machine check", "SIMD error", "virtualization", "control protection", "reserved", "reserved",
+	"reserved", "reserved", "reserved", "reserved", "hypervisor injection", "VMM communication",
+	"security", "reserved",
+};
+
+void arch_irq_register(unsigned vector, arch_irq_handler_t handler)
+{
+	ASSERT(vector >= 32 && vector < 256);
+	irq_handlers[vector] = handler;
+}
+
+void arch_dump_frame(const void *frame, void (*out)(const char *fmt, ...))
+{
+	const struct trap_frame *f = frame;
+	out("  vector %lu (%s) error 0x%lx cr2 0x%lx\n", f->vector, f->vector < 32 ? exception_names[f->vector] : "irq",
+	    f->error_code, read_cr2());
+	out("  rip %016lx cs %04lx rflags %08lx rsp %016lx ss %04lx\n", f->rip, f->cs, f->rflags, f->rsp, f->ss);
+	out("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
+	out("  rsi %016lx rdi %016lx rbp %016lx r8  %016lx\n", f->rsi, f->rdi, f->rbp, f->r8);
+	out("  r9  %016lx r10 %016lx r11 %016lx r12 %016lx\n", f->r9, f->r10, f->r11, f->r12);
+	out("  r13 %016lx r14 %016lx r15 %016lx\n", f->r13, f->r14, f->r15);
+}
+
+uint64_t arch_frame_fp(const void *frame)
+{
+	return ((const struct trap_frame *)frame)->rbp;
+}
+
+uint64_t arch_frame_ip(const void *frame)
+{
+	return ((const struct trap_frame *)frame)->rip;
+}
+
+static bool fixup(struct trap_frame *f)
+{
+	for (const struct extable_entry *e = __extable_start; e < __extable_end; e++) {
+		if (e->fault_ip == f->rip) {
+			struct cpu *cpu = this_cpu();
+			cpu->fixup_vector = f->vector;
+			cpu->fixup_error = f->error_code;
+			cpu->fixup_cr2 = f->vector == 14 ? read_cr2() : 0;
+			f->rip = e->fixup_ip;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Hook for the memory layer: returns true when it resolved the page fault. */
+__attribute__((weak)) bool mm_handle_page_fault(uint64_t addr, uint64_t error, bool user)
+{
+	return false;
+}
+
+void trap_dispatch(struct trap_frame *f)
+{
+	bool user = (f->cs & 3) != 0;
+	if (f->vector >= 32) {
+		arch_irq_handler_t h = irq_handlers[f->vector];
+		if (h)
+			h((unsigned)f->vector, f);
+		return;
+	}
+	if (f->vector == 14 && mm_handle_page_fault(read_cr2(), f->error_code, user))
+		return;
+	if (!user && fixup(f))
+		return;
+	panic_trap(f, "%s exception in %s mode", exception_names[f->vector], user ? "user" : "kernel");
+}
+
+void arch_last_fixup(uint64_t *vector, uint64_t *error, uint64_t *cr2)
+{
+	struct cpu *cpu = this_cpu();
+	*vector = cpu->fixup_vector;
+	*error = cpu->fixup_error;
+	*cr2 = cpu->fixup_cr2;
+}

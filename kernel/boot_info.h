@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+// The hand-over from the EFI loader (efi/) to the kernel: plain fixed-width C
+// types only, so the PE-targeted loader and the ELF kernel agree on the layout.
+// Every pointer here is a physical address unless its name says _virt.
+#ifndef QUILT_BOOT_INFO_H
+#define QUILT_BOOT_INFO_H
+
+#include <stdint.h>
+
+#define BOOT_INFO_MAGIC   0x51554c54424f4f54ULL /* "QULTBOOT" */
+#define BOOT_INFO_VERSION 1
+
+/* Fixed higher-half layout shared by loader and kernel. */
+#define BOOT_DIRECT_MAP_BASE 0xFFFF800000000000ULL /* phys p is at BASE + p */
+#define BOOT_KERNEL_BASE     0xFFFFFFFF80000000ULL /* kernel link address */
+
+/* Memory-map entry types, the kernel's own (no EFI type crosses over). */
+enum boot_mem_type {
+	BOOT_MEM_USABLE = 1,      /* free RAM */
+	BOOT_MEM_BOOT_RECLAIM,    /* firmware boot services and loader code: free after hand-over */
+	BOOT_MEM_LOADER_DATA,     /* boot_info, page tables, archive, symbols: free once consumed */
+	BOOT_MEM_KERNEL,          /* the kernel image */
+	BOOT_MEM_ACPI_RECLAIM,    /* ACPI tables: free once parsed */
+	BOOT_MEM_ACPI_NVS,
+	BOOT_MEM_RUNTIME,         /* EFI runtime services code/data */
+	BOOT_MEM_MMIO,
+	BOOT_MEM_RESERVED,
+	BOOT_MEM_BAD,
+};
+
+/* EFI memory types the loader uses for what it hands over (the OS-loader range). */
+#define BOOT_EFI_TYPE_KERNEL 0x80000000u
+#define BOOT_EFI_TYPE_DATA   0x80000001u
+
+struct boot_mem_entry {
+	uint64_t base;   /* page aligned */
+	uint64_t npages; /* 4 KiB pages */
+	uint32_t type;   /* enum boot_mem_type */
+	uint32_t reserved;
+};
+
+struct boot_framebuffer {
+	uint64_t phys;   /* 0 when there is no GOP */
+	uint64_t size_bytes;
+	uint32_t width, height;
+	uint32_t stride_pixels;
+	uint32_t format; /* 0 = none, 1 = BGRX 8:8:8:8, 2 = RGBX 8:8:8:8 */
+};
+
+#define BOOT_CMDLINE_MAX 1024
+#define BOOT_VENDOR_MAX  64
+
+struct boot_info {
+	uint64_t magic;          /* BOOT_INFO_MAGIC */
+	uint32_t version;        /* BOOT_INFO_VERSION */
+	uint32_t size;           /* sizeof(struct boot_info) as the loader saw it */
+
+	uint64_t mem_map;        /* phys of struct boot_mem_entry[mem_map_count], sorted by base */
+	uint64_t mem_map_count;
+
+	uint64_t kernel_phys;    /* physical base of the loaded image span */
+	uint64_t kernel_size;    /* bytes, page multiple */
+	uint64_t kernel_virt;    /* virtual address that kernel_phys is mapped at */
+
+	uint64_t pml4;           /* phys of the loader-built top-level page table */
+	uint64_t identity_end;   /* [0, identity_end) is identity mapped for the hand-over */
+
+	uint64_t rsdp;           /* phys of the ACPI 2.0+ RSDP, 0 if none */
+	uint64_t runtime_services; /* phys of EFI_RUNTIME_SERVICES (informative) */
+
+	uint64_t archive;        /* phys of the root archive (cpio newc), 0 if none */
+	uint64_t archive_size;
+
+	uint64_t symtab;         /* phys of the kernel's ELF .symtab, 0 if none */
+	uint64_t symtab_size;
+	uint64_t strtab;         /* phys of its string table */
+	uint64_t strtab_size;
+
+	struct boot_framebuffer fb;
+
+	char cmdline[BOOT_CMDLINE_MAX]; /* NUL-terminated */
+	char firmware_vendor[BOOT_VENDOR_MAX]; /* ASCII, NUL-terminated */
+	uint32_t firmware_revision;
+	uint32_t reserved0;
+};
+
+#endif

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+// Kernel log ring and console output.
+// Locks: log_lock (ring contents and the console line), taken with IRQs off.
+#include "kernel/log/log.h"
+
+#include <stdarg.h>
+
+#include "arch/x86_64/arch.h"
+#include "kernel/lib/printf.h"
+#include "kernel/sync/spinlock.h"
+
+static struct spinlock log_lock = SPINLOCK_INIT;
+/* Guarded by: log_lock */
+static char ring[LOG_RING_BYTES];
+static uint64_t ring_total; /* bytes ever written; ring holds the last LOG_RING_BYTES */
+
+int log_qemu_exit;
+
+void log_write(const char *text, size_t len)
+{
+	irqflags_t f = spin_lock_irqsave(&log_lock);
+	for (size_t i = 0; i < len; i++) {
+		ring[ring_total % LOG_RING_BYTES] = text[i];
+		ring_total++;
+		if (text[i] == '\n')
+			arch_console_putc('\r');
+		arch_console_putc(text[i]);
+	}
+	spin_unlock_irqrestore(&log_lock, f);
+}
+
+void kprintf(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = kvsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	log_write(buf, (size_t)n);
+}
+
+size_t log_read(uint64_t *pos, char *buf, size_t len)
+{
+	irqflags_t f = spin_lock_irqsave(&log_lock);
+	uint64_t oldest = ring_total > LOG_RING_BYTES ? ring_total - LOG_RING_BYTES : 0;
+	if (*pos < oldest)
+		*pos = oldest;
+	size_t n = 0;
+	while (n < len && *pos < ring_total) {
+		buf[n++] = ring[*pos % LOG_RING_BYTES];
+		(*pos)++;
+	}
+	spin_unlock_irqrestore(&log_lock, f);
+	return n;
+}
+
+uint64_t log_total_bytes(void)
+{
+	irqflags_t f = spin_lock_irqsave(&log_lock);
+	uint64_t n = ring_total;
+	spin_unlock_irqrestore(&log_lock, f);
+	return n;
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+// The kernel log: formatted messages go to a ring buffer (which backs
+// /dev/klog) and to the serial console. panic() and the assertion macros.
+#ifndef QUILT_LOG_LOG_H
+#define QUILT_LOG_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOG_RING_BYTES (64 * 1024)
+
+/* Context: any; takes log_lock with IRQs off. */
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_write(const char *text, size_t len);
+
+/*
+ * log_read - copy ring bytes starting at absolute offset @pos into @buf.
+ * Bytes that were overwritten are skipped; *@pos is advanced past what was read.
+ * Returns the number of bytes copied. Context: any.
+ */
+size_t log_read(uint64_t *pos, char *buf, size_t len);
+uint64_t log_total_bytes(void);
+
+/* panic - print, stop every CPU, exit QEMU with a failure code if asked to. */
+__attribute__((noreturn, format(printf, 3, 4))) void panic_at(const char *file, int line, const char *fmt, ...);
+#define panic(...) panic_at(__FILE__, __LINE__, __VA_ARGS__)
+/* panic for a trap: also prints the interrupted registers and walks from there. */
+__attribute__((noreturn, format(printf, 2, 3))) void panic_trap(const void *frame, const char *fmt, ...);
+
+/* Print a frame-pointer backtrace starting at @fp. */
+void log_backtrace(uint64_t fp);
+/* Resolve @addr to "symbol+0xoff" into @buf (raw address when unknown). */
+void symbol_format(uint64_t addr, char *buf, size_t len);
+void symbols_init(const void *symtab, uint64_t symtab_size, const char *strtab, uint64_t strtab_size);
+
+#define ASSERT(x)                                                  \
+	do {                                                       \
+		if (__builtin_expect(!(x), 0))                     \
+			panic("assertion failed: %s", #x);         \
+	} while (0)
+
+#define WARN_ON_ONCE(x)                                                                \
+	({                                                                             \
+		static int warned_;                                                    \
+		int cond_ = !!(x);                                                     \
+		if (__builtin_expect(cond_, 0) && !__atomic_exchange_n(&warned_, 1, __ATOMIC_RELAXED)) \
+			kprintf("WARNING: %s (%s:%d)\n", #x, __FILE__, __LINE__);      \
+		cond_;                                                                 \
+	})
+
+/* Set by the command line: on panic or init exit, leave QEMU via isa-debug-exit. */
+extern int log_qemu_exit;
+
+#endif

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+// kmain: the boot order, one call per subsystem, top to bottom.
+#include <stdbool.h>
+
+#include "arch/x86_64/arch.h"
+#include "kernel/boot.h"
+#include "kernel/boot_check.h"
+#include "kernel/boot_info.h"
+#include "kernel/cmdline.h"
+#include "kernel/lib/string.h"
+#include "kernel/log/log.h"
+#include "kernel/mm/kmalloc.h"
+#include "kernel/mm/kstack.h"
+#include "kernel/mm/pmm.h"
+#include "kernel/mm/vmm.h"
+#include "kernel/test/ktest.h"
+
+#define PHYS(p) phys_to_virt((uint64_t)(p))
+
+const struct boot_info *boot_info;
+const struct boot_mem_entry *boot_mem_map;
+
+static bool is_ram(uint32_t type)
+{
+	return type != BOOT_MEM_MMIO && type != BOOT_MEM_RESERVED && type != BOOT_MEM_BAD;
+}
+
+static bool adjacent(const struct boot_mem_entry *a, const struct boot_mem_entry *b)
+{
+	return a->base + a->npages * 4096 == b->base;
+}
+
+static void print_banner(const struct boot_info *bi, const struct boot_mem_entry *map)
+{
+	/*
+	 * Installed RAM: every RAM-typed range, plus reserved ranges sandwiched
+	 * between RAM (firmware-owned RAM); reserved ranges next to nothing are
+	 * address space such as PCIe configuration windows.
+	 */
+	uint64_t total = 0, usable = 0;
+	for (uint64_t i = 0; i < bi->mem_map_count; i++) {
+		uint32_t t = map[i].type;
+		bool ram = is_ram(t);
+		if (t == BOOT_MEM_RESERVED && i > 0 && i + 1 < bi->mem_map_count && is_ram(map[i - 1].type) &&
+		    is_ram(map[i + 1].type) && adjacent(&map[i - 1], &map[i]) && adjacent(&map[i], &map[i + 1]))
+			ram = true;
+		if (ram)
+			total += map[i].npages;
+		if (t == BOOT_MEM_USABLE || t == BOOT_MEM_BOOT_RECLAIM)
+			usable += map[i].npages;
+	}
+	kprintf("Quilt kernel booting\n");
+	kprintf("firmware: %s rev 0x%x\n", bi->firmware_vendor, bi->firmware_revision);
+	kprintf("memory: %lu MiB total, %lu MiB usable, %lu map entries\n", (total * 4096 + (1 << 19)) >> 20,
+		(usable * 4096) >> 20, bi->mem_map_count);
+	if (bi->fb.phys)
+		kprintf("framebuffer: %ux%u stride %u at 0x%lx\n", bi->fb.width, bi->fb.height,
+			bi->fb.stride_pixels, bi->fb.phys);
+	else
+		kprintf("framebuffer: none\n");
+	if (cmdline_has("memmap")) {
+		static const char *const names[] = { "?", "usable", "boot-reclaim", "loader-data", "kernel",
+						     "acpi-reclaim", "acpi-nvs", "runtime", "mmio", "reserved", "bad" };
+		for (uint64_t i = 0; i < bi->mem_map_count; i++)
+			kprintf("  [%016lx-%016lx) %s\n", map[i].base, map[i].base + map[i].npages * 4096,
+				map[i].type <= BOOT_MEM_BAD ? names[map[i].type] : "?");
+	}
+	kprintf("acpi: rsdp at 0x%lx\n", bi->rsdp);
+	kprintf("cmdline: %s\n", bi->cmdline);
+}
+
+/* Pages the kernel holds for callers: what a leak check compares. */
+static uint64_t pages_in_use(void)
+{
+	return pmm_total_pages_count() - pmm_free_pages_count() - arch_kernel_table_pages() -
+	       kmalloc_retained_pages();
+}
+
+/*
+ * Memory: the page allocator over the boot map, the kernel's own page tables,
+ * then the loader's hand-over data is copied out and its pages reclaimed
+ * (except the root archive, which the file layer consumes later).
+ */
+static void memory_init(const struct boot_info *bi, const struct boot_mem_entry *map)
+{
+	static struct boot_info info_copy;
+	pmm_init(map, bi->mem_map_count);
+	uint64_t phys_end = 4ULL << 30;
+	for (uint64_t i = 0; i < bi->mem_map_count; i++)
+		if (is_ram(map[i].type) && map[i].base + map[i].npages * 4096 > phys_end)
+			phys_end = map[i].base + map[i].npages * 4096;
+	if (bi->fb.phys && bi->fb.phys + bi->fb.size_bytes > phys_end)
+		phys_end = bi->fb.phys + bi->fb.size_bytes;
+	arch_paging_init(phys_end);
+
+	/* Keep what is still needed; the rest of the loader's data goes back to the allocator. */
+	info_copy = *bi;
+	boot_info = &info_copy;
+	/* The map itself lives in loader data: keep a copy. */
+	struct boot_mem_entry *map_copy = kmalloc(bi->mem_map_count * sizeof(*map_copy));
+	if (!map_copy)
+		panic("no memory for a copy of the memory map");
+	memcpy(map_copy, map, bi->mem_map_count * sizeof(*map_copy));
+	boot_mem_map = map_copy;
+	if (bi->symtab) {
+		void *sym = kmalloc(bi->symtab_size), *str = kmalloc(bi->strtab_size);
+		if (sym && str) {
+			memcpy(sym, PHYS(bi->symtab), bi->symtab_size);
+			memcpy(str, PHYS(bi->strtab), bi->strtab_size);
+			symbols_init(sym, bi->symtab_size, str, bi->strtab_size);
+		}
+	}
+	uint64_t arch_lo = bi->archive & ~4095ULL, arch_hi = (bi->archive + bi->archive_size + 4095) & ~4095ULL;
+	for (uint64_t i = 0; i < bi->mem_map_count; i++) {
+		if (map[i].type != BOOT_MEM_LOADER_DATA)
+			continue;
+		uint64_t lo = map[i].base, hi = lo + map[i].npages * 4096;
+		/* Release around the archive. */
+		if (arch_hi > lo && arch_lo < hi) {
+			if (arch_lo > lo)
+				pmm_release_range(lo, (arch_lo - lo) / 4096);
+			if (hi > arch_hi)
+				pmm_release_range(arch_hi, (hi - arch_hi) / 4096);
+		} else {
+			pmm_release_range(lo, map[i].npages);
+		}
+	}
+	kprintf("mm: %lu MiB managed, %lu MiB free\n", pmm_total_pages_count() >> 8, pmm_free_pages_count() >> 8);
+	ktest_register_counter("pages in use", pages_in_use);
+	ktest_register_counter("heap bytes", kmalloc_bytes_in_use);
+	ktest_register_counter("address spaces", vm_spaces_live);
+	ktest_register_counter("regions", vm_regions_live);
+	ktest_register_counter("kernel stacks", kstacks_live);
+}
+
+/* Leave the machine: through QEMU's exit device when asked to, else halt. */
+static __attribute__((noreturn)) void power_off(uint32_t qemu_value)
+{
+	if (log_qemu_exit)
+		arch_qemu_exit(qemu_value);
+	kprintf("system halted\n");
+	arch_halt_forever();
+}
+
+void kmain(const struct boot_info *bi_virt)
+{
+	const struct boot_info *bi = bi_virt;
+	arch_console_init();
+	arch_drop_identity_map();
+	arch_bsp_init();
+
+	/* Check before trusting any field; the map pointer is only read if the header is sane. */
+	const char *bad = bi->magic == BOOT_INFO_MAGIC && bi->version == BOOT_INFO_VERSION
+				  ? boot_info_check(bi, PHYS(bi->mem_map))
+				  : boot_info_check(bi, 0);
+	if (bad)
+		panic("invalid boot_info: %s", bad);
+	const struct boot_mem_entry *map = PHYS(bi->mem_map);
+	boot_info = bi;
+	boot_mem_map = map;
+
+	cmdline_init(bi->cmdline);
+	log_qemu_exit = cmdline_has("qemu_exit");
+	kmalloc_debug = cmdline_has("heap_debug");
+	print_banner(bi, map);
+
+	memory_init(bi, map);
+
+	char filter[256];
+	if (cmdline_get("ktest", filter, sizeof(filter))) {
+		int failures = ktest_run(filter[0] ? filter : "all");
+		power_off(failures ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);
+	}
+
+	const char *init = cmdline_init_command();
+	kprintf("init: no user space yet; would start: %s\n", init ? init : "/bin/init");
+	power_off(QEMU_EXIT_FAILURE);
+}

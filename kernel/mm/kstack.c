@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+// Kernel-stack slots. A slot is KSTACK_SLOT bytes of virtual space; its top
+// KSTACK_PAGES pages are mapped, the rest stays unmapped as a guard.
+// Locks: kstack_lock guards the slot free list and the next-slot counter.
+#include "kernel/mm/kstack.h"
+
+#include "arch/x86_64/arch.h"
+#include "kernel/log/log.h"
+#include "kernel/mm/pmm.h"
+#include "kernel/sync/spinlock.h"
+
+#define MAX_SLOTS ((0x10000000000ULL) / KSTACK_SLOT) /* a 1 TiB area */
+
+static struct spinlock kstack_lock = SPINLOCK_INIT;
+/* Guarded by: kstack_lock */
+static uint64_t next_slot;
+#define MAX_FREE_SLOTS 16384
+static uint32_t free_slots[MAX_FREE_SLOTS]; /* stack of freed slot numbers */
+static uint64_t nfree;
+static uint64_t live;
+
+static uint64_t slot_bottom(uint64_t slot)
+{
+	return KSTACK_BASE + slot * KSTACK_SLOT + KSTACK_SLOT - KSTACK_PAGES * PAGE_SIZE;
+}
+
+static void unmap_stack(uint64_t bottom)
+{
+	uint64_t root = arch_pt_kernel_root();
+	for (int i = 0; i < KSTACK_PAGES; i++) {
+		struct arch_mapping m;
+		uint64_t va = bottom + i * PAGE_SIZE;
+		if (arch_pt_query(root, va, &m)) {
+			arch_pt_unmap_range(root, va, va + PAGE_SIZE, NULL, NULL);
+			pmm_free_page(m.phys);
+		}
+	}
+	/* Kernel mappings are global: every CPU must drop them before the slot is reused. */
+	arch_tlb_flush_local(bottom, bottom + KSTACK_PAGES * PAGE_SIZE);
+	arch_tlb_shootdown_all(bottom, bottom + KSTACK_PAGES * PAGE_SIZE);
+}
+
+uint64_t kstack_alloc(void)
+{
+	irqflags_t f = spin_lock_irqsave(&kstack_lock);
+	uint64_t slot;
+	if (nfree) {
+		slot = free_slots[--nfree];
+	} else if (next_slot < MAX_SLOTS) {
+		slot = next_slot++;
+	} else {
+		spin_unlock_irqrestore(&kstack_lock, f);
+		return 0;
+	}
+	live++;
+	spin_unlock_irqrestore(&kstack_lock, f);
+
+	uint64_t bottom = slot_bottom(slot);
+	for (int i = 0; i < KSTACK_PAGES; i++) {
+		paddr_t p = pmm_alloc_page();
+		if (!p || arch_pt_map(arch_pt_kernel_root(), bottom + i * PAGE_SIZE, p, ARCH_MAP_WRITE | ARCH_MAP_GLOBAL)) {
+			if (p)
+				pmm_free_page(p);
+			kstack_free(bottom);
+			return 0;
+		}
+	}
+	return bottom;
+}
+
+void kstack_free(uint64_t bottom)
+{
+	unmap_stack(bottom);
+	uint64_t slot = (bottom - KSTACK_BASE) / KSTACK_SLOT;
+	irqflags_t f = spin_lock_irqsave(&kstack_lock);
+	/* A full free list forgets the slot's address space (not its memory): 1 TiB is plenty. */
+	if (nfree < MAX_FREE_SLOTS)
+		free_slots[nfree++] = (uint32_t)slot;
+	live--;
+	spin_unlock_irqrestore(&kstack_lock, f);
+}
+
+uint64_t kstacks_live(void)
+{
+	return __atomic_load_n(&live, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// Physical page allocator: a buddy allocator over every usable page of the
+// boot memory map, with per-CPU caches of single pages so the common case
+// (one page, this CPU) takes no shared lock. Exact free/total counters back
+// the leak checks of the tests and, later, /proc statistics.
+#ifndef QUILT_MM_PMM_H
+#define QUILT_MM_PMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/boot.h"
+
+#define PAGE_SIZE  4096ULL
+#define PAGE_SHIFT 12
+#define PMM_MAX_ORDER 10 /* largest block: 2^10 pages = 4 MiB */
+
+typedef uint64_t paddr_t;
+
+/* One per physical page frame; 24 bytes. */
+struct page {
+	uint8_t flags;     /* PG_* */
+	uint8_t order;     /* buddy order while free (head page), allocation order while used */
+	uint8_t kind;      /* owner's tag: slab size class, ... */
+	uint8_t reserved;
+	int32_t refcount;  /* users of a shared page; 1 after allocation; the owner's count for slabs */
+	uint32_t next, prev; /* free-list / owner list links, as frame numbers (PFN_NONE = none) */
+	uint64_t priv;     /* owner's word: a slab's free-object list */
+};
+
+#define PG_FREE     0x01 /* head of a free buddy block (in a free list or a CPU cache) */
+#define PG_RESERVED 0x02 /* never allocatable (firmware, kernel, holes) */
+#define PG_SLAB     0x04 /* owned by kmalloc */
+#define PG_CACHED   0x08 /* free, sitting in a per-CPU cache */
+#define PFN_NONE    0xffffffffu
+
+/*
+ * pmm_init - take every usable page of the boot map (and boot-services memory,
+ * which the kernel no longer needs once it runs on its own descriptor tables)
+ * into the allocator. Pages below 1 MiB are kept back (AP trampoline, BIOS
+ * areas). Context: boot, BSP only, after arch_bsp_init().
+ */
+void pmm_init(const struct boot_mem_entry *map, uint64_t count);
+
+/*
+ * pmm_alloc_page - one zeroed-or-not page. Returns its physical address, or 0
+ * when memory is exhausted (page 0 is never handed out).
+ * Context: any, including IRQ handlers; does not sleep.
+ */
+paddr_t pmm_alloc_page(void);
+void pmm_free_page(paddr_t page);
+/* pmm_alloc_zeroed_page - as pmm_alloc_page, filled with zeros. */
+paddr_t pmm_alloc_zeroed_page(void);
+
+/* Contiguous, naturally aligned blocks of 2^order pages. Returns 0 on failure. */
+paddr_t pmm_alloc_pages(unsigned order);
+void pmm_free_pages(paddr_t base, unsigned order);
+
+/* Hand a range of the boot map (e.g. loader data once consumed) to the allocator. */
+void pmm_release_range(paddr_t base, uint64_t npages);
+
+/* Counters, exact at any instant (pages in CPU caches count as free). */
+uint64_t pmm_free_pages_count(void);
+uint64_t pmm_total_pages_count(void);
+
+/* The struct page of a frame; NULL outside managed memory. */
+struct page *pmm_page(paddr_t addr);
+uint64_t pmm_max_pfn(void);
+
+/* Return the calling CPU's cached pages to the buddy lists (tests, CPU offline). */
+void pmm_drain_cpu_cache(void);
+
+#endif

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+// Address spaces: the user half of one page-table root plus a red-black tree
+// of regions (range, protection, backing). Anonymous regions are demand-zero:
+// a page is allocated on first touch unless the mapping asks to populate.
+#ifndef QUILT_MM_VMM_H
+#define QUILT_MM_VMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/lib/rbtree.h"
+#include "kernel/sync/spinlock.h"
+
+#define USER_MIN 0x0000000000400000ULL
+#define USER_MAX 0x00007FFFFFFFF000ULL /* exclusive */
+
+/* Region protection (the spec's PROT_READ / PROT_WRITE values). */
+#define VM_READ  0x1u
+#define VM_WRITE 0x2u
+
+enum vm_backing {
+	VM_ANON_ZERO = 1, /* private pages, zero-filled on first touch */
+	VM_ANON_ONE,      /* private pages, 0xFF-filled on first touch */
+};
+
+/* vm_map flags */
+#define VM_FIXED    0x1u /* use @addr exactly, replacing what is there */
+#define VM_POPULATE 0x2u /* allocate and map every page now */
+
+struct vm_region {
+	struct rb_node node;
+	uint64_t start, end; /* page aligned, [start, end) */
+	unsigned prot;
+	enum vm_backing backing;
+};
+
+struct vm_space {
+	uint64_t root;            /* Immutable: page-table root */
+	struct spinlock lock;     /* guards regions, the user half of root, resident */
+	/* Guarded by: lock */
+	struct rb_root regions;
+	uint64_t nregions;
+	uint64_t resident;        /* user pages currently mapped */
+	uint64_t active_cpus;     /* atomic bitmask: CPUs with root loaded */
+};
+
+/* Create an empty user address space. Returns NULL when out of memory. Context: may allocate. */
+struct vm_space *vm_space_create(void);
+/* Free every user page, region and page-table page, then the space. It must not be loaded anywhere. */
+void vm_space_destroy(struct vm_space *space);
+/* Load @space (NULL: the kernel's own tables) on this CPU. Context: IRQs any. */
+void vm_space_activate(struct vm_space *space);
+struct vm_space *vm_space_current(void);
+
+/*
+ * vm_map - create a region of @len bytes (rounded up to pages) with @prot and
+ * @backing. With VM_FIXED the region starts at @addr rounded down to a page
+ * and replaces existing mappings there; otherwise the lowest free gap at or
+ * above USER_MIN is used. Stores the start in *@out.
+ * Returns 0, -EINVAL (bad range or prot), -ENOMEM (no gap, no memory).
+ * Context: takes space->lock; may allocate.
+ */
+int vm_map(struct vm_space *space, uint64_t addr, uint64_t len, unsigned prot, enum vm_backing backing,
+	   unsigned flags, uint64_t *out);
+/* vm_unmap - remove [addr, addr+len); holes are skipped. Returns 0 or -EINVAL / -ENOMEM (split failed). */
+int vm_unmap(struct vm_space *space, uint64_t addr, uint64_t len);
+/*
+ * vm_protect - change the protection of [addr, addr+len), which must be fully
+ * mapped (-ENOENT otherwise, nothing changed). Returns 0, -EINVAL, -ENOENT, -ENOMEM.
+ */
+int vm_protect(struct vm_space *space, uint64_t addr, uint64_t len, unsigned prot);
+
+/*
+ * vm_fault - resolve a fault at @addr in @space: @write when the access was
+ * a write. Returns 0 when the access can be retried, -EFAULT otherwise.
+ * Context: takes space->lock; may allocate.
+ */
+int vm_fault(struct vm_space *space, uint64_t addr, bool write);
+
+/* The region containing @addr, copied into *out. Returns false if none. */
+bool vm_query(struct vm_space *space, uint64_t addr, struct vm_region *out);
+
+/* Live counters for leak checks. */
+uint64_t vm_spaces_live(void);
+uint64_t vm_regions_live(void);
+
+#endif

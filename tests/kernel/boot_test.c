@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+// The state the loader hands over: W^X kernel segments, the direct map over
+// all of RAM, no identity map left, a sane boot_info.
+#include "arch/x86_64/arch.h"
+#include "kernel/boot.h"
+#include "kernel/boot_check.h"
+#include "kernel/lib/string.h"
+#include "kernel/test/ktest.h"
+
+extern char __text_start[], __rodata_start[], __data_start[], __bss_start[], __kernel_end[];
+
+KTEST(boot, boot_info_valid)
+{
+	KEXPECT(boot_info_check(boot_info, boot_mem_map) == NULL);
+	KEXPECT(boot_info->archive != 0);
+	KEXPECT(boot_info->rsdp != 0);
+}
+
+KTEST(boot, kernel_segments_wx)
+{
+	struct arch_mapping m;
+	KASSERT(arch_query_mapping((uint64_t)__text_start, &m));
+	KEXPECT(m.executable && !m.writable && !m.user);
+	KEXPECT_EQ(m.phys, boot_info->kernel_phys);
+	KASSERT(arch_query_mapping((uint64_t)__rodata_start, &m));
+	KEXPECT(!m.executable && !m.writable);
+	KASSERT(arch_query_mapping((uint64_t)__data_start, &m));
+	KEXPECT(!m.executable && m.writable);
+	KASSERT(arch_query_mapping((uint64_t)__kernel_end - 1, &m));
+	KEXPECT(!m.executable && m.writable);
+	KEXPECT_EQ(m.phys, boot_info->kernel_phys + boot_info->kernel_size - 1);
+}
+
+KTEST(boot, identity_map_dropped)
+{
+	struct arch_mapping m;
+	KEXPECT(!arch_query_mapping(boot_info->kernel_phys, &m));
+	KEXPECT(!arch_query_mapping(0x100000, &m));
+}
+
+KTEST(boot, direct_map_covers_ram)
+{
+	/* Every usable range, first and last byte, is reachable and writable through the direct map. */
+	for (uint64_t i = 0; i < boot_info->mem_map_count; i++) {
+		const struct boot_mem_entry *e = &boot_mem_map[i];
+		if (e->type != BOOT_MEM_USABLE)
+			continue;
+		uint64_t last = e->base + e->npages * 4096 - 8;
+		struct arch_mapping m;
+		KASSERT(arch_query_mapping((uint64_t)phys_to_virt(last), &m));
+		KEXPECT_EQ(m.phys, last);
+		KEXPECT(m.writable && !m.executable && !m.user);
+		KEXPECT(m.page_size >= (2u << 20)); /* huge pages */
+		volatile uint64_t *p = phys_to_virt(last);
+		uint64_t old = *p;
+		*p = 0x5157494c54ULL ^ last;
+		KEXPECT_EQ(*p, 0x5157494c54ULL ^ last);
+		*p = old;
+	}
+}

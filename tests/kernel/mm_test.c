@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: MIT
+// Memory: page allocator, heap, page tables, address spaces, demand faults,
+// kernel stacks. Every test is bracketed by the runner's leak check (pages in
+// use, heap bytes, spaces, regions, stacks equal before and after).
+#include "arch/x86_64/arch.h"
+#include "kernel/abi/errno.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/kmalloc.h"
+#include "kernel/mm/kstack.h"
+#include "kernel/mm/pmm.h"
+#include "kernel/mm/vmm.h"
+#include "kernel/test/ktest.h"
+
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+	/* xorshift64*: deterministic per seed, so a failure can be replayed */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545F4914F6CDD1DULL;
+}
+
+/* ------------------------------------------------------------ page allocator */
+
+KTEST(pmm, alloc_free_single)
+{
+	uint64_t free_before = pmm_free_pages_count();
+	paddr_t p = pmm_alloc_page();
+	KASSERT(p != 0);
+	KEXPECT_EQ(p & (PAGE_SIZE - 1), 0);
+	KEXPECT_EQ(pmm_free_pages_count(), free_before - 1);
+	uint64_t *v = phys_to_virt(p);
+	v[0] = 0x1234;
+	v[511] = 0x5678;
+	KEXPECT_EQ(v[0] + v[511], 0x1234 + 0x5678);
+	pmm_free_page(p);
+	KEXPECT_EQ(pmm_free_pages_count(), free_before);
+}
+
+KTEST(pmm, pages_distinct_and_managed)
+{
+	enum { N = 2000 };
+	paddr_t *pages = kmalloc(N * sizeof(*pages));
+	KASSERT(pages);
+	for (int i = 0; i < N; i++) {
+		pages[i] = pmm_alloc_page();
+		KASSERT(pages[i]);
+		KEXPECT(pmm_page(pages[i]) != NULL);
+		KEXPECT(pages[i] >= 0x100000); /* low memory is kept back */
+		*(uint64_t *)phys_to_virt(pages[i]) = (uint64_t)i;
+	}
+	for (int i = 0; i < N; i++)
+		KEXPECT_EQ(*(uint64_t *)phys_to_virt(pages[i]), (uint64_t)i); /* no page handed out twice */
+	for (int i = 0; i < N; i++)
+		pmm_free_page(pages[i]);
+	kfree(pages);
+}
+
+KTEST(pmm, orders_naturally_aligned)
+{
+	for (unsigned order = 0; order <= PMM_MAX_ORDER; order++) {
+		paddr_t p = pmm_alloc_pages(order);
+		KASSERT(p);
+		KEXPECT_EQ(p & ((PAGE_SIZE << order) - 1), 0);
+		/* The whole block is usable memory. */
+		uint8_t *v = phys_to_virt(p);
+		v[0] = 1;
+		v[(PAGE_SIZE << order) - 1] = 2;
+		pmm_free_pages(p, order);
+	}
+	KEXPECT_EQ(pmm_alloc_pages(PMM_MAX_ORDER + 1), 0);
+}
+
+KTEST(pmm, zeroed_page_is_zero)
+{
+	paddr_t p = pmm_alloc_page();
+	KASSERT(p);
+	memset(phys_to_virt(p), 0xa5, PAGE_SIZE);
+	pmm_free_page(p);
+	/* Likely the same page again from this CPU's cache: it must come back zeroed. */
+	paddr_t q = pmm_alloc_zeroed_page();
+	KASSERT(q);
+	uint64_t *v = phys_to_virt(q);
+	uint64_t acc = 0;
+	for (int i = 0; i < 512; i++)
+		acc |= v[i];
+	KEXPECT_EQ(acc, 0);
+	pmm_free_page(q);
+}
+
+KTEST(pmm, fragmentation_then_merge)
+{
+	/* Take 1024 single pages, free every other one, then all: large blocks must form again. */
+	enum { N = 1024 };
+	paddr_t *pages = kmalloc(N * sizeof(*pages));
+	KASSERT(pages);
+	uint64_t free_before = pmm_free_pages_count();
+	for (int i = 0; i < N; i++) {
+		pages[i] = pmm_alloc_page();
+		KASSERT(pages[i]);
+	}
+	for (int i = 0; i < N; i += 2)
+		pmm_free_page(pages[i]);
+	paddr_t big = pmm_alloc_pages(4);
+	KEXPECT(big != 0);
+	if (big)
+		pmm_free_pages(big, 4);
+	for (int i = 1; i < N; i += 2)
+		pmm_free_page(pages[i]);
+	pmm_drain_cpu_cache();
+	KEXPECT_EQ(pmm_free_pages_count(), free_before);
+	kfree(pages);
+	paddr_t max = pmm_alloc_pages(PMM_MAX_ORDER);
+	KEXPECT(max != 0);
+	if (max)
+		pmm_free_pages(max, PMM_MAX_ORDER);
+}
+
+KTEST(pmm, exhaust_and_recover)
+{
+	/* Chain every free page through its own first word, hit the end, give all back. */
+	uint64_t free_before = pmm_free_pages_count();
+	paddr_t head = 0;
+	uint64_t n = 0;
+	for (;;) {
+		paddr_t p = pmm_alloc_page();
+		if (!p)
+			break;
+		*(paddr_t *)phys_to_virt(p) = head;
+		head = p;
+		n++;
+	}
+	KEXPECT_EQ(pmm_free_pages_count(), 0);
+	KEXPECT_EQ(n, free_before);
+	KEXPECT_EQ(pmm_alloc_pages(0), 0);
+	while (head) {
+		paddr_t next = *(paddr_t *)phys_to_virt(head);
+		pmm_free_page(head);
+		head = next;
+	}
+	KEXPECT_EQ(pmm_free_pages_count(), free_before);
+}
+
+KTEST(pmm, random_orders_stress)
+{
+	enum { SLOTS = 64 };
+	paddr_t addr[SLOTS] = { 0 };
+	unsigned order[SLOTS] = { 0 };
+	uint64_t free_before = pmm_free_pages_count();
+	rng_state = 0x9e3779b97f4a7c15ULL;
+	for (int step = 0; step < 4000; step++) {
+		int i = (int)(rng() % SLOTS);
+		if (addr[i]) {
+			KEXPECT_EQ(*(uint64_t *)phys_to_virt(addr[i]), addr[i] ^ order[i]);
+			if (order[i] == 0)
+				pmm_free_page(addr[i]);
+			else
+				pmm_free_pages(addr[i], order[i]);
+			addr[i] = 0;
+		} else {
+			order[i] = (unsigned)(rng() % 6);
+			addr[i] = order[i] ? pmm_alloc_pages(order[i]) : pmm_alloc_page();
+			KASSERT(addr[i]);
+			*(uint64_t *)phys_to_virt(addr[i]) = addr[i] ^ order[i];
+		}
+	}
+	for (int i = 0; i < SLOTS; i++) {
+		if (!addr[i])
+			continue;
+		if (order[i] == 0)
+			pmm_free_page(addr[i]);
+		else
+			pmm_free_pages(addr[i], order[i]);
+	}
+	KEXPECT_EQ(pmm_free_pages_count(), free_before);
+}
+
+/* -------------------------------------------------------------------- heap */
+
+KTEST(kmalloc, small_classes_aligned_and_distinct)
+{
+	static const size_t sizes[] = { 1, 8, 16, 17, 31, 64, 100, 255, 500, 1000, 2048 };
+	void *ptrs[11];
+	for (int i = 0; i < 11; i++) {
+		ptrs[i] = kmalloc(sizes[i]);
+		KASSERT(ptrs[i]);
+		KEXPECT_EQ((uint64_t)ptrs[i] & 15, 0);
+		memset(ptrs[i], i, sizes[i]);
+	}
+	for (int i = 0; i < 11; i++) {
+		uint8_t *b = ptrs[i];
+		KEXPECT(b[0] == i && b[sizes[i] - 1] == i);
+	}
+	for (int i = 0; i < 11; i++)
+		kfree(ptrs[i]);
+}
+
+KTEST(kmalloc, large_allocations_page_aligned)
+{
+	static const size_t sizes[] = { 2049, 4096, 8192, 100000, 1 << 20 };
+	for (int i = 0; i < 5; i++) {
+		uint8_t *p = kmalloc(sizes[i]);
+		KASSERT(p);
+		KEXPECT_EQ((uint64_t)p & (PAGE_SIZE - 1), 0);
+		p[0] = 1;
+		p[sizes[i] - 1] = 2;
+		kfree(p);
+	}
+}
+
+KTEST(kmalloc, zero_size_and_null)
+{
+	KEXPECT(kmalloc(0) == NULL);
+	kfree(NULL);
+	uint8_t *z = kzalloc(300);
+	KASSERT(z);
+	uint8_t acc = 0;
+	for (int i = 0; i < 300; i++)
+		acc |= z[i];
+	KEXPECT_EQ(acc, 0);
+	kfree(z);
+}
+
+KTEST(kmalloc, many_objects_random_free_order)
+{
+	enum { N = 6000 };
+	void **ptrs = kmalloc(N * sizeof(void *));
+	KASSERT(ptrs);
+	uint64_t bytes_before = kmalloc_bytes_in_use();
+	rng_state = 12345;
+	for (int i = 0; i < N; i++) {
+		ptrs[i] = kmalloc(8 + rng() % 600);
+		KASSERT(ptrs[i]);
+		*(uint64_t *)ptrs[i] = (uint64_t)i;
+	}
+	/* Fisher-Yates shuffle, then free in that order. */
+	for (int i = N - 1; i > 0; i--) {
+		int j = (int)(rng() % (uint64_t)(i + 1));
+		void *t = ptrs[i];
+		ptrs[i] = ptrs[j];
+		ptrs[j] = t;
+	}
+	for (int i = 0; i < N; i++)
+		kfree(ptrs[i]);
+	KEXPECT_EQ(kmalloc_bytes_in_use(), bytes_before);
+	kfree(ptrs);
+}
+
+KTEST(kmalloc, freed_memory_poisoned)
+{
+	if (!kmalloc_debug)
+		KTEST_SKIP("heap_debug not on the command line");
+	uint64_t *p = kmalloc(64);
+	KASSERT(p);
+	memset(p, 0, 64);
+	kfree(p);
+	/* Bytes after the free-list link are poisoned (the page stays mapped: same slab). */
+	KEXPECT_EQ(p[1], 0x6b6b6b6b6b6b6b6bULL);
+	KEXPECT_EQ(p[7], 0x6b6b6b6b6b6b6b6bULL);
+}
+
+/* ------------------------------------------------------------- page tables */
+
+KTEST(paging, map_query_unmap)
+{
+	uint64_t root = arch_pt_new_root();
+	KASSERT(root);
+	paddr_t frame = pmm_alloc_page();
+	KASSERT(frame);
+	uint64_t va = 0x0000123456789000ULL;
+	KEXPECT_EQ(arch_pt_map(root, va, frame, ARCH_MAP_USER | ARCH_MAP_WRITE), 0);
+	struct arch_mapping m;
+	KASSERT(arch_pt_query(root, va + 0x123, &m));
+	KEXPECT_EQ(m.phys, frame + 0x123);
+	KEXPECT(m.user && m.writable && !m.executable);
+	KEXPECT_EQ(m.page_size, PAGE_SIZE);
+	KEXPECT(!arch_pt_query(root, va + PAGE_SIZE, &m));
+	KEXPECT_EQ(arch_pt_protect_range(root, va, va + PAGE_SIZE, ARCH_MAP_USER | ARCH_MAP_EXEC), 1);
+	KASSERT(arch_pt_query(root, va, &m));
+	KEXPECT(!m.writable && m.executable);
+	KEXPECT_EQ(arch_pt_unmap_range(root, va, va + PAGE_SIZE, NULL, NULL), 1);
+	KEXPECT(!arch_pt_query(root, va, &m));
+	pmm_free_page(frame);
+	arch_pt_destroy_root(root);
+}
+
+KTEST(paging, empty_tables_freed)
+{
+	uint64_t root = arch_pt_new_root();
+	KASSERT(root);
+	uint64_t free_before = pmm_free_pages_count();
+	paddr_t frame = pmm_alloc_page();
+	KASSERT(frame);
+	/* Far apart: each needs its own PDPT, PD and PT. */
+	KEXPECT_EQ(arch_pt_map(root, 0x0000010000000000ULL, frame, ARCH_MAP_USER), 0);
+	KEXPECT_EQ(arch_pt_map(root, 0x0000020000000000ULL, frame, ARCH_MAP_USER), 0);
+	KEXPECT_EQ(pmm_free_pages_count(), free_before - 1 - 6);
+	arch_pt_unmap_range(root, 0x0000010000000000ULL, 0x0000010000001000ULL, NULL, NULL);
+	KEXPECT_EQ(pmm_free_pages_count(), free_before - 1 - 3);
+	arch_pt_unmap_range(root, 0x0000020000000000ULL, 0x0000020000001000ULL, NULL, NULL);
+	KEXPECT_EQ(pmm_free_pages_count(), free_before - 1);
+	pmm_free_page(frame);
+	arch_pt_destroy_root(root);
+}
+
+static uint64_t next_frame(void *ctx)
+{
+	return pmm_alloc_page();
+}
+
+static void free_frame_cb(uint64_t pa, void *ctx)
+{
+	(*(uint64_t *)ctx)++;
+	pmm_free_page(pa);
+}
+
+KTEST(paging, range_across_table_boundary)
+{
+	uint64_t root = arch_pt_new_root();
+	KASSERT(root);
+	/* 256 pages straddling a 2 MiB boundary: two leaf tables. */
+	uint64_t va = 0x40000000ULL - 100 * PAGE_SIZE;
+	KEXPECT_EQ(arch_pt_map_range(root, va, 256, next_frame, NULL, ARCH_MAP_USER | ARCH_MAP_WRITE), 0);
+	struct arch_mapping m;
+	for (int i = 0; i < 256; i += 51)
+		KEXPECT(arch_pt_query(root, va + i * PAGE_SIZE, &m));
+	KEXPECT(!arch_pt_query(root, va - PAGE_SIZE, &m));
+	KEXPECT(!arch_pt_query(root, va + 256 * PAGE_SIZE, &m));
+	uint64_t freed = 0;
+	KEXPECT_EQ(arch_pt_unmap_range(root, va, va + 256 * PAGE_SIZE, free_frame_cb, &freed), 256);
+	KEXPECT_EQ(freed, 256);
+	arch_pt_destroy_root(root);
+}
+
+KTEST(paging, direct_map_uses_huge_pages)
+{
+	struct arch_mapping m;
+	paddr_t p = pmm_alloc_page();
+	KASSERT(p);
+	KASSERT(arch_query_mapping((uint64_t)phys_to_virt(p), &m));
+	KEXPECT(m.page_size == (1ULL << 30) || m.page_size == (2ULL << 20));
+	KEXPECT(m.global && m.writable && !m.executable && !m.user);
+	KEXPECT_EQ(m.phys, p);
+	pmm_free_page(p);
+}
+
+/* ---------------------------------------------------------- address spaces */
+
+/* Read/write user memory of the active space from the kernel, faults recovered. */
+static int uread(uint64_t va, uint64_t *out)
+{
+	arch_user_access_begin();
+	int r = arch_probe_read64(va, out);
+	arch_user_access_end();
+	return r;
+}
+
+static int uwrite(uint64_t va, uint64_t value)
+{
+	arch_user_access_begin();
+	int r = arch_probe_write64(va, value);
+	arch_user_access_end();
+	return r;
+}
+
+KTEST(vmm, create_destroy)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	KEXPECT_EQ(s->nregions, 0);
+	vm_space_destroy(s);
+}
+
+KTEST(vmm, demand_zero)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	uint64_t addr;
+	KASSERT(vm_map(s, 0, 8 * PAGE_SIZE, VM_READ | VM_WRITE, VM_ANON_ZERO, 0, &addr) == 0);
+	KEXPECT_EQ(addr, USER_MIN);
+	KEXPECT_EQ(s->resident, 0); /* nothing allocated before a touch */
+	vm_space_activate(s);
+	uint64_t v = 1;
+	KEXPECT_EQ(uread(addr + 3 * PAGE_SIZE + 8, &v), 0);
+	KEXPECT_EQ(v, 0);
+	KEXPECT_EQ(s->resident, 1);
+	KEXPECT_EQ(uwrite(addr + 5 * PAGE_SIZE, 0xfeedULL), 0);
+	KEXPECT_EQ(uread(addr + 5 * PAGE_SIZE, &v), 0);
+	KEXPECT_EQ(v, 0xfeedULL);
+	KEXPECT_EQ(s->resident, 2);
+	/* Outside the region: no page appears. */
+	KEXPECT_EQ(uread(addr + 8 * PAGE_SIZE, &v), -14);
+	KEXPECT_EQ(s->resident, 2);
+	vm_space_activate(NULL);
+	vm_space_destroy(s);
+}
+
+KTEST(vmm, smap_blocks_plain_kernel_access)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	uint64_t addr, v;
+	KASSERT(vm_map(s, 0, PAGE_SIZE, VM_READ | VM_WRITE, VM_ANON_ZERO, VM_POPULATE, &addr) == 0);
+	vm_space_activate(s);
+	/* Without the user-access window the kernel must not touch user pages (SMAP). */
+	int r = arch_probe_read64(addr, &v);
+	KEXPECT_EQ(r, -14);
+	KEXPECT_EQ(uread(addr, &v), 0);
+	vm_space_activate(NULL);
+	vm_space_destroy(s);
+}
+
+KTEST(vmm, anon_one_and_populate)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	uint64_t addr, v = 0;
+	KASSERT(vm_map(s, 0, 3 * PAGE_SIZE + 1, VM_READ, VM_ANON_ONE, VM_POPULATE, &addr) == 0);
+	KEXPECT_EQ(s->resident, 4); /* rounded up to pages, all populated */
+	vm_space_activate(s);
+	KEXPECT_EQ(uread(addr + 3 * PAGE_SIZE + 4088, &v), 0);
+	KEXPECT_EQ(v, ~0ULL);
+	/* Read-only: a write fails and changes nothing. */
+	KEXPECT_EQ(uwrite(addr, 0), -14);
+	KEXPECT_EQ(uread(addr, &v), 0);
+	KEXPECT_EQ(v, ~0ULL);
+	vm_space_activate(NULL);
+	vm_space_destroy(s);
+}
+
+KTEST(vmm, fixed_map_replaces_and_splits)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	uint64_t a, b, v;
+	KASSERT(vm_map(s, 0, 10 * PAGE_SIZE, VM_READ | VM_WRITE, VM_ANON_ZERO, VM_POPULATE, &a) == 0);
+	vm_space_activate(s);
+	KEXPECT_EQ(uwrite(a + 4 * PAGE_SIZE, 77), 0);
+	/* Unaligned fixed address: rounded down to its page. */
+	KASSERT(vm_map(s, a + 4 * PAGE_SIZE + 123, 2 * PAGE_SIZE, VM_READ, VM_ANON_ONE, VM_FIXED, &b) == 0);
+	KEXPECT_EQ(b, a + 4 * PAGE_SIZE);
+	KEXPECT_EQ(s->nregions, 3);
+	KEXPECT_EQ(uread(a + 4 * PAGE_SIZE, &v), 0);
+	KEXPECT_EQ(v, ~0ULL); /* new contents, old page gone */
+	struct vm_region r;
+	KASSERT(vm_query(s, a + 7 * PAGE_SIZE, &r));
+	KEXPECT_EQ(r.start, a + 6 * PAGE_SIZE);
+	KEXPECT_EQ(r.end, a + 10 * PAGE_SIZE);
+	KEXPECT_EQ(r.prot, VM_READ | VM_WRITE);
+	KEXPECT_EQ(s->resident, 8 + 1); /* 10 - 2 replaced, plus the new page just read */
+	vm_space_activate(NULL);
+	vm_space_destroy(s);
+}
+
+KTEST(vmm, unmap_subrange_and_holes)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	uint64_t a, v;
+	uint64_t free_before = pmm_free_pages_count();
+	KASSERT(vm_map(s, 0, 16 * PAGE_SIZE, VM_READ | VM_WRITE, VM_ANON_ZERO, VM_POPULATE, &a) == 0);
+	KEXPECT_EQ(vm_unmap(s, a + 4 * PAGE_SIZE, 4 * PAGE_SIZE), 0);
+	KEXPECT_EQ(s->nregions, 2);
+	KEXPECT_EQ(s->resident, 12);
+	/* Across the hole: holes are skipped. */
+	KEXPECT_EQ(vm_unmap(s, a + 2 * PAGE_SIZE, 8 * PAGE_SIZE), 0);
+	KEXPECT_EQ(s->resident, 8);
+	KEXPECT_EQ(s->nregions, 2);
+	vm_space_activate(s);
+	KEXPECT_EQ(uread(a + 5 * PAGE_SIZE, &v), -14);
+	KEXPECT_EQ(uread(a + PAGE_SIZE, &v), 0);
+	KEXPECT_EQ(uread(a + 10 * PAGE_SIZE, &v), 0);
+	vm_space_activate(NULL);
+	KEXPECT_EQ(vm_unmap(s, a, 16 * PAGE_SIZE), 0);
+	KEXPECT_EQ(s->nregions, 0);
+	KEXPECT_EQ(s->resident, 0);
+	/* Pages and page tables all came back (the root page stays until destroy). */
+	KEXPECT_EQ(pmm_free_pages_count(), free_before);
+	vm_space_destroy(s);
+}
+
+KTEST(vmm, protect_splits_and_enforces)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	uint64_t a, v;
+	KASSERT(vm_map(s, 0, 8 * PAGE_SIZE, VM_READ | VM_WRITE, VM_ANON_ZERO, VM_POPULATE, &a) == 0);
+	vm_space_activate(s);
+	KEXPECT_EQ(uwrite(a + 3 * PAGE_SIZE, 5), 0);
+	KEXPECT_EQ(vm_protect(s, a + 2 * PAGE_SIZE, 3 * PAGE_SIZE, VM_READ), 0);
+	KEXPECT_EQ(s->nregions, 3);
+	KEXPECT_EQ(uwrite(a + 3 * PAGE_SIZE, 6), -14); /* the TLB forgot the writable entry */
+	KEXPECT_EQ(uread(a + 3 * PAGE_SIZE, &v), 0);
+	KEXPECT_EQ(v, 5);
+	KEXPECT_EQ(uwrite(a + 5 * PAGE_SIZE, 6), 0);
+	/* Back to RW: the regions merge again. */
+	KEXPECT_EQ(vm_protect(s, a + 2 * PAGE_SIZE, 3 * PAGE_SIZE, VM_READ | VM_WRITE), 0);
+	KEXPECT_EQ(s->nregions, 1);
+	KEXPECT_EQ(uwrite(a + 3 * PAGE_SIZE, 7), 0);
+	vm_space_activate(NULL);
+	vm_space_destroy(s);
+}
+
+KTEST(vmm, protect_partially_mapped_changes_nothing)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	uint64_t a;
+	KASSERT(vm_map(s, 0, 4 * PAGE_SIZE, VM_READ | VM_WRITE, VM_ANON_ZERO, 0, &a) == 0);
+	KEXPECT_EQ(vm_protect(s, a + 2 * PAGE_SIZE, 4 * PAGE_SIZE, VM_READ), -ENOENT);
+	struct vm_region r;
+	KASSERT(vm_query(s, a + 3 * PAGE_SIZE, &r));
+	KEXPECT_EQ(r.prot, VM_READ | VM_WRITE);
+	KEXPECT_EQ(r.start, a);
+	KEXPECT_EQ(s->nregions, 1);
+	KEXPECT_EQ(vm_protect(s, a, PAGE_SIZE, 0), -EINVAL);
+	KEXPECT_EQ(vm_protect(s, a, PAGE_SIZE, 4 | VM_READ), -EINVAL);
+	vm_space_destroy(s);
+}
+
+KTEST(vmm, invalid_arguments)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	uint64_t a = 0;
+	KEXPECT_EQ(vm_map(s, 0, 0, VM_READ, VM_ANON_ZERO, 0, &a), -EINVAL);
+	KEXPECT_EQ(vm_map(s, 0, PAGE_SIZE, VM_WRITE, VM_ANON_ZERO, 0, &a), -EINVAL);
+	KEXPECT_EQ(vm_map(s, 0x1000, PAGE_SIZE, VM_READ, VM_ANON_ZERO, VM_FIXED, &a), -EINVAL);
+	KEXPECT_EQ(vm_map(s, USER_MAX - PAGE_SIZE, 2 * PAGE_SIZE, VM_READ, VM_ANON_ZERO, VM_FIXED, &a), -EINVAL);
+	KEXPECT_EQ(vm_map(s, 0xFFFFFFFF80000000ULL, PAGE_SIZE, VM_READ, VM_ANON_ZERO, VM_FIXED, &a), -EINVAL);
+	KEXPECT_EQ(vm_map(s, 0, USER_MAX, VM_READ, VM_ANON_ZERO, 0, &a), -ENOMEM);
+	KEXPECT_EQ(vm_unmap(s, 0, PAGE_SIZE), -EINVAL);
+	KEXPECT_EQ(vm_unmap(s, USER_MIN, ~0ULL), -EINVAL);
+	KEXPECT_EQ(s->nregions, 0);
+	vm_space_destroy(s);
+}
+
+KTEST(vmm, first_fit_reuses_gaps)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	uint64_t a, b, c, d;
+	KASSERT(vm_map(s, 0, 4 * PAGE_SIZE, VM_READ, VM_ANON_ZERO, 0, &a) == 0);
+	KASSERT(vm_map(s, 0, 4 * PAGE_SIZE, VM_READ, VM_ANON_ZERO, 0, &b) == 0);
+	KEXPECT_EQ(b, a + 4 * PAGE_SIZE);
+	KEXPECT_EQ(vm_unmap(s, a, 4 * PAGE_SIZE), 0);
+	KASSERT(vm_map(s, 0, 8 * PAGE_SIZE, VM_READ, VM_ANON_ZERO, 0, &c) == 0);
+	KEXPECT_EQ(c, b + 4 * PAGE_SIZE); /* too big for the gap */
+	KASSERT(vm_map(s, 0, 2 * PAGE_SIZE, VM_READ, VM_ANON_ZERO, 0, &d) == 0);
+	KEXPECT_EQ(d, a); /* fits the gap */
+	vm_space_destroy(s);
+}
+
+/*
+ * Seeded random map/unmap/protect over a 64-page window, checked after every
+ * step against a model of what each page should be: unmapped, or mapped with a
+ * protection and a known content (0, 0xFF.., or what was last written).
+ */
+#define WIN_PAGES 64
+struct page_model {
+	bool mapped;
+	unsigned prot;
+	uint64_t value; /* first word */
+};
+
+KTEST(vmm, random_model_stress)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	vm_space_activate(s);
+	static struct page_model model[WIN_PAGES];
+	memset(model, 0, sizeof(model));
+	uint64_t base = USER_MIN + 0x100000;
+	rng_state = 0xc0ffee;
+	for (int step = 0; step < 600 && !ctx->failed; step++) {
+		uint64_t first = rng() % WIN_PAGES;
+		uint64_t n = 1 + rng() % (WIN_PAGES - first);
+		uint64_t va = base + first * PAGE_SIZE;
+		switch (rng() % 4) {
+		case 0: { /* fixed map, zero or one */
+			bool one = rng() & 1;
+			unsigned prot = (rng() & 1) ? VM_READ : VM_READ | VM_WRITE;
+			uint64_t got;
+			KASSERT(vm_map(s, va, n * PAGE_SIZE, prot, one ? VM_ANON_ONE : VM_ANON_ZERO, VM_FIXED, &got) == 0);
+			KEXPECT_EQ(got, va);
+			for (uint64_t i = first; i < first + n; i++)
+				model[i] = (struct page_model){ true, prot, one ? ~0ULL : 0 };
+			break;
+		}
+		case 1:
+			KASSERT(vm_unmap(s, va, n * PAGE_SIZE) == 0);
+			for (uint64_t i = first; i < first + n; i++)
+				model[i].mapped = false;
+			break;
+		case 2: {
+			unsigned prot = (rng() & 1) ? VM_READ : VM_READ | VM_WRITE;
+			bool all = true;
+			for (uint64_t i = first; i < first + n; i++)
+				all &= model[i].mapped;
+			KEXPECT_EQ(vm_protect(s, va, n * PAGE_SIZE, prot), all ? 0 : -ENOENT);
+			if (all)
+				for (uint64_t i = first; i < first + n; i++)
+					model[i].prot = prot;
+			break;
+		}
+		case 3: { /* write one page */
+			uint64_t value = rng();
+			int expect = model[first].mapped && (model[first].prot & VM_WRITE) ? 0 : -14;
+			KEXPECT_EQ(uwrite(va, value), expect);
+			if (expect == 0)
+				model[first].value = value;
+			break;
+		}
+		}
+		/* Check every page of the window against the model. */
+		for (uint64_t i = 0; i < WIN_PAGES; i++) {
+			uint64_t v = 0;
+			int r = uread(base + i * PAGE_SIZE, &v);
+			if (model[i].mapped) {
+				KEXPECT_EQ(r, 0);
+				KEXPECT_EQ(v, model[i].value);
+			} else {
+				KEXPECT_EQ(r, -14);
+			}
+		}
+	}
+	vm_space_activate(NULL);
+	vm_space_destroy(s);
+}
+
+/* ----------------------------------------------------------- kernel stacks */
+
+KTEST(kstack, guard_page_and_reuse)
+{
+	uint64_t bottom = kstack_alloc();
+	KASSERT(bottom);
+	uint64_t v;
+	KEXPECT_EQ(arch_probe_write64(bottom, 1), 0);
+	KEXPECT_EQ(arch_probe_write64(bottom + KSTACK_PAGES * PAGE_SIZE - 8, 2), 0);
+	KEXPECT_EQ(arch_probe_read64(bottom - 8, &v), -14); /* guard */
+	kstack_free(bottom);
+	KEXPECT_EQ(arch_probe_read64(bottom, &v), -14);
+	uint64_t again = kstack_alloc();
+	KEXPECT_EQ(again, bottom); /* the slot is reused */
+	kstack_free(again);
+}

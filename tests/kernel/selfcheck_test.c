@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: MIT
+// Harness self-checks: built only into the selfcheck kernel (-DQUILT_SELFCHECK).
+// The runner boots them on purpose and must report each one as a failure;
+// if it ever reports them as passing, the harness itself is broken.
+#include "kernel/log/log.h"
+#include "kernel/test/ktest.h"
+
+#ifdef QUILT_SELFCHECK
+
+KTEST(selfcheck, fail)
+{
+	KEXPECT_EQ(1 + 1, 3);
+}
+
+KTEST(selfcheck, panic)
+{
+	panic("selfcheck: deliberate panic");
+}
+
+#endif

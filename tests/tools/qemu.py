@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Build Quilt ESP images and boot them in QEMU.
+
+  qemu.py image OUT --efi F --kernel F --archive F --cmdline TEXT
+  qemu.py run IMAGE [--smp N] [--mem M] [--machine q35|pc] [--timeout S]
+
+`run` puts the serial console on this terminal and turns QEMU's isa-debug-exit
+code into the exit status: 0 when the kernel reported success (QEMU code 1),
+1 for failure, 2 for a kernel panic, 124 for a timeout.
+Used as a module by run_tests.py for captured, time-limited boots."""
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# QEMU exit code -> kernel's value; see arch_qemu_exit() in arch/x86_64/arch.h
+EXIT_SUCCESS, EXIT_FAILURE, EXIT_PANIC = 1, 3, 5
+
+
+def sh(*cmd):
+    subprocess.run(cmd, check=True)
+
+
+def make_image(out, efi, kernel, archive, cmdline):
+    """FAT32 ESP with the loader at the removable-media path and /quilt/*."""
+    payload = sum(os.path.getsize(p) for p in (efi, kernel, archive) if p)
+    size_mib = max(64, 2 * payload // (1 << 20) + 16)
+    tmp = out + ".tmp"
+    with open(tmp, "wb") as f:
+        f.truncate(size_mib << 20)
+    sh("mformat", "-i", tmp, "-F", "-v", "QUILT", "::")
+    sh("mmd", "-i", tmp, "::/EFI", "::/EFI/BOOT", "::/quilt")
+    sh("mcopy", "-i", tmp, efi, "::/EFI/BOOT/BOOTX64.EFI")
+    sh("mcopy", "-i", tmp, kernel, "::/quilt/kernel.elf")
+    if archive:
+        sh("mcopy", "-i", tmp, archive, "::/quilt/root.cpio")
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write(cmdline + "\n")
+    try:
+        sh("mcopy", "-i", tmp, f.name, "::/quilt/cmdline")
+    finally:
+        os.unlink(f.name)
+    os.replace(tmp, out)
+
+
+def firmware():
+    code = os.environ.get("OVMF_CODE") or "/usr/share/OVMF/OVMF_CODE_4M.fd"
+    vars_ = os.environ.get("OVMF_VARS") or "/usr/share/OVMF/OVMF_VARS_4M.fd"
+    for p in (code, vars_):
+        if not os.path.exists(p):
+            sys.exit(f"qemu.py: firmware {p} not found (install the ovmf package or set OVMF_CODE/OVMF_VARS)")
+    return code, vars_
+
+
+def accel():
+    # /dev/kvm exists on these machines but KVM fails at the first MSR write
+    # with -cpu max, so TCG is the default; QUILT_ACCEL=kvm opts in.
+    return ["-accel", os.environ.get("QUILT_ACCEL", "tcg")]
+
+
+def qemu_command(image, vars_copy, smp=2, mem="512M", machine="q35", cpu="max", serial="stdio", extra=()):
+    code, _ = firmware()
+    return ["qemu-system-x86_64", "-machine", machine, "-cpu", cpu, "-smp", str(smp), "-m", mem,
+            *accel(),
+            "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={code}",
+            "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}",
+            "-drive", f"format=raw,file={image}",
+            "-net", "none", "-display", "none", "-no-reboot",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            "-serial", serial, *extra]
+
+
+def fresh_vars(workdir):
+    _, vars_ = firmware()
+    fd, path = tempfile.mkstemp(prefix="ovmf_vars.", suffix=".fd", dir=workdir)
+    os.close(fd)
+    shutil.copyfile(vars_, path)
+    return path
+
+
+def boot_captured(image, timeout, workdir, **kw):
+    """Boot with serial captured. Returns (qemu_exit_code or None on timeout, output text, seconds)."""
+    os.makedirs(workdir, exist_ok=True)
+    vars_copy = fresh_vars(workdir)
+    log = tempfile.NamedTemporaryFile(prefix="serial.", suffix=".log", dir=workdir, delete=False)
+    log.close()
+    cmd = qemu_command(image, vars_copy, serial=f"file:{log.name}", **kw)
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+        code = proc.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        code = None
+        err = b""
+    elapsed = time.monotonic() - start
+    with open(log.name, "rb") as f:
+        out = f.read().decode("utf-8", "replace").replace("\r\n", "\n")
+    os.unlink(log.name)
+    os.unlink(vars_copy)
+    if err and code not in (EXIT_SUCCESS, EXIT_FAILURE, EXIT_PANIC):
+        out += "\n[qemu stderr] " + err.decode("utf-8", "replace")
+    return code, out, elapsed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    im = sub.add_parser("image")
+    im.add_argument("out")
+    im.add_argument("--efi", required=True)
+    im.add_argument("--kernel", required=True)
+    im.add_argument("--archive")
+    im.add_argument("--cmdline", default="")
+    rn = sub.add_parser("run")
+    rn.add_argument("image")
+    rn.add_argument("--smp", default="2")
+    rn.add_argument("--mem", default="512M")
+    rn.add_argument("--machine", default="q35")
+    rn.add_argument("--cpu", default="max")
+    rn.add_argument("--timeout", type=float, default=0)
+    rn.add_argument("extra", nargs="*")
+    a = ap.parse_args()
+    if a.cmd == "image":
+        make_image(a.out, a.efi, a.kernel, a.archive, a.cmdline)
+        return 0
+    workdir = os.path.dirname(os.path.abspath(a.image))
+    vars_copy = fresh_vars(workdir)
+    serial = "mon:stdio" if sys.stdin.isatty() else "stdio"
+    cmd = qemu_command(a.image, vars_copy, smp=a.smp, mem=a.mem, machine=a.machine, cpu=a.cpu,
+                       serial=serial, extra=a.extra)
+    try:
+        proc = subprocess.run(cmd, timeout=a.timeout or None)
+        code = proc.returncode
+    except subprocess.TimeoutExpired:
+        print("\nqemu.py: timed out", file=sys.stderr)
+        return 124
+    finally:
+        os.unlink(vars_copy)
+    if code == EXIT_SUCCESS:
+        return 0
+    if code == EXIT_PANIC:
+        print("\nqemu.py: the kernel panicked", file=sys.stderr)
+        return 2
+    if code == EXIT_FAILURE:
+        return 1
+    print(f"\nqemu.py: QEMU exited with code {code} (no status from the kernel)", file=sys.stderr)
+    return 1 if code == 0 else code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Quilt's test runner, behind `make test`.
+
+Runs every kind of test and ends with one line `N passed, M failed`:
+  * host unit tests (KTAP from build/host/host_tests);
+  * in-kernel KTAP suites, batched into a few QEMU boots (BOOTS below);
+  * checks on the boot log (banner, memory total) and on loader failures;
+  * harness self-checks: boots that must be reported as failures.
+A boot's verdict needs all of: QEMU's isa-debug-exit code for success, a
+KTAP plan, as many results as planned, no `not ok`, no panic, no timeout.
+Logs of every boot are kept in build/test-logs/."""
+import argparse
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qemu  # noqa: E402
+
+RESULT_RE = re.compile(r"^(ok|not ok) (\d+) ([^#]*?)\s*(#\s*(SKIP|TODO)\b.*)?$")
+PLAN_RE = re.compile(r"^1\.\.(\d+)$")
+
+
+class Ktap:
+    """Top-level KTAP results of one stream (indented subtests are ignored)."""
+
+    def __init__(self, text):
+        self.results = []  # (ok, name, directive)
+        self.plan = None
+        self.errors = []
+        lines = text.splitlines()
+        try:
+            start = next(i for i, l in enumerate(lines) if l.strip() == "KTAP version 1")
+        except StopIteration:
+            self.errors.append("no KTAP header")
+            return
+        expect = 1
+        for line in lines[start + 1:]:
+            if line.startswith((" ", "\t")):
+                continue
+            m = PLAN_RE.match(line.strip())
+            if m and self.plan is None:
+                self.plan = int(m.group(1))
+                continue
+            m = RESULT_RE.match(line.strip())
+            if m:
+                num = int(m.group(2))
+                if num != expect:
+                    self.errors.append(f"result {num} out of order (expected {expect})")
+                expect = num + 1
+                self.results.append((m.group(1) == "ok", m.group(3), (m.group(5) or "").upper()))
+        if self.plan is None:
+            self.errors.append("no KTAP plan")
+        elif self.plan != len(self.results):
+            self.errors.append(f"plan says {self.plan} tests, {len(self.results)} reported")
+
+
+class Tally:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.failures = []
+
+    def record(self, ok, name, detail=""):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+            self.failures.append(name)
+        mark = "PASS" if ok else "FAIL"
+        print(f"  {mark} {name}{(' - ' + detail) if detail and not ok else ''}", flush=True)
+
+
+def diagnostics_for(text, name):
+    """The '# ...' lines just before `not ok N name`."""
+    out, lines = [], text.splitlines()
+    for i, l in enumerate(lines):
+        m = RESULT_RE.match(l.strip())
+        if m and m.group(3) == name:
+            j = i - 1
+            while j >= 0 and lines[j].startswith("#"):
+                out.insert(0, lines[j])
+                j -= 1
+            break
+    return out
+
+
+def report_ktap(tally, prefix, text, extra_ok=True, extra_why=""):
+    """Count each KTAP result; stream-level problems count as one more failure."""
+    k = Ktap(text)
+    for ok, name, directive in k.results:
+        if directive == "SKIP":
+            print(f"  SKIP {prefix}{name}")
+            continue
+        tally.record(ok, prefix + name)
+        if not ok:
+            for d in diagnostics_for(text, name):
+                print(f"       {d}")
+    problems = list(k.errors)
+    if not extra_ok:
+        problems.append(extra_why)
+    if problems:
+        tally.record(False, prefix + "(run)", "; ".join(problems))
+    return k
+
+
+class Build:
+    def __init__(self, root):
+        self.root = root
+        self.efi = os.path.join(root, "BOOTX64.EFI")
+        self.kernel = os.path.join(root, "kernel", "kernel.elf")
+        self.selfcheck = os.path.join(root, "selfcheck", "kernel.elf")
+        self.archive = os.path.join(root, "root.cpio")
+        self.logs = os.path.join(root, "test-logs")
+        os.makedirs(self.logs, exist_ok=True)
+
+    def image(self, name, cmdline, kernel=None, archive="default", efi=None):
+        path = os.path.join(self.logs, name + ".img")
+        qemu.make_image(path, efi or self.efi, kernel or self.kernel,
+                        self.archive if archive == "default" else archive, cmdline)
+        return path
+
+
+def boot(build, name, cmdline, timeout=120, kernel=None, archive="default", **kw):
+    """Make an image, boot it, save the serial log. Returns (code, text, seconds)."""
+    img = build.image(name, cmdline, kernel=kernel, archive=archive)
+    code, text, secs = qemu.boot_captured(img, timeout, build.logs, **kw)
+    with open(os.path.join(build.logs, name + ".log"), "w") as f:
+        f.write(text)
+    os.unlink(img)
+    return code, text, secs
+
+
+def boot_verdict(code, text):
+    """Why a boot that should have passed did not, or None."""
+    if "KERNEL PANIC" in text:
+        return "kernel panic"
+    if code is None:
+        return "timeout"
+    if code != qemu.EXIT_SUCCESS:
+        return f"QEMU exit code {code}, not success ({qemu.EXIT_SUCCESS})"
+    return None
+
+
+# In-kernel suites, batched into few boots: (log name, ktest filter, qemu options).
+BOOTS = [
+    ("ktest-q35-smp2-512M", "all", dict(machine="q35", smp=2, mem="512M")),
+    ("ktest-pc-smp1-4G", "boot,lib,log,trap,paging,vmm", dict(machine="pc", smp=1, mem="4G")),
+    ("ktest-q35-128M", "boot,pmm,kmalloc,vmm,kstack", dict(machine="q35", smp=2, mem="128M")),
+    ("ktest-q35-16G", "boot,paging,vmm,pmm.orders_naturally_aligned,pmm.random_orders_stress,pmm.fragmentation_then_merge", dict(machine="q35", smp=2, mem="16G")),
+]
+
+
+def run_kernel_boot(build, spec):
+    name, filt, opts = spec
+    code, text, secs = boot(build, name, f"qemu_exit heap_debug ktest={filt}", **opts)
+    return name, code, text, secs
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--bench", action="store_true")
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    a = ap.parse_args()
+    build = Build(a.build)
+    tally = Tally()
+    t0 = time.monotonic()
+
+    print("host unit tests", flush=True)
+    host_bin = os.path.join(build.root, "host", "host_tests")
+    if os.path.exists(host_bin):
+        host = subprocess.run([host_bin], capture_output=True, text=True)
+        report_ktap(tally, "host.", host.stdout + host.stderr, host.returncode == 0,
+                    f"host_tests exited {host.returncode}")
+    else:
+        tally.record(False, "host.(build)", f"{host_bin} is missing")
+
+    # Boots are independent: run them two at a time on the two cores.
+    jobs = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
+        for spec in BOOTS:
+            jobs.append(pool.submit(run_kernel_boot, build, spec))
+        checks = pool.submit(boot_checks, build)
+        selfchecks = pool.submit(harness_selfchecks, build)
+        for job in jobs:
+            name, code, text, secs = job.result()
+            print(f"kernel tests: {name} ({secs:.1f} s)", flush=True)
+            why = boot_verdict(code, text)
+            report_ktap(tally, f"{name}: ", text, why is None, why or "")
+        print("boot checks", flush=True)
+        for ok, name, detail in checks.result():
+            tally.record(ok, name, detail)
+        print("harness self-checks", flush=True)
+        for ok, name, detail in selfchecks.result():
+            tally.record(ok, name, detail)
+
+    print(f"({time.monotonic() - t0:.0f} s; logs in {build.logs})")
+    if tally.failures:
+        print("failed: " + ", ".join(tally.failures))
+    print(f"{tally.passed} passed, {tally.failed} failed")
+    return 1 if tally.failed else 0
+
+
+def boot_checks(build):
+    """What a user sees: the banner, and clear loader errors for a broken ESP."""
+    results = []
+    code, text, _ = boot(build, "banner-q35-8G", "qemu_exit", machine="q35", smp=1, mem="8G")
+    m = re.search(r"memory: (\d+) MiB total", text)
+    results.append((m is not None and int(m.group(1)) == 8192, "banner.memory_total_8G",
+                    m.group(0) if m else "no memory line in the banner"))
+    for field in ("firmware: EDK II", "framebuffer:", "acpi: rsdp at 0x", "cmdline: qemu_exit"):
+        results.append((field in text, f"banner.shows[{field.split(':')[0]}]", f"'{field}' missing"))
+    results.append(("init: no user space yet; would start: /bin/init" in text, "banner.init_fallback",
+                    "no init line"))
+
+    # A corrupted kernel file: a clear error on serial and a power-off, not a hang.
+    bad = os.path.join(build.logs, "corrupt-kernel.elf")
+    with open(build.kernel, "rb") as f:
+        data = bytearray(f.read())
+    data[0:4] = b"\x7fBAD"
+    with open(bad, "wb") as f:
+        f.write(data)
+    code, text, _ = boot(build, "loader-corrupt-kernel", "loader_fail_fast", kernel=bad, timeout=60)
+    results.append(("quilt-efi: error: bad kernel image" in text and "bad ELF magic" in text and code is not None,
+                    "loader.corrupt_kernel_reported", f"code={code}, log tail: {text[-200:]!r}"))
+    os.unlink(bad)
+    code, text, _ = boot(build, "loader-missing-archive", "loader_fail_fast", archive=None, timeout=60)
+    results.append(("cannot open the root archive" in text and "EFI_NOT_FOUND" in text and code is not None,
+                    "loader.missing_archive_reported", f"code={code}, log tail: {text[-200:]!r}"))
+    return results
+
+
+def harness_selfchecks(build):
+    """Boots that must fail; each is one passing check when the runner catches it."""
+    results = []
+    code, text, _ = boot(build, "selfcheck-fail", "qemu_exit ktest=selfcheck.fail", kernel=build.selfcheck)
+    k = Ktap(text)
+    caught = boot_verdict(code, text) is not None and any(not ok for ok, _, _ in k.results)
+    results.append((caught, "selfcheck.failing_test_reported", f"code={code}, results={k.results}"))
+    code, text, _ = boot(build, "selfcheck-panic", "qemu_exit ktest=selfcheck.panic", kernel=build.selfcheck)
+    caught = boot_verdict(code, text) == "kernel panic" and code == qemu.EXIT_PANIC
+    results.append((caught, "selfcheck.panic_reported", f"code={code}"))
+    results.append(("[<" in text and "ktest_run+0x" in text, "selfcheck.panic_backtrace_symbolized",
+                    "no symbolized backtrace in the panic report"))
+    # A plan that does not match the results, and a missing plan, are failures.
+    results.append((bool(Ktap("KTAP version 1\n1..2\nok 1 a\n").errors), "selfcheck.count_mismatch_caught", ""))
+    results.append((bool(Ktap("KTAP version 1\nok 1 a\n").errors), "selfcheck.missing_plan_caught", ""))
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(main())
