@@ -165,6 +165,7 @@ void kmain(const struct boot_info *bi_virt)
 	print_banner(bi, map);
 
 	memory_init(bi, map);
+	arch_platform_init(boot_info->rsdp);
 
 	char filter[256];
 	if (cmdline_get("ktest", filter, sizeof(filter))) {

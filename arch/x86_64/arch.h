@@ -35,8 +35,10 @@ __attribute__((noreturn)) void arch_halt_forever(void);
 /* Index of the executing CPU (0 = bootstrap processor). Context: any. */
 unsigned arch_cpu_index(void);
 
-/* From a panic: stop every other CPU (NMI/IPI), without taking locks. */
-void arch_stop_other_cpus(void);
+/* From a panic: stop every other CPU (NMI), without locks. Returns how many stopped. */
+unsigned arch_stop_other_cpus(void);
+/* The other side: a CPU receiving the panic NMI parks itself here. */
+__attribute__((noreturn)) void arch_park_for_panic(void);
 
 /*
  * arch_qemu_exit - leave QEMU through isa-debug-exit with status (value << 1) | 1.
@@ -133,6 +135,37 @@ void arch_set_current_space(void *space);
 /* Allow / forbid kernel access to user pages (SMAP stac/clac). */
 void arch_user_access_begin(void);
 void arch_user_access_end(void);
+
+/*
+ * Platform bring-up after memory: ACPI tables, interrupt controllers, the
+ * clock (calibrated cycle counter, RTC), then every other CPU of the MADT.
+ * Context: boot, BSP.
+ */
+void arch_platform_init(uint64_t rsdp_phys);
+/* Usable CPUs the firmware listed (what should come online). */
+unsigned arch_cpus_expected(void);
+/* CPUs online (indices 0..n-1) and their mask. */
+unsigned arch_cpu_count(void);
+uint64_t arch_online_mask(void);
+/* Run @fn(@arg) on CPU @cpu from its IPI handler (IRQs off); optionally wait. Returns 0 or -1. */
+int arch_run_on_cpu(unsigned cpu, void (*fn)(void *), void *arg, bool wait);
+/* Ask @cpu to call sched_reschedule_interrupt(). */
+void arch_send_reschedule(unsigned cpu);
+/* Arm this CPU's timer to call sched_timer_interrupt() once after @ns (0 = disarm). */
+void arch_timer_oneshot(uint64_t ns);
+/* ISA IRQ to GSI and MPS flags, from the MADT overrides. */
+void arch_isa_override(uint8_t irq, uint32_t *gsi, uint32_t *flags);
+
+/* Cycle-counter calibration and RTC (arch/x86_64/clock.c). */
+uint64_t arch_calibrate_cycles(uint64_t hpet_phys, uint32_t pm_port, bool pm_wide, const char **source);
+uint64_t arch_rtc_epoch(uint16_t century_reg);
+
+/* Control state of the calling CPU, for per-CPU checks. */
+struct arch_cpu_state {
+	uint64_t efer, star, lstar, sfmask, gs_base, kernel_gs_base, cr0, cr4;
+	uint32_t apic_id, index;
+};
+void arch_read_cpu_state(struct arch_cpu_state *out);
 
 /* Descriptor tables, per-CPU block and MSRs of the bootstrap CPU. Context: boot. */
 void arch_bsp_init(void);

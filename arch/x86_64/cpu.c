@@ -102,10 +102,6 @@ unsigned arch_cpu_index(void)
 	return this_cpu()->index;
 }
 
-void arch_stop_other_cpus(void)
-{
-}
-
 bool arch_smap_enabled; /* set once by the BSP in arch_cpu_init() */
 
 void arch_user_access_begin(void)
@@ -128,14 +124,4 @@ void *arch_current_space(void)
 void arch_set_current_space(void *space)
 {
 	this_cpu()->space = space;
-}
-
-/* Until SMP bring-up only this CPU exists, so there is nobody to interrupt. */
-void arch_tlb_shootdown(uint64_t cpu_mask, uint64_t root, uint64_t start, uint64_t end)
-{
-	ASSERT(cpu_mask == 0);
-}
-
-void arch_tlb_shootdown_all(uint64_t start, uint64_t end)
-{
 }

@@ -83,6 +83,13 @@ void trap_dispatch(struct trap_frame *f)
 			h((unsigned)f->vector, f);
 		return;
 	}
+	if (f->vector == 2) {
+		/* NMI: the panicking CPU uses it to stop everyone else. */
+		if (panic_in_progress())
+			arch_park_for_panic();
+		kprintf("NMI received on cpu %u\n", arch_cpu_index());
+		return;
+	}
 	if (f->vector == 14 && mm_handle_page_fault(read_cr2(), f->error_code, user))
 		return;
 	if (!user && fixup(f))

@@ -4,6 +4,7 @@
 #ifndef QUILT_LOG_LOG_H
 #define QUILT_LOG_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,9 @@ __attribute__((noreturn, format(printf, 3, 4))) void panic_at(const char *file, 
 #define panic(...) panic_at(__FILE__, __LINE__, __VA_ARGS__)
 /* panic for a trap: also prints the interrupted registers and walks from there. */
 __attribute__((noreturn, format(printf, 2, 3))) void panic_trap(const void *frame, const char *fmt, ...);
+
+/* True once some CPU has started a panic. */
+bool panic_in_progress(void);
 
 /* Print a frame-pointer backtrace starting at @fp. */
 void log_backtrace(uint64_t fp);

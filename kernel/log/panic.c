@@ -18,6 +18,11 @@ static uint64_t strtab_size;
 
 static int panic_claimed;
 
+bool panic_in_progress(void)
+{
+	return __atomic_load_n(&panic_claimed, __ATOMIC_ACQUIRE) != 0;
+}
+
 void symbols_init(const void *syms, uint64_t syms_size, const char *strs, uint64_t strs_size)
 {
 	symtab = syms;
@@ -95,7 +100,7 @@ static __attribute__((noreturn)) void panic_common(const void *frame, const char
 	arch_irq_disable();
 	if (__atomic_exchange_n(&panic_claimed, 1, __ATOMIC_ACQ_REL))
 		arch_halt_forever(); /* another CPU is already reporting */
-	arch_stop_other_cpus();
+	unsigned stopped = arch_stop_other_cpus();
 
 	char msg[256];
 	kvsnprintf(msg, sizeof(msg), fmt, ap);
@@ -113,6 +118,7 @@ static __attribute__((noreturn)) void panic_common(const void *frame, const char
 	}
 	raw_puts("Backtrace:\n");
 	backtrace_with(raw_printf, fp);
+	raw_printf("other CPUs stopped: %u of %u\n", stopped, arch_cpu_count() - 1);
 	if (log_qemu_exit)
 		arch_qemu_exit(QEMU_EXIT_PANIC);
 	arch_halt_forever();

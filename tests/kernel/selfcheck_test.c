@@ -2,6 +2,7 @@
 // Harness self-checks: built only into the selfcheck kernel (-DQUILT_SELFCHECK).
 // The runner boots them on purpose and must report each one as a failure;
 // if it ever reports them as passing, the harness itself is broken.
+#include "arch/x86_64/arch.h"
 #include "kernel/log/log.h"
 #include "kernel/test/ktest.h"
 
@@ -15,6 +16,18 @@ KTEST(selfcheck, fail)
 KTEST(selfcheck, panic)
 {
 	panic("selfcheck: deliberate panic");
+}
+
+static void panic_here(void *arg)
+{
+	panic("selfcheck: deliberate panic on an AP");
+}
+
+KTEST(selfcheck, panic_on_ap)
+{
+	if (arch_cpu_count() < 2)
+		KTEST_SKIP("needs two CPUs");
+	arch_run_on_cpu(1, panic_here, NULL, true);
 }
 
 #endif

@@ -152,6 +152,9 @@ BOOTS = [
     ("ktest-q35-smp2-512M", "all", dict(machine="q35", smp=2, mem="512M")),
     ("ktest-pc-smp1-4G", "boot,lib,log,trap,paging,vmm", dict(machine="pc", smp=1, mem="4G")),
     ("ktest-q35-128M", "boot,pmm,kmalloc,vmm,kstack", dict(machine="q35", smp=2, mem="128M")),
+    ("ktest-q35-smp8-x2apic", "cpu,trap", dict(machine="q35", smp=8, mem="512M", cpu="max,+x2apic")),
+    ("ktest-q35-smp4", "cpu", dict(machine="q35", smp=4, mem="256M")),
+    ("ktest-pc-smp4", "cpu,boot", dict(machine="pc", smp=4, mem="512M")),
     ("ktest-q35-16G", "boot,paging,vmm,pmm.orders_naturally_aligned,pmm.random_orders_stress,pmm.fragmentation_then_merge", dict(machine="q35", smp=2, mem="16G")),
 ]
 
@@ -248,6 +251,12 @@ def harness_selfchecks(build):
     results.append((caught, "selfcheck.panic_reported", f"code={code}"))
     results.append(("[<" in text and "ktest_run+0x" in text, "selfcheck.panic_backtrace_symbolized",
                     "no symbolized backtrace in the panic report"))
+    code, text, _ = boot(build, "selfcheck-panic-ap", "qemu_exit ktest=selfcheck.panic_on_ap",
+                         kernel=build.selfcheck, smp=4)
+    caught = boot_verdict(code, text) == "kernel panic" and code == qemu.EXIT_PANIC
+    results.append((caught and "KERNEL PANIC cpu=1:" in text, "selfcheck.panic_on_ap_reported", f"code={code}"))
+    results.append(("other CPUs stopped: 3 of 3" in text, "selfcheck.panic_halts_all_cpus",
+                    "the panic report does not show the 3 other CPUs stopped"))
     # A plan that does not match the results, and a missing plan, are failures.
     results.append((bool(Ktap("KTAP version 1\n1..2\nok 1 a\n").errors), "selfcheck.count_mismatch_caught", ""))
     results.append((bool(Ktap("KTAP version 1\nok 1 a\n").errors), "selfcheck.missing_plan_caught", ""))

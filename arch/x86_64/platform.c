@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+// Platform bring-up: ACPI tables to interrupt controllers, clocks and CPUs.
+// A missing or broken MADT is reported and the machine runs on one CPU.
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/io.h"
+#include "kernel/acpi/acpi.h"
+#include "kernel/boot.h"
+#include "kernel/cmdline.h"
+#include "kernel/log/log.h"
+#include "kernel/time/time.h"
+
+static struct acpi_info acpi; /* immutable after arch_platform_init() */
+static unsigned cpus_expected = 1;
+
+unsigned arch_cpus_expected(void)
+{
+	return cpus_expected;
+}
+
+static const void *acpi_map(uint64_t phys, uint64_t len, void *ctx)
+{
+	return phys_to_virt(phys);
+}
+
+void arch_isa_override(uint8_t irq, uint32_t *gsi, uint32_t *flags)
+{
+	for (uint32_t i = 0; i < acpi.noverrides; i++) {
+		if (acpi.overrides[i].source_irq == irq && acpi.overrides[i].bus == 0) {
+			*gsi = acpi.overrides[i].gsi;
+			*flags = acpi.overrides[i].flags;
+			return;
+		}
+	}
+}
+
+void arch_timer_oneshot(uint64_t ns)
+{
+	lapic_timer_oneshot(ns);
+}
+
+void arch_smp_start(const uint32_t *apic_ids, unsigned n);
+void arch_smp_register_handlers(void);
+
+void arch_platform_init(uint64_t rsdp)
+{
+	const char *why = "no RSDP from the loader";
+	int r = rsdp ? acpi_parse(rsdp, acpi_map, NULL, &acpi, &why) : ACPI_ERR_RSDP;
+	bool have_madt = r == ACPI_OK || r == ACPI_ERR_MADT_ENTRY;
+	if (r != ACPI_OK)
+		kprintf("acpi: %s%s\n", why, have_madt ? "" : "; running on one CPU");
+
+	lapic_setup(have_madt ? acpi.lapic_address : 0);
+	lapic_init_cpu();
+	cpus[0].apic_id = lapic_id();
+	ioapic_setup(acpi.nioapics ? acpi.ioapics[0].address : 0, acpi.nioapics ? acpi.ioapics[0].gsi_base : 0);
+	arch_smp_register_handlers();
+
+	const char *source;
+	uint64_t hz = arch_calibrate_cycles(acpi.hpet_address, acpi.pm_timer_port, acpi.pm_timer_32bit, &source);
+	uint64_t epoch = arch_rtc_epoch(acpi.century_reg);
+	time_init(hz, epoch);
+	lapic_timer_calibrate();
+	kprintf("time: TSC %lu.%03lu MHz (calibrated against the %s), RTC epoch %lu\n", hz / 1000000,
+		(hz / 1000) % 1000, source, epoch);
+
+	static uint32_t ids[ACPI_MAX_CPUS];
+	unsigned n = 0;
+	for (uint32_t i = 0; have_madt && i < acpi.ncpus; i++)
+		if (acpi.cpus[i].enabled || acpi.cpus[i].online_capable)
+			ids[n++] = acpi.cpus[i].apic_id;
+	if (cmdline_has("nosmp"))
+		n = 0;
+	cpus_expected = n ? n : 1;
+	arch_smp_start(ids, n);
+}
+
+void arch_read_cpu_state(struct arch_cpu_state *out)
+{
+	out->efer = rdmsr(MSR_EFER);
+	out->star = rdmsr(0xC0000081u);
+	out->lstar = rdmsr(0xC0000082u);
+	out->sfmask = rdmsr(0xC0000084u);
+	out->gs_base = rdmsr(0xC0000101u);
+	out->kernel_gs_base = rdmsr(0xC0000102u);
+	out->cr0 = read_cr0();
+	out->cr4 = read_cr4();
+	out->apic_id = lapic_id();
+	out->index = this_cpu()->index;
+}
