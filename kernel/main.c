@@ -13,7 +13,12 @@
 #include "kernel/mm/kstack.h"
 #include "kernel/mm/pmm.h"
 #include "kernel/mm/vmm.h"
+#include "kernel/sched/process.h"
+#include "kernel/sched/sched.h"
+#include "kernel/sched/user.h"
+#include "kernel/syscall/syscall.h"
 #include "kernel/test/ktest.h"
+#include "fs/fs.h"
 
 #define PHYS(p) phys_to_virt((uint64_t)(p))
 
@@ -142,6 +147,43 @@ static __attribute__((noreturn)) void power_off(uint32_t qemu_value)
 	arch_halt_forever();
 }
 
+/*
+ * The first process: "-- cmd args" from the command line (argv = those words),
+ * else /bin/init with argc = 0 (spec §10.7). When it ends, so does the machine.
+ */
+static __attribute__((noreturn)) void start_init(void)
+{
+	struct process *p = process_create(31);
+	if (!p)
+		panic("cannot create the init process");
+	const char *cmd = cmdline_init_command();
+	if (cmd) {
+		/* Split at spaces into "arg0\0arg1\0..." */
+		uint64_t n = strlen(cmd);
+		char *args = kmalloc(n + 1);
+		if (!args)
+			panic("out of memory");
+		uint64_t len = 0;
+		for (uint64_t i = 0; i < n; i++) {
+			if (cmd[i] != ' ')
+				args[len++] = cmd[i];
+			else if (len > 0 && args[len - 1] != '\0')
+				args[len++] = '\0';
+		}
+		if (len > 0 && args[len - 1] != '\0')
+			args[len++] = '\0';
+		p->cmdline = args;
+		p->cmdline_len = len;
+	}
+	if (fs_process_init(p, NULL, 0) || process_start_program(p))
+		panic("cannot start init");
+	kprintf("init: started %s as pid %lu\n", cmd ? cmd : "/bin/init", p->pid);
+	WAIT_EVENT(&p->exit_wq, __atomic_load_n(&p->terminating, __ATOMIC_ACQUIRE), UINT64_MAX);
+	int64_t status = p->exit_status;
+	kprintf("init: exited with status %ld\n", status);
+	power_off(status == 0 ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
+}
+
 void kmain(const struct boot_info *bi_virt)
 {
 	const struct boot_info *bi = bi_virt;
@@ -166,6 +208,11 @@ void kmain(const struct boot_info *bi_virt)
 
 	memory_init(bi, map);
 	arch_platform_init(boot_info->rsdp);
+	sched_init();
+	syscall_table_init();
+	process_init();
+	ktest_register_counter("threads", threads_live);
+	ktest_register_counter("processes", processes_live);
 
 	char filter[256];
 	if (cmdline_get("ktest", filter, sizeof(filter))) {
@@ -173,7 +220,5 @@ void kmain(const struct boot_info *bi_virt)
 		power_off(failures ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);
 	}
 
-	const char *init = cmdline_init_command();
-	kprintf("init: no user space yet; would start: %s\n", init ? init : "/bin/init");
-	power_off(QEMU_EXIT_FAILURE);
+	start_init();
 }

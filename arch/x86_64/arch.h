@@ -167,6 +167,38 @@ struct arch_cpu_state {
 };
 void arch_read_cpu_state(struct arch_cpu_state *out);
 
+/*
+ * Threads: a kernel stack prepared so that the first arch_context_switch()
+ * to it runs @fn(@arg) after sched_finish_switch(). Returns the initial RSP.
+ */
+uint64_t arch_thread_init_stack(uint64_t stack_top, void (*fn)(void *), void *arg);
+void arch_context_switch(uint64_t *save_rsp, uint64_t new_rsp);
+/* Per-CPU scheduler hooks: the stack used on entry from user mode, the current thread pointer. */
+void arch_set_kernel_stack(uint64_t top);
+void arch_set_current_thread(void *thread);
+void *arch_current_thread(void);
+
+/*
+ * User mode: lay out a trap frame at the top of a kernel stack that enters
+ * user mode at @rip with RSP = @rsp, RDI/RSI as given, RBP = @rbp, every other
+ * register 0 and RFLAGS = 0x202; arch_enter_user() leaves through it.
+ */
+void *arch_prepare_user_frame(uint64_t kstack_top, uint64_t rip, uint64_t rsp, uint64_t rdi, uint64_t rsi,
+			      uint64_t rbp);
+__attribute__((noreturn)) void arch_enter_user(void *frame);
+/* False when a frame's return address is not a canonical user address. */
+bool arch_frame_returns_to_user_ok(const void *frame);
+
+/* FPU/SSE/AVX state of user threads (arch/x86_64/fpu.c). Areas are 64-byte aligned. */
+void arch_fpu_init_cpu(void);
+uint32_t arch_fpu_area_size(void);
+void arch_fpu_init_area(void *area);
+void arch_fpu_save(void *area);
+void arch_fpu_restore(const void *area);
+
+/* Wait for an interrupt with IRQs enabled (sti; hlt), returning with them as they were. */
+void arch_idle_wait(void);
+
 /* Descriptor tables, per-CPU block and MSRs of the bootstrap CPU. Context: boot. */
 void arch_bsp_init(void);
 

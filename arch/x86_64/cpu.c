@@ -125,3 +125,41 @@ void arch_set_current_space(void *space)
 {
 	this_cpu()->space = space;
 }
+
+uint64_t arch_thread_init_stack(uint64_t stack_top, void (*fn)(void *), void *arg)
+{
+	extern void arch_thread_start(void);
+	/* Layout popped by arch_context_switch: r15 r14 r13 r12 rbx rbp, then the return address. */
+	uint64_t *sp = (uint64_t *)(stack_top & ~15ULL);
+	*--sp = (uint64_t)arch_thread_start; /* popped by ret: arch_thread_start runs with RSP 16-aligned */
+	*--sp = 0;                          /* rbp */
+	*--sp = 0;                          /* rbx */
+	*--sp = (uint64_t)fn;               /* r12 */
+	*--sp = (uint64_t)arg;              /* r13 */
+	*--sp = 0;                          /* r14 */
+	*--sp = 0;                          /* r15 */
+	return (uint64_t)sp;
+}
+
+void arch_set_kernel_stack(uint64_t top)
+{
+	struct cpu *c = this_cpu();
+	c->kstack_top = top;
+	c->tss.rsp[0] = top;
+}
+
+void arch_set_current_thread(void *thread)
+{
+	this_cpu()->current = thread;
+}
+
+void *arch_current_thread(void)
+{
+	return this_cpu()->current;
+}
+
+void arch_idle_wait(void)
+{
+	/* sti takes effect after the next instruction, so no interrupt slips in before hlt. */
+	__asm__ volatile("sti; hlt; cli" : : : "memory");
+}

@@ -4,9 +4,6 @@
 #ifndef QUILT_ARCH_X86_64_CPU_H
 #define QUILT_ARCH_X86_64_CPU_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #define MAX_CPUS 64
 
 /* Offsets used by assembly (entry.S, syscall.S). */
@@ -14,6 +11,17 @@
 #define CPU_OFF_CURRENT      8
 #define CPU_OFF_KSTACK_TOP   16
 #define CPU_OFF_USER_RSP     24
+
+/* Segment selectors (spec §2.1). */
+#define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_UDATA 0x1b
+#define SEL_UCODE 0x23
+#define SEL_TSS   0x28
+
+#ifndef __ASSEMBLER__
+#include <stddef.h>
+#include <stdint.h>
 
 struct tss {
 	uint32_t reserved0;
@@ -51,13 +59,6 @@ _Static_assert(offsetof(struct cpu, current) == CPU_OFF_CURRENT, "CPU_OFF_CURREN
 _Static_assert(offsetof(struct cpu, kstack_top) == CPU_OFF_KSTACK_TOP, "CPU_OFF_KSTACK_TOP");
 _Static_assert(offsetof(struct cpu, user_rsp) == CPU_OFF_USER_RSP, "CPU_OFF_USER_RSP");
 
-/* Segment selectors (spec §2.1). */
-#define SEL_KCODE 0x08
-#define SEL_KDATA 0x10
-#define SEL_UDATA 0x1b
-#define SEL_UCODE 0x23
-#define SEL_TSS   0x28
-
 extern struct cpu cpus[MAX_CPUS];
 extern uint32_t cpu_count;
 
@@ -78,5 +79,6 @@ struct trap_frame {
 
 /* Load GDT, TSS, IDT, GS base, control-register features and syscall MSRs. */
 void arch_cpu_init(struct cpu *cpu);
+#endif /* __ASSEMBLER__ */
 
 #endif

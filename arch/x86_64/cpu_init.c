@@ -139,6 +139,8 @@ void arch_cpu_init(struct cpu *cpu)
 		cr4 |= 1u << 18; /* OSXSAVE */
 	write_cr4(cr4);
 
+	arch_fpu_init_cpu();
+
 	/* EFER: SCE (syscall) and NXE. */
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | 1u | (1u << 11));
 	/*

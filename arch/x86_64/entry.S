@@ -13,6 +13,14 @@ _start:
 	cld
 	leaq boot_stack_top(%rip), %rsp
 	xorl %ebp, %ebp            /* terminates frame-pointer backtraces */
+	/* GS points at the BSP's per-CPU block from the first instruction on. */
+	movq %rdi, %r12
+	leaq cpus(%rip), %rax
+	movq %rax, %rdx
+	shrq $32, %rdx
+	movl $0xC0000101, %ecx
+	wrmsr
+	movq %r12, %rdi
 	call kmain
 1:	hlt
 	jmp 1b

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Interrupt and exception entry stubs.
+#include "arch/x86_64/cpu.h"
 // On entry: the CPU has pushed SS, RSP, RFLAGS, CS, RIP (and an error code for
 // some exceptions) on the kernel stack (TSS.RSP0 from user mode, the current
 // stack from kernel mode, or an IST stack). IF is clear (all gates are
@@ -48,6 +49,11 @@ isr_common:
 	movq %rsp, %rbp
 	call trap_dispatch
 	addq $16, %rsp
+	/* Returning to user mode: notes, kill and rescheduling first (IRQs are off). */
+	testb $3, 18*8(%rsp)
+	jz isr_return
+	movq %rsp, %rdi
+	call user_return_work
 	.global isr_return
 isr_return:
 	popq %r15

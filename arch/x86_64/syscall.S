@@ -1,14 +1,99 @@
 // SPDX-License-Identifier: MIT
-// SYSCALL entry. Until user space exists (the process layer adds the real
-// entry path), nothing can execute SYSCALL at CPL 3, so reaching this is a bug.
+// SYSCALL entry.
+// On entry (from CPL 3): RAX = number, RDI RSI RDX R10 R8 R9 = arguments,
+// RCX = user RIP, R11 = user RFLAGS, RSP = user stack, GS = user GS. The CPU
+// has cleared the RFLAGS bits of IA32_FMASK (IF among them), so IRQs are off.
+// The stub swaps to the kernel GS (this CPU's struct cpu, which names the
+// current thread and its kernel stack), parks the user RSP there, switches to
+// the thread's kernel stack and saves every register as a struct trap_frame
+// (the same layout as interrupts, so the return-to-user work is shared). With
+// IRQs on it calls syscall_handler(a1, a2, a3, a4, a5, a6, number).
+// On exit: IRQs off, pending work done (notes, kill, reschedule), all
+// registers but RAX (result), RCX and R11 restored. SYSRET is used only when
+// the return RIP is a canonical user address below USER_MAX; otherwise the
+// frame leaves through IRETQ (spec §2.1, §11 row 42).
+#include "arch/x86_64/cpu.h"
+
+#define FRAME_RAX    (14 * 8)
+#define FRAME_RCX    (12 * 8)
+#define FRAME_R11    (4 * 8)
+#define FRAME_RIP    (17 * 8)
+#define FRAME_RFLAGS (19 * 8)
+#define FRAME_RSP    (20 * 8)
+
 	.text
 	.global syscall_entry
 syscall_entry:
 	swapgs
-	leaq syscall_unreachable_msg(%rip), %rdx
-	leaq syscall_unreachable_file(%rip), %rdi
-	xorl %esi, %esi
-	call panic_at
-	.section .rodata
-syscall_unreachable_file: .asciz "arch/x86_64/syscall.S"
-syscall_unreachable_msg: .asciz "syscall before user space exists"
+	movq %rsp, %gs:CPU_OFF_USER_RSP
+	movq %gs:CPU_OFF_KSTACK_TOP, %rsp
+	pushq $SEL_UDATA                /* ss */
+	pushq %gs:CPU_OFF_USER_RSP      /* rsp */
+	pushq %r11                      /* rflags */
+	pushq $SEL_UCODE                /* cs */
+	pushq %rcx                      /* rip */
+	pushq $0                        /* error code */
+	pushq $0x100                    /* "vector": a system call */
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, %rbx                 /* callee-saved: the frame */
+	/* A fake frame (user RIP, RBP) makes kernel backtraces end at the user caller. */
+	pushq FRAME_RIP(%rbx)
+	pushq %rbp
+	movq %rsp, %rbp
+	sti
+	pushq %rax                      /* 7th argument: the number */
+	movq %r10, %rcx                 /* 4th argument: R10 stands in for RCX */
+	call syscall_handler
+	addq $8, %rsp
+	movq %rax, FRAME_RAX(%rbx)
+	cli
+	movq %rbx, %rdi
+	call user_return_work
+	movq %rbx, %rsp
+	/* SYSRET only to a canonical user RIP below USER_MAX (0x7FFFFFFFF000). */
+	movq FRAME_RIP(%rsp), %rcx
+	movq $0x00007FFFFFFFF000, %r11
+	cmpq %r11, %rcx
+	jae 1f
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	addq $8, %rsp                   /* r11: replaced by RFLAGS below */
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	addq $8, %rsp                   /* rcx: replaced by RIP below */
+	popq %rbx
+	popq %rax
+	movq 16(%rsp), %rcx             /* rip (after vector and error code) */
+	movq 32(%rsp), %r11             /* rflags */
+	movq 40(%rsp), %rsp             /* user rsp: last use of the kernel stack */
+	swapgs
+	sysretq
+1:	jmp isr_return                  /* IRETQ path: pops the same frame, swaps GS */
+
+// Start a thread in user mode from a prepared struct trap_frame.
+// RDI = frame (on this thread's kernel stack); IRQs off. Never returns.
+	.global arch_enter_user
+arch_enter_user:
+	movq %rdi, %rsp
+	jmp isr_return

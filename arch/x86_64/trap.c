@@ -68,6 +68,9 @@ static bool fixup(struct trap_frame *f)
 	return false;
 }
 
+int log_verbose_faults;
+void sched_user_fault(void);
+
 /* Hook for the memory layer: returns true when it resolved the page fault. */
 __attribute__((weak)) bool mm_handle_page_fault(uint64_t addr, uint64_t error, bool user)
 {
@@ -94,7 +97,15 @@ void trap_dispatch(struct trap_frame *f)
 		return;
 	if (!user && fixup(f))
 		return;
-	panic_trap(f, "%s exception in %s mode", exception_names[f->vector], user ? "user" : "kernel");
+	if (user) {
+		/* An unhandled exception in user mode ends the process with status 14 (spec §9.3). */
+		if (log_verbose_faults)
+			kprintf("user fault: %s at rip %lx (cr2 %lx)\n", exception_names[f->vector], f->rip,
+				f->vector == 14 ? read_cr2() : 0);
+		sched_user_fault();
+		return;
+	}
+	panic_trap(f, "%s exception in kernel mode", exception_names[f->vector]);
 }
 
 void arch_last_fixup(uint64_t *vector, uint64_t *error, uint64_t *cr2)
@@ -103,4 +114,26 @@ void arch_last_fixup(uint64_t *vector, uint64_t *error, uint64_t *cr2)
 	*vector = cpu->fixup_vector;
 	*error = cpu->fixup_error;
 	*cr2 = cpu->fixup_cr2;
+}
+
+void *arch_prepare_user_frame(uint64_t kstack_top, uint64_t rip, uint64_t rsp, uint64_t rdi, uint64_t rsi,
+			      uint64_t rbp)
+{
+	struct trap_frame *f = (struct trap_frame *)(kstack_top - sizeof(struct trap_frame));
+	*f = (struct trap_frame){ 0 };
+	f->rip = rip;
+	f->cs = SEL_UCODE;
+	f->rflags = 0x202;
+	f->rsp = rsp;
+	f->ss = SEL_UDATA;
+	f->rdi = rdi;
+	f->rsi = rsi;
+	f->rbp = rbp;
+	return f;
+}
+
+bool arch_frame_returns_to_user_ok(const void *frame)
+{
+	const struct trap_frame *f = frame;
+	return f->rip < 0x0000800000000000ULL;
 }

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+// What the rest of the kernel needs from the file layer: bring-up from the
+// root archive, and the per-process file-system context (descriptor table,
+// working directory, namespace) created at spawn and released at exit.
+#ifndef QUILT_FS_FS_H
+#define QUILT_FS_FS_H
+
+#include <stdint.h>
+
+struct process;
+
+/* Mount the RAM root filled from the boot archive, then /dev and /proc. Context: boot, after sched_init. */
+void fs_init(const void *archive, uint64_t archive_size);
+
+/*
+ * fs_process_init - give @child its context from @parent per the spawn flags
+ * (spec §7 number 2 step 6): descriptors, namespace, working directory,
+ * environment. @parent NULL: the first process (root cwd, empty table,
+ * namespace a child of the kernel's). Returns 0 or -ENOMEM.
+ */
+int fs_process_init(struct process *child, struct process *parent, uint32_t spawn_flags);
+/* Release every descriptor, the cwd and the namespace of @p (at termination). */
+void fs_process_exit(struct process *p);
+/* Free what remains (environment) when the process struct goes away. */
+void fs_process_free(struct process *p);
+
+/*
+ * fs_read_executable - open @path with open semantics in the namespace and
+ * working directory of @p, and read the whole file into a kmalloc buffer.
+ * Returns 0 with the buffer and its size set, the open's negative errno, or -ENOMEM.
+ */
+int fs_read_executable(struct process *p, const char *path, void **data, uint64_t *size);
+
+/* Live counters for leak checks. */
+uint64_t fs_open_files_live(void);
+
+#endif

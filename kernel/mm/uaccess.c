@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+// User-memory access: the range rule of spec §4.2 in C, the copies in
+// arch/x86_64/uaccess.S (fault fix-ups).
+#include "kernel/mm/uaccess.h"
+
+#include "kernel/abi/errno.h"
+#include "kernel/mm/vmm.h"
+
+uint64_t arch_copy_user(void *dst, const void *src, uint64_t len);
+uint64_t arch_clear_user(void *dst, uint64_t len);
+int64_t arch_strncpy_user(char *dst, const char *src, uint64_t max);
+int arch_get_user_u64(uint64_t *out, const void *src);
+int arch_put_user_u64(void *dst, uint64_t value);
+
+int user_range_check(const void __user *ptr, uint64_t len)
+{
+	uint64_t a = (uint64_t)ptr;
+	if (len == 0)
+		return 0;
+	if (a == 0)
+		return -EINVAL;
+	if (a + len < a)
+		return -EOVERFLOW;
+	if (a < USER_MIN || a + len > USER_MAX)
+		return -EFAULT;
+	return 0;
+}
+
+int copy_from_user(void *dst, const void __user *src, uint64_t len)
+{
+	int err = user_range_check(src, len);
+	if (err || len == 0)
+		return err;
+	return arch_copy_user(dst, (const void *)src, len) ? -EFAULT : 0;
+}
+
+int copy_to_user(void __user *dst, const void *src, uint64_t len)
+{
+	int err = user_range_check(dst, len);
+	if (err || len == 0)
+		return err;
+	return arch_copy_user((void *)dst, src, len) ? -EFAULT : 0;
+}
+
+int clear_user(void __user *dst, uint64_t len)
+{
+	int err = user_range_check(dst, len);
+	if (err || len == 0)
+		return err;
+	return arch_clear_user((void *)dst, len) ? -EFAULT : 0;
+}
+
+int64_t strncpy_from_user(char *dst, const char __user *src, uint64_t max)
+{
+	uint64_t a = (uint64_t)src;
+	if (a == 0)
+		return -EINVAL;
+	if (a < USER_MIN || a >= USER_MAX)
+		return -EFAULT;
+	/* Never read past the end of user space, even when looking for the NUL. */
+	uint64_t limit = max;
+	if (USER_MAX - a < limit)
+		limit = USER_MAX - a;
+	int64_t n = arch_strncpy_user(dst, (const char *)src, limit);
+	if (n == -1)
+		return -EFAULT;
+	if (n == -2)
+		return limit < max ? -EFAULT : -ENAMETOOLONG;
+	return n;
+}
+
+int get_user_u64(uint64_t *out, const void __user *src)
+{
+	int err = user_range_check(src, 8);
+	if (err)
+		return err;
+	return arch_get_user_u64(out, (const void *)src) ? -EFAULT : 0;
+}
+
+int put_user_u64(void __user *dst, uint64_t value)
+{
+	int err = user_range_check(dst, 8);
+	if (err)
+		return err;
+	return arch_put_user_u64((void *)dst, value) ? -EFAULT : 0;
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+// The process table and process lifetime.
+// Locks: ptable_lock guards the pid tree and next_pid; proc->lock guards the
+// thread list and the termination fields. Order: ptable_lock, then proc->lock.
+#include "kernel/sched/process.h"
+
+#include "arch/x86_64/arch.h"
+#include "fs/fs.h"
+#include "kernel/abi/errno.h"
+#include "kernel/lib/rbtree.h"
+#include "kernel/lib/string.h"
+#include "kernel/log/log.h"
+#include "kernel/mm/kmalloc.h"
+#include "kernel/mm/vmm.h"
+#include "kernel/sched/futex.h"
+#include "kernel/sched/thread.h"
+#include "kernel/time/time.h"
+
+struct process kernel_process = {
+	.pid = 0,
+	.refcount = 1,
+	.lock = SPINLOCK_INIT,
+	.priority = 31,
+	.exit_wq = WAIT_QUEUE_INIT,
+	.start_wq = WAIT_QUEUE_INIT,
+};
+
+struct pnode {
+	struct rb_node node;
+	struct process *proc;
+};
+
+static struct spinlock ptable_lock = SPINLOCK_INIT;
+static struct rb_root ptable = { NULL };   /* Guarded by: ptable_lock */
+static uint64_t next_pid = 1;              /* Guarded by: ptable_lock */
+static uint64_t procs_alive;               /* atomic */
+
+uint64_t processes_live(void)
+{
+	return __atomic_load_n(&procs_alive, __ATOMIC_RELAXED);
+}
+
+void process_ref(struct process *p)
+{
+	__atomic_fetch_add(&p->refcount, 1, __ATOMIC_RELAXED);
+}
+
+void process_put(struct process *p)
+{
+	if (p == &kernel_process)
+		return;
+	if (__atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (p->fs || p->env)
+		fs_process_free(p);
+	futex_table_free(p);
+	kfree(p->cmdline);
+	__atomic_fetch_sub(&procs_alive, 1, __ATOMIC_RELAXED);
+	kfree(p);
+}
+
+static struct pnode *find_locked(uint64_t pid)
+{
+	struct rb_node *n = ptable.node;
+	while (n) {
+		struct pnode *pn = rb_entry(n, struct pnode, node);
+		if (pid == pn->proc->pid)
+			return pn;
+		n = pid < pn->proc->pid ? n->left : n->right;
+	}
+	return NULL;
+}
+
+struct process *process_get(uint64_t pid)
+{
+	if (pid == 0)
+		return &kernel_process;
+	irqflags_t f = spin_lock_irqsave(&ptable_lock);
+	struct pnode *pn = find_locked(pid);
+	struct process *p = pn ? pn->proc : NULL;
+	if (p)
+		process_ref(p);
+	spin_unlock_irqrestore(&ptable_lock, f);
+	return p;
+}
+
+int process_for_each(int (*fn)(struct process *p, void *ctx), void *ctx)
+{
+	int r = fn(&kernel_process, ctx);
+	uint64_t pid = 1;
+	while (!r) {
+		/* Take the next pid >= pid under the lock, call fn without it. */
+		irqflags_t f = spin_lock_irqsave(&ptable_lock);
+		struct process *p = NULL;
+		for (struct rb_node *n = ptable.node; n;) {
+			struct pnode *pn = rb_entry(n, struct pnode, node);
+			if (pn->proc->pid >= pid) {
+				p = pn->proc;
+				n = n->left;
+			} else {
+				n = n->right;
+			}
+		}
+		if (p)
+			process_ref(p);
+		spin_unlock_irqrestore(&ptable_lock, f);
+		if (!p)
+			break;
+		pid = p->pid + 1;
+		r = fn(p, ctx);
+		process_put(p);
+	}
+	return r;
+}
+
+/*
+ * process_create - a new process with the next pid, an empty address space
+ * and no threads, in the table. Returns NULL when out of memory (no pid used).
+ */
+struct process *process_create(uint8_t priority)
+{
+	struct process *p = kzalloc(sizeof(*p));
+	struct pnode *pn = kmalloc(sizeof(*pn));
+	if (!p || !pn)
+		goto err;
+	p->space = vm_space_create();
+	if (!p->space)
+		goto err;
+	p->refcount = 1; /* the table's */
+	spin_init(&p->lock);
+	wait_queue_init(&p->exit_wq);
+	wait_queue_init(&p->start_wq);
+	p->priority = priority;
+	p->start_ns = time_now_ns();
+	pn->proc = p;
+	irqflags_t f = spin_lock_irqsave(&ptable_lock);
+	p->pid = next_pid++;
+	struct rb_node **link = &ptable.node, *parent = NULL;
+	while (*link) {
+		parent = *link;
+		link = p->pid < rb_entry(parent, struct pnode, node)->proc->pid ? &parent->left : &parent->right;
+	}
+	rb_link_node(&pn->node, parent, link);
+	rb_insert_color(&pn->node, &ptable);
+	spin_unlock_irqrestore(&ptable_lock, f);
+	__atomic_fetch_add(&procs_alive, 1, __ATOMIC_RELAXED);
+	return p;
+err:
+	if (p && p->space)
+		vm_space_destroy(p->space);
+	kfree(p);
+	kfree(pn);
+	return NULL;
+}
+
+void thread_send_kill(struct thread *t)
+{
+	__atomic_fetch_or(&t->flags, THREAD_KILL, __ATOMIC_ACQ_REL);
+	thread_wake(t, -EINTR);
+}
+
+void process_terminate(struct process *p, int64_t status)
+{
+	if (p == &kernel_process)
+		return;
+	irqflags_t f = spin_lock_irqsave(&p->lock);
+	if (p->terminating) {
+		spin_unlock_irqrestore(&p->lock, f);
+		return;
+	}
+	p->terminating = true;
+	p->exit_status = status;
+	p->exited_ns = time_now_ns();
+	p->suspended = false;
+	for (struct thread *t = p->threads; t; t = t->proc_next)
+		thread_send_kill(t);
+	spin_unlock_irqrestore(&p->lock, f);
+	/* Descriptors, cwd and namespace go now, so pipe peers see the end at once. */
+	if (p->fs)
+		fs_process_exit(p);
+	wait_queue_wake_all(&p->start_wq);
+	wait_queue_wake_all(&p->exit_wq);
+}
+
+static void drop_if_loaded(void *arg)
+{
+	if (vm_space_current() == arg)
+		vm_space_activate(NULL);
+}
+
+/* Free the user address space once no thread is left; no CPU may keep it loaded. */
+static void release_space(struct process *p)
+{
+	struct vm_space *s = p->space;
+	vm_space_activate(NULL);
+	uint64_t mask = __atomic_load_n(&s->active_cpus, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < arch_cpu_count(); i++)
+		if (mask & (1ULL << i))
+			arch_run_on_cpu(i, drop_if_loaded, s, true);
+	irqflags_t f = spin_lock_irqsave(&p->lock);
+	p->space = NULL;
+	spin_unlock_irqrestore(&p->lock, f);
+	vm_space_destroy(s);
+}
+
+__attribute__((noreturn)) void thread_exit(void)
+{
+	struct thread *t = current_thread();
+	struct process *p = t->proc;
+	irqflags_t f = spin_lock_irqsave(&p->lock);
+	for (struct thread **link = &p->threads; *link; link = &(*link)->proc_next) {
+		if (*link == t) {
+			*link = t->proc_next;
+			break;
+		}
+	}
+	bool last = --p->nthreads == 0;
+	spin_unlock_irqrestore(&p->lock, f);
+	if (last) {
+		process_terminate(p, 0); /* no effect when already terminating */
+		release_space(p);
+	}
+	process_put(p); /* the thread's reference */
+	sched_exit_current();
+}
+
+__attribute__((noreturn)) void process_exit(int64_t status)
+{
+	process_terminate(current_process(), status);
+	thread_exit();
+}
+
+/*
+ * Processes stay in the table (for /proc/<pid>) for at least a second after
+ * they end; this kernel thread removes the ones that ended longer ago.
+ */
+static void reaper(void *arg)
+{
+	for (;;) {
+		struct process *victims[16];
+		int n = 0;
+		uint64_t now = time_now_ns();
+		irqflags_t f = spin_lock_irqsave(&ptable_lock);
+		for (struct rb_node *node = rb_first(&ptable); node && n < 16;) {
+			struct pnode *pn = rb_entry(node, struct pnode, node);
+			node = rb_next(node);
+			struct process *p = pn->proc;
+			if (p->terminating && p->nthreads == 0 && now - p->exited_ns >= 1000000000ULL) {
+				rb_erase(&pn->node, &ptable);
+				kfree(pn);
+				victims[n++] = p;
+			}
+		}
+		spin_unlock_irqrestore(&ptable_lock, f);
+		for (int i = 0; i < n; i++)
+			process_put(victims[i]);
+		struct wait_queue never = WAIT_QUEUE_INIT;
+		WAIT_EVENT(&never, false, time_now_ns() + 500000000ULL);
+	}
+}
+
+void process_init(void)
+{
+	if (!kthread_create(reaper, NULL, 40))
+		panic("process: cannot start the reaper");
+}

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+// Processes (spec §9): an address space, a file-system context (descriptor
+// table, working directory, namespace; owned by fs/), threads with per-process
+// ids, an exit status published once, and waiters for it.
+#ifndef QUILT_SCHED_PROCESS_H
+#define QUILT_SCHED_PROCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/sched/wait.h"
+#include "kernel/sync/spinlock.h"
+
+struct vm_space;
+struct fs_context;
+struct thread;
+
+struct process {
+	uint64_t pid;                /* Immutable */
+	uint64_t refcount;           /* atomic; the process table holds one until reaped */
+	struct spinlock lock;        /* guards the fields below marked so */
+	struct vm_space *space;      /* Immutable after creation; NULL for the kernel process */
+	struct fs_context *fs;       /* owned by fs/; NULL after termination */
+	void *env;                   /* owned by fs/procfs: environment variables */
+
+	/* Guarded by: lock */
+	struct thread *threads;      /* live threads, linked through thread->proc_next */
+	uint64_t nthreads;
+	uint64_t next_tid;
+	bool terminating;
+	int64_t exit_status;         /* valid once terminating */
+	uint8_t priority;            /* new threads start at this */
+	bool suspended;              /* SPAWN_SUSPEND: waiting for "start" */
+
+	struct wait_queue exit_wq;   /* woken when the process terminates */
+	struct wait_queue start_wq;  /* woken by "start" */
+
+	/* Immutable after spawn returns: argv strings each followed by NUL. */
+	char *cmdline;
+	uint64_t cmdline_len;
+
+	uint64_t start_ns;           /* Immutable */
+	uint64_t user_ns, kernel_ns; /* atomic */
+	uint64_t exited_ns;          /* when it terminated (for reaping) */
+
+	void *futexes;               /* kernel/sched/futex.c */
+};
+
+/* The kernel's own process, pid 0. */
+extern struct process kernel_process;
+
+/* Look up a live or recently ended process by pid, with a reference. NULL if none. */
+struct process *process_get(uint64_t pid);
+void process_ref(struct process *p);
+void process_put(struct process *p);
+/* Call @fn for every process in the table, in pid order (for /proc listings). Stops when fn returns non-zero. */
+int process_for_each(int (*fn)(struct process *p, void *ctx), void *ctx);
+
+/*
+ * process_terminate - end @p with @status unless it is already terminating:
+ * publish the status, release its descriptors, cwd and namespace, wake its
+ * waiters, and send every thread the kill note. Threads die when they next
+ * leave the kernel. Context: thread context.
+ */
+void process_terminate(struct process *p, int64_t status);
+/* End the calling process (and this thread). */
+__attribute__((noreturn)) void process_exit(int64_t status);
+/* End the calling thread; the last thread out ends the process with status 0. */
+__attribute__((noreturn)) void thread_exit(void);
+
+uint64_t processes_live(void);
+
+/* A new process (next pid, empty address space, no threads) in the table. NULL: ENOMEM. */
+struct process *process_create(uint8_t priority);
+/* Boot: start the reaper of ended processes. */
+void process_init(void);
+
+#endif

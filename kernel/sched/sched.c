@@ -1,0 +1,610 @@
+// SPDX-License-Identifier: MIT
+// The scheduler: one run queue per CPU with 64 priority levels (a bitmap of
+// non-empty levels makes picking O(1)), round-robin within a level, a sorted
+// list of sleep deadlines per CPU driven by that CPU's one-shot timer, and
+// idle CPUs stealing ready threads from busy ones.
+//
+// Locks: rq->lock guards a run queue and the scheduling fields of every
+// thread that belongs to it (thread->cpu names the queue). A context switch
+// happens with the lock held; the thread that resumes releases it
+// (sched_finish_switch), so no other CPU can touch the outgoing thread until
+// its registers are saved. Lock order: wait-queue locks before rq locks; two
+// rq locks only by trylock (stealing).
+#include "kernel/sched/sched.h"
+
+#include "arch/x86_64/arch.h"
+#include "kernel/abi/errno.h"
+#include "kernel/lib/string.h"
+#include "kernel/log/log.h"
+#include "kernel/mm/kmalloc.h"
+#include "kernel/mm/kstack.h"
+#include "kernel/mm/pmm.h"
+#include "kernel/mm/vmm.h"
+#include "kernel/sched/process.h"
+#include "kernel/sched/thread.h"
+#include "kernel/time/time.h"
+
+#define MAX_RQS 64
+
+struct runqueue {
+	struct spinlock lock;
+	uint64_t bitmap;                 /* bit p: level p non-empty */
+	struct thread *head[SCHED_PRIORITIES], *tail[SCHED_PRIORITIES];
+	uint32_t nr_ready;
+	struct thread *current;
+	struct thread *idle;
+	struct thread *timers;           /* sleepers with a deadline, soonest first */
+	struct thread *dead;             /* switched away from for good; unreferenced after the switch */
+	uint64_t slice_end;
+	bool need_resched;
+	uint64_t switches;
+} __attribute__((aligned(64)));
+
+static struct runqueue rqs[MAX_RQS];
+static uint64_t threads_alive; /* atomic */
+
+static inline struct runqueue *this_rq(void)
+{
+	return &rqs[arch_cpu_index()];
+}
+
+uint64_t threads_live(void)
+{
+	return __atomic_load_n(&threads_alive, __ATOMIC_RELAXED);
+}
+
+uint64_t sched_context_switches(void)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < arch_cpu_count(); i++)
+		n += __atomic_load_n(&rqs[i].switches, __ATOMIC_RELAXED);
+	return n;
+}
+
+struct thread *current_thread(void)
+{
+	return arch_current_thread();
+}
+
+struct process *current_process(void)
+{
+	struct thread *t = arch_current_thread();
+	return t ? t->proc : &kernel_process;
+}
+
+uint64_t thread_tid(struct thread *t)
+{
+	return t->tid;
+}
+
+/* ------------------------------------------------------------ run queues */
+
+static void enqueue(struct runqueue *rq, struct thread *t)
+{
+	unsigned p = t->priority;
+	t->rq_next = NULL;
+	t->rq_prev = rq->tail[p];
+	if (rq->tail[p])
+		rq->tail[p]->rq_next = t;
+	else
+		rq->head[p] = t;
+	rq->tail[p] = t;
+	rq->bitmap |= 1ULL << p;
+	rq->nr_ready++;
+	t->state = THREAD_READY;
+	t->on_rq = true;
+}
+
+static void dequeue(struct runqueue *rq, struct thread *t)
+{
+	unsigned p = t->priority;
+	if (t->rq_prev)
+		t->rq_prev->rq_next = t->rq_next;
+	else
+		rq->head[p] = t->rq_next;
+	if (t->rq_next)
+		t->rq_next->rq_prev = t->rq_prev;
+	else
+		rq->tail[p] = t->rq_prev;
+	if (!rq->head[p])
+		rq->bitmap &= ~(1ULL << p);
+	rq->nr_ready--;
+}
+
+static struct thread *pick(struct runqueue *rq)
+{
+	if (!rq->bitmap)
+		return NULL;
+	unsigned p = 63 - (unsigned)__builtin_clzll(rq->bitmap);
+	struct thread *t = rq->head[p];
+	dequeue(rq, t);
+	return t;
+}
+
+static void timer_add(struct runqueue *rq, struct thread *t)
+{
+	struct thread **link = &rq->timers;
+	while (*link && (*link)->deadline <= t->deadline)
+		link = &(*link)->timer_next;
+	t->timer_next = *link;
+	*link = t;
+	t->timer_armed = true;
+}
+
+static void timer_remove(struct runqueue *rq, struct thread *t)
+{
+	for (struct thread **link = &rq->timers; *link; link = &(*link)->timer_next) {
+		if (*link == t) {
+			*link = t->timer_next;
+			break;
+		}
+	}
+	t->timer_armed = false;
+}
+
+/* Next timer event of this CPU: end of slice (if others wait) or the first deadline. Needs lock. */
+static void program_timer(struct runqueue *rq, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+	if (rq->current != rq->idle)
+		next = rq->slice_end;
+	if (rq->timers && rq->timers->deadline < next)
+		next = rq->timers->deadline;
+	if (next == UINT64_MAX)
+		arch_timer_oneshot(0);
+	else
+		arch_timer_oneshot(next > now ? next - now : 1);
+}
+
+/* Lock the run queue @t belongs to (it may move while we wait for the lock). */
+static struct runqueue *lock_thread_rq(struct thread *t)
+{
+	for (;;) {
+		unsigned cpu = __atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE);
+		struct runqueue *rq = &rqs[cpu];
+		spin_lock(&rq->lock);
+		if (t->cpu == cpu)
+			return rq;
+		spin_unlock(&rq->lock);
+	}
+}
+
+static unsigned rq_index(struct runqueue *rq)
+{
+	return (unsigned)(rq - rqs);
+}
+
+/* An idle CPU other than @not, or -1. Racy by design: a hint for whom to kick. */
+static int find_idle_cpu(unsigned not)
+{
+	for (unsigned i = 0; i < arch_cpu_count(); i++)
+		if (i != not && __atomic_load_n(&rqs[i].current, __ATOMIC_RELAXED) == rqs[i].idle &&
+		    __atomic_load_n(&rqs[i].nr_ready, __ATOMIC_RELAXED) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* After making @t ready on @rq: get a CPU to run it soon. Needs rq->lock. */
+static void kick(struct runqueue *rq, struct thread *t)
+{
+	unsigned cpu = rq_index(rq);
+	bool self = cpu == arch_cpu_index();
+	if (rq->current == rq->idle || t->priority > rq->current->priority) {
+		rq->need_resched = true;
+		if (!self)
+			arch_send_reschedule(cpu);
+		return;
+	}
+	/* That CPU is busy with something as important: let an idle CPU steal it. */
+	int idle = find_idle_cpu(cpu);
+	if (idle >= 0 && (unsigned)idle != arch_cpu_index())
+		arch_send_reschedule((unsigned)idle);
+}
+
+void thread_wake(struct thread *t, int reason)
+{
+	irqflags_t f = arch_irq_save();
+	struct runqueue *rq = lock_thread_rq(t);
+	if (t->state == THREAD_BLOCKED && !(reason == -EINTR && t->uninterruptible)) {
+		t->wake_reason = reason;
+		if (t->timer_armed)
+			timer_remove(rq, t);
+		if (t->on_rq) {
+			/* Still on its CPU between prepare_sleep and schedule(): it will not sleep. */
+			t->state = THREAD_RUNNING;
+		} else {
+			enqueue(rq, t);
+			kick(rq, t);
+		}
+	}
+	spin_unlock(&rq->lock);
+	arch_irq_restore(f);
+}
+
+/* Take one ready thread from the busiest other queue. Needs our rq lock; others by trylock. */
+static struct thread *steal(struct runqueue *rq)
+{
+	struct runqueue *victim = NULL;
+	uint32_t most = 0;
+	for (unsigned i = 0; i < arch_cpu_count(); i++) {
+		uint32_t n = __atomic_load_n(&rqs[i].nr_ready, __ATOMIC_RELAXED);
+		if (&rqs[i] != rq && n > most) {
+			most = n;
+			victim = &rqs[i];
+		}
+	}
+	if (!victim || !spin_trylock(&victim->lock))
+		return NULL;
+	struct thread *t = pick(victim);
+	if (t)
+		__atomic_store_n(&t->cpu, rq_index(rq), __ATOMIC_RELEASE);
+	spin_unlock(&victim->lock);
+	return t;
+}
+
+/* Release what the previous thread on this CPU left: the rq lock, and a dead thread's reference. */
+void sched_finish_switch(void)
+{
+	struct runqueue *rq = this_rq();
+	struct thread *dead = rq->dead;
+	rq->dead = NULL;
+	spin_unlock(&rq->lock);
+	if (dead)
+		thread_put(dead);
+}
+
+void schedule(void)
+{
+	irqflags_t f = arch_irq_save();
+	struct runqueue *rq = this_rq();
+	spin_lock(&rq->lock);
+	struct thread *prev = rq->current;
+	uint64_t now = time_now_ns();
+	rq->need_resched = false;
+
+	if (prev != rq->idle) {
+		if (prev->state == THREAD_RUNNING) {
+			if (rq->nr_ready == 0) {
+				/* Nothing else to run: keep going with a fresh slice. */
+				rq->slice_end = now + SCHED_SLICE_NS;
+				program_timer(rq, now);
+				spin_unlock(&rq->lock);
+				arch_irq_restore(f);
+				return;
+			}
+			enqueue(rq, prev);
+		} else if (prev->state == THREAD_BLOCKED) {
+			prev->on_rq = false;
+			if (prev->deadline != UINT64_MAX)
+				timer_add(rq, prev);
+		} else {
+			prev->on_rq = false; /* DEAD */
+			rq->dead = prev;
+		}
+	}
+	struct thread *next = pick(rq);
+	if (!next)
+		next = steal(rq);
+	if (!next)
+		next = rq->idle;
+	next->state = THREAD_RUNNING;
+	next->on_rq = true;
+	rq->current = next;
+	rq->slice_end = now + SCHED_SLICE_NS;
+	program_timer(rq, now);
+	if (next == prev) {
+		spin_unlock(&rq->lock);
+		arch_irq_restore(f);
+		return;
+	}
+	rq->switches++;
+	arch_set_current_thread(next);
+	arch_set_kernel_stack(next->kstack_top);
+	if (prev->fpu)
+		arch_fpu_save(prev->fpu);
+	if (next->fpu)
+		arch_fpu_restore(next->fpu);
+	if (next->proc->space)
+		vm_space_activate(next->proc->space);
+	arch_context_switch(&prev->saved_rsp, next->saved_rsp);
+	/* Running as prev again, perhaps on another CPU, with that CPU's rq lock held. */
+	sched_finish_switch();
+	arch_irq_restore(f);
+}
+
+void sched_yield(void)
+{
+	schedule();
+}
+
+/* Timer interrupt: expire deadlines, end slices. IRQs are off. */
+void sched_timer_interrupt(void)
+{
+	struct runqueue *rq = this_rq();
+	uint64_t now = time_now_ns();
+	spin_lock(&rq->lock);
+	while (rq->timers && rq->timers->deadline <= now) {
+		struct thread *t = rq->timers;
+		rq->timers = t->timer_next;
+		t->timer_armed = false;
+		if (t->state == THREAD_BLOCKED) {
+			t->wake_reason = -ETIMEDOUT;
+			enqueue(rq, t);
+		}
+	}
+	if (rq->nr_ready && (rq->current == rq->idle || now >= rq->slice_end))
+		rq->need_resched = true;
+	if (rq->current != rq->idle && now >= rq->slice_end && !rq->nr_ready)
+		rq->slice_end = now + SCHED_SLICE_NS;
+	program_timer(rq, now);
+	spin_unlock(&rq->lock);
+}
+
+void sched_reschedule_interrupt(void)
+{
+	this_rq()->need_resched = true;
+}
+
+bool sched_need_resched(void)
+{
+	return this_rq()->need_resched;
+}
+
+/* ------------------------------------------------------------ sleeping */
+
+void thread_prepare_sleep(void)
+{
+	struct thread *t = current_thread();
+	irqflags_t f = arch_irq_save();
+	struct runqueue *rq = this_rq();
+	spin_lock(&rq->lock);
+	t->state = THREAD_BLOCKED;
+	t->wake_reason = 0;
+	t->deadline = UINT64_MAX;
+	spin_unlock(&rq->lock);
+	arch_irq_restore(f);
+}
+
+void thread_cancel_sleep(void)
+{
+	struct thread *t = current_thread();
+	irqflags_t f = arch_irq_save();
+	struct runqueue *rq = this_rq();
+	spin_lock(&rq->lock);
+	if (t->state == THREAD_BLOCKED)
+		t->state = THREAD_RUNNING;
+	spin_unlock(&rq->lock);
+	arch_irq_restore(f);
+}
+
+int thread_sleep(uint64_t deadline)
+{
+	struct thread *t = current_thread();
+	if (thread_has_pending_interrupt(t)) {
+		thread_cancel_sleep();
+		return -EINTR;
+	}
+	if (deadline != UINT64_MAX && time_now_ns() >= deadline) {
+		thread_cancel_sleep();
+		return -ETIMEDOUT;
+	}
+	irqflags_t f = arch_irq_save();
+	struct runqueue *rq = this_rq();
+	spin_lock(&rq->lock);
+	t->deadline = deadline;
+	spin_unlock(&rq->lock);
+	arch_irq_restore(f);
+	schedule();
+	return t->wake_reason;
+}
+
+void thread_sleep_uninterruptible(void)
+{
+	struct thread *t = current_thread();
+	irqflags_t f = arch_irq_save();
+	struct runqueue *rq = this_rq();
+	spin_lock(&rq->lock);
+	t->deadline = UINT64_MAX;
+	t->uninterruptible = true;
+	spin_unlock(&rq->lock);
+	arch_irq_restore(f);
+	schedule();
+	t->uninterruptible = false;
+}
+
+bool thread_has_pending_interrupt(struct thread *t)
+{
+	return __atomic_load_n(&t->flags, __ATOMIC_ACQUIRE) & (THREAD_KILL | THREAD_NOTE);
+}
+
+/* ------------------------------------------------------------ threads */
+
+static void thread_bootstrap(void *arg)
+{
+	struct thread *t = arg;
+	arch_irq_enable();
+	t->entry(t->entry_arg);
+	sched_exit_current();
+}
+
+struct thread *thread_alloc(struct process *proc, void (*fn)(void *), void *arg, uint8_t priority)
+{
+	struct thread *t = kzalloc(sizeof(*t));
+	if (!t)
+		return NULL;
+	t->kstack_bottom = kstack_alloc();
+	if (!t->kstack_bottom) {
+		kfree(t);
+		return NULL;
+	}
+	t->kstack_top = t->kstack_bottom + KSTACK_PAGES * PAGE_SIZE;
+	t->proc = proc;
+	t->refcount = 1; /* the scheduler's, dropped after the thread is dead and switched away */
+	t->priority = priority < SCHED_PRIORITIES ? priority : SCHED_PRIORITIES - 1;
+	t->state = THREAD_BLOCKED;
+	t->deadline = UINT64_MAX;
+	t->entry = fn;
+	t->entry_arg = arg;
+	wait_queue_init(&t->exit_wq);
+	t->saved_rsp = arch_thread_init_stack(t->kstack_top, thread_bootstrap, t);
+	__atomic_fetch_add(&threads_alive, 1, __ATOMIC_RELAXED);
+	return t;
+}
+
+void thread_get(struct thread *t)
+{
+	__atomic_fetch_add(&t->refcount, 1, __ATOMIC_RELAXED);
+}
+
+void thread_put(struct thread *t)
+{
+	if (__atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (t->kstack_bottom)
+		kstack_free(t->kstack_bottom);
+	kfree(t->fpu);
+	__atomic_fetch_sub(&threads_alive, 1, __ATOMIC_RELAXED);
+	kfree(t);
+}
+
+/* The least loaded online CPU, preferring idle ones. */
+static unsigned pick_cpu(void)
+{
+	unsigned best = arch_cpu_index();
+	uint32_t best_load = UINT32_MAX;
+	for (unsigned i = 0; i < arch_cpu_count(); i++) {
+		if (!rqs[i].idle)
+			continue; /* not scheduling yet */
+		uint32_t load = __atomic_load_n(&rqs[i].nr_ready, __ATOMIC_RELAXED) * 2 +
+				(__atomic_load_n(&rqs[i].current, __ATOMIC_RELAXED) != rqs[i].idle);
+		if (load < best_load) {
+			best = i;
+			best_load = load;
+		}
+	}
+	return best;
+}
+
+void sched_start_thread(struct thread *t)
+{
+	t->cpu = pick_cpu();
+	irqflags_t f = arch_irq_save();
+	struct runqueue *rq = &rqs[t->cpu];
+	spin_lock(&rq->lock);
+	enqueue(rq, t);
+	kick(rq, t);
+	spin_unlock(&rq->lock);
+	arch_irq_restore(f);
+}
+
+struct thread *kthread_create(void (*fn)(void *), void *arg, uint8_t priority)
+{
+	struct thread *t = thread_alloc(&kernel_process, fn, arg, priority);
+	if (!t)
+		return NULL;
+	thread_get(t); /* the creator's reference, for thread_join / thread_put */
+	sched_start_thread(t);
+	return t;
+}
+
+__attribute__((noreturn)) void sched_exit_current(void)
+{
+	struct thread *t = current_thread();
+	__atomic_store_n(&t->finished, true, __ATOMIC_RELEASE);
+	wait_queue_wake_all(&t->exit_wq);
+	arch_irq_disable();
+	struct runqueue *rq = this_rq();
+	spin_lock(&rq->lock);
+	t->state = THREAD_DEAD;
+	spin_unlock(&rq->lock);
+	schedule();
+	panic("a dead thread was scheduled again");
+}
+
+int thread_join(struct thread *t)
+{
+	return WAIT_EVENT(&t->exit_wq, __atomic_load_n(&t->finished, __ATOMIC_ACQUIRE), UINT64_MAX);
+}
+
+/* ------------------------------------------------------------ bring-up */
+
+static void idle_loop(void)
+{
+	struct runqueue *rq = this_rq();
+	for (;;) {
+		arch_irq_disable();
+		bool others = false;
+		for (unsigned i = 0; i < arch_cpu_count() && !others; i++)
+			others = __atomic_load_n(&rqs[i].nr_ready, __ATOMIC_RELAXED) > (i == rq_index(rq) ? 0u : 1u);
+		if (rq->nr_ready || rq->need_resched || others) {
+			schedule();
+			continue;
+		}
+		arch_idle_wait();
+	}
+}
+
+/* Adopt the running flow (boot or AP start-up) as a thread with its existing stack. */
+static struct thread *adopt_current(uint8_t priority, uint64_t stack_top)
+{
+	struct thread *t = kzalloc(sizeof(*t));
+	if (!t)
+		panic("sched: out of memory");
+	t->proc = &kernel_process;
+	t->refcount = 1;
+	t->priority = priority;
+	t->state = THREAD_RUNNING;
+	t->on_rq = true;
+	t->cpu = arch_cpu_index();
+	t->deadline = UINT64_MAX;
+	t->kstack_top = stack_top; /* kstack_bottom stays 0: this stack is not ours to free */
+	wait_queue_init(&t->exit_wq);
+	return t;
+}
+
+static volatile bool sched_ready;
+
+void sched_init(void)
+{
+	/* The boot flow becomes a kernel thread; an idle thread is made for this CPU. */
+	struct runqueue *rq = this_rq();
+	extern char boot_stack_top[];
+	struct thread *boot = adopt_current(SCHED_PRIORITIES / 2, (uint64_t)boot_stack_top);
+	rq->current = boot;
+	arch_set_current_thread(boot);
+	struct thread *idle = thread_alloc(&kernel_process, (void (*)(void *))idle_loop, NULL, 0);
+	if (!idle)
+		panic("sched: out of memory");
+	idle->cpu = rq_index(rq);
+	idle->on_rq = true;
+	rq->idle = idle;
+	rq->slice_end = time_now_ns() + SCHED_SLICE_NS;
+	__atomic_store_n(&sched_ready, true, __ATOMIC_RELEASE);
+	for (unsigned i = 1; i < arch_cpu_count(); i++)
+		arch_send_reschedule(i);
+	/* Wait until every AP has its idle thread, so placement sees all CPUs. */
+	for (unsigned i = 1; i < arch_cpu_count(); i++)
+		while (!__atomic_load_n(&rqs[i].idle, __ATOMIC_ACQUIRE))
+			arch_cpu_relax();
+}
+
+/* An AP after bring-up (overrides the weak hook in arch/): wait for sched_init, then idle. */
+void kernel_ap_main(unsigned cpu)
+{
+	arch_irq_disable();
+	while (!__atomic_load_n(&sched_ready, __ATOMIC_ACQUIRE))
+		arch_idle_wait();
+	sched_run_ap(cpu);
+}
+
+__attribute__((noreturn)) void sched_run_ap(unsigned cpu)
+{
+	/* This AP's start-up flow becomes its idle thread. */
+	struct runqueue *rq = this_rq();
+	struct thread *idle = adopt_current(0, 0);
+	rq->current = idle;
+	arch_set_current_thread(idle);
+	__atomic_store_n(&rq->idle, idle, __ATOMIC_RELEASE);
+	idle_loop();
+	__builtin_unreachable();
+}

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+// Threads and the scheduler: preemptive, per-CPU run queues with 64 priority
+// levels (higher runs first), round-robin 10 ms slices within a level, idle
+// CPUs stealing work. No global lock on schedule or wake.
+#ifndef QUILT_SCHED_SCHED_H
+#define QUILT_SCHED_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/sched/wait.h"
+
+struct process;
+struct thread;
+
+#define SCHED_SLICE_NS (10 * 1000 * 1000ULL)
+#define SCHED_PRIORITIES 64
+
+/* The running thread and its process. Context: any (never NULL after sched_init). */
+struct thread *current_thread(void);
+struct process *current_process(void);
+
+/* Boot: turn the boot flow into the BSP's first thread; APs call sched_run_ap(). */
+void sched_init(void);
+__attribute__((noreturn)) void sched_run_ap(unsigned cpu);
+
+/* True when this CPU was asked to reschedule (timer slice, wake-up of a more important thread). */
+bool sched_need_resched(void);
+
+/* Give up the CPU if something else of equal or higher priority is ready. */
+void sched_yield(void);
+/* Context switch to the best ready thread (the caller's state says whether it stays ready). */
+void schedule(void);
+
+/*
+ * kthread_create - a kernel thread of the kernel process (pid 0) running
+ * @fn(@arg) at @priority; it ends by returning from @fn. Returns NULL on ENOMEM.
+ * It starts running immediately (on the least loaded CPU).
+ */
+struct thread *kthread_create(void (*fn)(void *), void *arg, uint8_t priority);
+
+/* Wake @t if it sleeps: @reason 0 (normal), -ETIMEDOUT or -EINTR. Context: any, IRQs any. */
+void thread_wake(struct thread *t, int reason);
+
+/* Reference counting of threads (a thread struct outlives its execution while referenced). */
+void thread_get(struct thread *t);
+void thread_put(struct thread *t);
+/* Block until @t has finished running (for kernel tests and joins). Returns 0 or -EINTR. */
+int thread_join(struct thread *t);
+uint64_t thread_tid(struct thread *t);
+
+/* Counters for leak checks and /proc. */
+uint64_t threads_live(void);
+uint64_t sched_context_switches(void);
+
+#endif

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+// The system-call table and dispatcher. Descriptors come from the
+// .syscall_table section (SYSCALL_DEFINE); at boot they are sorted into a
+// dense array indexed by number. The dispatcher is the one place that turns a
+// handler's -errno into ERR / NULL and the thread's error slot (spec §2.3).
+#include "kernel/syscall/syscall.h"
+
+#include "kernel/log/log.h"
+#include "kernel/sched/sched.h"
+#include "kernel/sched/thread.h"
+
+extern const struct syscall_desc __syscall_table_start[], __syscall_table_end[];
+
+/* Immutable after syscall_table_init(). */
+static syscall_fn_t table[SYS_TOTAL_AMOUNT];
+static bool pointer_result[SYS_TOTAL_AMOUNT];
+
+int syscall_table_check(const struct syscall_desc *sorted, uint64_t n, uint64_t total, const char **why,
+			uint64_t *bad)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		if (i > 0 && sorted[i].number == sorted[i - 1].number) {
+			*why = "duplicate";
+			*bad = sorted[i].number;
+			return -1;
+		}
+		if (sorted[i].number != i) {
+			*why = sorted[i].number >= total ? "out of range" : "missing";
+			*bad = sorted[i].number >= total ? sorted[i].number : i;
+			return -1;
+		}
+	}
+	if (n != total) {
+		*why = n < total ? "missing" : "out of range";
+		*bad = n;
+		return -1;
+	}
+	return 0;
+}
+
+void syscall_table_init(void)
+{
+	static struct syscall_desc sorted[SYS_TOTAL_AMOUNT + 16];
+	uint64_t n = (uint64_t)(__syscall_table_end - __syscall_table_start);
+	if (n > SYS_TOTAL_AMOUNT + 16)
+		panic("syscall table: %lu descriptors, expected %u", n, SYS_TOTAL_AMOUNT);
+	/* Insertion sort: the section is small and link order is nearly sorted. */
+	for (uint64_t i = 0; i < n; i++) {
+		struct syscall_desc d = __syscall_table_start[i];
+		uint64_t j = i;
+		while (j > 0 && sorted[j - 1].number > d.number) {
+			sorted[j] = sorted[j - 1];
+			j--;
+		}
+		sorted[j] = d;
+	}
+	const char *why;
+	uint64_t bad;
+	if (syscall_table_check(sorted, n, SYS_TOTAL_AMOUNT, &why, &bad))
+		panic("syscall table: number %lu %s (table must be exactly 0..%u)", bad, why, SYS_TOTAL_AMOUNT - 1);
+	for (uint64_t i = 0; i < n; i++) {
+		table[i] = sorted[i].fn;
+		pointer_result[i] = sorted[i].pointer_result;
+	}
+}
+
+/* Called by arch/x86_64/syscall.S with IRQs on. */
+uint64_t syscall_handler(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6,
+			 uint64_t number)
+{
+	struct thread *t = current_thread();
+	if (number >= SYS_TOTAL_AMOUNT) {
+		t->errno_slot = ENOSYS;
+		return ERR;
+	}
+	int64_t r = table[number](a1, a2, a3, a4, a5, a6);
+	if (r < 0) {
+		t->errno_slot = -r;
+		return pointer_result[number] ? 0 : ERR;
+	}
+	return (uint64_t)r;
+}

@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: MIT
+# User space: libc ($(BUILD)/user/libc.a + crt0.o) and one static program per
+# directory, included by the top-level GNUmakefile (which provides BUILD, Q, CC).
+#
+# Every user/<dir>/ and user/tests/<dir>/ holding a main.c is a program made
+# of all the .c and .S files of that directory:
+#   user/<dir>/        -> $(BUILD)/user/bin/<dir>        -> /bin/<dir>
+#   user/tests/<dir>/  -> $(BUILD)/user/bin/tests/<dir>  -> /bin/tests/<dir>
+#
+# Exports:
+#   USER_PROGRAMS   the built program files
+#   USER_ROOT_ARGS  DEST=SRC pairs for fs/tools/mkcpio.py (bin/x=$(BUILD)/user/bin/x)
+#   USER_CFLAGS, USER_SRCS   flags and sources, for compile_commands.json
+#   target `user`   builds every program
+
+BUILD ?= build
+Q ?= @
+
+USER_OUT := $(BUILD)/user
+
+# SSE is allowed here (the kernel saves it per thread); no red zone, no PIC.
+USER_CFLAGS := --target=x86_64-unknown-none-elf -ffreestanding -nostdlib -fno-pic -fno-pie \
+	-mno-red-zone -fno-stack-protector -O2 -g -std=gnu11 -Wall -Wextra -Werror \
+	-Wno-unused-parameter -I. -Iuser/libc/include -MMD -MP
+USER_LDFLAGS := -static -nostdlib -z max-page-size=4096 -T user/user.ld
+
+USER_LIBC_SRCS := $(sort $(filter-out user/libc/crt0.S,$(wildcard user/libc/*.c user/libc/*.S)))
+USER_LIBC_OBJS := $(USER_LIBC_SRCS:%=$(USER_OUT)/obj/%.o)
+USER_LIBC := $(USER_OUT)/libc.a
+USER_CRT0 := $(USER_OUT)/obj/user/libc/crt0.S.o
+
+USER_PROGRAMS :=
+USER_ROOT_ARGS :=
+USER_OBJS := $(USER_LIBC_OBJS) $(USER_CRT0)
+USER_SRCS := $(USER_LIBC_SRCS) user/libc/crt0.S
+
+$(USER_OUT)/obj/%.c.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $< (user)"
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(USER_OUT)/obj/%.S.o: %.S
+	@mkdir -p $(@D)
+	@echo "  AS      $< (user)"
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(USER_LIBC): $(USER_LIBC_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@
+	$(Q)llvm-ar rcs $@ $^
+
+# user_program(source dir, path inside the root without the leading /)
+define user_program
+$(1)_SRCS := $$(sort $$(wildcard $(1)/*.c $(1)/*.S))
+$(1)_OBJS := $$($(1)_SRCS:%=$(USER_OUT)/obj/%.o)
+USER_SRCS += $$($(1)_SRCS)
+USER_OBJS += $$($(1)_OBJS)
+USER_PROGRAMS += $(USER_OUT)/$(2)
+USER_ROOT_ARGS += $(2)=$(USER_OUT)/$(2)
+$(USER_OUT)/$(2): $(USER_CRT0) $$($(1)_OBJS) $(USER_LIBC) user/user.ld
+	@mkdir -p $$(@D)
+	@echo "  LD      $$@"
+	$$(Q)ld.lld $(USER_LDFLAGS) $(USER_CRT0) $$($(1)_OBJS) $(USER_LIBC) -o $$@
+endef
+
+USER_APP_DIRS := $(sort $(patsubst %/main.c,%,\
+	$(filter-out user/tests/main.c,$(wildcard user/*/main.c))))
+USER_TEST_DIRS := $(sort $(patsubst %/main.c,%,$(wildcard user/tests/*/main.c)))
+
+$(foreach d,$(USER_APP_DIRS),$(eval $(call user_program,$(d),bin/$(notdir $(d)))))
+$(foreach d,$(USER_TEST_DIRS),$(eval $(call user_program,$(d),bin/tests/$(notdir $(d)))))
+
+.PHONY: user
+user: $(USER_PROGRAMS)
+
+-include $(USER_OBJS:.o=.d)
