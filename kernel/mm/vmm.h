@@ -21,6 +21,7 @@
 enum vm_backing {
 	VM_ANON_ZERO = 1, /* private pages, zero-filled on first touch */
 	VM_ANON_ONE,      /* private pages, 0xFF-filled on first touch */
+	VM_SHARED,        /* the pages of a struct vm_object (shared memory) */
 };
 
 /* vm_map flags */
@@ -85,3 +86,24 @@ uint64_t vm_spaces_live(void);
 uint64_t vm_regions_live(void);
 
 #endif
+
+/* ------------------------------------------------------- mappings of files */
+
+/*
+ * A shared-memory object (/dev/shmem): its pages are the same in every
+ * mapping. Reference counted by the open file and by each mapping region.
+ */
+struct vm_object;
+struct vm_object *vm_object_create(void);
+void vm_object_get(struct vm_object *o);
+void vm_object_put(struct vm_object *o);
+uint64_t vm_objects_live(void);
+
+/* What a file's mmap operation fills in (fs/file.h). */
+struct vm_mmap_request {
+	uint64_t length;            /* in: bytes requested */
+	uint64_t offset;            /* in: the open file's position */
+	unsigned prot;              /* in: VM_READ / VM_WRITE */
+	enum vm_backing backing;    /* out: VM_ANON_ZERO, VM_ANON_ONE or VM_SHARED */
+	struct vm_object *object;   /* out for VM_SHARED: a reference the mapping takes over */
+};
