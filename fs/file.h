@@ -16,6 +16,8 @@
 struct file;
 struct process;
 struct vm_mmap_request;
+struct poll_table;
+struct wait_queue;
 
 struct file_ops {
 	/* Each returns bytes / a value >= 0, or -errno. NULL: the operation is not supported. */
@@ -45,9 +47,7 @@ struct file {
 	void *priv;                   /* the device's */
 };
 
-/* A wait set for POLL: file ops call poll_wait(pt, wq) for each queue that may signal. */
-struct wait_queue;
-struct poll_table;
+/* A wait set for POLL: file ops call poll_wait(pt, wq) for each queue that may signal (pt may be NULL). */
 void poll_wait(struct poll_table *pt, struct wait_queue *wq);
 
 void file_get(struct file *f);
