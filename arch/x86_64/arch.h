@@ -132,6 +132,10 @@ uint64_t arch_kernel_table_pages(void);
 void *arch_current_space(void);
 void arch_set_current_space(void *space);
 
+/* Fill / copy a 4 KiB page (rep stosq / movsq). */
+void arch_zero_page(void *page);
+void arch_copy_page(void *dst, const void *src);
+
 /* Allow / forbid kernel access to user pages (SMAP stac/clac). */
 void arch_user_access_begin(void);
 void arch_user_access_end(void);

@@ -163,3 +163,15 @@ void arch_idle_wait(void)
 	/* sti takes effect after the next instruction, so no interrupt slips in before hlt. */
 	__asm__ volatile("sti; hlt; cli" : : : "memory");
 }
+
+void arch_zero_page(void *page)
+{
+	uint64_t n = 512;
+	__asm__ volatile("rep stosq" : "+D"(page), "+c"(n) : "a"(0ULL) : "memory");
+}
+
+void arch_copy_page(void *dst, const void *src)
+{
+	uint64_t n = 512;
+	__asm__ volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+}

@@ -71,11 +71,8 @@ static bool fixup(struct trap_frame *f)
 int log_verbose_faults;
 void sched_user_fault(void);
 
-/* Hook for the memory layer: returns true when it resolved the page fault. */
-__attribute__((weak)) bool mm_handle_page_fault(uint64_t addr, uint64_t error, bool user)
-{
-	return false;
-}
+/* The memory layer (kernel/mm/vmm.c): true when it resolved the page fault. */
+bool mm_handle_page_fault(uint64_t addr, uint64_t error, bool user, bool irqs_on);
 
 void trap_dispatch(struct trap_frame *f)
 {
@@ -93,7 +90,7 @@ void trap_dispatch(struct trap_frame *f)
 		kprintf("NMI received on cpu %u\n", arch_cpu_index());
 		return;
 	}
-	if (f->vector == 14 && mm_handle_page_fault(read_cr2(), f->error_code, user))
+	if (f->vector == 14 && mm_handle_page_fault(read_cr2(), f->error_code, user, f->rflags & (1u << 9)))
 		return;
 	if (!user && fixup(f))
 		return;

@@ -2,7 +2,9 @@
 // Address spaces: regions in a red-black tree keyed by start address, pages in
 // the arch page tables, demand-zero faults, teardown.
 // Locks: space->lock guards the region tree, the user half of the page tables
-// and the counters of one space. Every operation validates its arguments and
+// and the counters of one space. It is taken with IRQs enabled, never from an
+// IRQ handler: a CPU waiting for it must still answer TLB-shootdown IPIs sent
+// by the holder. A fault taken with IRQs off only try-locks it. Every operation validates its arguments and
 // allocates the region structures it may need before taking the lock, so a
 // failing call changes nothing.
 #include "kernel/mm/vmm.h"
@@ -21,7 +23,7 @@ uint64_t vm_regions_live(void) { return __atomic_load_n(&regions_live, __ATOMIC_
 
 static struct vm_region *region_alloc(void)
 {
-	struct vm_region *r = kmalloc(sizeof(*r));
+	struct vm_region *r = kzalloc(sizeof(*r));
 	if (r)
 		__atomic_fetch_add(&regions_live, 1, __ATOMIC_RELAXED);
 	return r;
@@ -31,9 +33,13 @@ static void region_free(struct vm_region *r)
 {
 	if (!r)
 		return;
+	if (r->object)
+		vm_object_put(r->object);
 	__atomic_fetch_sub(&regions_live, 1, __ATOMIC_RELAXED);
 	kfree(r);
 }
+
+static paddr_t vm_object_page(struct vm_object *o, uint64_t i);
 
 static inline struct vm_region *to_region(struct rb_node *n)
 {
@@ -121,7 +127,7 @@ void vm_space_destroy(struct vm_space *s)
 	while (n) {
 		struct vm_region *r = to_region(n);
 		n = rb_next(n);
-		arch_pt_unmap_range(s->root, r->start, r->end, free_frame, NULL);
+		arch_pt_unmap_range(s->root, r->start, r->end, r->backing == VM_SHARED ? NULL : free_frame, NULL);
 		region_remove(s, r);
 		region_free(r);
 	}
@@ -159,14 +165,23 @@ struct vm_space *vm_space_current(void)
 static void remove_range_locked(struct vm_space *s, uint64_t start, uint64_t end, struct vm_region **spare)
 {
 	struct vm_region *r = first_ending_after(s, start);
+	bool flushed = false;
 	while (r && r->start < end) {
 		struct vm_region *next = to_region(rb_next(&r->node));
+		/* Frames of private regions are ours to free; shared ones belong to their object. */
+		uint64_t lo = r->start > start ? r->start : start, hi = r->end < end ? r->end : end;
+		uint64_t n = arch_pt_unmap_range(s->root, lo, hi, r->backing == VM_SHARED ? NULL : free_frame, NULL);
+		s->resident -= n;
+		flushed |= n != 0;
 		if (r->start < start && r->end > end) {
 			/* The range is strictly inside r: keep both sides. */
 			struct vm_region *tail = *spare;
 			*spare = NULL;
 			*tail = *r;
 			tail->start = end;
+			tail->pgoff = r->pgoff + (end - r->start) / PAGE_SIZE;
+			if (tail->object)
+				vm_object_get(tail->object);
 			r->end = start;
 			region_insert(s, tail);
 			break;
@@ -174,6 +189,7 @@ static void remove_range_locked(struct vm_space *s, uint64_t start, uint64_t end
 			r->end = start;
 		} else if (r->end > end) {
 			/* Moving the start forward keeps the tree order: nothing lies in between. */
+			r->pgoff += (end - r->start) / PAGE_SIZE;
 			r->start = end;
 		} else {
 			region_remove(s, r);
@@ -181,9 +197,7 @@ static void remove_range_locked(struct vm_space *s, uint64_t start, uint64_t end
 		}
 		r = next;
 	}
-	uint64_t n = arch_pt_unmap_range(s->root, start, end, free_frame, NULL);
-	s->resident -= n;
-	if (n)
+	if (flushed)
 		tlb_flush_space(s, start, end);
 }
 
@@ -218,7 +232,10 @@ static uint64_t fill_next(void *arg)
 	paddr_t p = pmm_alloc_page();
 	if (!p)
 		return 0;
-	memset(phys_to_virt(p), c->backing == VM_ANON_ONE ? 0xff : 0, PAGE_SIZE);
+	if (c->backing == VM_ANON_ONE)
+		memset(phys_to_virt(p), 0xff, PAGE_SIZE);
+	else
+		arch_zero_page(phys_to_virt(p));
 	c->allocated++;
 	return p;
 }
@@ -245,13 +262,13 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 		region_free(spare);
 		return -ENOMEM;
 	}
-	irqflags_t f = spin_lock_irqsave(&s->lock);
+	spin_lock(&s->lock);
 	if (flags & VM_FIXED) {
 		remove_range_locked(s, start, start + size, &spare);
 	} else {
 		start = find_gap(s, size);
 		if (!start) {
-			spin_unlock_irqrestore(&s->lock, f);
+			spin_unlock(&s->lock);
 			region_free(r);
 			region_free(spare);
 			return -ENOMEM;
@@ -261,6 +278,8 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 	r->end = start + size;
 	r->prot = prot;
 	r->backing = backing;
+	r->object = NULL;
+	r->pgoff = 0;
 	region_insert(s, r);
 	if (flags & VM_POPULATE) {
 		struct fill_ctx c = { backing, 0 };
@@ -270,12 +289,12 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 			/* Undo: the region and every page mapped so far. */
 			struct vm_region *none = NULL;
 			remove_range_locked(s, start, start + size, &none);
-			spin_unlock_irqrestore(&s->lock, f);
+			spin_unlock(&s->lock);
 			region_free(spare);
 			return err;
 		}
 	}
-	spin_unlock_irqrestore(&s->lock, f);
+	spin_unlock(&s->lock);
 	region_free(spare);
 	*out = start;
 	return 0;
@@ -291,9 +310,9 @@ int vm_unmap(struct vm_space *s, uint64_t addr, uint64_t len)
 	struct vm_region *spare = region_alloc();
 	if (!spare)
 		return -ENOMEM;
-	irqflags_t f = spin_lock_irqsave(&s->lock);
+	spin_lock(&s->lock);
 	remove_range_locked(s, start, end, &spare);
-	spin_unlock_irqrestore(&s->lock, f);
+	spin_unlock(&s->lock);
 	region_free(spare);
 	return 0;
 }
@@ -303,6 +322,8 @@ static bool try_merge_next(struct vm_space *s, struct vm_region *r)
 {
 	struct vm_region *n = to_region(rb_next(&r->node));
 	if (!n || n->start != r->end || n->prot != r->prot || n->backing != r->backing)
+		return false;
+	if (r->object && (n->object != r->object || n->pgoff != r->pgoff + (r->end - r->start) / PAGE_SIZE))
 		return false;
 	r->end = n->end;
 	region_remove(s, n);
@@ -325,14 +346,14 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 		region_free(spare[1]);
 		return -ENOMEM;
 	}
-	irqflags_t f = spin_lock_irqsave(&s->lock);
+	spin_lock(&s->lock);
 	/* The whole range must be covered, without holes, before anything changes. */
 	uint64_t covered = start;
 	for (struct vm_region *r = first_ending_after(s, start); r && r->start <= covered && covered < end;
 	     r = to_region(rb_next(&r->node)))
 		covered = r->end;
 	if (covered < end) {
-		spin_unlock_irqrestore(&s->lock, f);
+		spin_unlock(&s->lock);
 		region_free(spare[0]);
 		region_free(spare[1]);
 		return -ENOENT;
@@ -347,6 +368,9 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 				struct vm_region *tail = spare[used++];
 				*tail = *r;
 				tail->start = start;
+				tail->pgoff = r->pgoff + (start - r->start) / PAGE_SIZE;
+				if (tail->object)
+					vm_object_get(tail->object);
 				r->end = start;
 				region_insert(s, tail);
 				r = tail;
@@ -355,6 +379,9 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 				struct vm_region *tail = spare[used++];
 				*tail = *r;
 				tail->start = end;
+				tail->pgoff = r->pgoff + (end - r->start) / PAGE_SIZE;
+				if (tail->object)
+					vm_object_get(tail->object);
 				r->end = end;
 				region_insert(s, tail);
 			}
@@ -370,55 +397,64 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 		if (!try_merge_next(s, m))
 			m = to_region(rb_next(&m->node));
 	}
-	spin_unlock_irqrestore(&s->lock, f);
+	spin_unlock(&s->lock);
 	for (int i = used; i < 2; i++)
 		region_free(spare[i]);
 	return 0;
 }
 
-int vm_fault(struct vm_space *s, uint64_t addr, bool write)
+int vm_fault(struct vm_space *s, uint64_t addr, bool write, bool can_spin)
 {
 	if (addr < USER_MIN || addr >= USER_MAX)
 		return -EFAULT;
 	uint64_t page = addr & ~(PAGE_SIZE - 1);
-	irqflags_t f = spin_lock_irqsave(&s->lock);
+	if (can_spin)
+		spin_lock(&s->lock);
+	else if (!spin_trylock(&s->lock))
+		return -EFAULT; /* IRQs off: waiting could deadlock a shootdown */
 	struct vm_region *r = first_ending_after(s, addr);
 	if (!r || r->start > addr || (write && !(r->prot & VM_WRITE))) {
-		spin_unlock_irqrestore(&s->lock, f);
+		spin_unlock(&s->lock);
 		return -EFAULT;
 	}
 	struct arch_mapping m;
 	if (arch_pt_query(s->root, page, &m)) {
 		/* Another CPU resolved it first, or a stale TLB entry: retry if the rights allow. */
-		spin_unlock_irqrestore(&s->lock, f);
+		spin_unlock(&s->lock);
+		arch_tlb_flush_local(page, page + PAGE_SIZE);
 		return (!write || m.writable) ? 0 : -EFAULT;
 	}
-	struct fill_ctx c = { r->backing, 0 };
-	paddr_t p = fill_next(&c);
+	paddr_t p;
+	if (r->backing == VM_SHARED) {
+		p = vm_object_page(r->object, r->pgoff + (page - r->start) / PAGE_SIZE);
+	} else {
+		struct fill_ctx c = { r->backing, 0 };
+		p = fill_next(&c);
+	}
 	if (!p || arch_pt_map(s->root, page, p, arch_flags(r->prot))) {
-		spin_unlock_irqrestore(&s->lock, f);
-		if (p)
+		spin_unlock(&s->lock);
+		if (p && r->backing != VM_SHARED)
 			pmm_free_page(p);
 		return -EFAULT; /* out of memory: the faulting process cannot go on */
 	}
 	s->resident++;
-	spin_unlock_irqrestore(&s->lock, f);
+	spin_unlock(&s->lock);
 	return 0;
 }
 
 bool vm_query(struct vm_space *s, uint64_t addr, struct vm_region *out)
 {
-	irqflags_t f = spin_lock_irqsave(&s->lock);
+	spin_lock(&s->lock);
 	struct vm_region *r = first_ending_after(s, addr);
 	bool found = r && r->start <= addr;
 	if (found)
 		*out = *r;
-	spin_unlock_irqrestore(&s->lock, f);
+	spin_unlock(&s->lock);
 	return found;
 }
 
-/* Page faults from the trap path (arch/x86_64/trap.c). */
-bool mm_handle_page_fault(uint64_t addr, uint64_t error, bool user)
+/* Page faults from the trap path (arch/x86_64/trap.c); @irqs_on: the faulting context had IRQs enabled. */
+bool mm_handle_page_fault(uint64_t addr, uint64_t error, bool user, bool irqs_on)
 {
 	struct vm_space *s = vm_space_current();
 	if (!s || addr >= USER_MAX)
@@ -427,5 +463,154 @@ bool mm_handle_page_fault(uint64_t addr, uint64_t error, bool user)
 	bool write = error & 2;
 	if ((error & 1) && !write)
 		return false;
-	return vm_fault(s, addr, write) == 0;
+	if (irqs_on)
+		arch_irq_enable();
+	bool ok = vm_fault(s, addr, write, irqs_on) == 0;
+	if (irqs_on)
+		arch_irq_disable();
+	return ok;
+}
+
+/* ------------------------------------------------------------ shared objects */
+
+struct vm_object {
+	uint64_t refcount;  /* atomic */
+	struct spinlock lock;
+	uint64_t npages;    /* Guarded by: lock; 0 until sized */
+	paddr_t *pages;
+};
+
+static uint64_t objects_live; /* atomic */
+
+uint64_t vm_objects_live(void)
+{
+	return __atomic_load_n(&objects_live, __ATOMIC_RELAXED);
+}
+
+struct vm_object *vm_object_create(void)
+{
+	struct vm_object *o = kzalloc(sizeof(*o));
+	if (!o)
+		return NULL;
+	o->refcount = 1;
+	spin_init(&o->lock);
+	__atomic_fetch_add(&objects_live, 1, __ATOMIC_RELAXED);
+	return o;
+}
+
+void vm_object_get(struct vm_object *o)
+{
+	__atomic_fetch_add(&o->refcount, 1, __ATOMIC_RELAXED);
+}
+
+void vm_object_put(struct vm_object *o)
+{
+	if (__atomic_sub_fetch(&o->refcount, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	for (uint64_t i = 0; i < o->npages; i++)
+		pmm_free_page(o->pages[i]);
+	kfree(o->pages);
+	__atomic_fetch_sub(&objects_live, 1, __ATOMIC_RELAXED);
+	kfree(o);
+}
+
+uint64_t vm_object_pages(struct vm_object *o)
+{
+	spin_lock(&o->lock);
+	uint64_t n = o->npages;
+	spin_unlock(&o->lock);
+	return n;
+}
+
+int vm_object_set_size(struct vm_object *o, uint64_t npages)
+{
+	if (npages == 0)
+		return -EINVAL;
+	if (npages > pmm_free_pages_count())
+		return -ENOMEM;
+	paddr_t *pages = kmalloc(npages * sizeof(paddr_t));
+	if (!pages)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < npages; i++) {
+		pages[i] = pmm_alloc_page();
+		if (!pages[i]) {
+			while (i--)
+				pmm_free_page(pages[i]);
+			kfree(pages);
+			return -ENOMEM;
+		}
+		arch_zero_page(phys_to_virt(pages[i])); /* OUR CHOICE: new shared pages are zero */
+	}
+	spin_lock(&o->lock);
+	if (o->npages) {
+		spin_unlock(&o->lock);
+		for (uint64_t i = 0; i < npages; i++)
+			pmm_free_page(pages[i]);
+		kfree(pages);
+		return -EEXIST;
+	}
+	o->pages = pages;
+	o->npages = npages;
+	spin_unlock(&o->lock);
+	return 0;
+}
+
+/* The frame of page @i (i < npages, which never changes once set). */
+static paddr_t vm_object_page(struct vm_object *o, uint64_t i)
+{
+	return i < o->npages ? o->pages[i] : 0;
+}
+
+struct object_ctx {
+	struct vm_object *o;
+	uint64_t next;
+};
+
+static uint64_t object_next(void *arg)
+{
+	struct object_ctx *c = arg;
+	return vm_object_page(c->o, c->next++);
+}
+
+int vm_map_object(struct vm_space *s, uint64_t addr, struct vm_object *o, uint64_t pgoff, uint64_t npages,
+		  unsigned prot, unsigned flags, uint64_t *out)
+{
+	if (npages == 0 || pgoff + npages > vm_object_pages(o) || (prot & ~(VM_READ | VM_WRITE)) || !(prot & VM_READ))
+		return -EINVAL;
+	uint64_t size = npages * PAGE_SIZE;
+	uint64_t start = addr & ~(PAGE_SIZE - 1);
+	if ((flags & VM_FIXED) && (start + size < start || !range_ok(start, start + size)))
+		return -EINVAL;
+	struct vm_region *r = region_alloc(), *spare = region_alloc();
+	if (!r || !spare) {
+		region_free(r);
+		region_free(spare);
+		return -ENOMEM;
+	}
+	spin_lock(&s->lock);
+	if (flags & VM_FIXED) {
+		remove_range_locked(s, start, start + size, &spare);
+	} else if (!(start = find_gap(s, size))) {
+		spin_unlock(&s->lock);
+		region_free(r);
+		region_free(spare);
+		return -ENOMEM;
+	}
+	vm_object_get(o);
+	*r = (struct vm_region){ .start = start, .end = start + size, .prot = prot, .backing = VM_SHARED,
+				 .object = o, .pgoff = pgoff };
+	region_insert(s, r);
+	struct object_ctx c = { o, pgoff };
+	int err = arch_pt_map_range(s->root, start, npages, object_next, &c, arch_flags(prot));
+	if (err) {
+		struct vm_region *none = NULL;
+		remove_range_locked(s, start, start + size, &none);
+	} else {
+		s->resident += npages;
+	}
+	spin_unlock(&s->lock);
+	region_free(spare);
+	if (!err)
+		*out = start;
+	return err;
 }

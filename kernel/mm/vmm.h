@@ -28,11 +28,15 @@ enum vm_backing {
 #define VM_FIXED    0x1u /* use @addr exactly, replacing what is there */
 #define VM_POPULATE 0x2u /* allocate and map every page now */
 
+struct vm_object;
+
 struct vm_region {
 	struct rb_node node;
 	uint64_t start, end; /* page aligned, [start, end) */
 	unsigned prot;
 	enum vm_backing backing;
+	struct vm_object *object; /* VM_SHARED: a reference; page 0 of the region is object page `pgoff` */
+	uint64_t pgoff;
 };
 
 struct vm_space {
@@ -63,6 +67,12 @@ struct vm_space *vm_space_current(void);
  */
 int vm_map(struct vm_space *space, uint64_t addr, uint64_t len, unsigned prot, enum vm_backing backing,
 	   unsigned flags, uint64_t *out);
+/*
+ * vm_map_object - as vm_map for VM_SHARED: map @npages pages of @object from
+ * page @pgoff (taking a reference of the object). Pages are mapped at once.
+ */
+int vm_map_object(struct vm_space *space, uint64_t addr, struct vm_object *object, uint64_t pgoff,
+		  uint64_t npages, unsigned prot, unsigned flags, uint64_t *out);
 /* vm_unmap - remove [addr, addr+len); holes are skipped. Returns 0 or -EINVAL / -ENOMEM (split failed). */
 int vm_unmap(struct vm_space *space, uint64_t addr, uint64_t len);
 /*
@@ -74,9 +84,9 @@ int vm_protect(struct vm_space *space, uint64_t addr, uint64_t len, unsigned pro
 /*
  * vm_fault - resolve a fault at @addr in @space: @write when the access was
  * a write. Returns 0 when the access can be retried, -EFAULT otherwise.
- * Context: takes space->lock; may allocate.
+ * Context: takes space->lock, or only tries to when !@can_spin (IRQs off).
  */
-int vm_fault(struct vm_space *space, uint64_t addr, bool write);
+int vm_fault(struct vm_space *space, uint64_t addr, bool write, bool can_spin);
 
 /* The region containing @addr, copied into *out. Returns false if none. */
 bool vm_query(struct vm_space *space, uint64_t addr, struct vm_region *out);
@@ -93,8 +103,11 @@ uint64_t vm_regions_live(void);
  * A shared-memory object (/dev/shmem): its pages are the same in every
  * mapping. Reference counted by the open file and by each mapping region.
  */
-struct vm_object;
 struct vm_object *vm_object_create(void);
+/* The object's size in pages, fixed by the first call of vm_object_set_size (0 before). */
+uint64_t vm_object_pages(struct vm_object *o);
+/* Fix the size once: allocates @npages zeroed pages. Returns 0, -EEXIST (already sized), -ENOMEM. */
+int vm_object_set_size(struct vm_object *o, uint64_t npages);
 void vm_object_get(struct vm_object *o);
 void vm_object_put(struct vm_object *o);
 uint64_t vm_objects_live(void);

@@ -3,6 +3,7 @@
 // programs are read straight from the boot archive. fs/ overrides every one
 // of these weak definitions.
 #include "fs/archive.h"
+#include "fs/file.h"
 #include "fs/fs.h"
 #include "kernel/abi/errno.h"
 #include "kernel/boot.h"
@@ -47,4 +48,13 @@ __attribute__((weak)) int fs_read_executable(struct process *p, const char *path
 		}
 	}
 	return -ENOENT;
+}
+
+__attribute__((weak)) struct file *fd_get(struct process *p, uint64_t fd)
+{
+	return NULL;
+}
+
+__attribute__((weak)) void file_put(struct file *f)
+{
 }

@@ -75,9 +75,16 @@ int futex_wait(struct process *p, uint64_t addr, uint64_t val, uint64_t deadline
 		return -ENOMEM;
 	struct futex_bucket *b = bucket_of(t, addr);
 	struct futex_waiter w = { NULL, NULL, addr, current_thread(), false };
-	irqflags_t f = spin_lock_irqsave(&t->lock);
+	/*
+	 * Touch the word first, with IRQs on, so that the read under the lock
+	 * (IRQs off) finds the page present and cannot need the space lock.
+	 */
 	uint64_t current;
 	int err = get_user_u64(&current, (const void *)addr);
+	if (err)
+		return err;
+	irqflags_t f = spin_lock_irqsave(&t->lock);
+	err = get_user_u64(&current, (const void *)addr);
 	if (err || current != val) {
 		spin_unlock_irqrestore(&t->lock, f);
 		return err ? err : -EAGAIN;
