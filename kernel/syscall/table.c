@@ -15,29 +15,6 @@ extern const struct syscall_desc __syscall_table_start[], __syscall_table_end[];
 static syscall_fn_t table[SYS_TOTAL_AMOUNT];
 static bool pointer_result[SYS_TOTAL_AMOUNT];
 
-int syscall_table_check(const struct syscall_desc *sorted, uint64_t n, uint64_t total, const char **why,
-			uint64_t *bad)
-{
-	for (uint64_t i = 0; i < n; i++) {
-		if (i > 0 && sorted[i].number == sorted[i - 1].number) {
-			*why = "duplicate";
-			*bad = sorted[i].number;
-			return -1;
-		}
-		if (sorted[i].number != i) {
-			*why = sorted[i].number >= total ? "out of range" : "missing";
-			*bad = sorted[i].number >= total ? sorted[i].number : i;
-			return -1;
-		}
-	}
-	if (n != total) {
-		*why = n < total ? "missing" : "out of range";
-		*bad = n;
-		return -1;
-	}
-	return 0;
-}
-
 void syscall_table_init(void)
 {
 	static struct syscall_desc sorted[SYS_TOTAL_AMOUNT + 16];

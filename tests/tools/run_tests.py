@@ -259,6 +259,10 @@ def harness_selfchecks(build):
     results.append((caught and "KERNEL PANIC cpu=1:" in text, "selfcheck.panic_on_ap_reported", f"code={code}"))
     results.append(("other CPUs stopped: 3 of 3" in text, "selfcheck.panic_halts_all_cpus",
                     "the panic report does not show the 3 other CPUs stopped"))
+    code, text, _ = boot(build, "selfcheck-syscall-gap", "qemu_exit ktest=boot",
+                         kernel=os.path.join(build.root, "selfcheck-gap", "kernel.elf"), smp=1)
+    results.append((code == qemu.EXIT_PANIC and "syscall table: number 24 missing" in text,
+                    "selfcheck.syscall_table_gap_refused", f"code={code}"))
     # A plan that does not match the results, and a missing plan, are failures.
     results.append((bool(Ktap("KTAP version 1\n1..2\nok 1 a\n").errors), "selfcheck.count_mismatch_caught", ""))
     results.append((bool(Ktap("KTAP version 1\nok 1 a\n").errors), "selfcheck.missing_plan_caught", ""))
