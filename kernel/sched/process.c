@@ -159,6 +159,45 @@ void thread_send_kill(struct thread *t)
 	thread_wake(t, -EINTR);
 }
 
+int thread_send_note(struct thread *t, const char *msg, uint64_t len)
+{
+	if (len == 0 || len >= THREAD_NOTE_MAX)
+		return -EINVAL;
+	/* "kill" ends only the receiving thread (spec §8.5, §9.5). */
+	if (len == 4 && memcmp(msg, "kill", 4) == 0) {
+		thread_send_kill(t);
+		return 0;
+	}
+	struct process *p = t->proc;
+	irqflags_t f = spin_lock_irqsave(&p->lock);
+	unsigned slot = (t->note_head + t->note_count) % THREAD_NOTE_QUEUE;
+	if (t->note_count == THREAD_NOTE_QUEUE) {
+		/* Full: the oldest note makes room. */
+		t->note_head = (t->note_head + 1) % THREAD_NOTE_QUEUE;
+		t->note_count--;
+	}
+	memcpy(t->notes[slot], msg, len);
+	t->note_len[slot] = (uint8_t)len;
+	t->note_count++;
+	__atomic_fetch_or(&t->flags, THREAD_NOTE, __ATOMIC_ACQ_REL);
+	spin_unlock_irqrestore(&p->lock, f);
+	thread_wake(t, -EINTR);
+	return 0;
+}
+
+struct thread *process_first_thread(struct process *p)
+{
+	irqflags_t f = spin_lock_irqsave(&p->lock);
+	struct thread *first = NULL;
+	for (struct thread *t = p->threads; t; t = t->proc_next)
+		if (!first || t->tid < first->tid)
+			first = t;
+	if (first)
+		thread_get(first);
+	spin_unlock_irqrestore(&p->lock, f);
+	return first;
+}
+
 void process_terminate(struct process *p, int64_t status)
 {
 	if (p == &kernel_process)
@@ -232,10 +271,12 @@ __attribute__((noreturn)) void process_exit(int64_t status)
 
 /*
  * Processes stay in the table (for /proc/<pid>) for at least a second after
- * they end; this kernel thread removes the ones that ended longer ago.
+ * they end (spec §8.5); the reaper thread removes the ones that ended longer
+ * ago. Returns how many it removed.
  */
-static void reaper(void *arg)
+static uint64_t reap_ended(uint64_t min_age_ns)
 {
+	uint64_t total = 0;
 	for (;;) {
 		struct process *victims[16];
 		int n = 0;
@@ -245,7 +286,7 @@ static void reaper(void *arg)
 			struct pnode *pn = rb_entry(node, struct pnode, node);
 			node = rb_next(node);
 			struct process *p = pn->proc;
-			if (p->terminating && p->nthreads == 0 && now - p->exited_ns >= 1000000000ULL) {
+			if (p->terminating && p->nthreads == 0 && now - p->exited_ns >= min_age_ns) {
 				rb_erase(&pn->node, &ptable);
 				kfree(pn);
 				victims[n++] = p;
@@ -254,6 +295,21 @@ static void reaper(void *arg)
 		spin_unlock_irqrestore(&ptable_lock, f);
 		for (int i = 0; i < n; i++)
 			process_put(victims[i]);
+		total += (uint64_t)n;
+		if (n < 16)
+			return total;
+	}
+}
+
+uint64_t process_reap_now(void)
+{
+	return reap_ended(0);
+}
+
+static void reaper(void *arg)
+{
+	for (;;) {
+		reap_ended(1000000000ULL);
 		struct wait_queue never = WAIT_QUEUE_INIT;
 		WAIT_EVENT(&never, false, time_now_ns() + 500000000ULL);
 	}

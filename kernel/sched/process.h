@@ -70,8 +70,19 @@ __attribute__((noreturn)) void thread_exit(void);
 
 uint64_t processes_live(void);
 
+/*
+ * thread_send_note - queue a 1-63 byte note for @t (8 kept, the oldest
+ * dropped) and end its current sleep with EINTR; "kill" terminates @t.
+ * Returns 0 or -EINVAL. Context: any thread context.
+ */
+int thread_send_note(struct thread *t, const char *msg, uint64_t len);
+/* The lowest-tid live thread of @p, with a reference (thread_put), or NULL. */
+struct thread *process_first_thread(struct process *p);
+
 /* A new process (next pid, empty address space, no threads) in the table. NULL: ENOMEM. */
 struct process *process_create(uint8_t priority);
+/* Remove every ended process from the table now (tests; normally they linger 1 s). */
+uint64_t process_reap_now(void);
 /* Boot: start the reaper of ended processes. */
 void process_init(void);
 

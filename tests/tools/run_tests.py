@@ -153,7 +153,7 @@ BOOTS = [
     ("ktest-pc-smp1-4G", "boot,lib,log,trap,paging,vmm,sched", dict(machine="pc", smp=1, mem="4G")),
     ("ktest-q35-128M", "boot,pmm,kmalloc,vmm,kstack", dict(machine="q35", smp=2, mem="128M")),
     ("ktest-q35-smp8-x2apic", "cpu,trap", dict(machine="q35", smp=8, mem="512M", cpu="max,+x2apic")),
-    ("ktest-q35-smp4", "cpu,sched", dict(machine="q35", smp=4, mem="256M")),
+    ("ktest-q35-smp4", "cpu,sched,proc", dict(machine="q35", smp=4, mem="256M")),
     ("ktest-pc-smp4", "cpu,boot", dict(machine="pc", smp=4, mem="512M")),
     ("ktest-q35-16G", "boot,paging,vmm,pmm.orders_naturally_aligned,pmm.random_orders_stress,pmm.fragmentation_then_merge", dict(machine="q35", smp=2, mem="16G")),
 ]

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+// Processes started from the kernel: exit statuses for a normal exit, a
+// negative one, a user fault, a missing program and a file that is not ELF.
+#include "fs/fs.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/kmalloc.h"
+#include "kernel/sched/process.h"
+#include "kernel/sched/sched.h"
+#include "kernel/sched/user.h"
+#include "kernel/test/ktest.h"
+#include "kernel/time/time.h"
+
+/* Run "argv0\0arg1\0..." (@len bytes) as a new process; its exit status, or INT64_MIN on trouble. */
+static int64_t run(const char *args, uint64_t len)
+{
+	struct process *p = process_create(31);
+	if (!p)
+		return INT64_MIN;
+	p->cmdline = kmalloc(len);
+	if (!p->cmdline)
+		return INT64_MIN;
+	memcpy(p->cmdline, args, len);
+	p->cmdline_len = len;
+	if (fs_process_init(p, NULL, 0) || process_start_program(p))
+		return INT64_MIN;
+	int r = WAIT_EVENT(&p->exit_wq, __atomic_load_n(&p->terminating, __ATOMIC_ACQUIRE),
+			   time_now_ns() + 30000000000ULL);
+	int64_t status = r ? INT64_MIN : p->exit_status;
+	/* Wait for its last thread too, so the leak check sees everything released. */
+	WAIT_EVENT(&p->exit_wq, __atomic_load_n(&p->nthreads, __ATOMIC_ACQUIRE) == 0 && !p->space,
+		   time_now_ns() + 30000000000ULL);
+	process_put(p);
+	process_reap_now();
+	return status;
+}
+
+#define RUN(lit) run(lit, sizeof(lit))
+
+KTEST(proc, exit_status_travels)
+{
+	KEXPECT_EQ(RUN("/bin/tests/exit_with\0" "42"), 42);
+	KEXPECT_EQ(RUN("/bin/tests/exit_with\0" "0"), 0);
+	KEXPECT_EQ(RUN("/bin/tests/exit_with\0" "-1"), (uint64_t)-1);
+}
+
+KTEST(proc, user_fault_ends_with_14)
+{
+	KEXPECT_EQ(RUN("/bin/tests/fault_null"), 14);
+	/* The kernel goes on: another program still runs. */
+	KEXPECT_EQ(RUN("/bin/tests/exit_with\0" "7"), 7);
+}
+
+KTEST(proc, missing_program_ends_with_enoent)
+{
+	KEXPECT_EQ(RUN("/bin/no/such/program"), 2);
+}
+
+KTEST(proc, non_elf_ends_with_espawnfail)
+{
+	KEXPECT_EQ(RUN("/tests/garbage.bin"), 138);
+}
