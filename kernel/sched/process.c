@@ -126,7 +126,7 @@ struct process *process_create(uint8_t priority)
 	p->space = vm_space_create();
 	if (!p->space)
 		goto err;
-	p->refcount = 1; /* the table's */
+	p->refcount = 2; /* the table's and the caller's */
 	spin_init(&p->lock);
 	wait_queue_init(&p->exit_wq);
 	wait_queue_init(&p->start_wq);

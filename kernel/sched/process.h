@@ -79,7 +79,7 @@ int thread_send_note(struct thread *t, const char *msg, uint64_t len);
 /* The lowest-tid live thread of @p, with a reference (thread_put), or NULL. */
 struct thread *process_first_thread(struct process *p);
 
-/* A new process (next pid, empty address space, no threads) in the table. NULL: ENOMEM. */
+/* A new process (next pid, empty address space, no threads) in the table, with a reference for the caller. NULL: ENOMEM. */
 struct process *process_create(uint8_t priority);
 /* Remove every ended process from the table now (tests; normally they linger 1 s). */
 uint64_t process_reap_now(void);
