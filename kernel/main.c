@@ -19,6 +19,7 @@
 #include "kernel/syscall/syscall.h"
 #include "kernel/test/ktest.h"
 #include "fs/fs.h"
+#include "fs/share.h"
 
 #define PHYS(p) phys_to_virt((uint64_t)(p))
 
@@ -213,6 +214,8 @@ void kmain(const struct boot_info *bi_virt)
 	process_init();
 	ktest_register_counter("threads", threads_live);
 	ktest_register_counter("processes", processes_live);
+	ktest_register_counter("share keys", share_keys_live);
+	ktest_register_counter("memory objects", vm_objects_live);
 
 	char filter[256];
 	if (cmdline_get("ktest", filter, sizeof(filter))) {

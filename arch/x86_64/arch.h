@@ -132,6 +132,9 @@ uint64_t arch_kernel_table_pages(void);
 void *arch_current_space(void);
 void arch_set_current_space(void *space);
 
+/* 64 random bits from the CPU's generator (RDRAND). Returns false when there is none or it failed. */
+bool arch_random64(uint64_t *out);
+
 /* Fill / copy a 4 KiB page (rep stosq / movsq). */
 void arch_zero_page(void *page);
 void arch_copy_page(void *dst, const void *src);

@@ -175,3 +175,21 @@ void arch_copy_page(void *dst, const void *src)
 	uint64_t n = 512;
 	__asm__ volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
 }
+
+bool arch_random64(uint64_t *out)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & (1u << 30)))
+		return false;
+	for (int tries = 0; tries < 10; tries++) {
+		uint64_t v;
+		uint8_t ok;
+		__asm__ volatile("rdrand %0; setc %1" : "=r"(v), "=qm"(ok));
+		if (ok) {
+			*out = v;
+			return true;
+		}
+	}
+	return false;
+}

@@ -6,6 +6,7 @@
 
 #include "arch/x86_64/arch.h"
 #include "fs/fs.h"
+#include "fs/share.h"
 #include "kernel/abi/errno.h"
 #include "kernel/lib/rbtree.h"
 #include "kernel/lib/string.h"
@@ -310,6 +311,7 @@ static void reaper(void *arg)
 {
 	for (;;) {
 		reap_ended(1000000000ULL);
+		share_sweep_expired(); /* expired SHARE keys give back their files promptly */
 		struct wait_queue never = WAIT_QUEUE_INIT;
 		WAIT_EVENT(&never, false, time_now_ns() + 500000000ULL);
 	}

@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: MIT
+// SHARE/CLAIM keys (fs/share.c).
+#ifndef QUILT_FS_SHARE_H
+#define QUILT_FS_SHARE_H
+
+#include <stdint.h>
+
+/* Keys issued and neither claimed nor expired yet. */
+uint64_t share_keys_live(void);
+/* Release expired keys and their files. Context: thread context. */
+void share_sweep_expired(void);
+
+#endif
