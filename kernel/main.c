@@ -210,6 +210,7 @@ void kmain(const struct boot_info *bi_virt)
 	memory_init(bi, map);
 	arch_platform_init(boot_info->rsdp);
 	sched_init();
+	arch_console_enable_input();
 	syscall_table_init();
 	process_init();
 	ktest_register_counter("threads", threads_live);

@@ -13,6 +13,11 @@ typedef uint64_t irqflags_t;
 /* Console UART (COM1), polled. Context: any, including panic. */
 void arch_console_init(void);
 void arch_console_putc(char c);
+/* Deliver typed bytes to console_input_push() from the UART interrupt. Context: boot, after platform init. */
+void arch_console_enable_input(void);
+/* Route legacy ISA interrupt @irq to @vector on the bootstrap CPU. */
+void arch_route_isa_irq(uint8_t irq, uint8_t vector);
+void arch_lapic_eoi(void);
 
 /* Interrupt flag. */
 irqflags_t arch_irq_save(void);          /* disable, return previous state */

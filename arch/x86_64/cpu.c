@@ -5,6 +5,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/io.h"
 #include "kernel/boot_info.h"
+#include "kernel/log/console.h"
 #include "kernel/log/log.h"
 
 #define COM1 0x3f8
@@ -192,4 +193,19 @@ bool arch_random64(uint64_t *out)
 		}
 	}
 	return false;
+}
+
+/* COM1 receive interrupt: hand every waiting byte to the console input ring. */
+static void com1_interrupt(unsigned vector, void *frame)
+{
+	while (inb(COM1 + 5) & 1)
+		console_input_push((char)inb(COM1));
+	arch_lapic_eoi();
+}
+
+void arch_console_enable_input(void)
+{
+	arch_irq_register(0x24, com1_interrupt);
+	arch_route_isa_irq(4, 0x24);
+	outb(COM1 + 1, 0x01); /* interrupt on received data */
 }

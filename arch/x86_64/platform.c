@@ -89,3 +89,13 @@ void arch_read_cpu_state(struct arch_cpu_state *out)
 	out->apic_id = lapic_id();
 	out->index = this_cpu()->index;
 }
+
+void arch_route_isa_irq(uint8_t irq, uint8_t vector)
+{
+	ioapic_route_isa(irq, vector, cpus[0].apic_id);
+}
+
+void arch_lapic_eoi(void)
+{
+	lapic_eoi();
+}

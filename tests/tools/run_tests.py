@@ -213,16 +213,19 @@ def main():
 def boot_checks(build):
     """What a user sees: the banner, and clear loader errors for a broken ESP."""
     results = []
-    code, text, _ = boot(build, "banner-q35-8G", "qemu_exit", machine="q35", smp=1, mem="8G")
+    code, text, _ = boot(build, "banner-q35-8G", "qemu_exit -- /bin/tests/exit_with 0", machine="q35", smp=1,
+                         mem="8G")
     m = re.search(r"memory: (\d+) MiB total", text)
     results.append((m is not None and int(m.group(1)) == 8192, "banner.memory_total_8G",
                     m.group(0) if m else "no memory line in the banner"))
-    for field in ("firmware: EDK II", "framebuffer:", "acpi: rsdp at 0x", "cmdline: qemu_exit"):
+    for field in ("firmware: EDK II", "framebuffer:", "acpi: rsdp at 0x", "cmdline: qemu_exit -- /bin/tests/exit_with 0"):
         results.append((field in text, f"banner.shows[{field.split(':')[0]}]", f"'{field}' missing"))
-    # No /bin/init in the test archive: the first process ends with ENOENT (2) as its status.
-    results.append(("init: started /bin/init as pid 1" in text and "init: exited with status 2" in text
-                    and code == qemu.EXIT_FAILURE, "boot.missing_init_exits_with_enoent",
-                    f"code={code}"))
+    # INIT's status decides QEMU's exit code (make run's status).
+    results.append(("init: started /bin/tests/exit_with 0 as pid 1" in text and "init: exited with status 0" in text
+                    and code == qemu.EXIT_SUCCESS, "boot.init_status_0_exits_qemu_success", f"code={code}"))
+    code, text, _ = boot(build, "init-missing", "qemu_exit -- /bin/no_such_program", smp=1, timeout=60)
+    results.append(("init: exited with status 2" in text and code == qemu.EXIT_FAILURE,
+                    "boot.missing_init_program_exits_with_enoent", f"code={code}"))
 
     # A corrupted kernel file: a clear error on serial and a power-off, not a hang.
     bad = os.path.join(build.logs, "corrupt-kernel.elf")
