@@ -265,9 +265,7 @@ void schedule(void)
 	if (prev != rq->idle) {
 		if (prev->state == THREAD_RUNNING) {
 			if (rq->nr_ready == 0) {
-				/* Nothing else to run: keep going with a fresh slice. */
-				rq->slice_end = now + SCHED_SLICE_NS;
-				program_timer(rq, now);
+				/* Nothing else to run: keep going; the timer re-arms itself at slice end. */
 				spin_unlock(&rq->lock);
 				arch_irq_restore(f);
 				return;
@@ -314,6 +312,9 @@ void schedule(void)
 
 void sched_yield(void)
 {
+	/* Nothing else waits here: yielding is a no-op (a racy read is fine, see schedule()). */
+	if (__atomic_load_n(&this_rq()->nr_ready, __ATOMIC_RELAXED) == 0 && !this_rq()->need_resched)
+		return;
 	schedule();
 }
 
