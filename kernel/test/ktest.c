@@ -12,7 +12,7 @@
 
 extern const struct ktest __ktests_start[], __ktests_end[];
 
-#define MAX_COUNTERS 8
+#define MAX_COUNTERS 16
 static struct ktest_counter counters[MAX_COUNTERS];
 static int ncounters;
 
