@@ -99,10 +99,9 @@ SYSCALL_DEFINE(SYS_SPAWN, uint64_t, const char *const __user *, argv, uint32_t, 
 	if (err) {
 		process_terminate(child, -err);
 		child->exited_ns = time_now_ns();
-		process_put(child); /* the table keeps it for /proc for a while */
+		/* The table's reference (process_create) stays: the reaper drops it. */
 		return err;
 	}
-	process_put(child);
 	return (int64_t)pid;
 }
 
