@@ -43,13 +43,15 @@ struct file {
 	bool is_dir;                  /* Immutable */
 	struct mutex pos_lock;        /* serializes position updates */
 	uint64_t pos;                 /* Guarded by: pos_lock */
-	void *inode;                  /* owned by fs/ */
+	void *inode;                  /* owned by fs/: struct inode, a reference */
+	void *mount;                  /* owned by fs/: the mount it was opened through, a reference */
 	void *priv;                   /* the device's */
 };
 
 /* A wait set for POLL: file ops call poll_wait(pt, wq) for each queue that may signal (pt may be NULL). */
 void poll_wait(struct poll_table *pt, struct wait_queue *wq);
 
+/* file_get/file_put - take / drop a reference; the last put runs ops->release. Context: any thread. */
 void file_get(struct file *f);
 void file_put(struct file *f);
 

@@ -9,7 +9,12 @@
 
 struct process;
 
-/* Mount the RAM root filled from the boot archive, then /dev and /proc. Context: boot, after sched_init. */
+/*
+ * fs_init - fill the RAM root from the boot archive (@archive is its
+ * direct-map address), release the archive's pages, mount /dev and /proc in
+ * the kernel namespace. Panics when out of memory.
+ * Context: boot, after process_init.
+ */
 void fs_init(const void *archive, uint64_t archive_size);
 
 /*
@@ -30,6 +35,14 @@ void fs_process_free(struct process *p);
  * Returns 0 with the buffer and its size set, the open's negative errno, or -ENOMEM.
  */
 int fs_read_executable(struct process *p, const char *path, void **data, uint64_t *size);
+
+/*
+ * fs_open_stdio - open @path (e.g. "/dev/klog") in @p's view and install it
+ * in three descriptors (0, 1, 2 of an empty table), sharing one open file.
+ * Returns 0 or the open's / fd_install's negative errno.
+ * Context: thread context; @p not yet running.
+ */
+int fs_open_stdio(struct process *p, const char *path);
 
 /* Live counters for leak checks. */
 uint64_t fs_open_files_live(void);

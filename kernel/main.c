@@ -176,7 +176,16 @@ static __attribute__((noreturn)) void start_init(void)
 		p->cmdline = args;
 		p->cmdline_len = len;
 	}
-	if (fs_process_init(p, NULL, 0) || process_start_program(p))
+	if (fs_process_init(p, NULL, 0))
+		panic("cannot start init");
+	/*
+	 * A program named on the command line is a test or a demo: its output
+	 * goes to serial through /dev/klog on fds 0-2. /bin/init starts with no
+	 * descriptors (spec §10.7) and opens what it needs itself.
+	 */
+	if (cmd && fs_open_stdio(p, "/dev/klog"))
+		panic("cannot open /dev/klog for %s", cmd);
+	if (process_start_program(p))
 		panic("cannot start init");
 	kprintf("init: started %s as pid %lu\n", cmd ? cmd : "/bin/init", p->pid);
 	WAIT_EVENT(&p->exit_wq, __atomic_load_n(&p->terminating, __ATOMIC_ACQUIRE), UINT64_MAX);
@@ -213,6 +222,7 @@ void kmain(const struct boot_info *bi_virt)
 	arch_console_enable_input();
 	syscall_table_init();
 	process_init();
+	fs_init(phys_to_virt(boot_info->archive), boot_info->archive_size);
 	ktest_register_counter("threads", threads_live);
 	ktest_register_counter("processes", processes_live);
 	ktest_register_counter("share keys", share_keys_live);

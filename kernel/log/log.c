@@ -7,6 +7,7 @@
 
 #include "arch/x86_64/arch.h"
 #include "kernel/lib/printf.h"
+#include "kernel/sched/wait.h"
 #include "kernel/sync/spinlock.h"
 
 static struct spinlock log_lock = SPINLOCK_INIT;
@@ -15,6 +16,14 @@ static char ring[LOG_RING_BYTES];
 static uint64_t ring_total; /* bytes ever written; ring holds the last LOG_RING_BYTES */
 
 int log_qemu_exit;
+
+/* Readers of /dev/klog waiting for text (poll); woken after every write. */
+static struct wait_queue log_wq = WAIT_QUEUE_INIT;
+
+struct wait_queue *log_wait_queue(void)
+{
+	return &log_wq;
+}
 
 void log_write(const char *text, size_t len)
 {
@@ -27,6 +36,12 @@ void log_write(const char *text, size_t len)
 		arch_console_putc(text[i]);
 	}
 	spin_unlock_irqrestore(&log_lock, f);
+	/*
+	 * Outside log_lock, and only when someone waits: waking takes run-queue
+	 * locks, and the common case (nobody polling) must stay lock-free here.
+	 */
+	if (!wait_queue_empty(&log_wq) && !panic_in_progress())
+		wait_queue_wake_all(&log_wq);
 }
 
 void kprintf(const char *fmt, ...)

@@ -22,6 +22,10 @@ void log_write(const char *text, size_t len);
 size_t log_read(uint64_t *pos, char *buf, size_t len);
 uint64_t log_total_bytes(void);
 
+struct wait_queue;
+/* The queue woken after every log_write (for /dev/klog poll). Context: any. */
+struct wait_queue *log_wait_queue(void);
+
 /* panic - print, stop every CPU, exit QEMU with a failure code if asked to. */
 __attribute__((noreturn, format(printf, 3, 4))) void panic_at(const char *file, int line, const char *fmt, ...);
 #define panic(...) panic_at(__FILE__, __LINE__, __VA_ARGS__)

@@ -99,7 +99,8 @@ SYSCALL_DEFINE(SYS_SPAWN, uint64_t, const char *const __user *, argv, uint32_t, 
 	if (err) {
 		process_terminate(child, -err);
 		child->exited_ns = time_now_ns();
-		process_put(child); /* the table keeps it for /proc for a while */
+		/* Ours goes; the table's stays until the reaper removes the ended child. */
+		process_put(child);
 		return err;
 	}
 	process_put(child);

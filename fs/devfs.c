@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+// /dev (spec §8.2, §8.3, §8.6): null, zero, one, klog and pipe/new, as a small
+// static tree of inodes that live forever. Nothing can be created or removed
+// here (the directory ops have no create/remove: ENOSYS).
+#include "fs/internal.h"
+
+#include "kernel/lib/string.h"
+#include "kernel/log/log.h"
+#include "kernel/mm/vmm.h"
+
+static struct superblock devfs_sb = { .name = "devfs" };
+
+/* A static directory: its children, and its parent (NULL for the root). */
+struct devfs_dir {
+	struct inode *parent;
+	struct inode **children;
+	unsigned count;
+};
+
+static int devfs_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
+{
+	struct devfs_dir *d = dir->priv;
+	for (unsigned i = 0; i < d->count; i++) {
+		struct inode *c = d->children[i];
+		if (strlen(c->name) == len && memcmp(c->name, name, len) == 0) {
+			inode_get(c);
+			*out = c;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int devfs_readdir(struct inode *dir, readdir_emit_t emit, void *ctx)
+{
+	struct devfs_dir *d = dir->priv;
+	int r = 0;
+	for (unsigned i = 0; i < d->count && !r; i++)
+		r = emit(ctx, d->children[i]->name, d->children[i]);
+	return r;
+}
+
+static int devfs_parent(struct inode *dir, struct inode **out)
+{
+	struct devfs_dir *d = dir->priv;
+	if (!d->parent)
+		return -ENOENT;
+	*out = d->parent;
+	return 0;
+}
+
+static const struct inode_ops devfs_dir_ops = {
+	.lookup = devfs_lookup,
+	.readdir = devfs_readdir,
+	.parent = devfs_parent,
+};
+static const struct inode_ops devfs_file_ops = { 0 };
+static const struct inode_ops devfs_pipe_ops = { .open = pipe_open, .open2 = pipe_open2 };
+static const struct file_ops devfs_dir_fops = { .seek = fs_dir_seek };
+
+/* ---- null, zero, one ---- */
+
+static int64_t null_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
+{
+	return 0;
+}
+
+static int64_t null_write(struct file *f, const void __user *buf, uint64_t count, uint64_t *pos)
+{
+	return (int64_t)count;
+}
+
+static int64_t zero_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
+{
+	int err = clear_user(buf, count);
+	return err ? err : (int64_t)count;
+}
+
+static const uint8_t ones[256] = { [0 ... 255] = 0xFF };
+
+static int64_t one_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
+{
+	for (uint64_t done = 0; done < count;) {
+		uint64_t n = count - done < sizeof(ones) ? count - done : sizeof(ones);
+		int err = copy_to_user((uint8_t __user *)buf + done, ones, n);
+		if (err)
+			return err;
+		done += n;
+	}
+	return (int64_t)count;
+}
+
+static int zero_mmap(struct file *f, struct vm_mmap_request *req)
+{
+	req->backing = VM_ANON_ZERO;
+	return 0;
+}
+
+static int one_mmap(struct file *f, struct vm_mmap_request *req)
+{
+	req->backing = VM_ANON_ONE;
+	return 0;
+}
+
+static const struct file_ops null_fops = { .read = null_read, .write = null_write };
+static const struct file_ops zero_fops = { .read = zero_read, .mmap = zero_mmap };
+static const struct file_ops one_fops = { .read = one_read, .mmap = one_mmap };
+
+/* ---- klog ---- */
+
+static int64_t klog_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
+{
+	char chunk[256];
+	uint64_t done = 0, at = *pos;
+	while (done < count) {
+		size_t want = count - done < sizeof(chunk) ? count - done : sizeof(chunk);
+		size_t n = log_read(&at, chunk, want);
+		if (n == 0)
+			break;
+		int err = copy_to_user((uint8_t __user *)buf + done, chunk, n);
+		if (err)
+			return done ? (int64_t)done : err; /* the position keeps what was delivered */
+		done += n;
+		*pos = at;
+	}
+	return (int64_t)done;
+}
+
+static int64_t klog_write(struct file *f, const void __user *buf, uint64_t count, uint64_t *pos)
+{
+	char chunk[256];
+	for (uint64_t done = 0; done < count;) {
+		uint64_t n = count - done < sizeof(chunk) ? count - done : sizeof(chunk);
+		int err = copy_from_user(chunk, (const uint8_t __user *)buf + done, n);
+		if (err)
+			return done ? (int64_t)done : err;
+		log_write(chunk, n);
+		done += n;
+	}
+	return (int64_t)count;
+}
+
+static uint32_t klog_poll(struct file *f, struct poll_table *pt)
+{
+	poll_wait(pt, log_wait_queue());
+	uint32_t ev = POLLOUT;
+	if (log_total_bytes() > __atomic_load_n(&f->pos, __ATOMIC_RELAXED))
+		ev |= POLLIN;
+	return ev;
+}
+
+static const struct file_ops klog_fops = { .read = klog_read, .write = klog_write, .poll = klog_poll };
+
+/* ---- the tree ---- */
+
+static struct inode dev_root, dev_null, dev_zero, dev_one, dev_klog, dev_pipe_dir, dev_pipe_new;
+static struct inode *root_children[] = { &dev_null, &dev_zero, &dev_one, &dev_klog, &dev_pipe_dir };
+static struct inode *pipe_children[] = { &dev_pipe_new };
+static struct devfs_dir root_dir = { NULL, root_children, 5 };
+static struct devfs_dir pipe_dir = { &dev_root, pipe_children, 1 };
+
+struct inode *devfs_root(void)
+{
+	inode_init_static(&dev_root, &devfs_sb, INODE_DIR, &devfs_dir_ops, &devfs_dir_fops, "__root__");
+	dev_root.priv = &root_dir;
+	inode_init_static(&dev_null, &devfs_sb, INODE_FILE, &devfs_file_ops, &null_fops, "null");
+	inode_init_static(&dev_zero, &devfs_sb, INODE_FILE, &devfs_file_ops, &zero_fops, "zero");
+	inode_init_static(&dev_one, &devfs_sb, INODE_FILE, &devfs_file_ops, &one_fops, "one");
+	inode_init_static(&dev_klog, &devfs_sb, INODE_FILE, &devfs_file_ops, &klog_fops, "klog");
+	inode_init_static(&dev_pipe_dir, &devfs_sb, INODE_DIR, &devfs_dir_ops, &devfs_dir_fops, "pipe");
+	dev_pipe_dir.priv = &pipe_dir;
+	inode_init_static(&dev_pipe_new, &devfs_sb, INODE_FILE, &devfs_pipe_ops, NULL, "new");
+	return &dev_root;
+}

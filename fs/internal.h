@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+// Shared inside fs/: inodes, mounts, namespaces, the per-process context and
+// the helpers the filesystems (ramfs, devfs, procfs, pipes) build on.
+// Lock order: fs_context.lock and namespace.lock are leaves (spinlocks, never
+// held across a call into a filesystem); inode->lock (mutex) of a parent
+// directory before that of a child; pipe->lock is a leaf mutex.
+#ifndef QUILT_FS_INTERNAL_H
+#define QUILT_FS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fs/file.h"
+#include "fs/resolve.h"
+#include "kernel/abi/errno.h"
+#include "kernel/abi/path_flags.h"
+#include "kernel/abi/types.h"
+#include "kernel/sched/wait.h"
+#include "kernel/sync/mutex.h"
+#include "kernel/sync/spinlock.h"
+
+struct inode;
+struct process;
+
+/* Called once per child by a filesystem's readdir, in listing order. Non-zero stops the walk. */
+typedef int (*readdir_emit_t)(void *ctx, const char *name, struct inode *child);
+
+/*
+ * What a filesystem implements per inode. NULL entries mean "not supported":
+ * the VFS answers ENOSYS (create, link, remove, readdir) or ignores the
+ * request (truncate, per spec §5.3). Each returns 0 or -errno.
+ */
+struct inode_ops {
+	/* Child @name of @dir with a new reference in *out; -ENOENT if absent. */
+	int (*lookup)(struct inode *dir, const char *name, size_t len, struct inode **out);
+	/* Create @name (a directory when @is_dir) in @dir; -EEXIST if it exists. */
+	int (*create)(struct inode *dir, const char *name, size_t len, bool is_dir, struct inode **out);
+	/* Add the name @name in @dir for the non-directory @target; -EEXIST if taken. */
+	int (*link)(struct inode *dir, const char *name, size_t len, struct inode *target);
+	/* Remove @name from @dir; -ENOTEMPTY, -EBUSY (a mount point below, recursive). */
+	int (*remove)(struct inode *dir, const char *name, size_t len, bool recursive);
+	int (*truncate)(struct inode *ino, uint64_t size);
+	/* Every child in stable order (creation order for ramfs). */
+	int (*readdir)(struct inode *dir, readdir_emit_t emit, void *ctx);
+	/* The parent directory (new reference); -ENOENT once @dir was removed. Not called on fs roots. */
+	int (*parent)(struct inode *dir, struct inode **out);
+	/* Set up @f (ops, priv) for an open of @ino. NULL: f->ops = inode's fops. */
+	int (*open)(struct inode *ino, struct file *f);
+	/* Paired open (OPEN2) when the device links its two files (pipes). */
+	int (*open2)(struct inode *ino, struct file *f[2]);
+	/* The last reference went: free the filesystem's data. */
+	void (*evict)(struct inode *ino);
+};
+
+struct superblock {
+	const char *name; /* Immutable: "ramfs", "devfs", "procfs" */
+};
+
+struct inode {
+	uint64_t refcount;            /* atomic; the inode is evicted at 0 (unless static) */
+	uint64_t number;              /* Immutable: unique, from a global counter */
+	uint32_t type;                /* Immutable: INODE_FILE / INODE_DIR */
+	uint32_t mounted;             /* atomic: mounts on this inode, over every namespace */
+	bool is_static;               /* Immutable: lives forever (devfs nodes) */
+	const struct inode_ops *ops;  /* Immutable */
+	const struct file_ops *fops;  /* Immutable: default ops of its open files */
+	struct superblock *sb;        /* Immutable */
+	char name[MAX_NAME];          /* Immutable: the name it was created with ("__root__" for roots) */
+
+	struct mutex lock;            /* guards the fields below and the filesystem's content */
+	uint64_t size;
+	uint64_t nlink;
+	bool removed;                 /* a removed directory lists nothing (getdents ENOENT) */
+	uint64_t atime, mtime, ctime, crtime;
+	void *priv;                   /* the filesystem's */
+};
+
+/* Allocate an inode with one reference. NULL: out of memory. Context: any. */
+struct inode *inode_alloc(struct superblock *sb, uint32_t type, const struct inode_ops *ops,
+			  const struct file_ops *fops, const char *name, size_t name_len);
+/* Initialise a statically allocated inode (never evicted). */
+void inode_init_static(struct inode *ino, struct superblock *sb, uint32_t type, const struct inode_ops *ops,
+		       const struct file_ops *fops, const char *name);
+void inode_get(struct inode *ino);
+void inode_put(struct inode *ino);
+/* Live (allocated, not static) inodes, for leak checks. */
+uint64_t inodes_live(void);
+/* Wall-clock seconds for the stat times (0 before the RTC is known). */
+uint64_t fs_now(void);
+
+/*
+ * A mount: a filesystem root attached at a directory (or nowhere, for the
+ * root of everything). Immutable once created and shared by every
+ * namespace that contains it; reference counted.
+ */
+struct mount {
+	uint64_t refcount;          /* atomic */
+	struct inode *root;         /* Immutable: reference */
+	struct inode *mountpoint;   /* Immutable: reference, NULL when attached nowhere */
+	struct mount *parent;       /* Immutable: reference, the mount @mountpoint belongs to */
+	uint32_t perms;             /* Immutable: PATH_FLAG_READ/WRITE/EXECUTE subset */
+};
+
+struct mount *mount_create(struct inode *root, struct mount *parent, struct inode *mountpoint, uint32_t perms);
+void mount_get(struct mount *m);
+void mount_put(struct mount *m);
+
+/*
+ * A namespace: the mount table one or more processes resolve paths in.
+ * A spawned child gets a copy that stays linked to its parent namespace
+ * (parent pointer), so that BIND propagation (a later issue) can walk the
+ * tree; entries are (mount point inode -> mount).
+ */
+struct ns_entry {
+	struct ns_entry *next;
+	struct mount *mount;        /* reference */
+};
+
+struct namespace {
+	uint64_t refcount;          /* atomic */
+	struct namespace *parent;   /* Immutable: reference, NULL for the kernel's */
+	struct mount *root;         /* Immutable: reference */
+	struct spinlock lock;       /* guards entries */
+	struct ns_entry *entries;
+};
+
+struct namespace *ns_create(struct namespace *parent, struct mount *root, bool copy_parent);
+void ns_get(struct namespace *ns);
+void ns_put(struct namespace *ns);
+/* Attach @m (its mountpoint is the key) in @ns. 0, -EBUSY or -ENOMEM. */
+int ns_add_mount(struct namespace *ns, struct mount *m);
+/* What is mounted on @ino in @ns, with a reference; NULL if nothing. */
+struct mount *ns_find_mount(struct namespace *ns, struct inode *ino);
+
+struct vfs_loc {
+	struct mount *mnt;
+	struct inode *inode;
+};
+
+void loc_get(struct vfs_loc loc);
+void loc_put(struct vfs_loc loc);
+
+/* Per-process file-system context (struct process->fs). */
+struct fs_context {
+	struct spinlock lock;              /* guards every field below */
+	struct file *fds[CONFIG_MAX_FD];
+	uint64_t used;                     /* bit n: slot n holds a file */
+	struct vfs_loc cwd;                /* references; mnt NULL: the namespace root */
+	struct namespace *ns;              /* reference */
+	bool dead;                         /* the process terminated: no more installs */
+};
+
+/* The kernel namespace's root and the system root mount (ramfs). */
+extern struct mount *fs_root_mount;
+extern struct namespace *fs_kernel_ns;
+
+/* The resolution context of @p (namespace root, cwd), with references. */
+int fs_env_get(struct process *p, struct vfs_loc *root, struct vfs_loc *cwd, struct namespace **ns);
+
+/* A parsed path ready for resolution in one process's view. */
+struct vfs_lookup {
+	struct namespace *ns;
+	struct vfs_loc root, start;
+};
+
+/* Set up @lk for @p; @from (optional) replaces the cwd as start. Release with vfs_lookup_done. */
+int vfs_lookup_init(struct vfs_lookup *lk, struct process *p, const struct vfs_loc *from);
+void vfs_lookup_done(struct vfs_lookup *lk);
+int vfs_walk(struct vfs_lookup *lk, const char *pathname, struct vfs_loc *out, char *name_out);
+int vfs_walk_parent(struct vfs_lookup *lk, const char *pathname, struct vfs_loc *parent, char *name_out);
+
+/* Open a parsed path (spec §5.3). 0 with a new file in *out, or -errno. */
+int vfs_open(struct vfs_lookup *lk, const char *pathname, uint32_t flags, struct file **out);
+/* OPEN2: two files, linked when the device supports it. */
+int vfs_open2(struct vfs_lookup *lk, const char *pathname, uint32_t flags, struct file *out[2]);
+/* A new open file on @loc with @flags (perms already decided); used by vfs_open and tests. */
+int vfs_open_loc(struct vfs_loc loc, uint32_t flags, struct file **out);
+/* GETDENTS on @f (spec §7 number 22) into (@buf, @count), checked by the caller. Bytes or -errno. */
+int64_t vfs_getdents(struct file *f, struct abi_dirent __user *buf, uint64_t count);
+int vfs_stat(struct vfs_lookup *lk, const char *pathname, struct abi_stat *st);
+int vfs_remove(struct vfs_lookup *lk, const char *pathname, uint32_t flags);
+int vfs_link(struct vfs_lookup *lk, const char *oldpath, const char *newpath);
+/* The absolute path of @loc in @ns's view into @buf (@len bytes). Returns the length or -errno. */
+int vfs_path_of(struct namespace *ns, struct vfs_loc loc, char *buf, size_t len);
+/* chdir for @p: resolve @pathname (already parsed) relative to its cwd. */
+int vfs_chdir(struct process *p, const char *pathname);
+
+/* A file object for @ino (a reference moves in) with @flags; ops from the inode. */
+struct file *file_alloc(struct inode *ino, struct mount *mnt, uint32_t flags);
+
+/* Descriptor table operations beyond file.h. */
+int fd_close(struct process *p, uint64_t fd);
+int64_t fd_dup(struct process *p, uint64_t fd);
+int64_t fd_dup2(struct process *p, uint64_t oldfd, uint64_t newfd);
+/* Install two files in the two lowest free slots, atomically (both or neither). */
+int fd_install2(struct process *p, struct file *f[2], uint64_t fds[2]);
+
+/* poll: up to this many queues per call (several per entry for pipes). */
+#define POLL_TABLE_MAX (2 * POLL_MAX)
+struct poll_table {
+	int count;
+	struct waiter waiters[POLL_TABLE_MAX];
+	struct wait_queue *queues[POLL_TABLE_MAX];
+};
+
+/* Filesystems. */
+struct inode *ramfs_create_root(void);
+/* Fill @root from a cpio archive. Returns 0 or -errno. */
+int ramfs_unpack(struct inode *root, const void *archive, uint64_t size);
+extern struct superblock ramfs_sb;
+/* Read [@off, @off + @len) of ramfs file @ino into kernel memory. 0, -ENOSYS (not ramfs), -EIO. */
+int ramfs_read_kernel(struct inode *ino, void *buf, uint64_t off, uint64_t len);
+/* SEEK arithmetic of spec §7 number 14 for an object of @size bytes. New position or -EINVAL. */
+/* SEEK on any directory: a position in dirent_t bytes, SEEK_END uses size 0. */
+int64_t fs_dir_seek(struct file *f, int64_t offset, uint8_t origin, uint64_t *pos);
+int64_t fs_seek_generic(uint64_t size, int64_t offset, uint8_t origin, uint64_t *pos);
+struct inode *devfs_root(void);
+struct inode *procfs_root(void);
+/* Pipe objects, for devfs's /dev/pipe/new. */
+int pipe_open(struct inode *ino, struct file *f);
+int pipe_open2(struct inode *ino, struct file *f[2]);
+/* Read a generated text at *@pos into the user buffer (helper for text pseudo-files). */
+int64_t fs_read_text(const char *text, uint64_t len, void __user *buf, uint64_t count, uint64_t *pos);
+
+/* User-buffer check of spec §4.2 incl. rule 5 (every page mapped, writable when @write). */
+int fs_user_check(const void __user *ptr, uint64_t len, bool write);
+
+#endif

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+// Inodes' reference counts, mounts and namespaces (per-process mount tables).
+// Locks: namespace->lock guards its entry list; it is a leaf and never held
+// while calling into a filesystem. Mounts are immutable once created.
+#include "fs/internal.h"
+
+#include "kernel/mm/kmalloc.h"
+#include "kernel/lib/string.h"
+#include "kernel/time/time.h"
+
+static uint64_t next_inode_number = 1; /* atomic: shared by every filesystem, as in PW */
+static uint64_t inodes_alive;          /* atomic */
+
+uint64_t inodes_live(void)
+{
+	return __atomic_load_n(&inodes_alive, __ATOMIC_RELAXED);
+}
+
+uint64_t fs_now(void)
+{
+	return time_unix_epoch();
+}
+
+static void inode_fill(struct inode *ino, struct superblock *sb, uint32_t type, const struct inode_ops *ops,
+		       const struct file_ops *fops, const char *name, size_t name_len)
+{
+	ino->refcount = 1;
+	ino->number = __atomic_fetch_add(&next_inode_number, 1, __ATOMIC_RELAXED);
+	ino->type = type;
+	ino->ops = ops;
+	ino->fops = fops;
+	ino->sb = sb;
+	if (name_len >= MAX_NAME)
+		name_len = MAX_NAME - 1;
+	memcpy(ino->name, name, name_len);
+	ino->name[name_len] = '\0';
+	mutex_init(&ino->lock);
+	ino->nlink = 1;
+	ino->atime = ino->mtime = ino->ctime = ino->crtime = fs_now();
+}
+
+struct inode *inode_alloc(struct superblock *sb, uint32_t type, const struct inode_ops *ops,
+			  const struct file_ops *fops, const char *name, size_t name_len)
+{
+	struct inode *ino = kzalloc(sizeof(*ino));
+	if (!ino)
+		return NULL;
+	inode_fill(ino, sb, type, ops, fops, name, name_len);
+	__atomic_fetch_add(&inodes_alive, 1, __ATOMIC_RELAXED);
+	return ino;
+}
+
+void inode_init_static(struct inode *ino, struct superblock *sb, uint32_t type, const struct inode_ops *ops,
+		       const struct file_ops *fops, const char *name)
+{
+	memset(ino, 0, sizeof(*ino));
+	inode_fill(ino, sb, type, ops, fops, name, strlen(name));
+	ino->is_static = true;
+}
+
+void inode_get(struct inode *ino)
+{
+	__atomic_fetch_add(&ino->refcount, 1, __ATOMIC_RELAXED);
+}
+
+void inode_put(struct inode *ino)
+{
+	if (!ino || ino->is_static)
+		return;
+	if (__atomic_sub_fetch(&ino->refcount, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (ino->ops && ino->ops->evict)
+		ino->ops->evict(ino);
+	__atomic_fetch_sub(&inodes_alive, 1, __ATOMIC_RELAXED);
+	kfree(ino);
+}
+
+struct mount *mount_create(struct inode *root, struct mount *parent, struct inode *mountpoint, uint32_t perms)
+{
+	struct mount *m = kzalloc(sizeof(*m));
+	if (!m)
+		return NULL;
+	m->refcount = 1;
+	inode_get(root);
+	m->root = root;
+	if (mountpoint) {
+		inode_get(mountpoint);
+		mount_get(parent);
+		m->mountpoint = mountpoint;
+		m->parent = parent;
+	}
+	m->perms = perms & PATH_FLAG_PERMS;
+	return m;
+}
+
+void mount_get(struct mount *m)
+{
+	__atomic_fetch_add(&m->refcount, 1, __ATOMIC_RELAXED);
+}
+
+void mount_put(struct mount *m)
+{
+	if (!m || __atomic_sub_fetch(&m->refcount, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	inode_put(m->root);
+	if (m->mountpoint) {
+		inode_put(m->mountpoint);
+		mount_put(m->parent);
+	}
+	kfree(m);
+}
+
+void loc_get(struct vfs_loc loc)
+{
+	mount_get(loc.mnt);
+	inode_get(loc.inode);
+}
+
+void loc_put(struct vfs_loc loc)
+{
+	inode_put(loc.inode);
+	mount_put(loc.mnt);
+}
+
+/*
+ * A new namespace whose root is @root; with @copy_parent it starts with
+ * every entry of @parent (the default for SPAWN), else with none
+ * (SPAWN_EMPTY_NS, OUR CHOICE: the system root only).
+ */
+struct namespace *ns_create(struct namespace *parent, struct mount *root, bool copy_parent)
+{
+	struct namespace *ns = kzalloc(sizeof(*ns));
+	if (!ns)
+		return NULL;
+	ns->refcount = 1;
+	spin_init(&ns->lock);
+	mount_get(root);
+	ns->root = root;
+	if (parent) {
+		ns_get(parent);
+		ns->parent = parent;
+	}
+	if (!copy_parent || !parent)
+		return ns;
+	/*
+	 * Copy without holding the parent's lock across kmalloc: count, then
+	 * allocate, then copy what is there (entries are only ever added, so
+	 * more may have appeared; they are picked up by a second pass).
+	 */
+	for (;;) {
+		irqflags_t f = spin_lock_irqsave(&parent->lock);
+		uint64_t n = 0;
+		for (struct ns_entry *e = parent->entries; e; e = e->next)
+			n++;
+		spin_unlock_irqrestore(&parent->lock, f);
+		struct ns_entry *nodes = NULL;
+		for (uint64_t i = 0; i < n; i++) {
+			struct ns_entry *e = kzalloc(sizeof(*e));
+			if (!e)
+				goto nomem;
+			e->next = nodes;
+			nodes = e;
+		}
+		f = spin_lock_irqsave(&parent->lock);
+		uint64_t now = 0;
+		for (struct ns_entry *e = parent->entries; e; e = e->next)
+			now++;
+		if (now != n) {
+			spin_unlock_irqrestore(&parent->lock, f);
+			while (nodes) {
+				struct ns_entry *next = nodes->next;
+				kfree(nodes);
+				nodes = next;
+			}
+			continue;
+		}
+		/* Keep the parent's order so that lookups behave identically. */
+		struct ns_entry **tail = &ns->entries;
+		for (struct ns_entry *e = parent->entries; e; e = e->next) {
+			struct ns_entry *c = nodes;
+			nodes = nodes->next;
+			mount_get(e->mount);
+			c->mount = e->mount;
+			c->next = NULL;
+			*tail = c;
+			tail = &c->next;
+		}
+		spin_unlock_irqrestore(&parent->lock, f);
+		for (struct ns_entry *e = ns->entries; e; e = e->next)
+			__atomic_fetch_add(&e->mount->mountpoint->mounted, 1, __ATOMIC_RELAXED);
+		return ns;
+nomem:
+		while (nodes) {
+			struct ns_entry *next = nodes->next;
+			kfree(nodes);
+			nodes = next;
+		}
+		ns_put(ns);
+		return NULL;
+	}
+}
+
+void ns_get(struct namespace *ns)
+{
+	__atomic_fetch_add(&ns->refcount, 1, __ATOMIC_RELAXED);
+}
+
+void ns_put(struct namespace *ns)
+{
+	if (!ns || __atomic_sub_fetch(&ns->refcount, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	struct ns_entry *e = ns->entries;
+	while (e) {
+		struct ns_entry *next = e->next;
+		__atomic_fetch_sub(&e->mount->mountpoint->mounted, 1, __ATOMIC_RELAXED);
+		mount_put(e->mount);
+		kfree(e);
+		e = next;
+	}
+	mount_put(ns->root);
+	ns_put(ns->parent);
+	kfree(ns);
+}
+
+int ns_add_mount(struct namespace *ns, struct mount *m)
+{
+	struct ns_entry *n = kzalloc(sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	irqflags_t f = spin_lock_irqsave(&ns->lock);
+	for (struct ns_entry *e = ns->entries; e; e = e->next) {
+		if (e->mount->mountpoint == m->mountpoint) {
+			spin_unlock_irqrestore(&ns->lock, f);
+			kfree(n);
+			return -EBUSY;
+		}
+	}
+	mount_get(m);
+	n->mount = m;
+	n->next = ns->entries;
+	ns->entries = n;
+	__atomic_fetch_add(&m->mountpoint->mounted, 1, __ATOMIC_RELAXED);
+	spin_unlock_irqrestore(&ns->lock, f);
+	return 0;
+}
+
+struct mount *ns_find_mount(struct namespace *ns, struct inode *ino)
+{
+	/* Most directories are no mount point anywhere: skip the table without a lock. */
+	if (!__atomic_load_n(&ino->mounted, __ATOMIC_ACQUIRE))
+		return NULL;
+	struct mount *m = NULL;
+	irqflags_t f = spin_lock_irqsave(&ns->lock);
+	for (struct ns_entry *e = ns->entries; e; e = e->next) {
+		if (e->mount->mountpoint == ino) {
+			m = e->mount;
+			mount_get(m);
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&ns->lock, f);
+	return m;
+}

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: MIT
+// /proc (spec §8.5): a directory per process in the process table (live, or
+// ended and not yet reaped), /proc/self, and the files wait, cmdline, cwd,
+// prio and perf. Inodes are made on lookup and hold a process reference, so
+// an open file stays usable after the process is reaped. ctl, note and env/
+// belong to a later issue: they slot into proc_files[] and process->env.
+#include "fs/internal.h"
+
+#include "fs/path.h"
+#include "kernel/lib/printf.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/kmalloc.h"
+#include "kernel/mm/vmm.h"
+#include "kernel/sched/process.h"
+#include "kernel/sched/sched.h"
+
+static struct superblock procfs_sb = { .name = "procfs" };
+static struct inode proc_root;
+static const struct inode_ops proc_root_ops, proc_pid_ops, proc_file_ops;
+static const struct file_ops proc_dir_fops;
+
+static struct process *proc_of(struct file *f)
+{
+	return ((struct inode *)f->inode)->priv;
+}
+
+/* pid 0 is the kernel: its files refuse everything (spec §8.5). */
+static bool is_kernel(struct process *p)
+{
+	return p == &kernel_process;
+}
+
+/* ---- wait ---- */
+
+static int64_t wait_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
+{
+	struct process *p = proc_of(f);
+	if (is_kernel(p))
+		return -EACCES;
+	if (!__atomic_load_n(&p->terminating, __ATOMIC_ACQUIRE)) {
+		if (f->flags & PATH_FLAG_NONBLOCK)
+			return -EAGAIN;
+		/* OUR CHOICE (spec §11 row 39): an interrupted wait fails with EINTR. */
+		int err = WAIT_EVENT(&p->exit_wq, __atomic_load_n(&p->terminating, __ATOMIC_ACQUIRE), UINT64_MAX);
+		if (err)
+			return err;
+	}
+	char text[24];
+	int n = ksnprintf(text, sizeof(text), "%ld", p->exit_status);
+	return fs_read_text(text, (uint64_t)n, buf, count, pos);
+}
+
+static uint32_t wait_poll(struct file *f, struct poll_table *pt)
+{
+	struct process *p = proc_of(f);
+	if (is_kernel(p))
+		return 0;
+	poll_wait(pt, &p->exit_wq);
+	return __atomic_load_n(&p->terminating, __ATOMIC_ACQUIRE) ? POLLIN : 0;
+}
+
+/* ---- cmdline ---- */
+
+static int64_t cmdline_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
+{
+	struct process *p = proc_of(f);
+	if (is_kernel(p))
+		return -EACCES;
+	return fs_read_text(p->cmdline ? p->cmdline : "", p->cmdline_len, buf, count, pos);
+}
+
+/* ---- cwd ---- */
+
+static int64_t cwd_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
+{
+	struct process *p = proc_of(f);
+	struct fs_context *ctx = p->fs;
+	if (is_kernel(p))
+		return -EACCES;
+	if (!ctx)
+		return 0;
+	irqflags_t fl = spin_lock_irqsave(&ctx->lock);
+	struct namespace *ns = ctx->ns;
+	struct vfs_loc cwd = ctx->cwd;
+	if (ns)
+		ns_get(ns);
+	if (cwd.mnt)
+		loc_get(cwd);
+	spin_unlock_irqrestore(&ctx->lock, fl);
+	if (!ns)
+		return 0; /* ended: no working directory any more */
+	if (!cwd.mnt) {
+		cwd = (struct vfs_loc){ ns->root, ns->root->root };
+		loc_get(cwd);
+	}
+	char text[MAX_PATH];
+	int n = vfs_path_of(ns, cwd, text, sizeof(text));
+	loc_put(cwd);
+	ns_put(ns);
+	if (n < 0)
+		return n;
+	return fs_read_text(text, (uint64_t)n, buf, count, pos);
+}
+
+static int64_t cwd_write(struct file *f, const void __user *buf, uint64_t count, uint64_t *pos)
+{
+	struct process *p = proc_of(f);
+	if (is_kernel(p))
+		return -EACCES;
+	if (count >= MAX_PATH)
+		return -ENAMETOOLONG;
+	char text[MAX_PATH];
+	int err = copy_from_user(text, buf, count);
+	if (err)
+		return err;
+	text[count] = '\0';
+	struct path_parsed parsed;
+	err = path_parse(text, &parsed);
+	if (!err)
+		err = vfs_chdir(p, parsed.pathname); /* flags allowed and ignored */
+	return err ? err : (int64_t)count;
+}
+
+/* ---- prio ---- */
+
+static int64_t prio_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
+{
+	struct process *p = proc_of(f);
+	if (is_kernel(p))
+		return -EACCES;
+	char text[8];
+	int n = ksnprintf(text, sizeof(text), "%u", (unsigned)__atomic_load_n(&p->priority, __ATOMIC_RELAXED));
+	return fs_read_text(text, (uint64_t)n, buf, count, pos);
+}
+
+static int64_t prio_write(struct file *f, const void __user *buf, uint64_t count, uint64_t *pos)
+{
+	struct process *p = proc_of(f);
+	if (is_kernel(p))
+		return -EACCES;
+	if (count >= 32 || count == 0)
+		return -EINVAL;
+	char text[32];
+	int err = copy_from_user(text, buf, count);
+	if (err)
+		return err;
+	uint64_t value = 0;
+	uint64_t i = 0;
+	for (; i < count && text[i] >= '0' && text[i] <= '9'; i++)
+		value = value * 10 + (uint64_t)(text[i] - '0');
+	/* Allow trailing white space (echo adds a newline); a sign or anything else is invalid. */
+	for (uint64_t j = i; j < count; j++)
+		if (text[j] != '\n' && text[j] != ' ')
+			return -EINVAL;
+	if (i == 0)
+		return -EINVAL;
+	if (value > PRIORITY_MAX_USER)
+		return -EACCES;
+	irqflags_t fl = spin_lock_irqsave(&p->lock);
+	p->priority = (uint8_t)value;
+	spin_unlock_irqrestore(&p->lock, fl);
+	return (int64_t)count;
+}
+
+/* ---- perf ---- */
+
+static int64_t perf_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
+{
+	struct process *p = proc_of(f);
+	if (is_kernel(p))
+		return -EACCES;
+	irqflags_t fl = spin_lock_irqsave(&p->lock);
+	uint64_t pages = p->space ? __atomic_load_n(&p->space->resident, __ATOMIC_RELAXED) : 0;
+	uint64_t threads = p->nthreads;
+	spin_unlock_irqrestore(&p->lock, fl);
+	char text[200];
+	int n = ksnprintf(text, sizeof(text),
+			  "user_clocks %lu\nkernel_clocks %lu\nstart_clocks %lu\nuser_pages %lu\nthread_count %lu",
+			  __atomic_load_n(&p->user_ns, __ATOMIC_RELAXED),
+			  __atomic_load_n(&p->kernel_ns, __ATOMIC_RELAXED), p->start_ns, pages, threads);
+	return fs_read_text(text, (uint64_t)n, buf, count, pos);
+}
+
+static const struct file_ops wait_fops = { .read = wait_read, .poll = wait_poll };
+static const struct file_ops cmdline_fops = { .read = cmdline_read };
+static const struct file_ops cwd_fops = { .read = cwd_read, .write = cwd_write };
+static const struct file_ops prio_fops = { .read = prio_read, .write = prio_write };
+static const struct file_ops perf_fops = { .read = perf_read };
+
+/* The files of a process directory, in listing order. */
+static const struct {
+	const char *name;
+	const struct file_ops *fops;
+} proc_files[] = {
+	{ "cmdline", &cmdline_fops }, { "cwd", &cwd_fops }, { "perf", &perf_fops },
+	{ "prio", &prio_fops },       { "wait", &wait_fops },
+};
+#define PROC_NFILES (sizeof(proc_files) / sizeof(proc_files[0]))
+
+static void proc_evict(struct inode *ino)
+{
+	process_put(ino->priv);
+}
+
+static struct inode *pid_dir_inode(struct process *p)
+{
+	char name[24];
+	int n = ksnprintf(name, sizeof(name), "%lu", p->pid);
+	struct inode *ino = inode_alloc(&procfs_sb, INODE_DIR, &proc_pid_ops, &proc_dir_fops, name, (size_t)n);
+	if (!ino)
+		return NULL;
+	process_ref(p);
+	ino->priv = p;
+	return ino;
+}
+
+static int root_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
+{
+	struct process *p;
+	if (len == 4 && memcmp(name, "self", 4) == 0) {
+		/* Each process sees its own directory here (spec §8.5). */
+		p = current_process();
+		process_ref(p);
+	} else {
+		uint64_t pid = 0;
+		for (size_t i = 0; i < len; i++) {
+			if (name[i] < '0' || name[i] > '9' || pid > UINT64_MAX / 10 - 1)
+				return -ENOENT;
+			pid = pid * 10 + (uint64_t)(name[i] - '0');
+		}
+		if (len == 0 || (len > 1 && name[0] == '0'))
+			return -ENOENT;
+		p = process_get(pid);
+		if (!p)
+			return -ENOENT;
+	}
+	*out = pid_dir_inode(p);
+	process_put(p);
+	return *out ? 0 : -ENOMEM;
+}
+
+struct root_walk {
+	readdir_emit_t emit;
+	void *ctx;
+};
+
+static int root_emit_one(struct process *p, void *arg)
+{
+	struct root_walk *w = arg;
+	struct inode *ino = pid_dir_inode(p);
+	if (!ino)
+		return -ENOMEM;
+	int r = w->emit(w->ctx, ino->name, ino);
+	inode_put(ino);
+	return r;
+}
+
+static int root_readdir(struct inode *dir, readdir_emit_t emit, void *ctx)
+{
+	struct inode *self;
+	if (root_lookup(dir, "self", 4, &self) == 0) {
+		int r = emit(ctx, "self", self);
+		inode_put(self);
+		if (r)
+			return r;
+	}
+	struct root_walk w = { emit, ctx };
+	return process_for_each(root_emit_one, &w);
+}
+
+static int pid_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
+{
+	struct process *p = dir->priv;
+	for (unsigned i = 0; i < PROC_NFILES; i++) {
+		if (strlen(proc_files[i].name) != len || memcmp(proc_files[i].name, name, len) != 0)
+			continue;
+		struct inode *ino = inode_alloc(&procfs_sb, INODE_FILE, &proc_file_ops, proc_files[i].fops, name, len);
+		if (!ino)
+			return -ENOMEM;
+		process_ref(p);
+		ino->priv = p;
+		*out = ino;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int pid_readdir(struct inode *dir, readdir_emit_t emit, void *ctx)
+{
+	for (unsigned i = 0; i < PROC_NFILES; i++) {
+		struct inode *ino;
+		int r = pid_lookup(dir, proc_files[i].name, strlen(proc_files[i].name), &ino);
+		if (r)
+			return r;
+		r = emit(ctx, proc_files[i].name, ino);
+		inode_put(ino);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int pid_parent(struct inode *dir, struct inode **out)
+{
+	*out = &proc_root;
+	return 0;
+}
+
+static const struct inode_ops proc_root_ops = { .lookup = root_lookup, .readdir = root_readdir };
+static const struct inode_ops proc_pid_ops = {
+	.lookup = pid_lookup, .readdir = pid_readdir, .parent = pid_parent, .evict = proc_evict,
+};
+static const struct inode_ops proc_file_ops = { .evict = proc_evict };
+static const struct file_ops proc_dir_fops = { .seek = fs_dir_seek };
+
+struct inode *procfs_root(void)
+{
+	inode_init_static(&proc_root, &procfs_sb, INODE_DIR, &proc_root_ops, &proc_dir_fops, "__root__");
+	return &proc_root;
+}

@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: MIT
+// The RAM root filesystem (spec §8.1): directories with a name hash and a
+// creation-order list (stable getdents order), regular files as a tree of
+// pages indexed by page number (holes cost nothing and read as zeros),
+// hard links, truncation, seeking. Filled at boot from the cpio archive.
+// Locks: inode->lock (mutex) guards a directory's entries or a file's pages
+// and size; a parent directory's lock is taken before a child's.
+#include "fs/internal.h"
+
+#include "fs/archive.h"
+#include "kernel/boot.h"
+#include "kernel/lib/rbtree.h"
+#include "kernel/lib/string.h"
+#include "kernel/log/log.h"
+#include "kernel/mm/kmalloc.h"
+#include "kernel/mm/pmm.h"
+
+#define RAMFS_BUCKETS 32
+
+struct ramfs_entry {
+	struct ramfs_entry *hnext;       /* hash chain */
+	struct ramfs_entry *next, *prev; /* creation order */
+	struct inode *inode;             /* the name's reference */
+	uint8_t len;
+	char name[MAX_NAME];
+};
+
+struct ramfs_dir {
+	struct ramfs_entry *buckets[RAMFS_BUCKETS];
+	struct ramfs_entry *head, *tail;
+	uint64_t count;
+	/*
+	 * Not a reference (that would be a cycle with the parent's entry): a
+	 * directory can only be removed once empty, so while this one is
+	 * linked (!removed, checked under this directory's lock) its parent is.
+	 */
+	struct inode *parent;
+};
+
+struct ramfs_page {
+	struct rb_node node;
+	uint64_t index;
+	uint8_t *data;
+};
+
+struct ramfs_file {
+	struct rb_root pages;
+};
+
+struct superblock ramfs_sb = { .name = "ramfs" };
+static const struct inode_ops ramfs_dir_ops, ramfs_file_ops;
+static const struct file_ops ramfs_fops, ramfs_dir_fops;
+
+static unsigned name_hash(const char *name, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)name[i]) * 16777619u;
+	return h % RAMFS_BUCKETS;
+}
+
+static struct ramfs_entry *dir_find(struct ramfs_dir *d, const char *name, size_t len)
+{
+	for (struct ramfs_entry *e = d->buckets[name_hash(name, len)]; e; e = e->hnext)
+		if (e->len == len && memcmp(e->name, name, len) == 0)
+			return e;
+	return NULL;
+}
+
+static void dir_insert(struct ramfs_dir *d, struct ramfs_entry *e)
+{
+	unsigned b = name_hash(e->name, e->len);
+	e->hnext = d->buckets[b];
+	d->buckets[b] = e;
+	e->next = NULL;
+	e->prev = d->tail;
+	if (d->tail)
+		d->tail->next = e;
+	else
+		d->head = e;
+	d->tail = e;
+	d->count++;
+}
+
+static void dir_unlink(struct ramfs_dir *d, struct ramfs_entry *e)
+{
+	struct ramfs_entry **link = &d->buckets[name_hash(e->name, e->len)];
+	while (*link != e)
+		link = &(*link)->hnext;
+	*link = e->hnext;
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		d->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		d->tail = e->prev;
+	d->count--;
+}
+
+static struct inode *ramfs_new_inode(bool is_dir, const char *name, size_t len)
+{
+	struct inode *ino = inode_alloc(&ramfs_sb, is_dir ? INODE_DIR : INODE_FILE,
+					is_dir ? &ramfs_dir_ops : &ramfs_file_ops,
+					is_dir ? &ramfs_dir_fops : &ramfs_fops, name, len);
+	if (!ino)
+		return NULL;
+	ino->priv = is_dir ? kzalloc(sizeof(struct ramfs_dir)) : kzalloc(sizeof(struct ramfs_file));
+	if (!ino->priv) {
+		inode_put(ino);
+		return NULL;
+	}
+	return ino;
+}
+
+struct inode *ramfs_create_root(void)
+{
+	return ramfs_new_inode(true, "__root__", 8);
+}
+
+static int ramfs_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
+{
+	struct ramfs_dir *d = dir->priv;
+	int err = -ENOENT;
+	mutex_lock(&dir->lock);
+	struct ramfs_entry *e = dir->removed ? NULL : dir_find(d, name, len);
+	if (e) {
+		inode_get(e->inode);
+		*out = e->inode;
+		err = 0;
+	}
+	mutex_unlock(&dir->lock);
+	return err;
+}
+
+/* Add @name -> @ino to @dir (locked); the entry takes a new reference. */
+static int dir_add_locked(struct inode *dir, const char *name, size_t len, struct inode *ino)
+{
+	struct ramfs_dir *d = dir->priv;
+	if (dir->removed)
+		return -ENOENT;
+	if (dir_find(d, name, len))
+		return -EEXIST;
+	struct ramfs_entry *e = kzalloc(sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	memcpy(e->name, name, len);
+	e->len = (uint8_t)len;
+	inode_get(ino);
+	e->inode = ino;
+	dir_insert(d, e);
+	dir->mtime = dir->ctime = fs_now();
+	return 0;
+}
+
+static int ramfs_create(struct inode *dir, const char *name, size_t len, bool is_dir, struct inode **out)
+{
+	if (len == 0 || len >= MAX_NAME)
+		return -EINVAL;
+	struct inode *ino = ramfs_new_inode(is_dir, name, len);
+	if (!ino)
+		return -ENOMEM;
+	mutex_lock(&dir->lock);
+	int err = dir_add_locked(dir, name, len, ino);
+	if (!err && is_dir)
+		((struct ramfs_dir *)ino->priv)->parent = dir;
+	mutex_unlock(&dir->lock);
+	if (err) {
+		inode_put(ino);
+		return err;
+	}
+	*out = ino; /* the allocation's reference */
+	return 0;
+}
+
+static int ramfs_link(struct inode *dir, const char *name, size_t len, struct inode *target)
+{
+	mutex_lock(&dir->lock);
+	int err = dir_add_locked(dir, name, len, target);
+	mutex_unlock(&dir->lock);
+	if (!err) {
+		mutex_lock(&target->lock);
+		target->nlink++;
+		target->ctime = fs_now();
+		mutex_unlock(&target->lock);
+	}
+	return err;
+}
+
+static bool subtree_has_mount(struct inode *dir)
+{
+	struct ramfs_dir *d = dir->priv;
+	for (struct ramfs_entry *e = d->head; e; e = e->next) {
+		if (__atomic_load_n(&e->inode->mounted, __ATOMIC_ACQUIRE))
+			return true;
+		if (e->inode->type == INODE_DIR) {
+			mutex_lock(&e->inode->lock);
+			bool m = subtree_has_mount(e->inode);
+			mutex_unlock(&e->inode->lock);
+			if (m)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Drop one name of @ino (the caller holds the lock of the directory it was in). */
+static void name_dropped(struct inode *ino)
+{
+	mutex_lock(&ino->lock);
+	ino->nlink--;
+	ino->ctime = fs_now();
+	if (ino->type == INODE_DIR) {
+		ino->removed = true;
+		((struct ramfs_dir *)ino->priv)->parent = NULL;
+	}
+	mutex_unlock(&ino->lock);
+}
+
+/* Empty @dir (locked), depth first. */
+static void dir_clear_locked(struct inode *dir)
+{
+	struct ramfs_dir *d = dir->priv;
+	while (d->head) {
+		struct ramfs_entry *e = d->head;
+		if (e->inode->type == INODE_DIR) {
+			mutex_lock(&e->inode->lock);
+			dir_clear_locked(e->inode);
+			mutex_unlock(&e->inode->lock);
+		}
+		dir_unlink(d, e);
+		name_dropped(e->inode);
+		inode_put(e->inode);
+		kfree(e);
+	}
+}
+
+static int ramfs_remove(struct inode *dir, const char *name, size_t len, bool recursive)
+{
+	struct ramfs_dir *d = dir->priv;
+	mutex_lock(&dir->lock);
+	struct ramfs_entry *e = dir->removed ? NULL : dir_find(d, name, len);
+	if (!e) {
+		mutex_unlock(&dir->lock);
+		return -ENOENT;
+	}
+	struct inode *child = e->inode;
+	if (child->type == INODE_DIR) {
+		mutex_lock(&child->lock);
+		struct ramfs_dir *cd = child->priv;
+		int err = 0;
+		if (cd->count && !recursive)
+			err = -ENOTEMPTY;
+		else if (cd->count && subtree_has_mount(child))
+			err = -EBUSY;
+		if (err) {
+			mutex_unlock(&child->lock);
+			mutex_unlock(&dir->lock);
+			return err;
+		}
+		dir_clear_locked(child);
+		mutex_unlock(&child->lock);
+	}
+	dir_unlink(d, e);
+	dir->mtime = dir->ctime = fs_now();
+	name_dropped(child);
+	mutex_unlock(&dir->lock);
+	inode_put(child);
+	kfree(e);
+	return 0;
+}
+
+static int ramfs_readdir(struct inode *dir, readdir_emit_t emit, void *ctx)
+{
+	struct ramfs_dir *d = dir->priv;
+	int r = 0;
+	mutex_lock(&dir->lock);
+	if (!dir->removed)
+		for (struct ramfs_entry *e = d->head; e && !r; e = e->next)
+			r = emit(ctx, e->name, e->inode);
+	mutex_unlock(&dir->lock);
+	return r;
+}
+
+static int ramfs_parent(struct inode *dir, struct inode **out)
+{
+	struct ramfs_dir *d = dir->priv;
+	int err = -ENOENT;
+	mutex_lock(&dir->lock);
+	if (!dir->removed && d->parent) {
+		inode_get(d->parent);
+		*out = d->parent;
+		err = 0;
+	}
+	mutex_unlock(&dir->lock);
+	return err;
+}
+
+/* ---- file pages ---- */
+
+static struct ramfs_page *page_find(struct ramfs_file *rf, uint64_t index)
+{
+	struct rb_node *n = rf->pages.node;
+	while (n) {
+		struct ramfs_page *p = rb_entry(n, struct ramfs_page, node);
+		if (index == p->index)
+			return p;
+		n = index < p->index ? n->left : n->right;
+	}
+	return NULL;
+}
+
+static struct ramfs_page *page_get_or_add(struct ramfs_file *rf, uint64_t index)
+{
+	struct rb_node **link = &rf->pages.node, *parent = NULL;
+	while (*link) {
+		struct ramfs_page *p = rb_entry(*link, struct ramfs_page, node);
+		if (index == p->index)
+			return p;
+		parent = *link;
+		link = index < p->index ? &(*link)->left : &(*link)->right;
+	}
+	struct ramfs_page *p = kmalloc(sizeof(*p));
+	paddr_t phys = pmm_alloc_zeroed_page();
+	if (!p || !phys) {
+		kfree(p);
+		if (phys)
+			pmm_free_page(phys);
+		return NULL;
+	}
+	p->index = index;
+	p->data = phys_to_virt(phys);
+	rb_link_node(&p->node, parent, link);
+	rb_insert_color(&p->node, &rf->pages);
+	return p;
+}
+
+static void page_free(struct ramfs_file *rf, struct ramfs_page *p)
+{
+	rb_erase(&p->node, &rf->pages);
+	pmm_free_page(virt_to_phys_direct(p->data));
+	kfree(p);
+}
+
+/* Cut @ino (locked) to @size: pages past it go, the tail of the last one is zeroed. */
+static void truncate_locked(struct inode *ino, uint64_t size)
+{
+	struct ramfs_file *rf = ino->priv;
+	uint64_t keep = (size + PAGE_SIZE - 1) / PAGE_SIZE;
+	struct rb_node *n = rb_first(&rf->pages);
+	while (n) {
+		struct ramfs_page *p = rb_entry(n, struct ramfs_page, node);
+		n = rb_next(n);
+		if (p->index >= keep)
+			page_free(rf, p);
+	}
+	if (size % PAGE_SIZE) {
+		struct ramfs_page *p = page_find(rf, size / PAGE_SIZE);
+		if (p)
+			memset(p->data + size % PAGE_SIZE, 0, PAGE_SIZE - size % PAGE_SIZE);
+	}
+	ino->size = size;
+}
+
+static int ramfs_truncate(struct inode *ino, uint64_t size)
+{
+	mutex_lock(&ino->lock);
+	truncate_locked(ino, size);
+	ino->mtime = ino->ctime = fs_now();
+	mutex_unlock(&ino->lock);
+	return 0;
+}
+
+static void ramfs_evict(struct inode *ino)
+{
+	if (ino->type == INODE_FILE && ino->priv)
+		truncate_locked(ino, 0);
+	kfree(ino->priv);
+}
+
+/*
+ * Copy between a file (locked) and a buffer, page by page. @user selects a
+ * user buffer (copy_*_user, faults give -EFAULT) or a kernel one.
+ */
+static int file_copy(struct inode *ino, uint64_t off, void *buf, uint64_t len, bool to_file, bool user)
+{
+	struct ramfs_file *rf = ino->priv;
+	uint64_t done = 0;
+	while (done < len) {
+		uint64_t at = off + done, in = at % PAGE_SIZE;
+		uint64_t n = PAGE_SIZE - in;
+		if (n > len - done)
+			n = len - done;
+		uint8_t *b = (uint8_t *)buf + done;
+		int err = 0;
+		if (to_file) {
+			struct ramfs_page *p = page_get_or_add(rf, at / PAGE_SIZE);
+			if (!p)
+				return -ENOMEM;
+			if (user)
+				err = copy_from_user(p->data + in, (const void __user *)b, n);
+			else
+				memcpy(p->data + in, b, n);
+		} else {
+			struct ramfs_page *p = page_find(rf, at / PAGE_SIZE);
+			if (user)
+				err = p ? copy_to_user((void __user *)b, p->data + in, n) : clear_user((void __user *)b, n);
+			else if (p)
+				memcpy(b, p->data + in, n);
+			else
+				memset(b, 0, n);
+		}
+		if (err)
+			return err;
+		done += n;
+	}
+	return 0;
+}
+
+static int64_t ramfs_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
+{
+	struct inode *ino = f->inode;
+	mutex_lock(&ino->lock);
+	uint64_t n = 0;
+	if (*pos < ino->size) {
+		n = ino->size - *pos;
+		if (n > count)
+			n = count;
+	}
+	int err = n ? file_copy(ino, *pos, (void *)buf, n, false, true) : 0;
+	if (!err) {
+		*pos += n;
+		ino->atime = fs_now();
+	}
+	mutex_unlock(&ino->lock);
+	return err ? err : (int64_t)n;
+}
+
+static int64_t ramfs_write(struct file *f, const void __user *buf, uint64_t count, uint64_t *pos)
+{
+	struct inode *ino = f->inode;
+	mutex_lock(&ino->lock);
+	if (f->flags & PATH_FLAG_APPEND)
+		*pos = ino->size;
+	if (*pos + count < *pos || *pos + count > (uint64_t)INT64_MAX) {
+		mutex_unlock(&ino->lock);
+		return -EFBIG;
+	}
+	int err = file_copy(ino, *pos, (void *)buf, count, true, true);
+	if (!err) {
+		*pos += count;
+		/* OUR CHOICE (spec §11 row 19): no stray NUL; the size is max(old, end). */
+		if (*pos > ino->size)
+			ino->size = *pos;
+		ino->mtime = ino->ctime = fs_now();
+	}
+	mutex_unlock(&ino->lock);
+	return err ? err : (int64_t)count;
+}
+
+int64_t fs_seek_generic(uint64_t size, int64_t offset, uint8_t origin, uint64_t *pos)
+{
+	int64_t base = origin == SEEK_SET ? 0 : origin == SEEK_CUR ? (int64_t)*pos : (int64_t)size;
+	int64_t r;
+	/* OUR CHOICE (spec §7 number 14): no wrap-around, no negative position. */
+	if (origin > SEEK_END || __builtin_add_overflow(base, offset, &r) || r < 0)
+		return -EINVAL;
+	*pos = (uint64_t)r;
+	return r;
+}
+
+static int64_t ramfs_seek(struct file *f, int64_t offset, uint8_t origin, uint64_t *pos)
+{
+	struct inode *ino = f->inode;
+	mutex_lock(&ino->lock);
+	uint64_t size = ino->size;
+	mutex_unlock(&ino->lock);
+	return fs_seek_generic(size, offset, origin, pos);
+}
+
+int64_t fs_dir_seek(struct file *f, int64_t offset, uint8_t origin, uint64_t *pos)
+{
+	return fs_seek_generic(0, offset, origin, pos);
+}
+
+int ramfs_read_kernel(struct inode *ino, void *buf, uint64_t off, uint64_t len)
+{
+	if (ino->sb != &ramfs_sb || ino->type != INODE_FILE)
+		return -ENOSYS;
+	mutex_lock(&ino->lock);
+	int err = off + len > ino->size ? -EIO : file_copy(ino, off, buf, len, false, false);
+	mutex_unlock(&ino->lock);
+	return err;
+}
+
+static const struct inode_ops ramfs_dir_ops = {
+	.lookup = ramfs_lookup,
+	.create = ramfs_create,
+	.link = ramfs_link,
+	.remove = ramfs_remove,
+	.readdir = ramfs_readdir,
+	.parent = ramfs_parent,
+	.evict = ramfs_evict,
+};
+
+static const struct inode_ops ramfs_file_ops = {
+	.truncate = ramfs_truncate,
+	.evict = ramfs_evict,
+};
+
+static const struct file_ops ramfs_fops = {
+	.read = ramfs_read,
+	.write = ramfs_write,
+	.seek = ramfs_seek,
+};
+
+static const struct file_ops ramfs_dir_fops = {
+	.seek = fs_dir_seek,
+};
+
+/* ---- boot: unpack the cpio archive ---- */
+
+/* The child @name of @dir, created (as a directory when @is_dir) if missing. */
+static struct inode *get_or_create(struct inode *dir, const char *name, size_t len, bool is_dir)
+{
+	struct inode *ino;
+	if (ramfs_lookup(dir, name, len, &ino) == 0)
+		return ino;
+	if (ramfs_create(dir, name, len, is_dir, &ino) == 0)
+		return ino;
+	return NULL;
+}
+
+int ramfs_unpack(struct inode *root, const void *archive, uint64_t size)
+{
+	size_t off = 0;
+	struct cpio_entry e;
+	const char *why;
+	int r, files = 0;
+	while ((r = cpio_next(archive, size, &off, &e, &why)) == 1) {
+		const char *p = e.name, *end = e.name + e.name_len;
+		bool is_dir = (e.mode & CPIO_MODE_TYPE) == CPIO_MODE_DIR;
+		if ((e.mode & CPIO_MODE_TYPE) != CPIO_MODE_DIR && (e.mode & CPIO_MODE_TYPE) != CPIO_MODE_REG)
+			continue;
+		struct inode *cur = root;
+		inode_get(cur);
+		while (p < end && cur) {
+			while (p < end && *p == '/')
+				p++;
+			const char *s = p;
+			while (p < end && *p != '/')
+				p++;
+			size_t len = (size_t)(p - s);
+			if (len == 0 || (len == 1 && s[0] == '.'))
+				continue;
+			bool last = p >= end;
+			struct inode *next = len < MAX_NAME && cur->type == INODE_DIR
+						     ? get_or_create(cur, s, len, last ? is_dir : true)
+						     : NULL;
+			inode_put(cur);
+			cur = next;
+		}
+		if (!cur) {
+			kprintf("fs: cannot unpack %.*s\n", (int)e.name_len, e.name);
+			continue;
+		}
+		if (!is_dir && cur->type == INODE_FILE) {
+			mutex_lock(&cur->lock);
+			int err = file_copy(cur, 0, (void *)e.data, e.size, true, false);
+			if (!err) {
+				cur->size = e.size;
+				/* Boot files predate the clock (spec §7 number 18): times stay 0. */
+				cur->atime = cur->mtime = cur->ctime = cur->crtime = 0;
+			}
+			mutex_unlock(&cur->lock);
+			if (err) {
+				inode_put(cur);
+				return err;
+			}
+			files++;
+		}
+		inode_put(cur);
+	}
+	if (r < 0) {
+		kprintf("fs: root archive malformed: %s\n", why);
+		return -EINVAL;
+	}
+	kprintf("fs: root filesystem: %d files from a %lu byte archive\n", files, size);
+	return 0;
+}
