@@ -27,11 +27,17 @@ KTEST(sched, kthread_runs_and_joins)
 struct counter_ctx {
 	uint64_t counter;
 	uint64_t cpus_seen; /* bitmask */
+	uint64_t started;
+	uint64_t total;
 };
 
 static void count_with_yields(void *arg)
 {
 	struct counter_ctx *c = arg;
+	/* All threads exist at once (a barrier), so they must share the CPUs. */
+	__atomic_fetch_add(&c->started, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&c->started, __ATOMIC_ACQUIRE) < c->total)
+		sched_yield();
 	for (int i = 0; i < 200; i++) {
 		__atomic_fetch_add(&c->counter, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_or(&c->cpus_seen, 1ULL << arch_cpu_index(), __ATOMIC_RELAXED);
@@ -45,6 +51,8 @@ KTEST(sched, many_threads_yielding)
 	static struct counter_ctx c;
 	c.counter = 0;
 	c.cpus_seen = 0;
+	c.started = 0;
+	c.total = N;
 	struct thread *ts[N];
 	for (int i = 0; i < N; i++) {
 		ts[i] = kthread_create(count_with_yields, &c, 32);
