@@ -191,13 +191,12 @@ void arch_set_current_thread(void *thread);
 void *arch_current_thread(void);
 
 /*
- * User mode: lay out a trap frame at the top of a kernel stack that enters
- * user mode at @rip with RSP = @rsp, RDI/RSI as given, RBP = @rbp, every other
- * register 0 and RFLAGS = 0x202; arch_enter_user() leaves through it.
+ * arch_enter_user - leave for user mode at @rip with RSP = @rsp, RDI/RSI as
+ * given, RBP = @rbp, every other register 0 and RFLAGS = 0x202. The kernel
+ * stack is reset to @kstack_top. Context: IRQs off; never returns.
  */
-void *arch_prepare_user_frame(uint64_t kstack_top, uint64_t rip, uint64_t rsp, uint64_t rdi, uint64_t rsi,
-			      uint64_t rbp);
-__attribute__((noreturn)) void arch_enter_user(void *frame);
+__attribute__((noreturn)) void arch_enter_user(uint64_t kstack_top, uint64_t rip, uint64_t rsp, uint64_t rdi,
+					       uint64_t rsi, uint64_t rbp);
 /* False when a frame's return address is not a canonical user address. */
 bool arch_frame_returns_to_user_ok(const void *frame);
 

@@ -91,9 +91,35 @@ syscall_entry:
 	sysretq
 1:	jmp isr_return                  /* IRETQ path: pops the same frame, swaps GS */
 
-// Start a thread in user mode from a prepared struct trap_frame.
-// RDI = frame (on this thread's kernel stack); IRQs off. Never returns.
+// Start a thread in user mode (spec §10.4, §7 number 23).
+// void arch_enter_user(uint64_t kstack_top, uint64_t rip, uint64_t rsp,
+//                      uint64_t rdi, uint64_t rsi, uint64_t rbp)
+// Resets RSP to the top of this thread's kernel stack (nothing below it is
+// needed any more), builds the IRETQ frame there, clears every other
+// register, swaps to the user GS and enters user mode with RFLAGS = 0x202.
+// IRQs must be off. Never returns.
 	.global arch_enter_user
 arch_enter_user:
 	movq %rdi, %rsp
-	jmp isr_return
+	pushq $SEL_UDATA
+	pushq %rdx                      /* user rsp */
+	pushq $0x202                    /* rflags: IF */
+	pushq $SEL_UCODE
+	pushq %rsi                      /* rip */
+	movq %rcx, %rdi
+	movq %r8, %rsi
+	movq %r9, %rbp
+	xorl %eax, %eax
+	xorl %ebx, %ebx
+	xorl %ecx, %ecx
+	xorl %edx, %edx
+	xorl %r8d, %r8d
+	xorl %r9d, %r9d
+	xorl %r10d, %r10d
+	xorl %r11d, %r11d
+	xorl %r12d, %r12d
+	xorl %r13d, %r13d
+	xorl %r14d, %r14d
+	xorl %r15d, %r15d
+	swapgs
+	iretq

@@ -113,22 +113,6 @@ void arch_last_fixup(uint64_t *vector, uint64_t *error, uint64_t *cr2)
 	*cr2 = cpu->fixup_cr2;
 }
 
-void *arch_prepare_user_frame(uint64_t kstack_top, uint64_t rip, uint64_t rsp, uint64_t rdi, uint64_t rsi,
-			      uint64_t rbp)
-{
-	struct trap_frame *f = (struct trap_frame *)(kstack_top - sizeof(struct trap_frame));
-	*f = (struct trap_frame){ 0 };
-	f->rip = rip;
-	f->cs = SEL_UCODE;
-	f->rflags = 0x202;
-	f->rsp = rsp;
-	f->ss = SEL_UDATA;
-	f->rdi = rdi;
-	f->rsi = rsi;
-	f->rbp = rbp;
-	return f;
-}
-
 bool arch_frame_returns_to_user_ok(const void *frame)
 {
 	const struct trap_frame *f = frame;

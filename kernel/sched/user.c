@@ -127,7 +127,7 @@ static void program_start(void *arg)
 	if (err)
 		process_exit(ESPAWNFAIL);
 	arch_irq_disable();
-	arch_enter_user(arch_prepare_user_frame(t->kstack_top, entry, rsp, argc, argv, 0));
+	arch_enter_user(t->kstack_top, entry, rsp, argc, argv, 0);
 }
 
 struct thread *user_thread_create(struct process *p, void (*fn)(void *), void *arg)
@@ -178,7 +178,7 @@ static void created_thread_start(void *arg)
 		process_exit(ENOMEM);
 	uint64_t top = user_stack_top(t->tid);
 	arch_irq_disable();
-	arch_enter_user(arch_prepare_user_frame(t->kstack_top, nt.entry, top, nt.arg, 0, top));
+	arch_enter_user(t->kstack_top, nt.entry, top, nt.arg, 0, top);
 }
 
 int64_t user_thread_spawn(struct process *p, uint64_t entry, uint64_t arg)
