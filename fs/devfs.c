@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
-// /dev (spec §8.2, §8.3, §8.6): null, zero, one, klog and pipe/new, as a small
+// /dev (spec §8.2-8.4, §8.6): null, zero, one, klog, console, pipe/new and
+// shmem/new, as a small
 // static tree of inodes that live forever. Nothing can be created or removed
 // here (the directory ops have no create/remove: ENOSYS).
 #include "fs/internal.h"
 
 #include "kernel/lib/string.h"
+#include "kernel/log/console.h"
 #include "kernel/log/log.h"
+#include "kernel/mm/pmm.h"
 #include "kernel/mm/vmm.h"
 
 static struct superblock devfs_sb = { .name = "devfs" };
@@ -151,13 +154,84 @@ static uint32_t klog_poll(struct file *f, struct poll_table *pt)
 
 static const struct file_ops klog_fops = { .read = klog_read, .write = klog_write, .poll = klog_poll };
 
+/* ---- console: what is typed on the serial line; writes go to the log ---- */
+
+static int64_t console_dev_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
+{
+	char chunk[256];
+	uint64_t want = count < sizeof(chunk) ? count : sizeof(chunk);
+	int64_t n = console_read(chunk, want, f->flags & PATH_FLAG_NONBLOCK);
+	if (n <= 0)
+		return n;
+	int err = copy_to_user(buf, chunk, (uint64_t)n);
+	return err ? err : n;
+}
+
+static uint32_t console_dev_poll(struct file *f, struct poll_table *pt)
+{
+	poll_wait(pt, console_wait_queue());
+	return POLLOUT | (console_input_ready() ? POLLIN : 0);
+}
+
+static const struct file_ops console_fops = { .read = console_dev_read, .write = klog_write, .poll = console_dev_poll };
+
+/* ---- shmem: each open of /dev/shmem/new is a new shared-memory object (spec §8.4) ---- */
+
+static int shmem_mmap(struct file *f, struct vm_mmap_request *req)
+{
+	struct vm_object *o = f->priv;
+	uint64_t want = (req->length + PAGE_SIZE - 1) / PAGE_SIZE;
+	if (vm_object_pages(o) == 0) {
+		/* The first mapping fixes the size; it must start at offset 0. */
+		if (req->offset != 0)
+			return -EINVAL;
+		int err = vm_object_set_size(o, want);
+		if (err && err != -EEXIST)
+			return err;
+	}
+	uint64_t size = vm_object_pages(o);
+	if (req->offset % PAGE_SIZE || req->offset / PAGE_SIZE >= size)
+		return -EINVAL;
+	uint64_t first = req->offset / PAGE_SIZE;
+	uint64_t n = want < size - first ? want : size - first; /* clamped to what remains */
+	vm_object_get(o);
+	req->backing = VM_SHARED;
+	req->object = o;
+	req->offset = first * PAGE_SIZE;
+	req->length = n * PAGE_SIZE;
+	return 0;
+}
+
+static void shmem_release(struct file *f)
+{
+	vm_object_put(f->priv);
+}
+
+static const struct file_ops shmem_fops = { .mmap = shmem_mmap, .release = shmem_release };
+
+static int shmem_open(struct inode *ino, struct file *f)
+{
+	struct vm_object *o = vm_object_create();
+	if (!o)
+		return -ENOMEM;
+	f->ops = &shmem_fops;
+	f->priv = o;
+	return 0;
+}
+
+static const struct inode_ops devfs_shmem_ops = { .open = shmem_open };
+
 /* ---- the tree ---- */
 
-static struct inode dev_root, dev_null, dev_zero, dev_one, dev_klog, dev_pipe_dir, dev_pipe_new;
-static struct inode *root_children[] = { &dev_null, &dev_zero, &dev_one, &dev_klog, &dev_pipe_dir };
+static struct inode dev_root, dev_null, dev_zero, dev_one, dev_klog, dev_console, dev_pipe_dir, dev_pipe_new,
+	dev_shmem_dir, dev_shmem_new;
+static struct inode *root_children[] = { &dev_null, &dev_zero, &dev_one, &dev_klog, &dev_console, &dev_pipe_dir,
+					 &dev_shmem_dir };
 static struct inode *pipe_children[] = { &dev_pipe_new };
-static struct devfs_dir root_dir = { NULL, root_children, 5 };
+static struct inode *shmem_children[] = { &dev_shmem_new };
+static struct devfs_dir root_dir = { NULL, root_children, 7 };
 static struct devfs_dir pipe_dir = { &dev_root, pipe_children, 1 };
+static struct devfs_dir shmem_dir = { &dev_root, shmem_children, 1 };
 
 struct inode *devfs_root(void)
 {
@@ -170,5 +244,9 @@ struct inode *devfs_root(void)
 	inode_init_static(&dev_pipe_dir, &devfs_sb, INODE_DIR, &devfs_dir_ops, &devfs_dir_fops, "pipe");
 	dev_pipe_dir.priv = &pipe_dir;
 	inode_init_static(&dev_pipe_new, &devfs_sb, INODE_FILE, &devfs_pipe_ops, NULL, "new");
+	inode_init_static(&dev_console, &devfs_sb, INODE_FILE, &devfs_file_ops, &console_fops, "console");
+	inode_init_static(&dev_shmem_dir, &devfs_sb, INODE_DIR, &devfs_dir_ops, &devfs_dir_fops, "shmem");
+	dev_shmem_dir.priv = &shmem_dir;
+	inode_init_static(&dev_shmem_new, &devfs_sb, INODE_FILE, &devfs_shmem_ops, NULL, "new");
 	return &dev_root;
 }
