@@ -79,7 +79,7 @@ void fs_init(const void *archive, uint64_t archive_size)
 	kernel_process.fs = ctx;
 
 	ktest_register_counter("open files", fs_open_files_live);
-	ktest_register_counter("inodes", inodes_live);
+	ktest_register_counter("inodes", fs_inodes_live);
 }
 
 int fs_process_init(struct process *child, struct process *parent, uint32_t spawn_flags)

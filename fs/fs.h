@@ -46,5 +46,7 @@ int fs_open_stdio(struct process *p, const char *path);
 
 /* Live counters for leak checks. */
 uint64_t fs_open_files_live(void);
+/* Allocated inodes (static /dev nodes not counted). */
+uint64_t fs_inodes_live(void);
 
 #endif

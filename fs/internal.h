@@ -84,8 +84,6 @@ void inode_init_static(struct inode *ino, struct superblock *sb, uint32_t type, 
 		       const struct file_ops *fops, const char *name);
 void inode_get(struct inode *ino);
 void inode_put(struct inode *ino);
-/* Live (allocated, not static) inodes, for leak checks. */
-uint64_t inodes_live(void);
 /* Wall-clock seconds for the stat times (0 before the RTC is known). */
 uint64_t fs_now(void);
 

@@ -11,7 +11,7 @@
 static uint64_t next_inode_number = 1; /* atomic: shared by every filesystem, as in PW */
 static uint64_t inodes_alive;          /* atomic */
 
-uint64_t inodes_live(void)
+uint64_t fs_inodes_live(void)
 {
 	return __atomic_load_n(&inodes_alive, __ATOMIC_RELAXED);
 }

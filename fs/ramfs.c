@@ -372,10 +372,15 @@ static int ramfs_truncate(struct inode *ino, uint64_t size)
 	return 0;
 }
 
+static void dir_clear_locked(struct inode *dir);
+
 static void ramfs_evict(struct inode *ino)
 {
 	if (ino->type == INODE_FILE && ino->priv)
 		truncate_locked(ino, 0);
+	/* Only a root goes with entries left (removed directories were emptied first). */
+	if (ino->type == INODE_DIR && ino->priv)
+		dir_clear_locked(ino);
 	kfree(ino->priv);
 }
 

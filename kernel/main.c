@@ -18,6 +18,7 @@
 #include "kernel/sched/user.h"
 #include "kernel/syscall/syscall.h"
 #include "kernel/test/ktest.h"
+#include "kernel/time/time.h"
 #include "fs/fs.h"
 #include "fs/share.h"
 
@@ -152,8 +153,42 @@ static __attribute__((noreturn)) void power_off(uint32_t qemu_value)
  * The first process: "-- cmd args" from the command line (argv = those words),
  * else /bin/init with argc = 0 (spec §10.7). When it ends, so does the machine.
  */
+/*
+ * With "leakcheck" on the command line: wait until every process but the
+ * kernel is reaped, then print each counter against its value before init,
+ * one "leakcheck: name before after" line each (tests/tools/run_tests.py
+ * turns them into results).
+ */
+struct leak_counter {
+	const char *name;
+	uint64_t (*read)(void);
+	uint64_t before;
+};
+
+static struct leak_counter leak_counters[] = {
+	{ "open files", fs_open_files_live, 0 }, { "inodes", fs_inodes_live, 0 },
+	{ "pages in use", pages_in_use, 0 },     { "heap bytes", kmalloc_bytes_in_use, 0 },
+	{ "processes", processes_live, 0 },      { "threads", threads_live, 0 },
+};
+
+static void leak_check_report(void)
+{
+	/* The reaper keeps ended processes for about a second; give it a few. */
+	uint64_t deadline = time_now_ns() + 5000000000ULL;
+	while (processes_live() > 0 && time_now_ns() < deadline) {
+		struct wait_queue never = WAIT_QUEUE_INIT;
+		WAIT_EVENT(&never, false, time_now_ns() + 100000000ULL);
+	}
+	for (unsigned i = 0; i < sizeof(leak_counters) / sizeof(leak_counters[0]); i++)
+		kprintf("leakcheck: %s %lu %lu\n", leak_counters[i].name, leak_counters[i].before,
+			leak_counters[i].read());
+}
+
 static __attribute__((noreturn)) void start_init(void)
 {
+	bool leakcheck = cmdline_has("leakcheck");
+	for (unsigned i = 0; leakcheck && i < sizeof(leak_counters) / sizeof(leak_counters[0]); i++)
+		leak_counters[i].before = leak_counters[i].read();
 	struct process *p = process_create(31);
 	if (!p)
 		panic("cannot create the init process");
@@ -176,6 +211,7 @@ static __attribute__((noreturn)) void start_init(void)
 		p->cmdline = args;
 		p->cmdline_len = len;
 	}
+	process_ref(p); /* kept while we wait for its status */
 	if (fs_process_init(p, NULL, 0))
 		panic("cannot start init");
 	/*
@@ -191,6 +227,10 @@ static __attribute__((noreturn)) void start_init(void)
 	WAIT_EVENT(&p->exit_wq, __atomic_load_n(&p->terminating, __ATOMIC_ACQUIRE), UINT64_MAX);
 	int64_t status = p->exit_status;
 	kprintf("init: exited with status %ld\n", status);
+	if (leakcheck) {
+		process_put(p); /* ours; the reaper drops the table's */
+		leak_check_report();
+	}
 	power_off(status == 0 ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
 }
 

@@ -5,6 +5,8 @@
 Runs every kind of test and ends with one line `N passed, M failed`:
   * host unit tests (KTAP from build/host/host_tests);
   * in-kernel KTAP suites, batched into a few QEMU boots (BOOTS below);
+  * user-space test programs (user/tests/*), run by /bin/tests/runner in one
+    boot, with the kernel's leak check (counters before and after) at the end;
   * checks on the boot log (banner, memory total) and on loader failures;
   * harness self-checks: boots that must be reported as failures.
 A boot's verdict needs all of: QEMU's isa-debug-exit code for success, a
@@ -159,6 +161,34 @@ BOOTS = [
 ]
 
 
+LEAK_RE = re.compile(r"^leakcheck: (.+) (\d+) (\d+)\s*$", re.M)
+
+
+def user_test_programs(build):
+    """Every /bin/tests/<name> built from user/tests/<name>/, except the runner itself."""
+    d = os.path.join(build.root, "user", "bin", "tests")
+    names = sorted(n for n in os.listdir(d) if n != "runner") if os.path.isdir(d) else []
+    return ["/bin/tests/" + n for n in names]
+
+
+def run_user_boot(build):
+    """One boot: the runner merges every test program's KTAP; the kernel adds leak-check lines."""
+    progs = user_test_programs(build)
+    cmdline = "qemu_exit leakcheck -- /bin/tests/runner --clean /tmp " + " ".join(progs)
+    code, text, secs = boot(build, "user-tests-q35-smp2", cmdline, timeout=240, machine="q35", smp=2,
+                            mem="512M")
+    return code, text, secs, len(progs)
+
+
+def report_leaks(tally, text):
+    """Each counter must be back where it was before init started."""
+    found = LEAK_RE.findall(text)
+    if not found:
+        tally.record(False, "user.leakcheck", "no leakcheck lines in the log")
+    for name, before, after in found:
+        tally.record(before == after, f"user.leakcheck[{name}]", f"{before} before, {after} after")
+
+
 def run_kernel_boot(build, spec):
     name, filt, opts = spec
     code, text, secs = boot(build, name, f"qemu_exit heap_debug ktest={filt}", **opts)
@@ -172,6 +202,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     a = ap.parse_args()
     build = Build(a.build)
+    if a.bench:
+        return run_bench(build)
     tally = Tally()
     t0 = time.monotonic()
 
@@ -189,6 +221,7 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
         for spec in BOOTS:
             jobs.append(pool.submit(run_kernel_boot, build, spec))
+        user = pool.submit(run_user_boot, build)
         checks = pool.submit(boot_checks, build)
         selfchecks = pool.submit(harness_selfchecks, build)
         for job in jobs:
@@ -196,6 +229,11 @@ def main():
             print(f"kernel tests: {name} ({secs:.1f} s)", flush=True)
             why = boot_verdict(code, text)
             report_ktap(tally, f"{name}: ", text, why is None, why or "")
+        code, text, secs, nprogs = user.result()
+        print(f"user tests: {nprogs} programs ({secs:.1f} s)", flush=True)
+        why = boot_verdict(code, text)
+        report_ktap(tally, "user: ", text, why is None, why or "")
+        report_leaks(tally, text)
         print("boot checks", flush=True)
         for ok, name, detail in checks.result():
             tally.record(ok, name, detail)
@@ -208,6 +246,24 @@ def main():
         print("failed: " + ", ".join(tally.failures))
     print(f"{tally.passed} passed, {tally.failed} failed")
     return 1 if tally.failed else 0
+
+
+BENCH_RE = re.compile(r"^([a-z0-9_]+) (\d+)\s*$", re.M)
+
+
+def run_bench(build):
+    """`make bench`: boot /bin/bench and print its `name ns_per_op` lines."""
+    code, text, secs = boot(build, "bench-q35-smp2", "qemu_exit -- /bin/bench", timeout=240,
+                            machine="q35", smp=2, mem="512M")
+    results = BENCH_RE.findall(text)
+    for name, ns in results:
+        print(f"{name} {ns}")
+    why = boot_verdict(code, text)
+    if why or not results:
+        print(f"bench: failed ({why or 'no results'}); log in {build.logs}")
+        return 1
+    print(f"(q35, 2 CPUs, 512M, TCG; {secs:.1f} s)")
+    return 0
 
 
 def boot_checks(build):

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+// fs_proc: /proc (spec §8.5): per-process directories, /proc/self, and the
+// files wait, cmdline, cwd, prio and perf.
+#include <errno.h>
+#include <ktap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/proc.h>
+#include <sys/syscall.h>
+
+static uint64_t read_text(const char *path, char *buf, size_t len)
+{
+	fd_t fd = open(path);
+	if (fd == ERR)
+		return ERR;
+	uint64_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n != ERR)
+		buf[n] = 0;
+	return n;
+}
+
+static uint64_t write_text(const char *path, const char *text)
+{
+	fd_t fd = open(path);
+	if (fd == ERR)
+		return ERR;
+	uint64_t n = write(fd, text, strlen(text));
+	int e = errno;
+	close(fd);
+	errno = e;
+	return n;
+}
+
+KTAP_TEST(self_and_pid_directories)
+{
+	char p[64], buf[64];
+	struct abi_stat a, b;
+	snprintf(p, sizeof(p), "/proc/%llu", (unsigned long long)getpid());
+	TEXPECT_EQ(stat(p, &a), 0);
+	TEXPECT_EQ(stat("/proc/self", &b), 0);
+	TEXPECT_EQ(a.type, INODE_DIR);
+	TEXPECT_STREQ(a.name, b.name);
+	TEXPECT_ERR(stat("/proc/999999", &a), ENOENT);
+	TEXPECT_ERR(stat("/proc/abc", &a), ENOENT);
+	/* A listing of /proc contains self and our pid. */
+	static struct abi_dirent d[64];
+	fd_t fd = open("/proc:d");
+	uint64_t n = getdents(fd, d, sizeof(d));
+	TASSERT(n != ERR);
+	bool self = false, mine = false;
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)getpid());
+	for (uint64_t i = 0; i < n / sizeof(d[0]); i++) {
+		self |= strcmp(d[i].path, "self") == 0;
+		mine |= strcmp(d[i].path, buf) == 0;
+	}
+	TEXPECT(self && mine);
+	close(fd);
+	/* pid 0 is the kernel: its files refuse with EACCES. */
+	TEXPECT_ERR(read_text("/proc/0/cmdline", buf, sizeof(buf)), EACCES);
+	TEXPECT_ERR(read_text("/proc/0/wait", buf, sizeof(buf)), EACCES);
+}
+
+KTAP_TEST(cmdline_has_argv)
+{
+	const char *argv[] = { "/bin/tests/fs_proc", "sleep", "200", NULL };
+	pid_t pid = spawn(argv, SPAWN_EMPTY_FDS);
+	TASSERT(pid != ERR);
+	char p[64], buf[128];
+	snprintf(p, sizeof(p), "/proc/%llu/cmdline", (unsigned long long)pid);
+	uint64_t n = read_text(p, buf, sizeof(buf));
+	TEXPECT_EQ(n, strlen(argv[0]) + 1 + 6 + 4);
+	TEXPECT(memcmp(buf, "/bin/tests/fs_proc\0sleep\0" "200\0", n) == 0);
+	wait_pid(pid, NULL);
+	/* The directory stays for a while after the end (at least 1 s). */
+	snprintf(p, sizeof(p), "/proc/%llu/wait", (unsigned long long)pid);
+	nanosleep(500000000);
+	TEXPECT_EQ(read_text(p, buf, sizeof(buf)), 1);
+	TEXPECT_STREQ(buf, "0");
+}
+
+KTAP_TEST(cwd_read_and_write)
+{
+	char buf[256];
+	TEXPECT_EQ(chdir("/tmp"), 0);
+	TEXPECT(read_text("/proc/self/cwd", buf, sizeof(buf)) != ERR);
+	TEXPECT_STREQ(buf, "/tmp");
+	TEXPECT_EQ(write_text("/proc/self/cwd", "/dev:d"), 6);
+	TEXPECT(read_text("/proc/self/cwd", buf, sizeof(buf)) != ERR);
+	TEXPECT_STREQ(buf, "/dev");
+	fd_t fd = open("null"); /* relative to the new cwd */
+	TEXPECT(fd != ERR);
+	close(fd);
+	TEXPECT_ERR(write_text("/proc/self/cwd", "/nonexistent"), ENOENT);
+	TEXPECT_ERR(write_text("/proc/self/cwd", "/dev/null"), ENOTDIR);
+	chdir("/");
+	TEXPECT(read_text("/proc/self/cwd", buf, sizeof(buf)) != ERR);
+	TEXPECT_STREQ(buf, "/");
+}
+
+KTAP_TEST(prio_read_and_write)
+{
+	char buf[32];
+	TEXPECT(read_text("/proc/self/prio", buf, sizeof(buf)) != ERR);
+	int old = atoi(buf);
+	TEXPECT(old >= 0 && old <= 31);
+	TEXPECT_EQ(write_text("/proc/self/prio", "12"), 2);
+	TEXPECT(read_text("/proc/self/prio", buf, sizeof(buf)) != ERR);
+	TEXPECT_STREQ(buf, "12");
+	TEXPECT_ERR(write_text("/proc/self/prio", "32"), EACCES);
+	TEXPECT_ERR(write_text("/proc/self/prio", "-1"), EINVAL);
+	TEXPECT_ERR(write_text("/proc/self/prio", "00000000000000000000000000000001"), EINVAL);
+	snprintf(buf, sizeof(buf), "%d", old);
+	write_text("/proc/self/prio", buf);
+}
+
+KTAP_TEST(perf_fields)
+{
+	char buf[256];
+	TEXPECT(read_text("/proc/self/perf", buf, sizeof(buf)) != ERR);
+	TEXPECT(strstr(buf, "user_clocks ") == buf);
+	TEXPECT(strstr(buf, "\nkernel_clocks ") != NULL);
+	TEXPECT(strstr(buf, "\nstart_clocks ") != NULL);
+	TEXPECT(strstr(buf, "\nuser_pages ") != NULL);
+	TEXPECT(strstr(buf, "\nthread_count 1") != NULL);
+}
+
+KTAP_TEST(wait_nonblock_and_position)
+{
+	const char *argv[] = { "/bin/tests/fs_proc", "sleep", "100", NULL };
+	pid_t pid = spawn(argv, SPAWN_EMPTY_FDS);
+	TASSERT(pid != ERR);
+	char p[64], buf[16];
+	snprintf(p, sizeof(p), "/proc/%llu/wait:n", (unsigned long long)pid);
+	fd_t fd = open(p);
+	TEXPECT_ERR(read(fd, buf, sizeof(buf)), EAGAIN);
+	close(fd);
+	p[strlen(p) - 2] = 0;
+	fd = open(p);
+	TEXPECT_EQ(read(fd, buf, 1), 1); /* blocks until the end, then the first byte */
+	TEXPECT_EQ(buf[0], '0');
+	TEXPECT_EQ(read(fd, buf, 8), 0);
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "sleep") == 0) {
+		nanosleep((uint64_t)atoi(argv[2]) * 1000000);
+		return 0;
+	}
+	return ktap_main();
+}
