@@ -171,6 +171,14 @@ static struct leak_counter leak_counters[] = {
 	{ "processes", processes_live, 0 },      { "threads", threads_live, 0 },
 };
 
+static int report_survivor(struct process *p, void *ctx)
+{
+	if (p->pid)
+		kprintf("leakcheck: process %lu still present (terminating %d, threads %lu, refs %lu)\n", p->pid,
+			p->terminating, p->nthreads, p->refcount);
+	return 0;
+}
+
 static void leak_check_report(void)
 {
 	/* The reaper keeps ended processes for about a second; give it a few. */
@@ -179,6 +187,7 @@ static void leak_check_report(void)
 		struct wait_queue never = WAIT_QUEUE_INIT;
 		WAIT_EVENT(&never, false, time_now_ns() + 100000000ULL);
 	}
+	process_for_each(report_survivor, NULL);
 	for (unsigned i = 0; i < sizeof(leak_counters) / sizeof(leak_counters[0]); i++)
 		kprintf("leakcheck: %s %lu %lu\n", leak_counters[i].name, leak_counters[i].before,
 			leak_counters[i].read());
@@ -211,7 +220,6 @@ static __attribute__((noreturn)) void start_init(void)
 		p->cmdline = args;
 		p->cmdline_len = len;
 	}
-	process_ref(p); /* kept while we wait for its status */
 	if (fs_process_init(p, NULL, 0))
 		panic("cannot start init");
 	/*

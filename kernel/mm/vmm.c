@@ -247,10 +247,14 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 		return -EINVAL;
 	if (backing != VM_ANON_ZERO && backing != VM_ANON_ONE)
 		return -EINVAL;
-	uint64_t npages = (len + PAGE_SIZE - 1) / PAGE_SIZE;
-	uint64_t size = npages * PAGE_SIZE;
-	uint64_t start = addr & ~(PAGE_SIZE - 1);
-	if ((flags & VM_FIXED) && (start > USER_MAX || !range_ok(start, start + size) || start + size < start))
+	/* A fixed mapping covers every page that [addr, addr + len) touches. */
+	uint64_t start = (flags & VM_FIXED) ? addr & ~(PAGE_SIZE - 1) : 0;
+	uint64_t end_unaligned = (flags & VM_FIXED) ? addr + len : len;
+	if (end_unaligned < len || end_unaligned > USER_MAX)
+		return -EINVAL;
+	uint64_t size = ((end_unaligned + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)) - start;
+	uint64_t npages = size / PAGE_SIZE;
+	if ((flags & VM_FIXED) && !range_ok(start, start + size))
 		return -EINVAL;
 	if ((flags & VM_POPULATE) && npages > pmm_free_pages_count())
 		return -ENOMEM;

@@ -48,7 +48,8 @@ SYSCALL_DEFINE(SYS_MMAP, void *, fd_t, fd, void __user *, addr, uint64_t, length
 	err = f->ops->mmap(f, &req);
 	if (err)
 		goto out;
-	uint64_t npages = (length + PAGE_SIZE - 1) / PAGE_SIZE;
+	uint64_t first = a & ~(PAGE_SIZE - 1);
+	uint64_t npages = (((a ? a : 0) + length + PAGE_SIZE - 1) / PAGE_SIZE) - first / PAGE_SIZE;
 	uint64_t start;
 	unsigned flags = a ? VM_FIXED : 0;
 	if (req.backing == VM_SHARED) {
