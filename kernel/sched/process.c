@@ -52,6 +52,9 @@ void process_put(struct process *p)
 		return;
 	if (__atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	/* A child that failed during SPAWN never had a thread to free its (empty) space. */
+	if (p->space)
+		vm_space_destroy(p->space);
 	if (p->fs || p->env)
 		fs_process_free(p);
 	futex_table_free(p);
