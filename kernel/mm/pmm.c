@@ -10,8 +10,13 @@
 #include "kernel/log/log.h"
 #include "kernel/sync/spinlock.h"
 
-#define PCP_MAX   64  /* pages a CPU may cache */
-#define PCP_BATCH 32  /* pages moved per refill or drain */
+/*
+ * Pages a CPU may cache, and how many move per refill or drain. Large enough
+ * that a process mapping and unmapping a few hundred pages in a loop never
+ * reaches the buddy lists (each buddy operation splits or merges blocks).
+ */
+#define PCP_MAX   1024
+#define PCP_BATCH 256
 #define MAX_CPUS_PMM 64
 
 struct pcp_cache {
@@ -115,13 +120,27 @@ static void mark_allocated(uint64_t pfn, unsigned order)
 	p->refcount = 1;
 }
 
+static bool drain_remote_caches(void);
+
+static uint32_t buddy_alloc_locked(unsigned order)
+{
+	irqflags_t f = spin_lock_irqsave(&zone_lock);
+	uint32_t pfn = buddy_alloc(order);
+	spin_unlock_irqrestore(&zone_lock, f);
+	return pfn;
+}
+
 paddr_t pmm_alloc_pages(unsigned order)
 {
 	if (order > PMM_MAX_ORDER)
 		return 0;
-	irqflags_t f = spin_lock_irqsave(&zone_lock);
-	uint32_t pfn = buddy_alloc(order);
-	spin_unlock_irqrestore(&zone_lock, f);
+	uint32_t pfn = buddy_alloc_locked(order);
+	/* Cached single pages can block a merge: return them all, then try once more. */
+	if (pfn == PFN_NONE) {
+		pmm_drain_cpu_cache();
+		drain_remote_caches();
+		pfn = buddy_alloc_locked(order);
+	}
 	if (pfn == PFN_NONE)
 		return 0;
 	__atomic_fetch_sub(&free_count, 1ULL << order, __ATOMIC_RELAXED);
@@ -142,7 +161,37 @@ void pmm_free_pages(paddr_t base, unsigned order)
 	spin_unlock_irqrestore(&zone_lock, f);
 }
 
+static void drain_here(void *arg)
+{
+	pmm_drain_cpu_cache();
+}
+
+/*
+ * Out of memory here: pages may still sit in other CPUs' caches. Ask each to
+ * give them back (only with IRQs on, since the remote call is waited for).
+ * Returns true when something might have come back.
+ */
+static bool drain_remote_caches(void)
+{
+	if (!arch_irq_enabled() || __atomic_load_n(&free_count, __ATOMIC_RELAXED) == 0)
+		return false;
+	for (unsigned cpu = 0; cpu < arch_cpu_count(); cpu++)
+		if (cpu != arch_cpu_index())
+			arch_run_on_cpu(cpu, drain_here, NULL, true);
+	return true;
+}
+
+static paddr_t alloc_page_local(void);
+
 paddr_t pmm_alloc_page(void)
+{
+	paddr_t p = alloc_page_local();
+	if (!p && drain_remote_caches())
+		p = alloc_page_local();
+	return p;
+}
+
+static paddr_t alloc_page_local(void)
 {
 	irqflags_t f = arch_irq_save();
 	struct pcp_cache *c = &pcp[arch_cpu_index()];

@@ -60,7 +60,9 @@ static bool selected(const struct ktest *t, const char *filter)
 	while (*p) {
 		const char *e = strchr(p, ',');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
-		if (n == 3 && strncmp(p, "all", 3) == 0 && strcmp(t->suite, "selfcheck") != 0)
+		/* "all" leaves out the harness self-checks and the (slow, assertion-free) benchmarks. */
+		if (n == 3 && strncmp(p, "all", 3) == 0 && strcmp(t->suite, "selfcheck") != 0 &&
+		    strcmp(t->suite, "bench") != 0)
 			return true;
 		if ((strlen(t->suite) == n && strncmp(p, t->suite, n) == 0) ||
 		    (strlen(full) == n && strncmp(p, full, n) == 0))

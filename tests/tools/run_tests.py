@@ -258,6 +258,10 @@ def run_bench(build):
     code, text, secs = boot(build, "bench-q35-smp2", "qemu_exit -- /bin/bench", timeout=240,
                             machine="q35", smp=2, mem="512M")
     results = BENCH_RE.findall(text)
+    # The kernel's own figures (page allocator, mapping) come from its "bench" KTAP suite.
+    kcode, ktext, _ = boot(build, "bench-kernel-q35-smp2", "qemu_exit ktest=bench", timeout=240,
+                           machine="q35", smp=2, mem="512M")
+    results += re.findall(r"^# bench (\w+) (\d+)\s*$", ktext, re.M)
     for name, ns in results:
         print(f"{name} {ns}")
     why = boot_verdict(code, text)
