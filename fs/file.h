@@ -48,16 +48,25 @@ struct file {
 	void *priv;                   /* the device's */
 };
 
-/* A wait set for POLL: file ops call poll_wait(pt, wq) for each queue that may signal (pt may be NULL). */
+/*
+ * poll_wait - a wait set for POLL: a file's poll op calls it for each queue
+ * that may signal a change (@pt may be NULL: nothing to register).
+ * Context: called between thread_prepare_sleep() and sleeping, so it takes
+ * only spinlocks; poll ops must not take a mutex either.
+ */
 void poll_wait(struct poll_table *pt, struct wait_queue *wq);
 
 /* file_get/file_put - take / drop a reference; the last put runs ops->release. Context: any thread. */
 void file_get(struct file *f);
 void file_put(struct file *f);
 
-/* The open file in slot @fd of @p, with a reference (file_put it). NULL: -EBADF. */
+/* fd_get - the open file in slot @fd of @p, with a reference (file_put it). NULL: -EBADF. Context: any thread; O(1). */
 struct file *fd_get(struct process *p, uint64_t fd);
-/* Put @f (its reference moves into the table) in the lowest free slot. Returns the fd or -EMFILE. */
+/*
+ * fd_install - put @f in the lowest free slot of @p; on success its reference
+ * moves into the table. Returns the fd, or -EMFILE (table full, or @p ended;
+ * the caller still owns the reference). Context: any thread; O(1).
+ */
 int64_t fd_install(struct process *p, struct file *f);
 
 #endif

@@ -21,18 +21,26 @@ void fs_init(const void *archive, uint64_t archive_size);
  * fs_process_init - give @child its context from @parent per the spawn flags
  * (spec §7 number 2 step 6): descriptors, namespace, working directory,
  * environment. @parent NULL: the first process (root cwd, empty table,
- * namespace a child of the kernel's). Returns 0 or -ENOMEM.
+ * namespace a child of the kernel's). Returns 0 or -ENOMEM (then @child
+ * has a dead context that fs_process_free releases).
+ * Context: thread context, may sleep; @child not yet running.
  */
 int fs_process_init(struct process *child, struct process *parent, uint32_t spawn_flags);
-/* Release every descriptor, the cwd and the namespace of @p (at termination). */
+/*
+ * fs_process_exit - release every descriptor, the cwd and the namespace of @p
+ * (at termination); later fd_install calls on @p fail. Idempotent.
+ * Context: thread context, may sleep (device release actions).
+ */
 void fs_process_exit(struct process *p);
-/* Free what remains (environment) when the process struct goes away. */
+/* fs_process_free - free what remains of @p's context when the process struct goes away. Context: as above. */
 void fs_process_free(struct process *p);
 
 /*
  * fs_read_executable - open @path with open semantics in the namespace and
  * working directory of @p, and read the whole file into a kmalloc buffer.
- * Returns 0 with the buffer and its size set, the open's negative errno, or -ENOMEM.
+ * Returns 0 with the buffer and its size set, the open's negative errno,
+ * -ENOMEM, or -ESPAWNFAIL (not a file whose bytes can be read).
+ * Context: thread context, may sleep.
  */
 int fs_read_executable(struct process *p, const char *path, void **data, uint64_t *size);
 
@@ -44,7 +52,7 @@ int fs_read_executable(struct process *p, const char *path, void **data, uint64_
  */
 int fs_open_stdio(struct process *p, const char *path);
 
-/* Live counters for leak checks. */
+/* Live counters for leak checks. Context: any. */
 uint64_t fs_open_files_live(void);
 /* Allocated inodes (static /dev nodes not counted). */
 uint64_t fs_inodes_live(void);

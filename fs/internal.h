@@ -4,6 +4,9 @@
 // Lock order: fs_context.lock and namespace.lock are leaves (spinlocks, never
 // held across a call into a filesystem); inode->lock (mutex) of a parent
 // directory before that of a child; pipe->lock is a leaf mutex.
+// Unless a comment says otherwise, functions here return 0 or -errno and
+// run in thread context, where they may sleep (inode mutexes, allocation);
+// the *_get/*_put reference helpers are callable anywhere.
 #ifndef QUILT_FS_INTERNAL_H
 #define QUILT_FS_INTERNAL_H
 

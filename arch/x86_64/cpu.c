@@ -131,7 +131,13 @@ uint64_t arch_thread_init_stack(uint64_t stack_top, void (*fn)(void *), void *ar
 {
 	extern void arch_thread_start(void);
 	/* Layout popped by arch_context_switch: r15 r14 r13 r12 rbx rbp, then the return address. */
-	uint64_t *sp = (uint64_t *)(stack_top & ~15ULL);
+	/*
+	 * Keep the top trap frame's worth free: a user thread's first entry to
+	 * user mode builds its frame there (arch_prepare_user_frame) while the
+	 * C frames that build it are still live; overlapping them made a new
+	 * thread "return" to its own argument.
+	 */
+	uint64_t *sp = (uint64_t *)((stack_top - sizeof(struct trap_frame)) & ~15ULL);
 	*--sp = (uint64_t)arch_thread_start; /* popped by ret: arch_thread_start runs with RSP 16-aligned */
 	*--sp = 0;                          /* rbp */
 	*--sp = 0;                          /* rbx */

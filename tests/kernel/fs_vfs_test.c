@@ -6,8 +6,11 @@
 #include "fs/internal.h"
 #include "fs/path.h"
 #include "kernel/lib/string.h"
+#include "arch/x86_64/arch.h"
 #include "kernel/mm/kmalloc.h"
+#include "kernel/mm/pmm.h"
 #include "kernel/sched/process.h"
+#include "kernel/sched/sched.h"
 #include "kernel/test/ktest.h"
 
 /* Resolve and open @path (with flags) in the kernel's view. */
@@ -278,4 +281,65 @@ KTEST(fs, descriptor_table)
 	file_put(f);
 	kfree(p->fs);
 	kfree(p);
+}
+
+/* Several CPUs creating, looking up, linking and removing in one directory. */
+struct churn {
+	struct inode *dir;
+	int id;
+	int errors;
+};
+
+static void churn_thread(void *arg)
+{
+	struct churn *c = arg;
+	struct inode *dir = c->dir;
+	char name[8] = { 'c', (char)('0' + c->id), 0 }, other[8] = { 'l', (char)('0' + c->id), 0 };
+	for (int i = 0; i < 300; i++) {
+		struct inode *f, *got;
+		if (dir->ops->create(dir, name, 2, false, &f)) {
+			c->errors++;
+			continue;
+		}
+		if (dir->ops->lookup(dir, name, 2, &got) || got != f)
+			c->errors++;
+		else
+			inode_put(got);
+		if (dir->ops->link(dir, other, 2, f))
+			c->errors++;
+		if (dir->ops->remove(dir, name, 2, false) || dir->ops->remove(dir, other, 2, false))
+			c->errors++;
+		if (f->nlink != 0)
+			c->errors++;
+		inode_put(f);
+	}
+}
+
+static void drain_cache(void *arg)
+{
+	pmm_drain_cpu_cache();
+}
+
+KTEST(fs, ramfs_concurrent_churn)
+{
+	enum { N = 4 };
+	struct inode *root = ramfs_create_root();
+	KASSERT(root);
+	static struct churn c[N];
+	struct thread *t[N];
+	for (int i = 0; i < N; i++) {
+		c[i] = (struct churn){ root, i, 0 };
+		t[i] = kthread_create(churn_thread, &c[i], 32);
+		KASSERT(t[i]);
+	}
+	for (int i = 0; i < N; i++) {
+		KEXPECT_EQ(thread_join(t[i]), 0);
+		thread_put(t[i]);
+		KEXPECT_EQ(c[i].errors, 0);
+	}
+	KEXPECT_EQ(((struct inode *)root)->nlink, 1);
+	inode_put(root);
+	/* Slab pages freed on other CPUs sit in their page caches: give them back for later tests. */
+	for (unsigned i = 0; i < arch_cpu_count(); i++)
+		arch_run_on_cpu(i, drain_cache, NULL, true);
 }

@@ -531,6 +531,36 @@ KTAP_TEST(open2_on_a_file_is_independent)
 	TEXPECT_ERR(open2(p, NULL), EINVAL);
 }
 
+KTAP_TEST(fd_none_everywhere)
+{
+	char b[4];
+	struct abi_dirent d;
+	struct abi_pollfd pf = { FD_NONE, POLLIN, 0 };
+	TEXPECT_ERR(read(FD_NONE, b, 1), EBADF);
+	TEXPECT_ERR(write(FD_NONE, b, 1), EBADF);
+	TEXPECT_ERR(seek(FD_NONE, 0, SEEK_SET), EBADF);
+	TEXPECT_ERR(ioctl(FD_NONE, 0, NULL, 0), EBADF);
+	TEXPECT_ERR(getdents(FD_NONE, &d, sizeof(d)), EBADF);
+	TEXPECT_ERR(close(FD_NONE), EBADF);
+	TEXPECT_ERR(dup(FD_NONE), EBADF);
+	TEXPECT_ERR(dup2(FD_NONE, 3), EBADF);
+	TEXPECT_ERR(dup2(0, FD_NONE), EBADF);
+	TEXPECT_ERR(poll(&pf, 1, 0), EBADF);
+	TEXPECT_EQ(pf.revents, POLLNVAL);
+	/* 64 is the first invalid slot. */
+	TEXPECT_ERR(read(64, b, 1), EBADF);
+	TEXPECT_ERR(close(64), EBADF);
+}
+
+KTAP_TEST(regular_files_are_not_pollable)
+{
+	fresh_dir();
+	fd_t fd = openf("f", ":c");
+	struct abi_pollfd pf = { fd, POLLIN, 0 };
+	TEXPECT_ERR(poll(&pf, 1, 0), ENOSYS);
+	close(fd);
+}
+
 int main(void)
 {
 	return ktap_main();

@@ -91,15 +91,58 @@ KTAP_TEST(read_and_write_buffers)
 	close(n);
 }
 
-KTAP_TEST(read_into_read_only_page)
+/* A page of .data made read-only with MPROTECT; NULL where MPROTECT is not available. */
+static char ro_page[4096] __attribute__((aligned(4096)));
+
+static void *read_only_page(void)
 {
+	/* Success returns the page; failure NULL (or ERR while the call is still pending). */
+	return mprotect(ro_page, sizeof(ro_page), PROT_READ) == (void *)ro_page ? ro_page : NULL;
+}
+
+static void writable_again(void)
+{
+	mprotect(ro_page, sizeof(ro_page), PROT_READ | PROT_WRITE);
+}
+
+KTAP_TEST(read_only_page_as_output)
+{
+	void *ro = read_only_page();
+	if (!ro) {
+		/* Without MPROTECT, try the image's .rodata: the loader may map it writable (§10.1). */
+		fd_t z = open("/dev/one");
+		uint64_t r = read(z, (void *)rodata_page, 16);
+		int e = errno;
+		close(z);
+		if (r != ERR)
+			TSKIP("no MPROTECT and .rodata is mapped writable: no read-only page to probe");
+		TEXPECT_EQ(e, EFAULT);
+		return;
+	}
 	fd_t z = open("/dev/one");
-	uint64_t r = read(z, (void *)rodata_page, 16);
-	int e = errno;
+	TEXPECT_ERR(read(z, ro, 16), EFAULT);
 	close(z);
-	if (r != ERR)
-		TSKIP("the loader maps .rodata writable (spec §10.1): no read-only page to probe");
-	TEXPECT_EQ(e, EFAULT);
+	/* Nothing is consumed from a pipe by a refused read. */
+	fd_t p[2];
+	TASSERT(open2("/dev/pipe/new", p) == 0);
+	write(p[1], "abc", 3);
+	TEXPECT_ERR(read(p[0], ro, 3), EFAULT);
+	char b[4];
+	TEXPECT_EQ(read(p[0], b, 4), 3);
+	close(p[0]);
+	close(p[1]);
+	TEXPECT_ERR(stat("/tmp", ro), EFAULT);
+	TEXPECT_ERR(open2("/dev/pipe/new", ro), EFAULT);
+	TEXPECT_ERR(poll(ro, 1, 0), EFAULT);
+	fd_t d = open("/:d");
+	TEXPECT_ERR(getdents(d, ro, 272), EFAULT);
+	close(d);
+	fd_t n = open("/dev/null");
+	TEXPECT_ERR(ioctl(n, 0, ro, 8), EFAULT);
+	/* Reading from a read-only page is fine. */
+	TEXPECT_EQ(write(n, ro, 16), 16);
+	close(n);
+	writable_again();
 }
 
 KTAP_TEST(pipe_read_into_bad_buffer_consumes_nothing)

@@ -144,8 +144,24 @@ KTAP_TEST(wait_nonblock_and_position)
 	close(fd);
 }
 
+/* Spec §11 row 48: a spawn/exit/wait loop must never lose the wake-up. */
+KTAP_TEST(spawn_exit_wait_loop)
+{
+	const char *argv[] = { "/bin/tests/fs_proc", "exit", NULL };
+	int bad = 0;
+	for (int i = 0; i < 40; i++) {
+		pid_t pid = spawn(argv, SPAWN_EMPTY_FDS);
+		int status = -1;
+		if (pid == ERR || wait_pid(pid, &status) != 0 || status != 7)
+			bad++;
+	}
+	TEXPECT_EQ(bad, 0);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "exit") == 0)
+		return 7;
 	if (argc >= 3 && strcmp(argv[1], "sleep") == 0) {
 		nanosleep((uint64_t)atoi(argv[2]) * 1000000);
 		return 0;
