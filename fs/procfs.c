@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 // /proc (spec §8.5): a directory per process in the process table (live, or
 // ended and not yet reaped), /proc/self, and the files wait, cmdline, cwd,
-// prio and perf. Inodes are made on lookup and hold a process reference, so
-// an open file stays usable after the process is reaped. ctl, note and env/
-// belong to a later issue: they slot into proc_files[] and process->env.
+// prio, perf, ctl and note. Inodes are made on lookup and hold a process
+// reference, so an open file stays usable after the process is reaped.
 #include "fs/internal.h"
 
 #include "fs/path.h"
@@ -162,6 +161,183 @@ static int64_t prio_write(struct file *f, const void __user *buf, uint64_t count
 	return (int64_t)count;
 }
 
+/* ---- ctl: close, dup2, start, kill (spec §8.5) ---- */
+
+#define CTL_MAX 256
+#define CTL_WORDS 8
+
+/*
+ * Split @text into words at white space; double quotes group, a backslash
+ * takes the next character literally. Words are written NUL-terminated into
+ * @store. A bare "&&" word ends a command. Returns the number of words of
+ * the command starting at *@at (only the first CTL_WORDS are stored) and
+ * advances *@at past it and its "&&".
+ */
+static int ctl_next_command(const char *text, uint64_t len, uint64_t *at, char *store, char **words)
+{
+	int n = 0;
+	uint64_t i = *at, out = 0;
+	for (;;) {
+		while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+			i++;
+		if (i >= len)
+			break;
+		char *word = store + out;
+		bool quoted = false, any = false;
+		while (i < len) {
+			char c = text[i];
+			if (!quoted && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
+				break;
+			i++;
+			any = true;
+			if (c == '"') {
+				quoted = !quoted;
+				continue;
+			}
+			if (c == '\\' && i < len)
+				c = text[i++];
+			store[out++] = c;
+		}
+		store[out++] = '\0';
+		if (!any)
+			break;
+		if (word[0] == '&' && word[1] == '&' && word[2] == '\0') {
+			*at = i;
+			return n;
+		}
+		if (n < CTL_WORDS)
+			words[n] = word;
+		n++;
+	}
+	*at = len;
+	return n;
+}
+
+/* Decimal (optionally negative) into *out; false when not a number. */
+static bool ctl_number(const char *w, int64_t *out)
+{
+	bool neg = *w == '-';
+	if (neg)
+		w++;
+	if (!*w)
+		return false;
+	int64_t v = 0;
+	for (; *w; w++) {
+		if (*w < '0' || *w > '9' || v > (INT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (*w - '0');
+	}
+	*out = neg ? -v : v;
+	return true;
+}
+
+/* Run one command of @n words (n == 0: only classify words[0]: -ENOENT if unknown). */
+static int ctl_run(struct process *p, int n, char **w)
+{
+	if (strcmp(w[0], "close") == 0) {
+		int64_t a, b;
+		if (n != 2 && n != 3)
+			return -EUNKNOWNCTL;
+		if (!ctl_number(w[1], &a) || (n == 3 && !ctl_number(w[2], &b)))
+			return -EINVAL;
+		if (is_kernel(p))
+			return -EACCES;
+		if (n == 2)
+			return a < 0 ? -EBADF : fd_close(p, (uint64_t)a);
+		if (b == -1 || b > CONFIG_MAX_FD)
+			b = CONFIG_MAX_FD;
+		for (int64_t fd = a < 0 ? 0 : a; fd < b; fd++)
+			fd_close(p, (uint64_t)fd); /* empty slots are skipped */
+		return 0;
+	}
+	if (strcmp(w[0], "dup2") == 0) {
+		int64_t a, b;
+		if (n != 3)
+			return -EUNKNOWNCTL;
+		if (!ctl_number(w[1], &a) || !ctl_number(w[2], &b))
+			return -EINVAL;
+		if (is_kernel(p))
+			return -EACCES;
+		if (a < 0 || b < 0)
+			return -EBADF;
+		int64_t r = fd_dup2(p, (uint64_t)a, (uint64_t)b);
+		return r < 0 ? (int)r : 0;
+	}
+	if (strcmp(w[0], "start") == 0) {
+		if (n != 1)
+			return -EUNKNOWNCTL;
+		if (is_kernel(p))
+			return -EACCES;
+		__atomic_store_n(&p->suspended, false, __ATOMIC_RELEASE);
+		wait_queue_wake_all(&p->start_wq);
+		return 0;
+	}
+	if (strcmp(w[0], "kill") == 0) {
+		if (n != 1)
+			return -EUNKNOWNCTL;
+		if (is_kernel(p))
+			return -EACCES;
+		process_terminate(p, 0);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int64_t ctl_write(struct file *f, const void __user *buf, uint64_t count, uint64_t *pos)
+{
+	struct process *p = proc_of(f);
+	if (count == 0)
+		return -EINVAL;
+	if (count > CTL_MAX)
+		return -E2BIG;
+	char text[CTL_MAX], store[2 * CTL_MAX + 2];
+	int err = copy_from_user(text, buf, count);
+	if (err)
+		return err;
+	uint64_t at = 0;
+	bool any = false;
+	while (at < count) {
+		char *words[CTL_WORDS];
+		int n = ctl_next_command(text, count, &at, store, words);
+		if (n == 0) {
+			if (at >= count && any)
+				break; /* trailing white space */
+			return -EUNKNOWNCTL;
+		}
+		any = true;
+		/* Too many words: wrong argument count for a known command, else unknown. */
+		err = n > CTL_WORDS ? (ctl_run(p, 0, words) == -ENOENT ? -ENOENT : -EUNKNOWNCTL) : ctl_run(p, n, words);
+		if (err)
+			return err; /* commands before it stay done */
+	}
+	if (!any)
+		return -EUNKNOWNCTL;
+	return (int64_t)count;
+}
+
+/* ---- note: a message to the process's first thread (spec §8.5, §9.5) ---- */
+
+static int64_t note_write(struct file *f, const void __user *buf, uint64_t count, uint64_t *pos)
+{
+	struct process *p = proc_of(f);
+	if (is_kernel(p))
+		return -EACCES;
+	if (count == 0)
+		return 0;
+	if (count >= NOTE_MAX_BUFFER)
+		return -EINVAL;
+	char text[NOTE_MAX_BUFFER];
+	int err = copy_from_user(text, buf, count);
+	if (err)
+		return err;
+	struct thread *t = process_first_thread(p);
+	if (!t)
+		return (int64_t)count; /* no thread left to tell */
+	err = thread_send_note(t, text, count);
+	thread_put(t);
+	return err ? err : (int64_t)count;
+}
+
 /* ---- perf ---- */
 
 static int64_t perf_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
@@ -186,14 +362,16 @@ static const struct file_ops cmdline_fops = { .read = cmdline_read };
 static const struct file_ops cwd_fops = { .read = cwd_read, .write = cwd_write };
 static const struct file_ops prio_fops = { .read = prio_read, .write = prio_write };
 static const struct file_ops perf_fops = { .read = perf_read };
+static const struct file_ops ctl_fops = { .write = ctl_write };
+static const struct file_ops note_fops = { .write = note_write };
 
 /* The files of a process directory, in listing order. */
 static const struct {
 	const char *name;
 	const struct file_ops *fops;
 } proc_files[] = {
-	{ "cmdline", &cmdline_fops }, { "cwd", &cwd_fops }, { "perf", &perf_fops },
-	{ "prio", &prio_fops },       { "wait", &wait_fops },
+	{ "cmdline", &cmdline_fops }, { "ctl", &ctl_fops },   { "cwd", &cwd_fops }, { "note", &note_fops },
+	{ "perf", &perf_fops },       { "prio", &prio_fops }, { "wait", &wait_fops },
 };
 #define PROC_NFILES (sizeof(proc_files) / sizeof(proc_files[0]))
 
