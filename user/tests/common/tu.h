@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: MIT
+// Shared test helpers: children with bounded waits, futex words, joinable threads, a KTAP watchdog.
+//
+// Header only (this directory has no main.c, so user.mk builds nothing from
+// it): everything is static inline, so a program pays only for what it uses.
+#ifndef QUILT_TESTS_COMMON_TU_H
+#define QUILT_TESTS_COMMON_TU_H
+
+#include <errno.h>
+#include <ktap.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/proc.h>
+#include <sys/syscall.h>
+#include <threads.h>
+
+#define TU_MS 1000000ull
+#define TU_SEC 1000000000ull
+#define TU_PAGE 4096ull
+
+/* Address-space landmarks of spec §1 and §10.2. */
+#define TU_USER_MIN 0x0000000000400000ull
+#define TU_USER_MAX 0x00007FFFFFFFF000ull
+#define TU_KERNEL_ADDR 0xFFFFFFFF80000000ull
+#define TU_NONCANONICAL 0x0000800000000000ull
+
+/* Thread t's stack top (spec §10.3). */
+#define TU_STACK_TOP(t) (TU_USER_MAX - (uint64_t)(t) * 0x65000ull)
+
+/* The status of a process killed by an unhandled CPU exception (spec §9.3). */
+#define TU_FAULT_STATUS 14
+
+/* How long a child may run before the parent gives up on it and kills it. */
+#define TU_CHILD_TIMEOUT (20 * TU_SEC)
+
+/*
+ * Checks on raw system calls (syscallN), which do not touch errno: the
+ * result must be ERR (or 0 for the pointer calls) and the kernel's error
+ * slot, read with a raw SYS_ERRNO right after, must hold @e.
+ */
+#define TEXPECT_RAW_ERR(call, e)                                                              \
+	do {                                                                                  \
+		uint64_t r_ = (call);                                                         \
+		uint64_t e_ = syscall0(SYS_ERRNO);                                            \
+		if (r_ != ERR || e_ != (uint64_t)(e))                                         \
+			ktap_fail(__FILE__, __LINE__,                                         \
+				  "expected %s to fail with %s: got %#llx, error slot %s", #call, \
+				  strerror(e), (unsigned long long)r_, strerror((int)e_));    \
+	} while (0)
+
+#define TEXPECT_RAW_NULL_ERR(call, e)                                                         \
+	do {                                                                                  \
+		uint64_t r_ = (call);                                                         \
+		uint64_t e_ = syscall0(SYS_ERRNO);                                            \
+		if (r_ != 0 || e_ != (uint64_t)(e))                                           \
+			ktap_fail(__FILE__, __LINE__,                                         \
+				  "expected %s to fail with %s: got %#llx, error slot %s", #call, \
+				  strerror(e), (unsigned long long)r_, strerror((int)e_));    \
+	} while (0)
+
+/* ------------------------------------------------------------------ futex words */
+
+/* Raw futex calls: a wait's EAGAIN/ETIMEDOUT is an expected outcome here, not an error to keep. */
+static inline uint64_t tu_futex_wait(_Atomic(uint64_t) *word, uint64_t val, clock_t timeout)
+{
+	return syscall4(SYS_FUTEX, (uint64_t)word, val, FUTEX_WAIT, timeout);
+}
+
+static inline uint64_t tu_futex_wake(_Atomic(uint64_t) *word, uint64_t count)
+{
+	return syscall4(SYS_FUTEX, (uint64_t)word, count, FUTEX_WAKE, 0);
+}
+
+/*
+ * tu_wait_until - wait at most @timeout ns until *@word >= @want (or == @want
+ * if @exact). Sleeps on the word's futex and re-checks after every return,
+ * so it is correct whatever the futex returns; a broken futex only turns it
+ * into a (bounded) busy loop. Returns whether the condition was met.
+ */
+static inline bool tu_wait_until(_Atomic(uint64_t) *word, uint64_t want, bool exact, clock_t timeout)
+{
+	clock_t deadline = uptime() + timeout;
+	for (;;) {
+		uint64_t v = atomic_load(word);
+		if (exact ? v == want : v >= want)
+			return true;
+		clock_t now = uptime();
+		if (now >= deadline)
+			return false;
+		tu_futex_wait(word, v, deadline - now);
+	}
+}
+
+static inline bool tu_wait_eq(_Atomic(uint64_t) *word, uint64_t want, clock_t timeout)
+{
+	return tu_wait_until(word, want, true, timeout);
+}
+
+static inline bool tu_wait_ge(_Atomic(uint64_t) *word, uint64_t want, clock_t timeout)
+{
+	return tu_wait_until(word, want, false, timeout);
+}
+
+/* Set *@word and wake every waiter on it. */
+static inline void tu_store_wake(_Atomic(uint64_t) *word, uint64_t v)
+{
+	atomic_store(word, v);
+	tu_futex_wake(word, FUTEX_ALL);
+}
+
+/* Add @n to *@word and wake every waiter on it. */
+static inline void tu_add_wake(_Atomic(uint64_t) *word, uint64_t n)
+{
+	atomic_fetch_add(word, n);
+	tu_futex_wake(word, FUTEX_ALL);
+}
+
+/* ------------------------------------------------------------------ threads */
+
+/*
+ * A libc thread (thrd_create_raw) with a done word of our own, so that it can
+ * be joined with a timeout (thrd_join_raw waits forever). Keep the struct
+ * alive until the join succeeded: a thread that missed its deadline still
+ * writes it when it finally ends, so long-lived tests use static storage.
+ */
+struct tu_thread {
+	void (*fn)(void *);
+	void *arg;
+	_Atomic(uint64_t) done;
+	int tid;
+};
+
+static inline void tu_thread_main(void *p)
+{
+	struct tu_thread *t = p;
+	t->fn(t->arg);
+	tu_store_wake(&t->done, 1);
+}
+
+/* Start @fn(@arg) in a new thread. Returns false (errno set) if it could not be created. */
+static inline bool tu_thread_start(struct tu_thread *t, void (*fn)(void *), void *arg)
+{
+	t->fn = fn;
+	t->arg = arg;
+	atomic_store(&t->done, 0);
+	t->tid = thrd_create_raw(tu_thread_main, t);
+	return t->tid >= 0;
+}
+
+/* Wait at most @timeout ns for @t's function to return. */
+static inline bool tu_thread_join(struct tu_thread *t, clock_t timeout)
+{
+	return tu_wait_eq(&t->done, 1, timeout);
+}
+
+/* ------------------------------------------------------------------ processes */
+
+/* tu_kill - end process @pid through its ctl file (spec §8.5); its status becomes 0. */
+static inline void tu_kill(pid_t pid)
+{
+	char path[48];
+	snprintf(path, sizeof(path), "/proc/%llu/ctl", (unsigned long long)pid);
+	fd_t fd = open(path);
+	if (fd == ERR)
+		return;
+	write(fd, "kill", 4);
+	close(fd);
+}
+
+/* Results of tu_wait besides 0 (status stored) and -1 (errno). */
+#define TU_TIMEOUT (-2)
+
+/*
+ * tu_wait - wait at most @timeout ns for process @pid to end and store its
+ * exit status. The bound comes from polling /proc/<pid>/wait for POLLIN
+ * (spec §7 number 17); the status itself is read with wait_pid(). If the
+ * wait file cannot be polled the wait falls back to plain wait_pid()
+ * (unbounded). On a timeout the child is killed, so that it cannot disturb
+ * later tests, and TU_TIMEOUT is returned. Returns 0, TU_TIMEOUT or -1.
+ */
+static inline int tu_wait(pid_t pid, clock_t timeout, int *status)
+{
+	char path[48];
+	snprintf(path, sizeof(path), "/proc/%llu/wait", (unsigned long long)pid);
+	fd_t fd = open(path);
+	if (fd == ERR)
+		return -1;
+	struct abi_pollfd p = { .fd = fd, .events = POLLIN, .revents = 0 };
+	uint64_t ready = poll(&p, 1, timeout);
+	close(fd);
+	if (ready == 0) {
+		tu_kill(pid);
+		/* Give the kill a moment to land, so the child is gone before we go on. */
+		fd = open(path);
+		if (fd != ERR) {
+			p = (struct abi_pollfd){ .fd = fd, .events = POLLIN, .revents = 0 };
+			poll(&p, 1, 5 * TU_SEC);
+			close(fd);
+		}
+		return TU_TIMEOUT;
+	}
+	return wait_pid(pid, status);
+}
+
+/*
+ * tu_run - spawn @argv (NULL-terminated) with default flags and wait at most
+ * @timeout ns for its exit status. Failures are reported as KTAP diagnostics
+ * (they fail the current test). Returns whether *@status was stored.
+ */
+static inline bool tu_run(const char *const *argv, clock_t timeout, int *status)
+{
+	pid_t pid = spawn((const char **)argv, 0);
+	if (pid == ERR) {
+		ktap_fail(__FILE__, __LINE__, "spawn %s %s failed: %s", argv[0], argv[1] ? argv[1] : "",
+			  strerror(errno));
+		return false;
+	}
+	int r = tu_wait(pid, timeout, status);
+	if (r == TU_TIMEOUT) {
+		ktap_fail(__FILE__, __LINE__, "child %s %s (pid %llu) still running after %llu ms: killed",
+			  argv[0], argv[1] ? argv[1] : "", (unsigned long long)pid,
+			  (unsigned long long)(timeout / TU_MS));
+		return false;
+	}
+	if (r != 0) {
+		ktap_fail(__FILE__, __LINE__, "waiting for pid %llu failed: %s", (unsigned long long)pid,
+			  strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * tu_run_role_va - run this program (@self) again as "@self @role [args...]"
+ * (at most 12 arguments from @ap, NULL-terminated) and wait at most
+ * @timeout ns. Returns its exit status, or TU_NO_STATUS if there is none
+ * (already reported as a failure of the current test).
+ */
+#define TU_NO_STATUS (INT32_MIN + 1)
+static inline int tu_run_role_va(clock_t timeout, const char *self, const char *role, va_list ap)
+{
+	const char *argv[16] = { self, role };
+	int n = 2;
+	for (const char *a; n < 14 && (a = va_arg(ap, const char *)) != NULL;)
+		argv[n++] = a;
+	argv[n] = NULL;
+	int status;
+	return tu_run(argv, timeout, &status) ? status : TU_NO_STATUS;
+}
+
+/* tu_run_role - tu_run_role_va with TU_CHILD_TIMEOUT; the argument list ends with NULL. */
+static inline int tu_run_role(const char *self, const char *role, ...)
+{
+	va_list ap;
+	va_start(ap, role);
+	int status = tu_run_role_va(TU_CHILD_TIMEOUT, self, role, ap);
+	va_end(ap);
+	return status;
+}
+
+/* tu_run_role_timeout - tu_run_role with a timeout of @timeout ns. */
+static inline int tu_run_role_timeout(clock_t timeout, const char *self, const char *role, ...)
+{
+	va_list ap;
+	va_start(ap, role);
+	int status = tu_run_role_va(timeout, self, role, ap);
+	va_end(ap);
+	return status;
+}
+
+/* ------------------------------------------------------------------ KTAP driver */
+
+/*
+ * The watchdog: a thread that checks every 200 ms how long the current test
+ * has been running. A test that outlives the limit (a kernel that ignores a
+ * timeout, a lost wake-up, a deadlock) is reported "not ok" by the watchdog,
+ * which then ends the process: the missing results fail the run instead of
+ * hanging it. `started` is 0 between tests; whoever swaps it to 0 first
+ * (the test finishing, or the watchdog) reports the result.
+ */
+struct tu_watchdog {
+	_Atomic(uint64_t) started;
+	const char *_Atomic name;
+	clock_t limit;
+};
+
+static inline struct tu_watchdog *tu_watchdog_state(void)
+{
+	static struct tu_watchdog wd;
+	return &wd;
+}
+
+static inline void tu_watchdog_main(void *arg)
+{
+	struct tu_watchdog *wd = tu_watchdog_state();
+	for (;;) {
+		nanosleep(200 * TU_MS);
+		uint64_t started = atomic_load(&wd->started);
+		if (!started || uptime() - started <= wd->limit)
+			continue;
+		if (!atomic_compare_exchange_strong(&wd->started, &started, 0))
+			continue; /* the test finished just now */
+		const char *name = atomic_load(&wd->name);
+		ktap_fail(__FILE__, __LINE__, "watchdog: %s still running after %llu s", name,
+			  (unsigned long long)(wd->limit / TU_SEC));
+		ktap_end(name);
+		printf("# watchdog: giving up on the remaining tests\n");
+		fflush(stdout);
+		process_exit(3);
+	}
+}
+
+/*
+ * tu_ktap_main - like ktap_main(), but each test is bounded by @limit ns
+ * (see the watchdog above). Returns main's exit status: 0 if every test
+ * passed or was skipped, 1 otherwise.
+ */
+static inline int tu_ktap_main(clock_t limit)
+{
+	extern const struct ktap_case __start_ktap_tests[], __stop_ktap_tests[];
+	static struct tu_thread watchdog;
+	struct tu_watchdog *wd = tu_watchdog_state();
+	int failures = 0;
+
+	wd->limit = limit;
+	ktap_header();
+	ktap_plan((int)(__stop_ktap_tests - __start_ktap_tests));
+	if (!tu_thread_start(&watchdog, tu_watchdog_main, NULL))
+		printf("# no watchdog thread (%s): a stuck test will hang\n", strerror(errno));
+	for (const struct ktap_case *c = __start_ktap_tests; c < __stop_ktap_tests; c++) {
+		ktap_begin();
+		atomic_store(&wd->name, c->name);
+		atomic_store(&wd->started, uptime() | 1);
+		c->fn();
+		uint64_t started = atomic_load(&wd->started);
+		if (!started || !atomic_compare_exchange_strong(&wd->started, &started, 0)) {
+			/* The watchdog reported this test and is ending the process. */
+			for (;;)
+				nanosleep(TU_SEC);
+		}
+		failures += !ktap_end(c->name);
+	}
+	fflush(stdout);
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ misc */
+
+/* A small deterministic PRNG (xorshift64*), for reproducible random sequences. */
+static inline uint64_t tu_rand(uint64_t *state)
+{
+	uint64_t x = *state;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* A value in [0, @n), @n > 0. */
+static inline uint64_t tu_rand_below(uint64_t *state, uint64_t n)
+{
+	return tu_rand(state) % n;
+}
+
+/* Parse a decimal or 0x-hex unsigned 64-bit number (no error checks: test arguments are ours). */
+static inline uint64_t tu_parse_u64(const char *s)
+{
+	return strtoull(s, NULL, 0);
+}
+
+#endif
