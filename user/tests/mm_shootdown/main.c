@@ -267,6 +267,10 @@ static int child_neighbour(int argc, char **argv)
 	fill(target, MAGIC);
 	volatile uint8_t *next = (volatile uint8_t *)target + P;
 	start_threads(t, NREADERS, neighbour_reader);
+	/* Only meaningful while the readers run: wait until one of them has read. */
+	clock_t until = uptime() + 5 * TU_SEC;
+	while (atomic_load(&accesses) == 0 && uptime() < until)
+		yield();
 	for (int i = 0; i < NEIGHBOUR_ROUNDS; i++) {
 		if (munmap((void *)next, P) != (void *)next)
 			return 3;
