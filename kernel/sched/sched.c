@@ -541,6 +541,13 @@ static void idle_loop(void)
 			schedule();
 			continue;
 		}
+		/*
+		 * Going to sleep: stop holding the last user address space, so
+		 * its munmap/mprotect need not interrupt this CPU with a TLB
+		 * shootdown (a halted vCPU is slow to answer).
+		 */
+		if (vm_space_current())
+			vm_space_activate(NULL);
 		arch_idle_wait();
 	}
 }
