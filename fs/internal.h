@@ -124,6 +124,8 @@ struct namespace {
 	struct mount *root;         /* Immutable: reference */
 	struct spinlock lock;       /* guards entries */
 	struct ns_entry *entries;
+	/* Guarded by: ns_tree_lock (mount.c); the live descendants, for MOUNT_PROPAGATE_CHILDREN */
+	struct namespace *first_child, *next_sibling;
 };
 
 struct namespace *ns_create(struct namespace *parent, struct mount *root, bool copy_parent);
@@ -133,6 +135,13 @@ void ns_put(struct namespace *ns);
 int ns_add_mount(struct namespace *ns, struct mount *m);
 /* What is mounted on @ino in @ns, with a reference; NULL if nothing. */
 struct mount *ns_find_mount(struct namespace *ns, struct inode *ino);
+/* As ns_add_mount, replacing an entry at the same mount point when @overwrite. */
+int ns_set_mount(struct namespace *ns, struct mount *m, bool overwrite);
+/*
+ * ns_for_each_relative - call @fn for @ns's ancestors (@up) or all its live
+ * descendants (!@up), nearest first, with a reference held across each call.
+ */
+void ns_for_each_relative(struct namespace *ns, bool up, void (*fn)(struct namespace *ns, void *ctx), void *ctx);
 
 struct vfs_loc {
 	struct mount *mnt;

@@ -127,6 +127,38 @@ void loc_put(struct vfs_loc loc)
  * every entry of @parent (the default for SPAWN), else with none
  * (SPAWN_EMPTY_NS, OUR CHOICE: the system root only).
  */
+/* Guards the namespace tree links (first_child, next_sibling). */
+static struct spinlock ns_tree_lock = SPINLOCK_INIT;
+
+static void ns_link_child(struct namespace *parent, struct namespace *child)
+{
+	irqflags_t f = spin_lock_irqsave(&ns_tree_lock);
+	child->next_sibling = parent->first_child;
+	parent->first_child = child;
+	spin_unlock_irqrestore(&ns_tree_lock, f);
+}
+
+static void ns_unlink_child(struct namespace *ns)
+{
+	if (!ns->parent)
+		return;
+	irqflags_t f = spin_lock_irqsave(&ns_tree_lock);
+	for (struct namespace **link = &ns->parent->first_child; *link; link = &(*link)->next_sibling) {
+		if (*link == ns) {
+			*link = ns->next_sibling;
+			break;
+		}
+	}
+	/* Orphaned children hang off the grandparent, so propagation still reaches them. */
+	while (ns->first_child) {
+		struct namespace *c = ns->first_child;
+		ns->first_child = c->next_sibling;
+		c->next_sibling = ns->parent->first_child;
+		ns->parent->first_child = c;
+	}
+	spin_unlock_irqrestore(&ns_tree_lock, f);
+}
+
 struct namespace *ns_create(struct namespace *parent, struct mount *root, bool copy_parent)
 {
 	struct namespace *ns = kzalloc(sizeof(*ns));
@@ -139,6 +171,7 @@ struct namespace *ns_create(struct namespace *parent, struct mount *root, bool c
 	if (parent) {
 		ns_get(parent);
 		ns->parent = parent;
+		ns_link_child(parent, ns);
 	}
 	if (!copy_parent || !parent)
 		return ns;
@@ -209,6 +242,7 @@ void ns_put(struct namespace *ns)
 {
 	if (!ns || __atomic_sub_fetch(&ns->refcount, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	ns_unlink_child(ns);
 	struct ns_entry *e = ns->entries;
 	while (e) {
 		struct ns_entry *next = e->next;
@@ -260,4 +294,78 @@ struct mount *ns_find_mount(struct namespace *ns, struct inode *ino)
 	}
 	spin_unlock_irqrestore(&ns->lock, f);
 	return m;
+}
+
+int ns_set_mount(struct namespace *ns, struct mount *m, bool overwrite)
+{
+	struct ns_entry *n = kzalloc(sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	struct mount *old = NULL;
+	irqflags_t f = spin_lock_irqsave(&ns->lock);
+	for (struct ns_entry *e = ns->entries; e; e = e->next) {
+		if (e->mount->mountpoint != m->mountpoint)
+			continue;
+		if (!overwrite) {
+			spin_unlock_irqrestore(&ns->lock, f);
+			kfree(n);
+			return -EBUSY;
+		}
+		old = e->mount;
+		mount_get(m);
+		e->mount = m; /* same mount point: its "mounted" count is unchanged */
+		spin_unlock_irqrestore(&ns->lock, f);
+		kfree(n);
+		mount_put(old);
+		return 0;
+	}
+	mount_get(m);
+	n->mount = m;
+	n->next = ns->entries;
+	ns->entries = n;
+	__atomic_fetch_add(&m->mountpoint->mounted, 1, __ATOMIC_RELAXED);
+	spin_unlock_irqrestore(&ns->lock, f);
+	return 0;
+}
+
+/* A reference unless the namespace is already on its way out (refcount 0, not yet unlinked). */
+static bool ns_tryget(struct namespace *ns)
+{
+	uint64_t r = __atomic_load_n(&ns->refcount, __ATOMIC_RELAXED);
+	while (r != 0)
+		if (__atomic_compare_exchange_n(&ns->refcount, &r, r + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			return true;
+	return false;
+}
+
+void ns_for_each_relative(struct namespace *ns, bool up, void (*fn)(struct namespace *ns, void *ctx), void *ctx)
+{
+	if (up) {
+		/* Parents are immutable references: no lock needed to walk up. */
+		for (struct namespace *a = ns->parent; a; a = a->parent)
+			fn(a, ctx);
+		return;
+	}
+	/* Descendants: collect references under the tree lock, call without it. */
+	enum { MAX = 256 };
+	struct namespace **list = kmalloc(MAX * sizeof(*list));
+	if (!list)
+		return;
+	int n = 0, next = 0;
+	irqflags_t f = spin_lock_irqsave(&ns_tree_lock);
+	for (struct namespace *c = ns->first_child; c && n < MAX; c = c->next_sibling)
+		if (ns_tryget(c))
+			list[n++] = c;
+	while (next < n) {
+		struct namespace *cur = list[next++];
+		for (struct namespace *c = cur->first_child; c && n < MAX; c = c->next_sibling)
+			if (ns_tryget(c))
+				list[n++] = c;
+	}
+	spin_unlock_irqrestore(&ns_tree_lock, f);
+	for (int i = 0; i < n; i++) {
+		fn(list[i], ctx);
+		ns_put(list[i]);
+	}
+	kfree(list);
 }
