@@ -9,6 +9,8 @@
 #include "kernel/lib/printf.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
+#include "kernel/sched/wait.h"
+#include "kernel/time/time.h"
 
 extern const struct ktest __ktests_start[], __ktests_end[];
 
@@ -33,6 +35,20 @@ void ktest_fail(struct ktest_ctx *ctx, const char *file, int line, const char *f
 	va_end(ap);
 	kprintf("# %s:%d %s\n", file, line, msg);
 	ctx->failed = true;
+}
+
+static bool counters_match(const uint64_t *before)
+{
+	for (int i = 0; i < ncounters; i++)
+		if (counters[i].read() != before[i])
+			return false;
+	return true;
+}
+
+static void settle_briefly(void)
+{
+	struct wait_queue wq = WAIT_QUEUE_INIT;
+	WAIT_EVENT(&wq, false, time_now_ns() + 1000000ULL);
 }
 
 /* Is @t named by the comma-separated @filter? */
@@ -74,6 +90,9 @@ int ktest_run(const char *filter)
 			before[i] = counters[i].read();
 		t->fn(&ctx);
 		if (!ctx.skip_reason) {
+			/* Some resources are reclaimed asynchronously (a dead thread by the next switch on its CPU): let them settle. */
+			for (int tries = 0; tries < 200 && !counters_match(before); tries++)
+				settle_briefly();
 			for (int i = 0; i < ncounters; i++) {
 				uint64_t after = counters[i].read();
 				if (after != before[i])
