@@ -8,6 +8,9 @@
 #include "kernel/lib/string.h"
 #include "kernel/time/time.h"
 
+/* Guards the namespace tree's child/sibling links (creation, destruction, propagation only). */
+static struct spinlock ns_tree_lock = SPINLOCK_INIT;
+
 static uint64_t next_inode_number = 1; /* atomic: shared by every filesystem, as in PW */
 static uint64_t inodes_alive;          /* atomic */
 
@@ -139,6 +142,10 @@ struct namespace *ns_create(struct namespace *parent, struct mount *root, bool c
 	if (parent) {
 		ns_get(parent);
 		ns->parent = parent;
+		irqflags_t f = spin_lock_irqsave(&ns_tree_lock);
+		ns->next_sibling = parent->first_child;
+		parent->first_child = ns;
+		spin_unlock_irqrestore(&ns_tree_lock, f);
 	}
 	if (!copy_parent || !parent)
 		return ns;
@@ -200,6 +207,37 @@ nomem:
 	}
 }
 
+int ns_for_each_child(struct namespace *ns, int (*fn)(struct namespace *child, void *ctx), void *ctx)
+{
+	/*
+	 * Take the next child with a reference under the lock, call @fn without
+	 * it. A child whose last reference is being dropped right now (count 0,
+	 * not yet unlinked) is skipped.
+	 */
+	struct namespace *prev = NULL;
+	int r = 0;
+	for (;;) {
+		irqflags_t f = spin_lock_irqsave(&ns_tree_lock);
+		struct namespace *c = prev ? prev->next_sibling : ns->first_child;
+		while (c) {
+			uint64_t n = __atomic_load_n(&c->refcount, __ATOMIC_ACQUIRE);
+			if (n && __atomic_compare_exchange_n(&c->refcount, &n, n + 1, false, __ATOMIC_ACQ_REL,
+							     __ATOMIC_RELAXED))
+				break;
+			if (n)
+				continue; /* lost a race with another get/put: retry this one */
+			c = c->next_sibling;
+		}
+		spin_unlock_irqrestore(&ns_tree_lock, f);
+		ns_put(prev);
+		prev = c;
+		if (!c || (r = fn(c, ctx)) != 0)
+			break;
+	}
+	ns_put(prev);
+	return r;
+}
+
 void ns_get(struct namespace *ns)
 {
 	__atomic_fetch_add(&ns->refcount, 1, __ATOMIC_RELAXED);
@@ -209,6 +247,17 @@ void ns_put(struct namespace *ns)
 {
 	if (!ns || __atomic_sub_fetch(&ns->refcount, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	if (ns->parent) {
+		/* Leave the parent's child list; our children keep their parent reference to us, so there are none. */
+		irqflags_t f = spin_lock_irqsave(&ns_tree_lock);
+		for (struct namespace **link = &ns->parent->first_child; *link; link = &(*link)->next_sibling) {
+			if (*link == ns) {
+				*link = ns->next_sibling;
+				break;
+			}
+		}
+		spin_unlock_irqrestore(&ns_tree_lock, f);
+	}
 	struct ns_entry *e = ns->entries;
 	while (e) {
 		struct ns_entry *next = e->next;
