@@ -367,6 +367,7 @@ KTAP_TEST(spawn_fd_inheritance_flags)
 	TEXPECT_EQ(status, ENOENT);
 }
 
+/* Without arguments: the tests. With one, a helper role for a child of a test. */
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "writer") == 0)
@@ -385,6 +386,7 @@ int main(int argc, char **argv)
 		fd_t fd = open("/dev/null");
 		return fd == ERR ? errno : 0;
 	}
+	/* "only NAME": run one test five times (hunting a flaky one by hand). */
 	if (argc >= 3 && strcmp(argv[1], "only") == 0) {
 		extern const struct ktap_case __start_ktap_tests[], __stop_ktap_tests[];
 		for (int round = 0; round < 5; round++)
