@@ -33,15 +33,19 @@ static void release_archive(const void *archive, uint64_t size)
 {
 	uint64_t lo = virt_to_phys_direct(archive) & ~(PAGE_SIZE - 1);
 	uint64_t hi = (virt_to_phys_direct(archive) + size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	uint64_t released = 0;
 	for (uint64_t i = 0; i < boot_info->mem_map_count; i++) {
 		const struct boot_mem_entry *e = &boot_mem_map[i];
 		if (e->type != BOOT_MEM_LOADER_DATA)
 			continue;
 		uint64_t a = e->base > lo ? e->base : lo;
 		uint64_t b = e->base + e->npages * PAGE_SIZE < hi ? e->base + e->npages * PAGE_SIZE : hi;
-		if (a < b)
+		if (a < b) {
 			pmm_release_range(a, (b - a) / PAGE_SIZE);
+			released += (b - a) / PAGE_SIZE;
+		}
 	}
+	kprintf("fs: released %lu pages of the root archive\n", released);
 }
 
 static struct fs_context *context_alloc(void)

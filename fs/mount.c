@@ -8,6 +8,9 @@
 #include "kernel/lib/string.h"
 #include "kernel/time/time.h"
 
+/* Guards the namespace tree's child/sibling links (creation, destruction, propagation only). */
+static struct spinlock ns_tree_lock = SPINLOCK_INIT;
+
 static uint64_t next_inode_number = 1; /* atomic: shared by every filesystem, as in PW */
 static uint64_t inodes_alive;          /* atomic */
 
@@ -127,9 +130,6 @@ void loc_put(struct vfs_loc loc)
  * every entry of @parent (the default for SPAWN), else with none
  * (SPAWN_EMPTY_NS, OUR CHOICE: the system root only).
  */
-/* Guards the namespace tree links (first_child, next_sibling). */
-static struct spinlock ns_tree_lock = SPINLOCK_INIT;
-
 static void ns_link_child(struct namespace *parent, struct namespace *child)
 {
 	irqflags_t f = spin_lock_irqsave(&ns_tree_lock);
@@ -231,6 +231,37 @@ nomem:
 		ns_put(ns);
 		return NULL;
 	}
+}
+
+int ns_for_each_child(struct namespace *ns, int (*fn)(struct namespace *child, void *ctx), void *ctx)
+{
+	/*
+	 * Take the next child with a reference under the lock, call @fn without
+	 * it. A child whose last reference is being dropped right now (count 0,
+	 * not yet unlinked) is skipped.
+	 */
+	struct namespace *prev = NULL;
+	int r = 0;
+	for (;;) {
+		irqflags_t f = spin_lock_irqsave(&ns_tree_lock);
+		struct namespace *c = prev ? prev->next_sibling : ns->first_child;
+		while (c) {
+			uint64_t n = __atomic_load_n(&c->refcount, __ATOMIC_ACQUIRE);
+			if (n && __atomic_compare_exchange_n(&c->refcount, &n, n + 1, false, __ATOMIC_ACQ_REL,
+							     __ATOMIC_RELAXED))
+				break;
+			if (n)
+				continue; /* lost a race with another get/put: retry this one */
+			c = c->next_sibling;
+		}
+		spin_unlock_irqrestore(&ns_tree_lock, f);
+		ns_put(prev);
+		prev = c;
+		if (!c || (r = fn(c, ctx)) != 0)
+			break;
+	}
+	ns_put(prev);
+	return r;
 }
 
 void ns_get(struct namespace *ns)

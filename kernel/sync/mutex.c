@@ -42,7 +42,14 @@ void mutex_lock(struct mutex *m)
 void mutex_unlock(struct mutex *m)
 {
 	ASSERT(m->owner == current_thread());
-	__atomic_store_n(&m->owner, NULL, __ATOMIC_RELEASE);
+	/*
+	 * Sequentially consistent (xchg on x86), not just release: the store
+	 * must be visible before we look at the queue. Otherwise the load of the
+	 * queue head can pass the store (store-load reordering), we see no
+	 * waiter while a contender, just queued, still sees the lock taken and
+	 * sleeps with nobody left to wake it.
+	 */
+	__atomic_store_n(&m->owner, NULL, __ATOMIC_SEQ_CST);
 	if (!wait_queue_empty(&m->wq))
 		wait_queue_wake_all(&m->wq);
 }

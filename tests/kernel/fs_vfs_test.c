@@ -343,3 +343,30 @@ KTEST(fs, ramfs_concurrent_churn)
 	for (unsigned i = 0; i < arch_cpu_count(); i++)
 		arch_run_on_cpu(i, drain_cache, NULL, true);
 }
+
+static int count_child(struct namespace *child, void *ctx)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+KTEST(fs, namespace_tree_links_children)
+{
+	struct namespace *parent = ns_create(fs_kernel_ns, fs_root_mount, true);
+	KASSERT(parent);
+	struct namespace *a = ns_create(parent, parent->root, true);
+	struct namespace *b = ns_create(parent, fs_root_mount, false);
+	KASSERT(a && b);
+	int n = 0;
+	KEXPECT_EQ(ns_for_each_child(parent, count_child, &n), 0);
+	KEXPECT_EQ(n, 2);
+	ns_put(a);
+	n = 0;
+	ns_for_each_child(parent, count_child, &n);
+	KEXPECT_EQ(n, 1);
+	ns_put(b);
+	n = 0;
+	ns_for_each_child(parent, count_child, &n);
+	KEXPECT_EQ(n, 0);
+	ns_put(parent);
+}

@@ -165,11 +165,15 @@ LEAK_RE = re.compile(r"^leakcheck: (.+) (\d+) (\d+)\s*$", re.M)
 
 
 def user_test_programs(build):
-    """Every /bin/tests/<name> built from user/tests/<name>/, except the runner itself."""
-    d = os.path.join(build.root, "user", "bin", "tests")
-    # Helper programs that other tests start (they print no KTAP of their own).
+    """/bin/tests/<name> for every user/tests/<name>/main.c (as user/user.mk builds them), but the
+    runner and the helper programs other tests start (they print no KTAP of their own).
+
+    Taken from the sources, not from build/, so a stale binary of a test that
+    no longer exists is never asked for."""
     helpers = {"runner", "exit_with", "fault_null"}
-    names = sorted(n for n in os.listdir(d) if n not in helpers) if os.path.isdir(d) else []
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "user", "tests")
+    names = sorted(n for n in os.listdir(root)
+                   if n not in helpers and os.path.isfile(os.path.join(root, n, "main.c")))
     return ["/bin/tests/" + n for n in names]
 
 
