@@ -31,6 +31,7 @@ USER_CRT0 := $(USER_OUT)/obj/user/libc/crt0.S.o
 
 USER_PROGRAMS :=
 USER_ROOT_ARGS :=
+USER_ROOT_FILES :=
 USER_OBJS := $(USER_LIBC_OBJS) $(USER_CRT0)
 USER_SRCS := $(USER_LIBC_SRCS) user/libc/crt0.S
 
@@ -56,11 +57,17 @@ $(1)_OBJS := $$($(1)_SRCS:%=$(USER_OUT)/obj/%.o)
 USER_SRCS += $$($(1)_SRCS)
 USER_OBJS += $$($(1)_OBJS)
 USER_PROGRAMS += $(USER_OUT)/$(2)
-USER_ROOT_ARGS += $(2)=$(USER_OUT)/$(2)
+USER_ROOT_ARGS += $(2)=$(USER_OUT)/root/$(2)
 $(USER_OUT)/$(2): $(USER_CRT0) $$($(1)_OBJS) $(USER_LIBC) user/user.ld
 	@mkdir -p $$(@D)
 	@echo "  LD      $$@"
 	$$(Q)ld.lld $(USER_LDFLAGS) $(USER_CRT0) $$($(1)_OBJS) $(USER_LIBC) -o $$@
+# The root archive gets the program without debug information (a third of
+# the size: faster to unpack and to load); build/ keeps the full one for gdb.
+USER_ROOT_FILES += $(USER_OUT)/root/$(2)
+$(USER_OUT)/root/$(2): $(USER_OUT)/$(2)
+	@mkdir -p $$(@D)
+	$$(Q)llvm-objcopy --strip-debug $$< $$@
 endef
 
 USER_APP_DIRS := $(sort $(patsubst %/main.c,%,\
@@ -71,6 +78,6 @@ $(foreach d,$(USER_APP_DIRS),$(eval $(call user_program,$(d),bin/$(notdir $(d)))
 $(foreach d,$(USER_TEST_DIRS),$(eval $(call user_program,$(d),bin/tests/$(notdir $(d)))))
 
 .PHONY: user
-user: $(USER_PROGRAMS)
+user: $(USER_PROGRAMS) $(USER_ROOT_FILES)
 
 -include $(USER_OBJS:.o=.d)

@@ -28,16 +28,26 @@
 .endm
 
 // uint64_t arch_copy_user(void *dst, const void *src, uint64_t len)
-// Returns the number of bytes NOT copied (0 on success).
+// Returns the number of bytes NOT copied (0 on success). Eight bytes at a
+// time, then the tail: under TCG each rep iteration costs about the same
+// whatever its width, so movsq is about eight times faster than movsb.
 	.global arch_copy_user
 arch_copy_user:
 	movq %rdx, %rcx
+	shrq $3, %rcx
+	andl $7, %edx
 	SMAP_OPEN
-1:	rep movsb
+1:	rep movsq
+	movq %rdx, %rcx
+3:	rep movsb
 2:	SMAP_CLOSE
 	movq %rcx, %rax
 	ret
-	EXTABLE 1b, 2b
+	/* A fault in the quadword loop: RCX quadwords and the tail are left. */
+4:	leaq (%rdx,%rcx,8), %rcx
+	jmp 2b
+	EXTABLE 1b, 4b
+	EXTABLE 3b, 2b
 
 // uint64_t arch_clear_user(void *dst, uint64_t len): bytes NOT cleared.
 	.global arch_clear_user

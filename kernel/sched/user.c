@@ -46,8 +46,9 @@ static int load_image(struct process *p, const void *data, uint64_t size, uint64
 	if (elf_parse(data, size, USER_MIN, USER_MAX, &img, &why) != 0)
 		return -ENOEXEC;
 	uint64_t start;
+	/* Populated at once: the copy below would otherwise fault on every page. */
 	int err = vm_map(p->space, img.vaddr_min, img.vaddr_max - img.vaddr_min, VM_READ | VM_WRITE, VM_ANON_ZERO,
-			 VM_FIXED, &start);
+			 VM_FIXED | VM_POPULATE, &start);
 	if (err)
 		return err;
 	for (uint16_t i = 0; i < img.ehdr->phnum; i++) {
