@@ -130,8 +130,7 @@ int fs_process_init(struct process *child, struct process *parent, uint32_t spaw
 	ns_put(pns);
 	ctx->cwd = cwd;
 	child->fs = ctx;
-	/* Environment (SPAWN_EMPTY_ENV) belongs to the /proc/<pid>/env issue: nothing to copy yet. */
-	if (!ctx->ns) {
+	if (!ctx->ns || (!(spawn_flags & SPAWN_EMPTY_ENV) && env_copy(child, parent))) {
 		fs_process_exit(child);
 		return -ENOMEM;
 	}
@@ -164,6 +163,7 @@ void fs_process_exit(struct process *p)
 
 void fs_process_free(struct process *p)
 {
+	env_free(p);
 	if (p->fs) {
 		fs_process_exit(p);
 		kfree(p->fs);

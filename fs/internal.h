@@ -233,6 +233,10 @@ int64_t fs_dir_seek(struct file *f, int64_t offset, uint8_t origin, uint64_t *po
 int64_t fs_seek_generic(uint64_t size, int64_t offset, uint8_t origin, uint64_t *pos);
 struct inode *devfs_root(void);
 struct inode *procfs_root(void);
+/* /proc/<pid>/env/ (fs/env.c): the directory inode, copying at SPAWN, freeing. */
+struct inode *env_dir_inode(struct process *p);
+int env_copy(struct process *child, struct process *parent);
+void env_free(struct process *p);
 /* Pipe objects, for devfs's /dev/pipe/new. */
 int pipe_open(struct inode *ino, struct file *f);
 int pipe_open2(struct inode *ino, struct file *f[2]);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // /proc (spec §8.5): a directory per process in the process table (live, or
 // ended and not yet reaped), /proc/self, and the files wait, cmdline, cwd,
-// prio, perf, ctl and note. Inodes are made on lookup and hold a process
+// prio, perf, ctl, note and env/ (fs/env.c). Inodes are made on lookup and hold a process
 // reference, so an open file stays usable after the process is reaped.
 #include "fs/internal.h"
 
@@ -446,9 +446,18 @@ static int root_readdir(struct inode *dir, readdir_emit_t emit, void *ctx)
 	return process_for_each(root_emit_one, &w);
 }
 
+struct inode *procfs_pid_dir(struct process *p)
+{
+	return pid_dir_inode(p);
+}
+
 static int pid_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
 {
 	struct process *p = dir->priv;
+	if (len == 3 && memcmp(name, "env", 3) == 0 && !is_kernel(p)) {
+		*out = env_dir_inode(p);
+		return *out ? 0 : -ENOMEM;
+	}
 	for (unsigned i = 0; i < PROC_NFILES; i++) {
 		if (strlen(proc_files[i].name) != len || memcmp(proc_files[i].name, name, len) != 0)
 			continue;
@@ -465,6 +474,15 @@ static int pid_lookup(struct inode *dir, const char *name, size_t len, struct in
 
 static int pid_readdir(struct inode *dir, readdir_emit_t emit, void *ctx)
 {
+	if (!is_kernel(dir->priv)) {
+		struct inode *env = env_dir_inode(dir->priv);
+		if (!env)
+			return -ENOMEM;
+		int r = emit(ctx, "env", env);
+		inode_put(env);
+		if (r)
+			return r;
+	}
 	for (unsigned i = 0; i < PROC_NFILES; i++) {
 		struct inode *ino;
 		int r = pid_lookup(dir, proc_files[i].name, strlen(proc_files[i].name), &ino);
