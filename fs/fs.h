@@ -56,5 +56,7 @@ int fs_open_stdio(struct process *p, const char *path);
 uint64_t fs_open_files_live(void);
 /* Allocated inodes (static /dev nodes not counted). */
 uint64_t fs_inodes_live(void);
+uint64_t fs_mounts_live(void);
+uint64_t fs_namespaces_live(void);
 
 #endif

@@ -13,6 +13,17 @@ static struct spinlock ns_tree_lock = SPINLOCK_INIT;
 
 static uint64_t next_inode_number = 1; /* atomic: shared by every filesystem, as in PW */
 static uint64_t inodes_alive;          /* atomic */
+static uint64_t mounts_alive, namespaces_alive; /* atomic */
+
+uint64_t fs_mounts_live(void)
+{
+	return __atomic_load_n(&mounts_alive, __ATOMIC_RELAXED);
+}
+
+uint64_t fs_namespaces_live(void)
+{
+	return __atomic_load_n(&namespaces_alive, __ATOMIC_RELAXED);
+}
 
 uint64_t fs_inodes_live(void)
 {
@@ -83,6 +94,7 @@ struct mount *mount_create(struct inode *root, struct mount *parent, struct inod
 	struct mount *m = kzalloc(sizeof(*m));
 	if (!m)
 		return NULL;
+	__atomic_fetch_add(&mounts_alive, 1, __ATOMIC_RELAXED);
 	m->refcount = 1;
 	inode_get(root);
 	m->root = root;
@@ -110,6 +122,7 @@ void mount_put(struct mount *m)
 		inode_put(m->mountpoint);
 		mount_put(m->parent);
 	}
+	__atomic_fetch_sub(&mounts_alive, 1, __ATOMIC_RELAXED);
 	kfree(m);
 }
 
@@ -164,6 +177,7 @@ struct namespace *ns_create(struct namespace *parent, struct mount *root, bool c
 	struct namespace *ns = kzalloc(sizeof(*ns));
 	if (!ns)
 		return NULL;
+	__atomic_fetch_add(&namespaces_alive, 1, __ATOMIC_RELAXED);
 	ns->refcount = 1;
 	spin_init(&ns->lock);
 	mount_get(root);
@@ -284,6 +298,7 @@ void ns_put(struct namespace *ns)
 	}
 	mount_put(ns->root);
 	ns_put(ns->parent);
+	__atomic_fetch_sub(&namespaces_alive, 1, __ATOMIC_RELAXED);
 	kfree(ns);
 }
 

@@ -169,6 +169,8 @@ static struct leak_counter leak_counters[] = {
 	{ "open files", fs_open_files_live, 0 }, { "inodes", fs_inodes_live, 0 },
 	{ "pages in use", pages_in_use, 0 },     { "heap bytes", kmalloc_bytes_in_use, 0 },
 	{ "processes", processes_live, 0 },      { "threads", threads_live, 0 },
+	{ "namespaces", fs_namespaces_live, 0 }, { "mounts", fs_mounts_live, 0 },
+	{ "share keys", share_keys_live, 0 },    { "memory objects", vm_objects_live, 0 },
 };
 
 static int report_survivor(struct process *p, void *ctx)

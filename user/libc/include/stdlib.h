@@ -67,4 +67,9 @@ void free(void *ptr);
 /* qsort - sort @n elements of @size bytes with @cmp (not stable). Context: any. */
 void qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 
+/* Environment variables, stored as files in /proc/self/env/ (spec §9.7). */
+char *getenv(const char *name);
+int setenv(const char *name, const char *value, int overwrite);
+int unsetenv(const char *name);
+
 #endif

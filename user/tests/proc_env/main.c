@@ -137,9 +137,48 @@ KTAP_TEST(suspended_child_gets_variables_before_start)
 	TEXPECT_EQ(status, 0);
 }
 
+KTAP_TEST(libc_getenv_setenv_unsetenv)
+{
+	TEXPECT_EQ(setenv("LIBC_VAR", "one", 1), 0);
+	TEXPECT_STREQ(getenv("LIBC_VAR"), "one");
+	TEXPECT_EQ(setenv("LIBC_VAR", "two", 0), 0); /* kept: no overwrite */
+	TEXPECT_STREQ(getenv("LIBC_VAR"), "one");
+	TEXPECT_EQ(setenv("LIBC_VAR", "three", 1), 0);
+	TEXPECT_STREQ(getenv("LIBC_VAR"), "three");
+	TEXPECT_EQ(unsetenv("LIBC_VAR"), 0);
+	TEXPECT(getenv("LIBC_VAR") == NULL);
+	TEXPECT_EQ(setenv("BAD=NAME", "x", 1), -1);
+	TEXPECT_EQ(errno, EINVAL);
+}
+
+/* Child: write a line on fd 1 (rearranged by the parent before start). */
+static int child_say(void)
+{
+	return write(1, "said", 4) == 4 ? 0 : 1;
+}
+
+KTAP_TEST(libc_spawn_with_fds)
+{
+	fd_t p[2];
+	TASSERT(open2("/dev/pipe/new", p) == 0);
+	const char *argv[] = { "/bin/tests/proc_env", "child-say", NULL };
+	pid_t pid = spawn_with_fds(argv, FD_NONE, p[1], FD_NONE);
+	TASSERT(pid != ERR);
+	close(p[1]);
+	char buf[8] = { 0 };
+	TEXPECT_EQ(read(p[0], buf, sizeof(buf) - 1), 4);
+	TEXPECT_STREQ(buf, "said");
+	int status = -1;
+	TEXPECT_EQ(wait_pid(pid, &status), 0);
+	TEXPECT_EQ(status, 0);
+	close(p[0]);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 2 && strcmp(argv[1], "child-check") == 0)
 		return child_check(argv[2]);
+	if (argc > 1 && strcmp(argv[1], "child-say") == 0)
+		return child_say();
 	return ktap_main();
 }
