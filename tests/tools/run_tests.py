@@ -177,13 +177,17 @@ def user_test_programs(build):
     return ["/bin/tests/" + n for n in names]
 
 
-def run_user_boot(build):
+def run_user_boot(build, smp=2, progs=None):
     """One boot: the runner merges every test program's KTAP; the kernel adds leak-check lines."""
-    progs = user_test_programs(build)
+    progs = progs or user_test_programs(build)
     cmdline = "qemu_exit leakcheck -- /bin/tests/runner --clean /tmp " + " ".join(progs)
-    code, text, secs = boot(build, "user-tests-q35-smp2", cmdline, timeout=240, machine="q35", smp=2,
+    code, text, secs = boot(build, f"user-tests-q35-smp{smp}", cmdline, timeout=300, machine="q35", smp=smp,
                             mem="512M")
     return code, text, secs, len(progs)
+
+
+# Programs whose point is cross-CPU behaviour run once more with 4 CPUs.
+SMP4_PROGRAMS = ["/bin/tests/stress_futex", "/bin/tests/mm_shootdown"]
 
 
 def report_leaks(tally, text):
@@ -228,6 +232,7 @@ def main():
         for spec in BOOTS:
             jobs.append(pool.submit(run_kernel_boot, build, spec))
         user = pool.submit(run_user_boot, build)
+        user4 = pool.submit(run_user_boot, build, 4, SMP4_PROGRAMS)
         checks = pool.submit(boot_checks, build)
         selfchecks = pool.submit(harness_selfchecks, build)
         for job in jobs:
@@ -239,6 +244,11 @@ def main():
         print(f"user tests: {nprogs} programs ({secs:.1f} s)", flush=True)
         why = boot_verdict(code, text)
         report_ktap(tally, "user: ", text, why is None, why or "")
+        report_leaks(tally, text)
+        code, text, secs, nprogs = user4.result()
+        print(f"user tests with 4 CPUs: {nprogs} programs ({secs:.1f} s)", flush=True)
+        why = boot_verdict(code, text)
+        report_ktap(tally, "user-smp4: ", text, why is None, why or "")
         report_leaks(tally, text)
         print("boot checks", flush=True)
         for ok, name, detail in checks.result():
