@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/proc.h>
 #include <sys/syscall.h>
 #include <threads.h>
 
@@ -186,6 +187,47 @@ static bool spawn_wait_op(void)
 		return bench_fail("read %s: %s", path, n ? strerror(errno) : "empty");
 	text[n] = '\0';
 	return strcmp(text, "0") == 0 || bench_fail("child status \"%s\", want 0", text);
+}
+
+/* SPAWN_SUSPEND, then "start" through /proc/<pid>/ctl, then the wait. */
+static bool spawn_suspend_op(void)
+{
+	static const char *argv[] = { "/bin/tests/exit_with", "0", NULL };
+	pid_t pid = spawn(argv, SPAWN_SUSPEND);
+	if (pid == ERR)
+		return bench_fail("spawn: %s", strerror(errno));
+	if (proc_ctl(pid, "start") != 0)
+		return bench_fail("ctl start: %s", strerror(errno));
+	int status = -1;
+	if (wait_pid(pid, &status) != 0 || status != 0)
+		return bench_fail("wait: status %d", status);
+	return true;
+}
+
+/* SHARE of an open file, then CLAIM and CLOSE of the new descriptor. */
+static fd_t sc_fd = FD_NONE;
+
+static bool sc_setup(void)
+{
+	sc_fd = open("/dev/null");
+	return sc_fd != ERR || bench_fail("open /dev/null: %s", strerror(errno));
+}
+
+static bool sc_op(void)
+{
+	struct abi_key k;
+	if (share(&k, sc_fd, CLOCKS_NEVER) == ERR)
+		return bench_fail("share: %s", strerror(errno));
+	fd_t c = claim(&k);
+	if (c == ERR)
+		return bench_fail("claim: %s", strerror(errno));
+	close(c);
+	return true;
+}
+
+static void sc_teardown(void)
+{
+	close(sc_fd);
 }
 
 /* ------------------------------------------------------------------ memory */
@@ -418,6 +460,8 @@ static const struct bench benches[] = {
 	{ "open_close_ramfs", oc_setup, oc_op, oc_teardown, 0, 0 },
 	{ "read_4k_ramfs", rd_setup, rd_op, rd_teardown, 0, 0 },
 	{ "pipe_pingpong_roundtrip", pipe_setup, pipe_op, pipe_teardown, 0, 0 },
+	{ "share_claim_roundtrip", sc_setup, sc_op, sc_teardown, 0, 0 },
+	{ "spawn_suspend_start_wait", NULL, spawn_suspend_op, NULL, 3000, 0 },
 };
 
 static void run(const struct bench *b)
