@@ -181,14 +181,15 @@ def run_user_boot(build, smp=2, progs=None):
     """One boot: the runner merges every test program's KTAP; the kernel adds leak-check lines."""
     progs = progs or user_test_programs(build)
     cmdline = "qemu_exit leakcheck -- /bin/tests/runner --clean /tmp " + " ".join(progs)
-    code, text, secs = boot(build, f"user-tests-q35-smp{smp}", cmdline, timeout=300, machine="q35", smp=smp,
-                            mem="512M")
+    code, text, secs = boot(build, f"user-tests-q35-smp{smp}", cmdline, timeout=300 if smp <= 2 else 600,
+                            machine="q35", smp=smp, mem="512M")
     return code, text, secs, len(progs)
 
 
-# The futex stress (64 threads x 1000 operations) runs once more with 4 CPUs,
-# alone: 4 vCPUs share the 2 host cores, so nothing else may run beside it.
-SMP4_PROGRAMS = ["/bin/tests/stress_futex"]
+# The futex stress (64 threads x 1000 operations) and the TLB-shootdown tests
+# run once more with 4 CPUs, alone: 4 vCPUs share the 2 host cores, so
+# nothing else may run beside them (about 4 minutes).
+SMP4_PROGRAMS = ["/bin/tests/stress_futex", "/bin/tests/mm_shootdown"]
 
 
 def report_leaks(tally, text):
