@@ -17,6 +17,7 @@ import concurrent.futures
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -292,6 +293,55 @@ def run_bench(build):
     return 1 if failed else 0
 
 
+def shell_session(build, steps, timeout=90):
+    """Boot the default /bin/init and type into its shell on the serial line.
+
+    @steps: (text to type, text to wait for) pairs. Returns (QEMU exit code or
+    None, everything printed)."""
+    import select
+    img = build.image("shell-session", "qemu_exit")
+    vars_copy = qemu.fresh_vars(build.logs)
+    cmd = qemu.qemu_command(img, vars_copy, smp=2, mem="512M", serial="stdio")
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    out = b""
+    deadline = time.monotonic() + timeout
+
+    def wait_for(marker, start=0):
+        """Read until @marker appears at or after @start in the output, or time runs out."""
+        nonlocal out
+        while out.find(marker.encode(), start) < 0 and time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                out += chunk
+        return out.find(marker.encode(), start) >= 0
+
+    ok = wait_for("quilt:/$ ")
+    for typed, expect in steps:
+        if not ok:
+            break
+        start = len(out)  # expected outputs are spelled unlike the (echoed) typed text
+        proc.stdin.write(typed.encode())
+        proc.stdin.flush()
+        ok = wait_for(expect, start)
+    try:
+        proc.wait(timeout=max(1, deadline - time.monotonic()))
+        code = proc.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        code = None
+    os.unlink(vars_copy)
+    os.unlink(img)
+    text = out.decode("utf-8", "replace").replace("\r\n", "\n")
+    with open(os.path.join(build.logs, "shell-session.log"), "w") as f:
+        f.write(text)
+    return code, text
+
+
 def boot_checks(build):
     """What a user sees: the banner, and clear loader errors for a broken ESP."""
     results = []
@@ -302,6 +352,18 @@ def boot_checks(build):
                     m.group(0) if m else "no memory line in the banner"))
     for field in ("firmware: EDK II", "framebuffer:", "acpi: rsdp at 0x", "cmdline: qemu_exit -- /bin/tests/exit_with 0"):
         results.append((field in text, f"banner.shows[{field.split(':')[0]}]", f"'{field}' missing"))
+    # A person at the console: the shell runs commands, redirects, pipes, and exit ends the machine.
+    # Typed text is echoed, so each command's expected output is spelled differently from what is typed.
+    code, text = shell_session(build, [
+        ('echo hel""lo shell\r', "hello shell"),
+        ('echo pi""ped | cat > /tmp/out\r', "quilt:/$ "),
+        ("cat /tmp/out\r", "piped"),
+        ("ls /bin\r", "sleep"),
+        ("no_such_command\r", "ENOENT"),
+        ("exit\r", "shutting down"),
+    ], timeout=150)
+    results.append(("hello shell" in text and "ENOENT" in text and "shutting down" in text and code == qemu.EXIT_SUCCESS,
+                    "console.shell_session", f"code={code}, log tail: {text[-300:]!r}"))
     # INIT's status decides QEMU's exit code (make run's status).
     results.append(("init: started /bin/tests/exit_with 0 as pid 1" in text and "init: exited with status 0" in text
                     and code == qemu.EXIT_SUCCESS, "boot.init_status_0_exits_qemu_success", f"code={code}"))
