@@ -354,7 +354,7 @@ def boot_checks(build):
         results.append((field in text, f"banner.shows[{field.split(':')[0]}]", f"'{field}' missing"))
     # A person at the console: the shell runs commands, redirects, pipes, and exit ends the machine.
     # Typed text is echoed, so each command's expected output is spelled differently from what is typed.
-    code, text = shell_session(build, [
+    scode, stext = shell_session(build, [
         ('echo hel""lo shell\r', "hello shell"),
         ('echo pi""ped | cat > /tmp/out\r', "quilt:/$ "),
         ("cat /tmp/out\r", "piped"),
@@ -362,8 +362,9 @@ def boot_checks(build):
         ("no_such_command\r", "ENOENT"),
         ("exit\r", "shutting down"),
     ], timeout=150)
-    results.append(("hello shell" in text and "ENOENT" in text and "shutting down" in text and code == qemu.EXIT_SUCCESS,
-                    "console.shell_session", f"code={code}, log tail: {text[-300:]!r}"))
+    results.append(("hello shell" in stext and "ENOENT" in stext and "shutting down" in stext
+                    and scode == qemu.EXIT_SUCCESS, "console.shell_session",
+                    f"code={scode}, log tail: {stext[-300:]!r}"))
     # INIT's status decides QEMU's exit code (make run's status).
     results.append(("init: started /bin/tests/exit_with 0 as pid 1" in text and "init: exited with status 0" in text
                     and code == qemu.EXIT_SUCCESS, "boot.init_status_0_exits_qemu_success", f"code={code}"))
