@@ -19,6 +19,31 @@
 #define SEL_UCODE 0x23
 #define SEL_TSS   0x28
 
+#ifdef __ASSEMBLER__
+/*
+ * Push the general registers in struct trap_frame order (RAX first, R15
+ * last, so R15 ends up at the lowest address): shared by the interrupt and
+ * system-call entries, which therefore build the same frame.
+ */
+.macro PUSH_GPRS
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+.endm
+#endif
+
 #ifndef __ASSEMBLER__
 #include <stddef.h>
 #include <stdint.h>

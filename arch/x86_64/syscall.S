@@ -34,21 +34,7 @@ syscall_entry:
 	pushq %rcx                      /* rip */
 	pushq $0                        /* error code */
 	pushq $0x100                    /* "vector": a system call */
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	PUSH_GPRS
 	movq %rsp, %rbx                 /* callee-saved: the frame */
 	/* A fake frame (user RIP, RBP) makes kernel backtraces end at the user caller. */
 	pushq FRAME_RIP(%rbx)
