@@ -171,19 +171,25 @@ void fs_process_free(struct process *p)
 	}
 }
 
-int fs_read_executable(struct process *p, const char *path, void **data, uint64_t *size)
+int fs_open_path(struct process *p, const struct vfs_loc *from, const char *path, struct file **out)
 {
 	struct path_parsed parsed;
 	struct vfs_lookup lk;
-	struct file *f;
 	int err = path_parse(path, &parsed);
 	if (err)
 		return err;
-	err = vfs_lookup_init(&lk, p, NULL);
+	err = vfs_lookup_init(&lk, p, from);
 	if (err)
 		return err;
-	err = vfs_open(&lk, parsed.pathname, parsed.flags, &f);
+	err = vfs_open(&lk, parsed.pathname, parsed.flags, out);
 	vfs_lookup_done(&lk);
+	return err;
+}
+
+int fs_read_executable(struct process *p, const char *path, void **data, uint64_t *size)
+{
+	struct file *f;
+	int err = fs_open_path(p, NULL, path, &f);
 	if (err)
 		return err;
 	struct inode *ino = f->inode;
@@ -208,17 +214,8 @@ int fs_read_executable(struct process *p, const char *path, void **data, uint64_
 
 int fs_open_stdio(struct process *p, const char *path)
 {
-	struct path_parsed parsed;
-	struct vfs_lookup lk;
 	struct file *f;
-	int err = path_parse(path, &parsed);
-	if (err)
-		return err;
-	err = vfs_lookup_init(&lk, p, NULL);
-	if (err)
-		return err;
-	err = vfs_open(&lk, parsed.pathname, parsed.flags, &f);
-	vfs_lookup_done(&lk);
+	int err = fs_open_path(p, NULL, path, &f);
 	if (err)
 		return err;
 	for (int i = 0; i < 3 && !err; i++) {

@@ -186,6 +186,12 @@ void vfs_lookup_done(struct vfs_lookup *lk);
 int vfs_walk(struct vfs_lookup *lk, const char *pathname, struct vfs_loc *out, char *name_out);
 int vfs_walk_parent(struct vfs_lookup *lk, const char *pathname, struct vfs_loc *parent, char *name_out);
 
+/*
+ * fs_open_path - parse @path (a kernel string, flags included) and open it
+ * in @p's view, from @from (NULL: its working directory). 0 with a new file
+ * in *out, or the parse, resolution or open error. Context: may sleep.
+ */
+int fs_open_path(struct process *p, const struct vfs_loc *from, const char *path, struct file **out);
 /* Open a parsed path (spec §5.3). 0 with a new file in *out, or -errno. */
 int vfs_open(struct vfs_lookup *lk, const char *pathname, uint32_t flags, struct file **out);
 /* OPEN2: two files, linked when the device supports it. */

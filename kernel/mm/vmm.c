@@ -240,6 +240,34 @@ static uint64_t fill_next(void *arg)
 	return p;
 }
 
+/*
+ * The common start of vm_map and vm_map_object: allocate the new region and
+ * a spare for a split, take the lock, and make room at *@start (VM_FIXED:
+ * whatever was there goes) or find the lowest gap. Returns 0 with the lock
+ * held, or -ENOMEM with nothing held or allocated.
+ */
+static int place_locked(struct vm_space *s, unsigned flags, uint64_t *start, uint64_t size, struct vm_region **r,
+			struct vm_region **spare)
+{
+	*r = region_alloc();
+	*spare = region_alloc();
+	if (!*r || !*spare) {
+		region_free(*r);
+		region_free(*spare);
+		return -ENOMEM;
+	}
+	spin_lock(&s->lock);
+	if (flags & VM_FIXED) {
+		remove_range_locked(s, *start, *start + size, spare);
+	} else if (!(*start = find_gap(s, size))) {
+		spin_unlock(&s->lock);
+		region_free(*r);
+		region_free(*spare);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum vm_backing backing,
 	   unsigned flags, uint64_t *out)
 {
@@ -259,25 +287,10 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 	if ((flags & VM_POPULATE) && npages > pmm_free_pages_count())
 		return -ENOMEM;
 
-	struct vm_region *r = region_alloc();
-	struct vm_region *spare = region_alloc();
-	if (!r || !spare) {
-		region_free(r);
-		region_free(spare);
-		return -ENOMEM;
-	}
-	spin_lock(&s->lock);
-	if (flags & VM_FIXED) {
-		remove_range_locked(s, start, start + size, &spare);
-	} else {
-		start = find_gap(s, size);
-		if (!start) {
-			spin_unlock(&s->lock);
-			region_free(r);
-			region_free(spare);
-			return -ENOMEM;
-		}
-	}
+	struct vm_region *r, *spare;
+	int err = place_locked(s, flags, &start, size, &r, &spare);
+	if (err)
+		return err;
 	r->start = start;
 	r->end = start + size;
 	r->prot = prot;
@@ -287,7 +300,7 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 	region_insert(s, r);
 	if (flags & VM_POPULATE) {
 		struct fill_ctx c = { backing, 0 };
-		int err = arch_pt_map_range(s->root, start, npages, fill_next, &c, arch_flags(prot));
+		err = arch_pt_map_range(s->root, start, npages, fill_next, &c, arch_flags(prot));
 		s->resident += c.allocated;
 		if (err) {
 			/* Undo: the region and every page mapped so far. */
@@ -585,27 +598,16 @@ int vm_map_object(struct vm_space *s, uint64_t addr, struct vm_object *o, uint64
 	uint64_t start = addr & ~(PAGE_SIZE - 1);
 	if ((flags & VM_FIXED) && (start + size < start || !range_ok(start, start + size)))
 		return -EINVAL;
-	struct vm_region *r = region_alloc(), *spare = region_alloc();
-	if (!r || !spare) {
-		region_free(r);
-		region_free(spare);
-		return -ENOMEM;
-	}
-	spin_lock(&s->lock);
-	if (flags & VM_FIXED) {
-		remove_range_locked(s, start, start + size, &spare);
-	} else if (!(start = find_gap(s, size))) {
-		spin_unlock(&s->lock);
-		region_free(r);
-		region_free(spare);
-		return -ENOMEM;
-	}
+	struct vm_region *r, *spare;
+	int err = place_locked(s, flags, &start, size, &r, &spare);
+	if (err)
+		return err;
 	vm_object_get(o);
 	*r = (struct vm_region){ .start = start, .end = start + size, .prot = prot, .backing = VM_SHARED,
 				 .object = o, .pgoff = pgoff };
 	region_insert(s, r);
 	struct object_ctx c = { o, pgoff };
-	int err = arch_pt_map_range(s->root, start, npages, object_next, &c, arch_flags(prot));
+	err = arch_pt_map_range(s->root, start, npages, object_next, &c, arch_flags(prot));
 	if (err) {
 		struct vm_region *none = NULL;
 		remove_range_locked(s, start, start + size, &none);

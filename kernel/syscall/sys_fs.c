@@ -24,18 +24,13 @@ static int path_from_user(const char __user *upath, struct path_parsed *out)
 /* Open @upath from @from (NULL: the cwd) and install it. */
 static int64_t do_open(const struct vfs_loc *from, const char __user *upath)
 {
-	struct path_parsed parsed;
-	struct vfs_lookup lk;
+	char buf[MAX_PATH];
 	struct file *f;
-	int err = path_from_user(upath, &parsed);
-	if (err)
-		return err;
+	int64_t n = strncpy_from_user(buf, upath, MAX_PATH);
+	if (n < 0)
+		return n;
 	struct process *p = current_process();
-	err = vfs_lookup_init(&lk, p, from);
-	if (err)
-		return err;
-	err = vfs_open(&lk, parsed.pathname, parsed.flags, &f);
-	vfs_lookup_done(&lk);
+	int err = fs_open_path(p, from, buf, &f);
 	if (err)
 		return err;
 	int64_t fd = fd_install(p, f); /* last step that can fail: a created file stays */
