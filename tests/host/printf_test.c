@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Host tests of kernel/lib/printf.c, checked against literal strings and the host's snprintf.
+// Host tests of the printf engine (kernel/lib/format.c) as the kernel (ksnprintf) and libc use it,
+// checked against literal strings and the host's snprintf.
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kernel/lib/format.h"
 #include "kernel/lib/printf.h"
 #include "tests/host/htest.h"
 
@@ -347,4 +349,74 @@ HTEST(printf, trailing_percent_and_unknown)
 	/* unknown conversions are printed verbatim */
 	HEXPECT_EQ(kraw(buf, sizeof(buf), "x%qy"), 4);
 	HEXPECT_STREQ(buf, "x%qy");
+}
+
+/* The same engine as libc uses it: no options. */
+static int uraw(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = fmt_vsnprintf(buf, size, 0, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+HTEST(format, libc_pointers_are_minimal)
+{
+	char buf[64];
+	HEXPECT_EQ(uraw(buf, sizeof(buf), "%p|%p", (void *)0x1234, (void *)0), 10);
+	HEXPECT_STREQ(buf, "0x1234|0x0");
+}
+
+HTEST(format, libc_fields_are_not_clamped)
+{
+	/* the kernel clamps at FMT_FIELD_MAX; C's snprintf does not */
+	char buf[8];
+	HEXPECT_EQ(uraw(buf, sizeof(buf), "%5000d", 1), 5000);
+	HEXPECT_STREQ(buf, "       ");
+	HEXPECT_EQ(ksnprintf(buf, sizeof(buf), "%5000d", 1), FMT_FIELD_MAX);
+}
+
+HTEST(format, floats_consume_their_argument)
+{
+	char buf[32];
+	HEXPECT_EQ(uraw(buf, sizeof(buf), "%f %d %Lg %d", 1.5, 7, (long double)2.5, 8), 7);
+	HEXPECT_STREQ(buf, "? 7 ? 8");
+}
+
+HTEST(format, unknown_conversion_printed_as_written)
+{
+	char buf[32];
+	HEXPECT_EQ(uraw(buf, sizeof(buf), "a%-5qb%n", (int *)0), 8);
+	HEXPECT_STREQ(buf, "a%-5qb%n");
+}
+
+struct count_sink {
+	struct fmt_sink sink;
+	int calls;
+	size_t bytes;
+};
+
+static void count_put(struct fmt_sink *s, const char *p, size_t n)
+{
+	struct count_sink *c = (struct count_sink *)s;
+	c->calls++;
+	c->bytes += n;
+}
+
+static int count_format(struct count_sink *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = fmt_vformat(&c->sink, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+HTEST(format, sink_receives_every_byte_in_pieces)
+{
+	struct count_sink c = { .sink = { .put = count_put } };
+	HEXPECT_EQ(count_format(&c, "%-40s|%08x|%s", "name", 0xabcu, "tail"), 54);
+	HEXPECT_EQ(c.bytes, 54);
+	HEXPECT(c.calls > 1 && c.calls < 54); /* runs, not byte by byte */
 }

@@ -41,22 +41,6 @@ static inline uint64_t __current_sp(void)
 	return sp;
 }
 
-/*
- * A destination for __vformat: put() receives the output in pieces, in
- * order. Embed it as the first member of a larger struct to carry state.
- */
-struct fmt_sink {
-	void (*put)(struct fmt_sink *sink, const char *s, size_t n);
-};
-
-/*
- * __vformat - the printf engine: d i u o x X c s p %, flags - + space # 0,
- * width and precision (also '*'), length hh h l ll j z t (L accepted).
- * %p is 0x + lower-case hex ("0x0" for NULL); floating conversions print "?"
- * and consume their argument; %n and unknown conversions are copied out.
- * Returns the number of bytes produced (capped at INT_MAX). Context: any.
- */
-int __vformat(struct fmt_sink *sink, const char *fmt, va_list ap);
 
 /* Flush stdio buffers (called by exit). */
 void __stdio_flush_all(void);

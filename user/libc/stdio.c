@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <threads.h>
 
+#include "kernel/lib/format.h"
 #include "user/libc/internal.h"
 
 struct libc_file {
@@ -126,9 +127,9 @@ static void file_put(struct fmt_sink *s, const char *p, size_t n)
 
 int vfprintf(FILE *restrict f, const char *restrict fmt, va_list ap)
 {
-	struct file_sink fs = { .sink = { file_put }, .f = f, .newline = false, .failed = false };
+	struct file_sink fs = { .sink = { .put = file_put }, .f = f, .newline = false, .failed = false };
 	mtx_lock(&f->lock);
-	int n = __vformat(&fs.sink, fmt, ap);
+	int n = fmt_vformat(&fs.sink, fmt, ap);
 	if (end_call_locked(f, fs.newline))
 		fs.failed = true;
 	mtx_unlock(&f->lock);
@@ -185,8 +186,8 @@ static void fd_put(struct fmt_sink *s, const char *p, size_t n)
 
 int vdprintf(fd_t fd, const char *restrict fmt, va_list ap)
 {
-	struct fd_sink ds = { .sink = { fd_put }, .fd = fd, .failed = false, .len = 0 };
-	int n = __vformat(&ds.sink, fmt, ap);
+	struct fd_sink ds = { .sink = { .put = fd_put }, .fd = fd, .failed = false, .len = 0 };
+	int n = fmt_vformat(&ds.sink, fmt, ap);
 	if (!ds.failed && ds.len)
 		ds.failed = !write_all(fd, ds.buf, ds.len);
 	return ds.failed ? -1 : n;
