@@ -24,8 +24,8 @@ USER_CFLAGS := --target=x86_64-unknown-none-elf -ffreestanding -nostdlib -fno-pi
 	-Wno-unused-parameter -I. -Iuser/libc/include -MMD -MP
 USER_LDFLAGS := -static -nostdlib -z max-page-size=4096 -T user/user.ld
 
-# The printf engine is the kernel's own pure kernel/lib/format.c, built here too.
-USER_LIBC_SRCS := $(sort $(filter-out user/libc/crt0.S,$(wildcard user/libc/*.c user/libc/*.S))) kernel/lib/format.c
+# The printf engine and the string functions are the kernel's own pure code, built here too.
+USER_LIBC_SRCS := $(sort $(filter-out user/libc/crt0.S,$(wildcard user/libc/*.c user/libc/*.S))) kernel/lib/format.c kernel/lib/string.c
 USER_LIBC_OBJS := $(USER_LIBC_SRCS:%=$(USER_OUT)/obj/%.o)
 USER_LIBC := $(USER_OUT)/libc.a
 USER_CRT0 := $(USER_OUT)/obj/user/libc/crt0.S.o

@@ -1,56 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Byte-wise memory and string routines. memcpy/memset use rep movsb/stosb
-// through the compiler's builtins where that is a win; they are kept simple
-// and obviously correct here, and the hot copies are the user-copy paths.
+// The C string functions and memcmp, shared by the kernel and libc (which
+// builds this file too): pure, byte-wise and obviously correct. The kernel's
+// memcpy/memmove/memset are in memory.c, libc's in user/libc/string.c.
 #include "kernel/lib/string.h"
 
 #include <stdint.h>
-
-void *memcpy(void *dst, const void *src, size_t n)
-{
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-	/* Word copies when both are aligned the same way. */
-	if ((((uintptr_t)d ^ (uintptr_t)s) & 7) == 0) {
-		while (n && ((uintptr_t)d & 7)) {
-			*d++ = *s++;
-			n--;
-		}
-		for (; n >= 8; n -= 8, d += 8, s += 8)
-			*(uint64_t *)d = *(const uint64_t *)s;
-	}
-	while (n--)
-		*d++ = *s++;
-	return dst;
-}
-
-void *memmove(void *dst, const void *src, size_t n)
-{
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-	if (d == s || n == 0)
-		return dst;
-	if (d < s || d >= s + n)
-		return memcpy(dst, src, n);
-	while (n--)
-		d[n] = s[n];
-	return dst;
-}
-
-void *memset(void *dst, int c, size_t n)
-{
-	unsigned char *d = dst;
-	uint64_t word = 0x0101010101010101ULL * (unsigned char)c;
-	while (n && ((uintptr_t)d & 7)) {
-		*d++ = (unsigned char)c;
-		n--;
-	}
-	for (; n >= 8; n -= 8, d += 8)
-		*(uint64_t *)d = word;
-	while (n--)
-		*d++ = (unsigned char)c;
-	return dst;
-}
 
 int memcmp(const void *a, const void *b, size_t n)
 {

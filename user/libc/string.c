@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// C string and memory functions. Freestanding: -ffreestanding keeps clang
-// from turning these loops back into calls to themselves.
+// C string and memory functions: the ones the kernel does not share
+// (kernel/lib/string.c supplies strlen, strcmp, strchr, strlcpy, memcmp and
+// friends to both). Freestanding: -ffreestanding keeps clang from turning
+// these loops back into calls to themselves.
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,15 +35,6 @@ void *memset(void *dst, int c, size_t n)
 	return dst;
 }
 
-int memcmp(const void *a, const void *b, size_t n)
-{
-	const unsigned char *x = a, *y = b;
-	for (size_t i = 0; i < n; i++)
-		if (x[i] != y[i])
-			return x[i] - y[i];
-	return 0;
-}
-
 void *memchr(const void *s, int c, size_t n)
 {
 	const unsigned char *p = s;
@@ -49,50 +42,6 @@ void *memchr(const void *s, int c, size_t n)
 		if (p[i] == (unsigned char)c)
 			return (void *)(p + i);
 	return NULL;
-}
-
-size_t strlen(const char *s)
-{
-	const char *p = s;
-	while (*p)
-		p++;
-	return p - s;
-}
-
-size_t strnlen(const char *s, size_t max)
-{
-	size_t n = 0;
-	while (n < max && s[n])
-		n++;
-	return n;
-}
-
-int strcmp(const char *a, const char *b)
-{
-	while (*a && *a == *b)
-		a++, b++;
-	return (unsigned char)*a - (unsigned char)*b;
-}
-
-int strncmp(const char *a, const char *b, size_t n)
-{
-	for (; n; n--, a++, b++) {
-		if (*a != *b)
-			return (unsigned char)*a - (unsigned char)*b;
-		if (!*a)
-			break;
-	}
-	return 0;
-}
-
-char *strchr(const char *s, int c)
-{
-	for (;; s++) {
-		if (*s == (char)c)
-			return (char *)s;
-		if (!*s)
-			return NULL;
-	}
 }
 
 char *strrchr(const char *s, int c)
@@ -139,17 +88,6 @@ char *strcat(char *restrict dst, const char *restrict src)
 {
 	strcpy(dst + strlen(dst), src);
 	return dst;
-}
-
-size_t strlcpy(char *restrict dst, const char *restrict src, size_t size)
-{
-	size_t len = strlen(src);
-	if (size) {
-		size_t n = len < size - 1 ? len : size - 1;
-		memcpy(dst, src, n);
-		dst[n] = '\0';
-	}
-	return len;
 }
 
 size_t strspn(const char *s, const char *accept)
