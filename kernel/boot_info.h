@@ -84,4 +84,44 @@ struct boot_info {
 	uint32_t reserved0;
 };
 
+/*
+ * The layout is a contract between two compilers (a PE and an ELF target):
+ * pin every offset, so a field added in the middle or a type whose size
+ * differs between them fails both builds instead of misreading the hand-over.
+ * A new field goes at the end, with BOOT_INFO_VERSION raised.
+ */
+#define BOOT_INFO_ASSERT_AT(type, field, off) \
+	_Static_assert(__builtin_offsetof(type, field) == (off), #type "." #field " moved")
+BOOT_INFO_ASSERT_AT(struct boot_mem_entry, npages, 8);
+BOOT_INFO_ASSERT_AT(struct boot_mem_entry, type, 16);
+_Static_assert(sizeof(struct boot_mem_entry) == 24, "boot_mem_entry size");
+BOOT_INFO_ASSERT_AT(struct boot_framebuffer, size_bytes, 8);
+BOOT_INFO_ASSERT_AT(struct boot_framebuffer, width, 16);
+BOOT_INFO_ASSERT_AT(struct boot_framebuffer, stride_pixels, 24);
+BOOT_INFO_ASSERT_AT(struct boot_framebuffer, format, 28);
+_Static_assert(sizeof(struct boot_framebuffer) == 32, "boot_framebuffer size");
+BOOT_INFO_ASSERT_AT(struct boot_info, version, 8);
+BOOT_INFO_ASSERT_AT(struct boot_info, size, 12);
+BOOT_INFO_ASSERT_AT(struct boot_info, mem_map, 16);
+BOOT_INFO_ASSERT_AT(struct boot_info, mem_map_count, 24);
+BOOT_INFO_ASSERT_AT(struct boot_info, kernel_phys, 32);
+BOOT_INFO_ASSERT_AT(struct boot_info, kernel_size, 40);
+BOOT_INFO_ASSERT_AT(struct boot_info, kernel_virt, 48);
+BOOT_INFO_ASSERT_AT(struct boot_info, pml4, 56);
+BOOT_INFO_ASSERT_AT(struct boot_info, identity_end, 64);
+BOOT_INFO_ASSERT_AT(struct boot_info, rsdp, 72);
+BOOT_INFO_ASSERT_AT(struct boot_info, runtime_services, 80);
+BOOT_INFO_ASSERT_AT(struct boot_info, archive, 88);
+BOOT_INFO_ASSERT_AT(struct boot_info, archive_size, 96);
+BOOT_INFO_ASSERT_AT(struct boot_info, symtab, 104);
+BOOT_INFO_ASSERT_AT(struct boot_info, symtab_size, 112);
+BOOT_INFO_ASSERT_AT(struct boot_info, strtab, 120);
+BOOT_INFO_ASSERT_AT(struct boot_info, strtab_size, 128);
+BOOT_INFO_ASSERT_AT(struct boot_info, fb, 136);
+BOOT_INFO_ASSERT_AT(struct boot_info, cmdline, 168);
+BOOT_INFO_ASSERT_AT(struct boot_info, firmware_vendor, 168 + BOOT_CMDLINE_MAX);
+BOOT_INFO_ASSERT_AT(struct boot_info, firmware_revision, 168 + BOOT_CMDLINE_MAX + BOOT_VENDOR_MAX);
+_Static_assert(sizeof(struct boot_info) == 168 + BOOT_CMDLINE_MAX + BOOT_VENDOR_MAX + 8, "boot_info size");
+#undef BOOT_INFO_ASSERT_AT
+
 #endif
