@@ -268,13 +268,9 @@ static uint64_t convert_map(const uint8_t *map, UINTN map_size, UINTN desc_size,
 	return m;
 }
 
-EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
+/* A fresh boot_info with what the system table tells about the firmware. */
+static struct boot_info *new_boot_info(void)
 {
-	ST = system_table;
-	BS = system_table->BootServices;
-	serial_init();
-	BS->SetWatchdogTimer(0, 0, 0, NULL);
-
 	struct boot_info *bi = alloc_pages(1, BOOT_EFI_TYPE_DATA, "boot_info");
 	_Static_assert(sizeof(struct boot_info) <= PAGE_SIZE, "boot_info fits a page");
 	bi->magic = BOOT_INFO_MAGIC;
@@ -283,13 +279,18 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	bi->runtime_services = (uint64_t)ST->RuntimeServices;
 	bi->firmware_revision = ST->FirmwareRevision;
 	if (ST->FirmwareVendor) {
+		/* UCS-2 to ASCII: the kernel prints it, so anything else becomes '?'. */
 		int i = 0;
 		for (; ST->FirmwareVendor[i] && i < BOOT_VENDOR_MAX - 1; i++)
 			bi->firmware_vendor[i] = ST->FirmwareVendor[i] < 0x80 ? (char)ST->FirmwareVendor[i] : '?';
 		bi->firmware_vendor[i] = '\0';
 	}
+	return bi;
+}
 
-	/* The files live on the volume this loader was started from. */
+/* The root directory of the volume this loader was started from: its files live there. */
+static EFI_FILE_PROTOCOL *open_boot_volume(EFI_HANDLE image)
+{
 	EFI_LOADED_IMAGE *li;
 	EFI_STATUS st = BS->HandleProtocol(image, &loaded_image_guid, (void **)&li);
 	if (EFI_ERROR(st))
@@ -302,9 +303,19 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	st = fs->OpenVolume(fs, &root);
 	if (EFI_ERROR(st))
 		die_status("cannot open the boot volume:", "OpenVolume", st);
+	return root;
+}
 
-	/* The command line first: it can ask for fast failure (the test harness does). */
-	uint64_t kernel_size, archive_size, cmdline_size;
+/*
+ * Read \quilt\{cmdline,kernel.elf,root.cpio} into @bi and @kernel_file.
+ * The command line comes first: it can ask for fast failure (the test harness
+ * does), which must hold for the errors of the other two files.
+ */
+static void read_boot_files(EFI_FILE_PROTOCOL *root, struct boot_info *bi, void **kernel_file,
+			    uint64_t *kernel_size)
+{
+	EFI_STATUS st;
+	uint64_t cmdline_size, archive_size;
 	void *cmdline = read_file(root, CMDLINE_PATH, "\\quilt\\cmdline", &cmdline_size, &st);
 	if (cmdline)
 		copy_cmdline(bi, cmdline, cmdline_size);
@@ -312,39 +323,19 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 		die_status("cannot open", "\\quilt\\cmdline", st);
 	loader_fail_fast = has_word(bi->cmdline, "loader_fail_fast");
 
-	void *kernel_file = read_file(root, KERNEL_PATH, "\\quilt\\kernel.elf", &kernel_size, &st);
-	if (!kernel_file)
+	*kernel_file = read_file(root, KERNEL_PATH, "\\quilt\\kernel.elf", kernel_size, &st);
+	if (!*kernel_file)
 		die_status("cannot open", "\\quilt\\kernel.elf", st);
 	void *archive = read_file(root, ARCHIVE_PATH, "\\quilt\\root.cpio", &archive_size, &st);
 	if (!archive)
 		die_status("cannot open the root archive", "\\quilt\\root.cpio", st);
 	bi->archive = (uint64_t)archive;
 	bi->archive_size = archive_size;
+}
 
-	struct elf_image img;
-	load_kernel(bi, kernel_file, kernel_size, &img);
-
-	find_rsdp(bi);
-	find_framebuffer(bi);
-
-	/*
-	 * Size the map buffers from a first look, with room for the entries our
-	 * own allocations below add; then build the page tables over the highest
-	 * address that map shows.
-	 */
-	UINTN map_size = 0, key, desc_size;
-	UINT32 desc_version;
-	BS->GetMemoryMap(&map_size, NULL, &key, &desc_size, &desc_version);
-	UINTN map_cap = map_size + 64 * desc_size;
-	uint8_t *efi_map = alloc_pages(map_cap / PAGE_SIZE + 1, BOOT_EFI_TYPE_DATA, "the memory map");
-	uint64_t entries_cap = map_cap / desc_size;
-	struct boot_mem_entry *entries =
-		alloc_pages(entries_cap * sizeof(*entries) / PAGE_SIZE + 1, BOOT_EFI_TYPE_DATA, "the memory map");
-
-	map_size = map_cap;
-	st = BS->GetMemoryMap(&map_size, (EFI_MEMORY_DESCRIPTOR *)efi_map, &key, &desc_size, &desc_version);
-	if (EFI_ERROR(st))
-		die_status("cannot read the memory map:", "GetMemoryMap", st);
+/* Where the firmware's map says memory (not MMIO) ends, at least 4 GiB. */
+static uint64_t memory_end(const uint8_t *efi_map, UINTN map_size, UINTN desc_size)
+{
 	uint64_t phys_end = 0;
 	for (UINTN off = 0; off + desc_size <= map_size; off += desc_size) {
 		const EFI_MEMORY_DESCRIPTOR *d = (const void *)(efi_map + off);
@@ -356,19 +347,70 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 			phys_end = end;
 	}
 	/* Local APIC, IOAPIC and HPET sit just below 4 GiB and are rarely in the map. */
-	if (phys_end < (4ULL << 30))
-		phys_end = 4ULL << 30;
-	uint64_t pml4 = paging_build(bi, &img, phys_end);
+	return phys_end < (4ULL << 30) ? 4ULL << 30 : phys_end;
+}
+
+/* Buffers for the firmware's memory map and for its conversion, sized before the last reading. */
+struct map_buffers {
+	uint8_t *efi_map;
+	UINTN cap, size, desc_size;
+	struct boot_mem_entry *entries;
+	uint64_t entries_cap;
+};
+
+/*
+ * Size the map buffers from a first look, with room for the entries our own
+ * allocations add (these two and the page tables), then read the map once.
+ */
+static void read_memory_map(struct map_buffers *m)
+{
+	UINTN key;
+	UINT32 desc_version;
+	m->size = 0;
+	BS->GetMemoryMap(&m->size, NULL, &key, &m->desc_size, &desc_version);
+	m->cap = m->size + 64 * m->desc_size;
+	m->efi_map = alloc_pages(m->cap / PAGE_SIZE + 1, BOOT_EFI_TYPE_DATA, "the memory map");
+	m->entries_cap = m->cap / m->desc_size;
+	m->entries = alloc_pages(m->entries_cap * sizeof(*m->entries) / PAGE_SIZE + 1, BOOT_EFI_TYPE_DATA,
+				 "the memory map");
+	m->size = m->cap;
+	EFI_STATUS st = BS->GetMemoryMap(&m->size, (EFI_MEMORY_DESCRIPTOR *)m->efi_map, &key, &m->desc_size,
+					 &desc_version);
+	if (EFI_ERROR(st))
+		die_status("cannot read the memory map:", "GetMemoryMap", st);
+}
+
+/* The loader's steps, in order; each reports its own failure and powers off. */
+EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
+{
+	ST = system_table;
+	BS = system_table->BootServices;
+	serial_init();
+	BS->SetWatchdogTimer(0, 0, 0, NULL);
+
+	struct boot_info *bi = new_boot_info();
+	void *kernel_file;
+	uint64_t kernel_size;
+	read_boot_files(open_boot_volume(image), bi, &kernel_file, &kernel_size);
+
+	struct elf_image img;
+	load_kernel(bi, kernel_file, kernel_size, &img);
+	find_rsdp(bi);
+	find_framebuffer(bi);
+
+	struct map_buffers map;
+	read_memory_map(&map);
+	uint64_t pml4 = paging_build(bi, &img, memory_end(map.efi_map, map.size, map.desc_size));
 	/* img points into the file copy, so it is freed only now. */
 	BS->FreePages((EFI_PHYSICAL_ADDRESS)kernel_file, kernel_size / PAGE_SIZE + 1);
 
 	log_line("quilt-efi: kernel, archive and tables ready; exiting boot services");
-	exit_boot_services(image, efi_map, map_cap, &map_size, &desc_size);
+	exit_boot_services(image, map.efi_map, map.cap, &map.size, &map.desc_size);
 	/* From here on no boot service may be called: no allocation, no ConOut. */
 	ST = NULL;
 
-	bi->mem_map = (uint64_t)entries;
-	bi->mem_map_count = convert_map(efi_map, map_size, desc_size, entries, entries_cap);
+	bi->mem_map = (uint64_t)map.entries;
+	bi->mem_map_count = convert_map(map.efi_map, map.size, map.desc_size, map.entries, map.entries_cap);
 	bi->pml4 = pml4;
 
 	enter_kernel(pml4, img.entry, BOOT_DIRECT_MAP_BASE + (uint64_t)bi);
