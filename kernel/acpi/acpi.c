@@ -434,8 +434,9 @@ static void madt_entry(struct acpi_info *out, const struct madt_entry *e, bool o
  * the next entry can still be found. Either way what was parsed is kept and
  * ACPI_ERR_MADT_ENTRY is returned, so the caller can warn and carry on.
  */
-static int parse_madt(const struct acpi_madt *madt, struct acpi_info *out, const char **why)
+static int parse_madt(const void *table, struct acpi_info *out, const char **why)
 {
+	const struct acpi_madt *madt = table;
 	const uint8_t *base = (const uint8_t *)madt;
 	uint32_t len = madt->hdr.length;
 	bool oc_valid = madt->hdr.revision >= MADT_REV_ONLINE_CAPABLE;
@@ -474,8 +475,9 @@ static int parse_madt(const struct acpi_madt *madt, struct acpi_info *out, const
  * The PM timer's I/O port. X_PM_TMR_BLK supersedes PM_TMR_BLK when non-zero;
  * a timer in memory space is reported as absent (the caller drives ports).
  */
-static void parse_fadt(const struct acpi_fadt *f, struct acpi_info *out)
+static int parse_fadt(const void *table, struct acpi_info *out, const char **why)
 {
+	const struct acpi_fadt *f = table;
 	uint32_t len = f->hdr.length;
 	uint64_t port = 0;
 
@@ -494,12 +496,15 @@ static void parse_fadt(const struct acpi_fadt *f, struct acpi_info *out)
 
 	if (HAS_FIELD(f, len, century) && f->century >= CMOS_FIRST_FREE)
 		out->century_reg = f->century;
+	return ACPI_OK;
 }
 
-static void parse_hpet(const struct acpi_hpet *h, struct acpi_info *out)
+static int parse_hpet(const void *table, struct acpi_info *out, const char **why)
 {
+	const struct acpi_hpet *h = table;
 	/* Like Linux, trust the address and ignore the GAS space ID: HPETs are always MMIO. */
 	out->hpet_address = h->base.address;
+	return ACPI_OK;
 }
 
 /* Validate the RSDP and return its root-table addresses. */
@@ -546,54 +551,87 @@ static int parse_rsdp(struct parser *p, uint64_t phys, uint64_t *rsdt, uint64_t 
 	return ACPI_OK;
 }
 
+/*
+ * The tables Quilt reads: each is validated (signature, length of at least
+ * min_len, checksum) before its parser sees it. Only these are validated: a
+ * bad SSDT is not our business. The first good table of each kind is used.
+ */
+static const struct table_kind {
+	char sig[4];
+	uint32_t min_len;
+	int (*parse)(const void *table, struct acpi_info *out, const char **why);
+} table_kinds[] = {
+	{ "APIC", sizeof(struct acpi_madt), parse_madt },
+	{ "FACP", sizeof(struct acpi_sdt_header), parse_fadt },
+	{ "HPET", offsetof(struct acpi_hpet, hpet_number), parse_hpet },
+};
+enum { KIND_MADT = 0, NKINDS = sizeof(table_kinds) / sizeof(table_kinds[0]) };
+
+/*
+ * The root table and the size of its entries. The XSDT is preferred; if it is
+ * bad but an RSDT exists, fall back as ACPICA does: the RSDT lists the same
+ * tables below 4 GiB on real firmware.
+ */
+static const struct acpi_sdt_header *find_root(struct parser *p, uint64_t rsdt_phys, uint64_t xsdt_phys,
+					       unsigned int *entry_size, const char **why)
+{
+	const struct acpi_sdt_header *root = NULL;
+	enum table_err err;
+	if (xsdt_phys) {
+		root = load_root(p, xsdt_phys, "XSDT", &err);
+		if (root) {
+			p->out->used_xsdt = true;
+			*entry_size = 8;
+			return root;
+		}
+		*why = xsdt_why[err];
+	}
+	if (rsdt_phys || !xsdt_phys) {
+		root = load_root(p, rsdt_phys, "RSDT", &err);
+		/* After a failed XSDT, its reason is the more useful one. */
+		if (!root && !*why)
+			*why = rsdt_why[err];
+		*entry_size = 4;
+	}
+	return root;
+}
+
+/* The kind of table @h is, if Quilt reads it and has no good one yet; else -1. */
+static int wanted_kind(const struct acpi_sdt_header *h, const bool *have)
+{
+	for (int k = 0; k < NKINDS; k++)
+		if (!have[k] && sig_eq(h->signature, table_kinds[k].sig, 4))
+			return k;
+	return -1;
+}
+
 int acpi_parse(uint64_t rsdp_phys, acpi_map_fn map, void *ctx, struct acpi_info *out,
 	       const char **why)
 {
 	struct parser p = { .map = map, .ctx = ctx, .out = out };
 	const char *ignored;
 	uint64_t rsdt_phys, xsdt_phys;
-	int rc;
 
 	if (!why)
 		why = &ignored;
 	*why = NULL;
 	*out = (struct acpi_info){ 0 };
 
-	rc = parse_rsdp(&p, rsdp_phys, &rsdt_phys, &xsdt_phys, why);
+	int rc = parse_rsdp(&p, rsdp_phys, &rsdt_phys, &xsdt_phys, why);
 	if (rc)
 		return rc;
-
-	/*
-	 * Prefer the XSDT. If it is bad but an RSDT exists, fall back as ACPICA
-	 * does: the RSDT lists the same tables below 4 GiB on real firmware.
-	 */
-	const struct acpi_sdt_header *root = NULL;
-	enum table_err err;
-	unsigned int entry_size = 4;
-	if (xsdt_phys) {
-		root = load_root(&p, xsdt_phys, "XSDT", &err);
-		if (root) {
-			out->used_xsdt = true;
-			entry_size = 8;
-		} else {
-			*why = xsdt_why[err];
-		}
-	}
-	if (!root && (rsdt_phys || !xsdt_phys)) {
-		root = load_root(&p, rsdt_phys, "RSDT", &err);
-		/* After a failed XSDT, its reason is the more useful one. */
-		if (!root && !*why)
-			*why = rsdt_why[err];
-	}
+	unsigned int entry_size;
+	const struct acpi_sdt_header *root = find_root(&p, rsdt_phys, xsdt_phys, &entry_size, why);
 	if (!root)
 		return ACPI_ERR_ROOT;
 	*why = NULL;
 
 	const uint8_t *ent = (const uint8_t *)root + sizeof(*root);
 	uint32_t nent = (root->length - sizeof(*root)) / entry_size;
-	bool have_madt = false, have_fadt = false, have_hpet = false, bad_madt = false;
-	int madt_rc = ACPI_OK;
-	const char *madt_why = NULL;
+	bool have[NKINDS] = { false }, bad_madt = false;
+	/* The first parser's complaint is kept; parsing goes on past it. */
+	int parse_rc = ACPI_OK;
+	const char *parse_why = NULL;
 
 	for (uint32_t i = 0; i < nent; i++) {
 		uint64_t phys = rd_le(ent + (size_t)i * entry_size, entry_size);
@@ -604,42 +642,30 @@ int acpi_parse(uint64_t rsdp_phys, acpi_map_fn map, void *ctx, struct acpi_info 
 			out->bad_tables++;
 			continue;
 		}
-
-		/* Only the tables we use are validated: a bad SSDT is not our business. */
-		const void *t;
-		if (!have_madt && sig_eq(h->signature, "APIC", 4)) {
-			t = load_table(&p, phys, h, sizeof(struct acpi_madt), &err);
-			if (!t) {
-				bad_madt = true;
-				out->bad_tables++;
-				continue;
-			}
-			have_madt = true;
-			madt_rc = parse_madt(t, out, &madt_why);
-		} else if (!have_fadt && sig_eq(h->signature, "FACP", 4)) {
-			t = load_table(&p, phys, h, sizeof(struct acpi_sdt_header), &err);
-			if (!t) {
-				out->bad_tables++;
-				continue;
-			}
-			have_fadt = true;
-			parse_fadt(t, out);
-		} else if (!have_hpet && sig_eq(h->signature, "HPET", 4)) {
-			t = load_table(&p, phys, h, offsetof(struct acpi_hpet, hpet_number), &err);
-			if (!t) {
-				out->bad_tables++;
-				continue;
-			}
-			have_hpet = true;
-			parse_hpet(t, out);
+		int k = wanted_kind(h, have);
+		if (k < 0)
+			continue;
+		enum table_err err;
+		const void *t = load_table(&p, phys, h, table_kinds[k].min_len, &err);
+		if (!t) {
+			bad_madt |= k == KIND_MADT;
+			out->bad_tables++;
+			continue;
+		}
+		have[k] = true;
+		const char *kind_why = NULL;
+		int kind_rc = table_kinds[k].parse(t, out, &kind_why);
+		if (kind_rc && !parse_rc) {
+			parse_rc = kind_rc;
+			parse_why = kind_why;
 		}
 	}
 
-	if (!have_madt) {
+	if (!have[KIND_MADT]) {
 		*why = bad_madt ? "MADT failed validation (length or checksum)" : "no MADT (APIC) table";
 		return ACPI_ERR_NO_MADT;
 	}
-	if (madt_rc)
-		*why = madt_why;
-	return madt_rc;
+	if (parse_rc)
+		*why = parse_why;
+	return parse_rc;
 }
