@@ -6,6 +6,8 @@
 # of all the .c and .S files of that directory:
 #   user/<dir>/        -> $(BUILD)/user/bin/<dir>        -> /bin/<dir>
 #   user/tests/<dir>/  -> $(BUILD)/user/bin/tests/<dir>  -> /bin/tests/<dir>
+# Test programs also see user/tests/common/ (ktap.h, tu.h) and link its
+# libtest.a; libc itself carries no test code.
 #
 # Exports:
 #   USER_PROGRAMS   the built program files
@@ -36,33 +38,51 @@ USER_ROOT_FILES :=
 USER_OBJS := $(USER_LIBC_OBJS) $(USER_CRT0)
 USER_SRCS := $(USER_LIBC_SRCS) user/libc/crt0.S
 
+# USER_EXTRA_CFLAGS: set per target (test programs see user/tests/common).
 $(USER_OUT)/obj/%.c.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $< (user)"
-	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(USER_EXTRA_CFLAGS) -c $< -o $@
 
 $(USER_OUT)/obj/%.S.o: %.S
 	@mkdir -p $(@D)
 	@echo "  AS      $< (user)"
-	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(USER_EXTRA_CFLAGS) -c $< -o $@
 
 $(USER_LIBC): $(USER_LIBC_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@
 	$(Q)llvm-ar rcs $@ $^
 
-# user_program(source dir, path inside the root without the leading /)
+# What test programs share and no other program needs (KTAP output, helpers):
+# user/tests/common/, a library of its own, so libc carries no test code.
+USER_TEST_CFLAGS := -Iuser/tests/common
+USER_TESTLIB_SRCS := $(sort $(wildcard user/tests/common/*.c user/tests/common/*.S))
+USER_TESTLIB_OBJS := $(USER_TESTLIB_SRCS:%=$(USER_OUT)/obj/%.o)
+USER_TESTLIB := $(USER_OUT)/libtest.a
+$(USER_TESTLIB_OBJS): USER_EXTRA_CFLAGS := $(USER_TEST_CFLAGS)
+USER_OBJS += $(USER_TESTLIB_OBJS)
+USER_SRCS += $(USER_TESTLIB_SRCS)
+
+$(USER_TESTLIB): $(USER_TESTLIB_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@
+	$(Q)llvm-ar rcs $@ $^
+
+# user_program(source dir, path inside the root without the leading /,
+#              extra cflags, extra libraries before libc)
 define user_program
 $(1)_SRCS := $$(sort $$(wildcard $(1)/*.c $(1)/*.S))
 $(1)_OBJS := $$($(1)_SRCS:%=$(USER_OUT)/obj/%.o)
+$$($(1)_OBJS): USER_EXTRA_CFLAGS := $(3)
 USER_SRCS += $$($(1)_SRCS)
 USER_OBJS += $$($(1)_OBJS)
 USER_PROGRAMS += $(USER_OUT)/$(2)
 USER_ROOT_ARGS += $(2)=$(USER_OUT)/root/$(2)
-$(USER_OUT)/$(2): $(USER_CRT0) $$($(1)_OBJS) $(USER_LIBC) user/user.ld
+$(USER_OUT)/$(2): $(USER_CRT0) $$($(1)_OBJS) $(4) $(USER_LIBC) user/user.ld
 	@mkdir -p $$(@D)
 	@echo "  LD      $$@"
-	$$(Q)ld.lld $(USER_LDFLAGS) $(USER_CRT0) $$($(1)_OBJS) $(USER_LIBC) -o $$@
+	$$(Q)ld.lld $(USER_LDFLAGS) $(USER_CRT0) $$($(1)_OBJS) $(4) $(USER_LIBC) -o $$@
 # The root archive gets the program without debug information (a third of
 # the size: faster to unpack and to load); build/ keeps the full one for gdb.
 USER_ROOT_FILES += $(USER_OUT)/root/$(2)
@@ -71,12 +91,15 @@ $(USER_OUT)/root/$(2): $(USER_OUT)/$(2)
 	$$(Q)llvm-objcopy --strip-debug $$< $$@
 endef
 
-USER_APP_DIRS := $(sort $(patsubst %/main.c,%,\
-	$(filter-out user/tests/main.c,$(wildcard user/*/main.c))))
+# The benchmarks share the test helpers (bounded children, futex words).
+USER_BENCH_DIRS := user/bench
+USER_APP_DIRS := $(filter-out $(USER_BENCH_DIRS),$(sort $(patsubst %/main.c,%,\
+	$(filter-out user/tests/main.c,$(wildcard user/*/main.c)))))
 USER_TEST_DIRS := $(sort $(patsubst %/main.c,%,$(wildcard user/tests/*/main.c)))
 
 $(foreach d,$(USER_APP_DIRS),$(eval $(call user_program,$(d),bin/$(notdir $(d)))))
-$(foreach d,$(USER_TEST_DIRS),$(eval $(call user_program,$(d),bin/tests/$(notdir $(d)))))
+$(foreach d,$(USER_BENCH_DIRS),$(eval $(call user_program,$(d),bin/$(notdir $(d)),$(USER_TEST_CFLAGS),$(USER_TESTLIB))))
+$(foreach d,$(USER_TEST_DIRS),$(eval $(call user_program,$(d),bin/tests/$(notdir $(d)),$(USER_TEST_CFLAGS),$(USER_TESTLIB))))
 
 .PHONY: user
 user: $(USER_PROGRAMS) $(USER_ROOT_FILES)

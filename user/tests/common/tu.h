@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Shared test helpers: children with bounded waits, futex words, joinable threads, a KTAP watchdog.
 //
-// Header only (this directory has no main.c, so user.mk builds nothing from
-// it): everything is static inline, so a program pays only for what it uses.
+// Header only: everything is static inline, so a program pays only for what
+// it uses. (The directory's .c files, ktap.c, make libtest.a, see user.mk.)
 #ifndef QUILT_TESTS_COMMON_TU_H
 #define QUILT_TESTS_COMMON_TU_H
 

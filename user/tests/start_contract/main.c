@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/proc.h>
-#include <sys/start.h>
+#include "start_state.h"
 #include <sys/syscall.h>
 
 /* Child: 0 when every rule holds, else the number of the first broken rule. */

@@ -7,8 +7,8 @@
 //
 // prints "KTAP version 1", "1..N", then "ok N name" / "not ok N name" per
 // test, with "# file:line ..." diagnostics before a failing result.
-#ifndef QUILT_LIBC_KTAP_H
-#define QUILT_LIBC_KTAP_H
+#ifndef QUILT_TESTS_KTAP_H
+#define QUILT_TESTS_KTAP_H
 
 #include <errno.h>
 #include <stdbool.h>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The register state the main thread started with, recorded by _start
-// (user/libc/crt0.S) so that tests can check the start contract (spec §10.4).
-#ifndef QUILT_LIBC_SYS_START_H
-#define QUILT_LIBC_SYS_START_H
+// The register state the main thread started with, recorded by this test's
+// own _start (entry.S) so that it can check the start contract (spec §10.4).
+#ifndef QUILT_TESTS_START_STATE_H
+#define QUILT_TESTS_START_STATE_H
 
 #include <stdint.h>
 
