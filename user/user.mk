@@ -49,10 +49,11 @@ $(USER_OUT)/obj/%.S.o: %.S
 	@echo "  AS      $< (user)"
 	$(Q)$(CC) $(USER_CFLAGS) $(USER_EXTRA_CFLAGS) -c $< -o $@
 
-$(USER_LIBC): $(USER_LIBC_OBJS)
+# Remade when this file changes too, so a source moved out of a list leaves the archive.
+$(USER_LIBC): $(USER_LIBC_OBJS) user/user.mk
 	@echo "  AR      $@"
 	$(Q)rm -f $@
-	$(Q)llvm-ar rcs $@ $^
+	$(Q)llvm-ar rcs $@ $(filter %.o,$^)
 
 # What test programs share and no other program needs (KTAP output, helpers):
 # user/tests/common/, a library of its own, so libc carries no test code.
@@ -64,10 +65,10 @@ $(USER_TESTLIB_OBJS): USER_EXTRA_CFLAGS := $(USER_TEST_CFLAGS)
 USER_OBJS += $(USER_TESTLIB_OBJS)
 USER_SRCS += $(USER_TESTLIB_SRCS)
 
-$(USER_TESTLIB): $(USER_TESTLIB_OBJS)
+$(USER_TESTLIB): $(USER_TESTLIB_OBJS) user/user.mk
 	@echo "  AR      $@"
 	$(Q)rm -f $@
-	$(Q)llvm-ar rcs $@ $^
+	$(Q)llvm-ar rcs $@ $(filter %.o,$^)
 
 # user_program(source dir, path inside the root without the leading /,
 #              extra cflags, extra libraries before libc)
