@@ -253,6 +253,26 @@ void pmm_drain_cpu_cache(void)
 	arch_irq_restore(f);
 }
 
+/*
+ * The pages programs cannot take: 1/64 of memory, at least 1 MiB and at most
+ * 16 MiB. Enough for the page tables, kernel stacks and heap objects that
+ * ending processes and failing calls need, so a machine whose programs ate
+ * everything can still tell them ENOMEM and clean up after them.
+ */
+uint64_t pmm_user_reserve_pages(void)
+{
+	uint64_t r = total_pages / 64;
+	return r < 256 ? 256 : r > 4096 ? 4096 : r;
+}
+
+paddr_t pmm_alloc_user_page(void)
+{
+	/* Racy by a few pages against concurrent allocators: the reserve is a margin, not an exact line. */
+	if (pmm_free_pages_count() <= pmm_user_reserve_pages())
+		return 0;
+	return pmm_alloc_page();
+}
+
 paddr_t pmm_alloc_zeroed_page(void)
 {
 	paddr_t p = pmm_alloc_page();

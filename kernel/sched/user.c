@@ -98,15 +98,45 @@ static void *user_fpu_area(void)
 	return fpu;
 }
 
+/* Ordinary notes have no handler yet (spec §9.5): they are dropped once they ended a wait. */
+static void discard_notes(struct thread *t)
+{
+	irqflags_t f = spin_lock_irqsave(&t->proc->lock);
+	t->note_count = 0;
+	__atomic_fetch_and(&t->flags, ~THREAD_NOTE, __ATOMIC_ACQ_REL);
+	spin_unlock_irqrestore(&t->proc->lock, f);
+}
+
+/*
+ * SPAWN_SUSPEND (spec §7 number 2 step 8): hold the child until "start".
+ * A note ends the wait with EINTR like any other; an ordinary one is
+ * dropped and the wait goes on (the child must not run before its parent
+ * has rearranged it), the "kill" note ends the thread. Returns false when
+ * the process ended instead.
+ */
+static bool wait_for_start(struct thread *t, struct process *p)
+{
+	for (;;) {
+		int r = WAIT_EVENT(&p->start_wq,
+				   !__atomic_load_n(&p->suspended, __ATOMIC_ACQUIRE) ||
+					   __atomic_load_n(&p->terminating, __ATOMIC_ACQUIRE),
+				   UINT64_MAX);
+		if (__atomic_load_n(&p->terminating, __ATOMIC_ACQUIRE) || sched_killed())
+			return false;
+		if (r == 0)
+			return true;
+		discard_notes(t);
+	}
+}
+
 /* The asynchronous part of SPAWN (spec §7 number 2, steps 8-11), in the child's first thread. */
 static void program_start(void *arg)
 {
 	struct thread *t = current_thread();
 	struct process *p = t->proc;
 	(void)arg;
-	WAIT_EVENT(&p->start_wq, !__atomic_load_n(&p->suspended, __ATOMIC_ACQUIRE) || p->terminating, UINT64_MAX);
-	if (p->terminating)
-		thread_exit();
+	if (!wait_for_start(t, p))
+		thread_exit(); /* the last thread out: a kill note ends the process with status 0 */
 
 	/* argv[0] names the program; an empty argv (init) means /bin/init. */
 	const char *path = p->cmdline_len ? p->cmdline : "/bin/init";
@@ -226,12 +256,8 @@ void user_return_work(void *frame)
 			arch_irq_enable();
 			thread_exit();
 		}
-		if (flags & THREAD_NOTE) {
-			irqflags_t f = spin_lock_irqsave(&t->proc->lock);
-			t->note_count = 0;
-			__atomic_fetch_and(&t->flags, ~THREAD_NOTE, __ATOMIC_ACQ_REL);
-			spin_unlock_irqrestore(&t->proc->lock, f);
-		}
+		if (flags & THREAD_NOTE)
+			discard_notes(t);
 		if (sched_need_resched()) {
 			schedule();
 			continue;

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: MIT
+// sys_limits: what a program can grow is bounded, running out of memory is an
+// ENOMEM and never the kernel's end, and a kill ends a long call (issue 13,
+// defect 7, "out of memory is an errno", "bounded latency").
+// With an argument this program is one of its own helper children.
+#include "../common/tu.h"
+
+#define MIB (1024ull * 1024ull)
+
+/* user_pages of /proc/self/perf: the pages mapped in our address space now. */
+static uint64_t resident_pages(void)
+{
+	fd_t fd = open("/proc/self/perf");
+	if (fd == ERR)
+		return UINT64_MAX;
+	char text[256] = { 0 };
+	uint64_t n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n == ERR)
+		return UINT64_MAX;
+	char *at = strstr(text, "user_pages ");
+	return at ? strtoull(at + 11, NULL, 10) : UINT64_MAX;
+}
+
+/* thread_count of the perf file in the /proc/<pid> directory @dir. */
+static uint64_t thread_count(fd_t dir)
+{
+	fd_t fd = openat(dir, "perf");
+	if (fd == ERR)
+		return UINT64_MAX;
+	char text[256] = { 0 };
+	uint64_t n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n == ERR)
+		return UINT64_MAX;
+	char *at = strstr(text, "thread_count ");
+	return at ? strtoull(at + 13, NULL, 10) : UINT64_MAX;
+}
+
+static uint64_t ctl(pid_t pid, const char *text)
+{
+	char path[48];
+	snprintf(path, sizeof(path), "/proc/%llu/ctl", (unsigned long long)pid);
+	fd_t fd = open(path);
+	if (fd == ERR)
+		return ERR;
+	uint64_t r = write(fd, text, strlen(text));
+	close(fd);
+	return r;
+}
+
+/* ------------------------------------------------------------ shared memory */
+
+KTAP_TEST(shmem_huge_first_mapping_fails_with_enomem_and_sizes_nothing)
+{
+	fd_t fd = open("/dev/shmem/new");
+	TASSERT(fd != ERR);
+	TEXPECT_NULL_ERR(mmap(fd, NULL, 1ull << 44, PROT_READ | PROT_WRITE), ENOMEM);
+	/* The failed call fixed no size: the next first mapping does. */
+	uint8_t *p = mmap(fd, NULL, 2 * TU_PAGE, PROT_READ | PROT_WRITE);
+	TASSERT(p != NULL);
+	p[0] = 1;
+	p[TU_PAGE] = 2;
+	TEXPECT_EQ(p[1], 0);
+	TEXPECT(munmap(p, 2 * TU_PAGE) != NULL);
+	close(fd);
+}
+
+/* A big shared mapping costs memory as it is touched, not when it is made. */
+KTAP_TEST(shmem_pages_come_on_first_touch)
+{
+	fd_t fd = open("/dev/shmem/new");
+	TASSERT(fd != ERR);
+	uint64_t before = resident_pages();
+	uint8_t *p = mmap(fd, NULL, 64 * MIB, PROT_READ | PROT_WRITE);
+	TASSERT(p != NULL);
+	uint64_t after = resident_pages();
+	TEXPECT(after - before < 64); /* was 16384: every page allocated and mapped up front */
+	p[0] = 7;
+	p[64 * MIB - 1] = 9;
+	TEXPECT_EQ(p[1], 0);
+	TEXPECT_EQ(p[64 * MIB - 2], 0);
+	TEXPECT(resident_pages() - after <= 8);
+	TEXPECT(munmap(p, 64 * MIB) != NULL);
+	close(fd);
+}
+
+/* ------------------------------------------------------------ regions */
+
+KTAP_TEST(regions_per_address_space_are_bounded)
+{
+	fd_t fd = open("/dev/shmem/new");
+	TASSERT(fd != ERR);
+	uint8_t *first = mmap(fd, NULL, TU_PAGE, PROT_READ | PROT_WRITE);
+	TASSERT(first != NULL);
+	/* One-page mappings with a hole between them: none can merge with another. */
+	uint8_t *base = (uint8_t *)0x300000000000ull;
+	uint64_t n = 0;
+	for (; n < 40000; n++)
+		if (mmap(fd, base + 2 * n * TU_PAGE, TU_PAGE, PROT_READ | PROT_WRITE) == NULL)
+			break;
+	int e = errno;
+	ktap_diag("%llu mappings before the limit", (unsigned long long)n);
+	TEXPECT(n > 1000 && n < 40000);
+	TEXPECT_EQ(e, ENOMEM);
+	/* Everything still works, and one munmap removes them all. */
+	TEXPECT(munmap(base, 2 * 40000 * TU_PAGE) != NULL);
+	TEXPECT(mmap(fd, base, TU_PAGE, PROT_READ | PROT_WRITE) == base);
+	TEXPECT(munmap(base, TU_PAGE) != NULL);
+	TEXPECT(munmap(first, TU_PAGE) != NULL);
+	close(fd);
+}
+
+/* ------------------------------------------------------------ SHARE keys */
+
+#define MAX_KEYS_TRIED 5000
+
+KTAP_TEST(share_keys_per_process_are_bounded)
+{
+	static struct abi_key keys[MAX_KEYS_TRIED];
+	fd_t fd = open("/dev/null");
+	TASSERT(fd != ERR);
+	uint64_t n = 0;
+	for (; n < MAX_KEYS_TRIED; n++)
+		if (share(&keys[n], fd, CLOCKS_NEVER) == ERR)
+			break;
+	int e = errno;
+	ktap_diag("%llu live keys before the limit", (unsigned long long)n);
+	TEXPECT(n >= 64 && n < MAX_KEYS_TRIED);
+	TEXPECT_EQ(e, ENOMEM);
+	/* Claiming gives the room back. */
+	for (uint64_t i = 0; i < n; i++) {
+		fd_t c = claim(&keys[i]);
+		TEXPECT(c != ERR);
+		if (c != ERR)
+			close(c);
+	}
+	struct abi_key k;
+	TEXPECT_EQ(share(&k, fd, 0), 0);
+	close(fd);
+}
+
+/* ------------------------------------------------------------ environment */
+
+static uint64_t env_create(const char *name, uint64_t size)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/env/%s:cw", name);
+	fd_t fd = open(path);
+	if (fd == ERR)
+		return ERR;
+	static char value[MIB];
+	uint64_t r = size ? write(fd, value, size) : 0;
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+static void env_remove(const char *name)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/env/%s", name);
+	remove(path);
+}
+
+KTAP_TEST(environment_count_is_bounded)
+{
+	char name[32];
+	uint64_t n = 0;
+	for (; n < 5000; n++) {
+		snprintf(name, sizeof(name), "LIMITS_%llu", (unsigned long long)n);
+		if (env_create(name, 1) == ERR)
+			break;
+	}
+	int e = errno;
+	ktap_diag("%llu variables before the limit", (unsigned long long)n);
+	TEXPECT(n >= 64 && n < 5000);
+	TEXPECT_EQ(e, ENOMEM);
+	for (uint64_t i = 0; i <= n; i++) {
+		snprintf(name, sizeof(name), "LIMITS_%llu", (unsigned long long)i);
+		env_remove(name);
+	}
+	TEXPECT_EQ(env_create("LIMITS_AGAIN", 1), 1);
+	env_remove("LIMITS_AGAIN");
+}
+
+KTAP_TEST(environment_size_is_bounded)
+{
+	/* One variable may be as large as all of them together, not larger. */
+	TEXPECT_EQ(env_create("LIMITS_BIG", MIB), MIB);
+	TEXPECT_ERR(env_create("LIMITS_MORE", 64 * 1024), ENOMEM);
+	env_remove("LIMITS_MORE");
+	env_remove("LIMITS_BIG");
+	TEXPECT_EQ(env_create("LIMITS_MORE", 64 * 1024), 64 * 1024);
+	env_remove("LIMITS_MORE");
+}
+
+/* ------------------------------------------------------------ bounded latency */
+
+/*
+ * A read of /dev/zero into a 16 GiB buffer made of 1,024 aliases of one
+ * 16 MiB shared object (so it costs 16 MiB), followed by one page of a
+ * second object the parent watches: if the call ran to its end, that page
+ * was zeroed. The kill must end it long before.
+ */
+#define ALIAS_BYTES (16 * MIB)
+#define ALIASES 1024ull
+#define ALIAS_BASE ((uint8_t *)0x200000000000ull)
+
+static int child_long_read(const char *marker_fd, const char *signal_fd)
+{
+	fd_t marker = (fd_t)strtoull(marker_fd, NULL, 10), sig = (fd_t)strtoull(signal_fd, NULL, 10);
+	fd_t obj = open("/dev/shmem/new");
+	fd_t zero = open("/dev/zero");
+	if (obj == ERR || zero == ERR)
+		return 20;
+	for (uint64_t i = 0; i < ALIASES; i++)
+		if (mmap(obj, ALIAS_BASE + i * ALIAS_BYTES, ALIAS_BYTES, PROT_READ | PROT_WRITE) == NULL)
+			return 21;
+	uint8_t *end = ALIAS_BASE + ALIASES * ALIAS_BYTES;
+	if (mmap(marker, end, TU_PAGE, PROT_READ | PROT_WRITE) != end)
+		return 22;
+	if (write(sig, "go", 2) != 2)
+		return 23;
+	read(zero, ALIAS_BASE, ALIASES * ALIAS_BYTES + TU_PAGE);
+	return 24; /* the whole call ran: the kill did not stop it */
+}
+
+KTAP_TEST(kill_ends_a_long_read)
+{
+	fd_t marker = open("/dev/shmem/new");
+	TASSERT(marker != ERR);
+	uint8_t *page = mmap(marker, NULL, TU_PAGE, PROT_READ | PROT_WRITE);
+	TASSERT(page != NULL);
+	memset(page, 0xAA, TU_PAGE);
+	fd_t p[2];
+	TASSERT(open2("/dev/pipe/new", p) == 0);
+	char mtext[24], stext[24];
+	snprintf(mtext, sizeof(mtext), "%llu", (unsigned long long)marker);
+	snprintf(stext, sizeof(stext), "%llu", (unsigned long long)p[1]);
+	const char *argv[] = { "/bin/tests/sys_limits", "child-long-read", mtext, stext, NULL };
+	pid_t pid = spawn(argv, 0);
+	TASSERT(pid != ERR);
+	char path[48];
+	snprintf(path, sizeof(path), "/proc/%llu:d", (unsigned long long)pid);
+	fd_t dir = open(path); /* keeps the process's files reachable after it is reaped */
+	TASSERT(dir != ERR);
+	char go[2];
+	TEXPECT_EQ(read(p[0], go, 2), 2);
+	nanosleep(30 * TU_MS); /* well inside the read by now */
+	clock_t t0 = uptime();
+	TEXPECT_EQ(ctl(pid, "kill"), 4);
+	int status = -1;
+	TEXPECT_EQ(wait_pid(pid, &status), 0);
+	TEXPECT_EQ(status, 0); /* the status of a ctl kill, published at once */
+	/*
+	 * The status is out before the thread has left the kernel (spec §9.3):
+	 * the thread is gone when the process's thread count drops to 0. The
+	 * bound only keeps a broken kernel from hanging the test.
+	 */
+	uint64_t threads = UINT64_MAX;
+	while ((threads = thread_count(dir)) != 0 && uptime() - t0 < 100 * TU_SEC)
+		nanosleep(TU_MS);
+	clock_t latency = uptime() - t0;
+	ktap_diag("kill to the thread's end: %llu us", (unsigned long long)(latency / 1000));
+	TEXPECT_EQ(threads, 0);
+	TEXPECT_EQ(page[0], 0xAA); /* the call did not run to its end */
+	TEXPECT_EQ(page[TU_PAGE - 1], 0xAA);
+	close(dir);
+	close(p[0]);
+	close(p[1]);
+	munmap(page, TU_PAGE);
+	close(marker);
+}
+
+/* ------------------------------------------------------------ out of memory */
+
+/* Child: exit 0 (proves that a process can still be made). */
+static int child_true(void)
+{
+	return 0;
+}
+
+/* Run child-true and return its status (-1000 if there is none). */
+static int run_true(void)
+{
+	int status = -1000;
+	if (!tu_run((const char *const[]){ "/bin/tests/sys_limits", "child-true", NULL }, TU_CHILD_TIMEOUT, &status))
+		return -1000;
+	return status;
+}
+
+/*
+ * With every page programs may take gone, the kernel still answers: calls
+ * that need only kernel memory work, and a new process ends with a status
+ * (138, ESPAWNFAIL: no memory for its image) instead of hanging anything.
+ */
+static void still_working(void)
+{
+	fd_t p[2];
+	TEXPECT_EQ(open2("/dev/pipe/new", p), 0);
+	TEXPECT_EQ(write(p[1], "ok", 2), 2);
+	char buf[2];
+	TEXPECT_EQ(read(p[0], buf, 2), 2);
+	close(p[0]);
+	close(p[1]);
+	int status = run_true();
+	ktap_diag("a process started with no memory left ended with status %d", status);
+	TEXPECT(status == 0 || status == 138);
+}
+
+/*
+ * Take private memory 4 MiB at a time (populated when mapped) until ENOMEM.
+ * Returns the MiB taken; the mappings stay until @release.
+ */
+static uint64_t take_all_memory(void **maps, uint64_t max, uint64_t *count, int *err)
+{
+	fd_t zero = open("/dev/zero");
+	uint64_t n = 0;
+	*err = 0;
+	while (n < max) {
+		void *p = mmap(zero, NULL, 4 * MIB, PROT_READ | PROT_WRITE);
+		if (!p) {
+			*err = errno;
+			break;
+		}
+		maps[n++] = p;
+	}
+	close(zero);
+	*count = n;
+	return n * 4;
+}
+
+static void release(void **maps, uint64_t count)
+{
+	for (uint64_t i = 0; i < count; i++)
+		munmap(maps[i], 4 * MIB);
+}
+
+KTAP_TEST(private_memory_runs_out_with_enomem_and_comes_back)
+{
+	static void *maps[8192];
+	uint64_t count;
+	int err;
+	uint64_t first = take_all_memory(maps, 8192, &count, &err);
+	ktap_diag("took %llu MiB before ENOMEM", (unsigned long long)first);
+	TEXPECT_EQ(err, ENOMEM);
+	TEXPECT(first >= 16);
+	still_working();
+	release(maps, count);
+	TEXPECT_EQ(run_true(), 0);
+	/* Everything came back. */
+	uint64_t second = take_all_memory(maps, 8192, &count, &err);
+	ktap_diag("took %llu MiB the second time", (unsigned long long)second);
+	TEXPECT_EQ(err, ENOMEM);
+	TEXPECT(second + 8 >= first);
+	release(maps, count);
+}
+
+KTAP_TEST(ramfs_growth_runs_out_with_enomem_and_comes_back)
+{
+	static char chunk[MIB];
+	memset(chunk, 'q', sizeof(chunk));
+	uint64_t rounds[2] = { 0, 0 };
+	for (int round = 0; round < 2; round++) {
+		fd_t fd = open("/tmp/limits_big:cwt");
+		TASSERT(fd != ERR);
+		uint64_t total = 0, r;
+		int e = 0;
+		/* A short write is allowed; the next write then says why. */
+		while ((r = write(fd, chunk, sizeof(chunk))) != ERR && r != 0)
+			total += r;
+		e = r == ERR ? errno : -1;
+		rounds[round] = total;
+		ktap_diag("round %d: %llu MiB written before ENOMEM", round, (unsigned long long)(total / MIB));
+		TEXPECT_EQ(e, ENOMEM);
+		/* What was written is all there, and nothing more. */
+		struct abi_stat st;
+		TEXPECT_EQ(stat("/tmp/limits_big", &st), 0);
+		TEXPECT_EQ(st.size, total);
+		still_working();
+		close(fd);
+		TEXPECT_EQ(remove("/tmp/limits_big"), 0);
+		TEXPECT_EQ(run_true(), 0);
+	}
+	TEXPECT(rounds[1] + 8 * MIB >= rounds[0]);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "child-true") == 0)
+		return child_true();
+	if (argc > 3 && strcmp(argv[1], "child-long-read") == 0)
+		return child_long_read(argv[2], argv[3]);
+	return tu_ktap_main(120 * TU_SEC);
+}
