@@ -159,6 +159,9 @@ static int ramfs_create(struct inode *dir, const char *name, size_t len, bool is
 {
 	if (len == 0 || len >= MAX_NAME)
 		return -EINVAL;
+	/* Names and inodes are program data too: they may not eat the kernel's reserve. */
+	if (!pmm_user_may_allocate())
+		return -ENOMEM;
 	struct inode *ino = ramfs_new_inode(is_dir, name, len);
 	if (!ino)
 		return -ENOMEM;
@@ -177,6 +180,8 @@ static int ramfs_create(struct inode *dir, const char *name, size_t len, bool is
 
 static int ramfs_link(struct inode *dir, const char *name, size_t len, struct inode *target)
 {
+	if (!pmm_user_may_allocate())
+		return -ENOMEM;
 	mutex_lock(&dir->lock);
 	int err = dir_add_locked(dir, name, len, target);
 	mutex_unlock(&dir->lock);

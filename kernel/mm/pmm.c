@@ -265,12 +265,15 @@ uint64_t pmm_user_reserve_pages(void)
 	return r < 256 ? 256 : r > 4096 ? 4096 : r;
 }
 
-paddr_t pmm_alloc_user_page(void)
+bool pmm_user_may_allocate(void)
 {
 	/* Racy by a few pages against concurrent allocators: the reserve is a margin, not an exact line. */
-	if (pmm_free_pages_count() <= pmm_user_reserve_pages())
-		return 0;
-	return pmm_alloc_page();
+	return pmm_free_pages_count() > pmm_user_reserve_pages();
+}
+
+paddr_t pmm_alloc_user_page(void)
+{
+	return pmm_user_may_allocate() ? pmm_alloc_page() : 0;
 }
 
 paddr_t pmm_alloc_zeroed_page(void)

@@ -61,6 +61,12 @@ paddr_t pmm_alloc_zeroed_page(void);
  */
 paddr_t pmm_alloc_user_page(void);
 uint64_t pmm_user_reserve_pages(void);
+/*
+ * pmm_user_may_allocate - false once only the reserve is left: the check
+ * for kernel objects a program asks for (processes, pipes, files), which
+ * then fail with ENOMEM too instead of eating the kernel's reserve.
+ */
+bool pmm_user_may_allocate(void);
 
 /* Contiguous, naturally aligned blocks of 2^order pages. Returns 0 on failure. */
 paddr_t pmm_alloc_pages(unsigned order);

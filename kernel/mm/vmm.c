@@ -612,7 +612,7 @@ int vm_fault(struct vm_space *s, uint64_t addr, bool write, bool can_spin)
 		spin_unlock(&s->lock);
 		if (p && r->backing != VM_SHARED)
 			pmm_free_page(p);
-		return -EFAULT; /* out of memory: the faulting process cannot go on */
+		return -ENOMEM; /* the faulting process cannot go on (a user access) or gets ENOMEM (uaccess) */
 	}
 	s->resident++;
 	spin_unlock(&s->lock);
@@ -642,10 +642,13 @@ bool mm_handle_page_fault(uint64_t addr, uint64_t error, bool user, bool irqs_on
 		return false;
 	if (irqs_on)
 		arch_irq_enable();
-	bool ok = vm_fault(s, addr, write, irqs_on) == 0;
+	int err = vm_fault(s, addr, write, irqs_on);
 	if (irqs_on)
 		arch_irq_disable();
-	return ok;
+	/* A uaccess copy that failed for want of a page reports ENOMEM, not EFAULT (spec §4.2 rule 6). */
+	if (err == -ENOMEM && !user)
+		uaccess_note_oom();
+	return err == 0;
 }
 
 /* ------------------------------------------------------------ shared objects */

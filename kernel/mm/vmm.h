@@ -97,10 +97,14 @@ int vm_protect(struct vm_space *space, uint64_t addr, uint64_t len, unsigned pro
 
 /*
  * vm_fault - resolve a fault at @addr in @space: @write when the access was
- * a write. Returns 0 when the access can be retried, -EFAULT otherwise.
+ * a write. Returns 0 when the access can be retried, -ENOMEM when no page
+ * could be had for it, -EFAULT otherwise.
  * Context: takes space->lock, or only tries to when !@can_spin (IRQs off).
  */
 int vm_fault(struct vm_space *space, uint64_t addr, bool write, bool can_spin);
+
+/* uaccess.c: the current thread's user copy is failing for want of memory. */
+void uaccess_note_oom(void);
 
 /* The region containing @addr, copied into *out. Returns false if none. */
 bool vm_query(struct vm_space *space, uint64_t addr, struct vm_region *out);

@@ -12,6 +12,7 @@
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
 #include "kernel/mm/kmalloc.h"
+#include "kernel/mm/pmm.h"
 #include "kernel/mm/vmm.h"
 #include "kernel/sched/futex.h"
 #include "kernel/sched/thread.h"
@@ -123,6 +124,9 @@ int process_for_each(int (*fn)(struct process *p, void *ctx), void *ctx)
  */
 struct process *process_create(uint8_t priority)
 {
+	/* A process costs kernel memory a program asked for: not from the kernel's reserve. */
+	if (!pmm_user_may_allocate())
+		return NULL;
 	/* Counted first, so that racing spawns cannot overshoot the bound together. */
 	if (__atomic_add_fetch(&procs_alive, 1, __ATOMIC_RELAXED) > PROCESS_MAX) {
 		__atomic_fetch_sub(&procs_alive, 1, __ATOMIC_RELAXED);

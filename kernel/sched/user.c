@@ -10,6 +10,7 @@
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
 #include "kernel/mm/kmalloc.h"
+#include "kernel/mm/pmm.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/mm/vmm.h"
 #include "kernel/sched/process.h"
@@ -18,6 +19,8 @@
 #include "kernel/sched/user.h"
 
 #define ESPAWNFAIL 138
+/* Program images up to this size are populated when loaded (like private mmaps, sys_memory.c). */
+#define LOAD_POPULATE_MAX (4ULL << 20)
 
 uint64_t user_stack_top(uint64_t tid)
 {
@@ -45,10 +48,17 @@ static int load_image(struct process *p, const void *data, uint64_t size, uint64
 	const char *why;
 	if (elf_parse(data, size, USER_MIN, USER_MAX, &img, &why) != 0)
 		return -ENOEXEC;
-	uint64_t start;
-	/* Populated at once: the copy below would otherwise fault on every page. */
-	int err = vm_map(p->space, img.vaddr_min, img.vaddr_max - img.vaddr_min, VM_READ | VM_WRITE, VM_ANON_ZERO,
-			 VM_FIXED | VM_POPULATE, &start);
+	uint64_t start, span = img.vaddr_max - img.vaddr_min;
+	/*
+	 * Populated at once when small (the copy below would otherwise fault on
+	 * every page); a bigger span fills on demand, so mapping it holds the
+	 * address-space lock for no time, and only the pages used cost memory.
+	 */
+	unsigned flags = VM_FIXED | (span <= LOAD_POPULATE_MAX ? VM_POPULATE : 0);
+	uint64_t free = pmm_free_pages_count(), reserve = pmm_user_reserve_pages();
+	if (free <= reserve || span / PAGE_SIZE > free - reserve)
+		return -ENOMEM; /* the overcommit rule of private mappings (spec §7 number 19) */
+	int err = vm_map(p->space, img.vaddr_min, span, VM_READ | VM_WRITE, VM_ANON_ZERO, flags, &start);
 	if (err)
 		return err;
 	for (uint16_t i = 0; i < img.ehdr->phnum; i++) {
