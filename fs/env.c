@@ -186,21 +186,22 @@ static int env_create(struct inode *dir, const char *name, size_t len, bool is_d
 	struct env_ref *r = dir->priv;
 	struct env *e = env_of(r->proc);
 	struct env_var *v = kzalloc(sizeof(*v));
-	if (!e || !v) {
-		kfree(v);
-		return -ENOMEM;
+	/* Everything that can fail first: a failed create leaves no variable behind. */
+	struct inode *ino = ref_inode(r->proc, INODE_FILE, name, len);
+	int err = 0;
+	if (!e || !v || !ino) {
+		err = -ENOMEM;
+		goto err_free;
 	}
 	memcpy(v->name, name, len);
 	mutex_lock(&e->lock);
-	if (find(e, name, len)) {
+	if (find(e, name, len))
+		err = -EEXIST;
+	else if (e->count >= ENV_MAX_VARS)
+		err = -ENOMEM;
+	if (err) {
 		mutex_unlock(&e->lock);
-		kfree(v);
-		return -EEXIST;
-	}
-	if (e->count >= ENV_MAX_VARS) {
-		mutex_unlock(&e->lock);
-		kfree(v);
-		return -ENOMEM;
+		goto err_free;
 	}
 	struct env_var **tail = &e->vars;
 	while (*tail)
@@ -208,8 +209,13 @@ static int env_create(struct inode *dir, const char *name, size_t len, bool is_d
 	*tail = v;
 	e->count++;
 	mutex_unlock(&e->lock);
-	*out = ref_inode(r->proc, INODE_FILE, name, len);
-	return *out ? 0 : -ENOMEM;
+	*out = ino;
+	return 0;
+err_free:
+	if (ino)
+		inode_put(ino);
+	kfree(v);
+	return err;
 }
 
 static int env_remove(struct inode *dir, const char *name, size_t len, bool recursive)

@@ -502,6 +502,43 @@ static bool try_merge_next(struct vm_space *s, struct vm_region *r)
 	return true;
 }
 
+/*
+ * Bring the page-table rights of [start, end) in line with the regions, at
+ * most UNMAP_CHUNK bytes of mapped pages per lock hold, with a preemption
+ * point between pieces. Each piece applies the rights its regions have now,
+ * so a map or unmap by another thread in between is never overridden. Until
+ * a piece is done its pages keep their old rights: an access there is one
+ * that happened before the call (vm_fault upgrades a page whose region
+ * became writable). Context: may sleep.
+ */
+static void sync_rights_chunked(struct vm_space *s, uint64_t start, uint64_t end)
+{
+	uint64_t cursor = start;
+	while (cursor < end) {
+		spin_lock(&s->lock);
+		uint64_t mapped = arch_pt_next_table(s->root, cursor, end);
+		if (mapped >= end) {
+			spin_unlock(&s->lock);
+			return;
+		}
+		uint64_t piece = (mapped + UNMAP_CHUNK) & ~(UNMAP_CHUNK - 1);
+		if (piece > end || piece == 0)
+			piece = end;
+		bool changed = false;
+		for (struct vm_region *r = first_ending_after(s, mapped); r && r->start < piece;
+		     r = to_region(rb_next(&r->node))) {
+			uint64_t lo = r->start > mapped ? r->start : mapped, hi = r->end < piece ? r->end : piece;
+			changed |= arch_pt_protect_range(s->root, lo, hi, arch_flags(r->prot)) != 0;
+		}
+		if (changed)
+			tlb_flush_space(s, mapped, piece);
+		spin_unlock(&s->lock);
+		cursor = piece;
+		if (cursor < end && sched_checkpoint())
+			return; /* killed: the whole process is going, its rights no longer matter */
+	}
+}
+
 int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 {
 	uint64_t start = addr & ~(PAGE_SIZE - 1);
@@ -566,8 +603,6 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 		}
 		r = to_region(rb_next(&r->node));
 	}
-	if (arch_pt_protect_range(s->root, start, end, arch_flags(prot)))
-		tlb_flush_space(s, start, end);
 	/* Keep the tree small: merge what now continues its neighbour. */
 	struct vm_region *m = prev ? prev : first_ending_after(s, start);
 	while (m && m->start <= end) {
@@ -577,6 +612,8 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 	spin_unlock(&s->lock);
 	for (int i = used; i < 2; i++)
 		region_free(spare[i]);
+	/* The tree has the new rights; the page tables follow, piece by piece. */
+	sync_rights_chunked(s, start, end);
 	return 0;
 }
 
@@ -596,10 +633,13 @@ int vm_fault(struct vm_space *s, uint64_t addr, bool write, bool can_spin)
 	}
 	struct arch_mapping m;
 	if (arch_pt_query(s->root, page, &m)) {
-		/* Another CPU resolved it first, or a stale TLB entry: retry if the rights allow. */
+		/* The region became writable and mprotect has not reached this page's entry yet. */
+		if (write && !m.writable)
+			arch_pt_protect_range(s->root, page, page + PAGE_SIZE, arch_flags(r->prot));
+		/* Another CPU resolved it first, or a stale TLB entry: retry. */
 		spin_unlock(&s->lock);
 		arch_tlb_flush_local(page, page + PAGE_SIZE);
-		return (!write || m.writable) ? 0 : -EFAULT;
+		return 0;
 	}
 	paddr_t p;
 	if (r->backing == VM_SHARED) {

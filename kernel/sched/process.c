@@ -289,6 +289,7 @@ static void release_space(struct process *p)
 	p->space = NULL;
 	spin_unlock_irqrestore(&p->lock, f);
 	vm_space_destroy(s);
+	wait_queue_wake_all(&p->exit_wq); /* for waiters of the memory's return (tests) */
 }
 
 __attribute__((noreturn)) void thread_exit(void)

@@ -196,6 +196,44 @@ KTAP_TEST(environment_size_is_bounded)
 	env_remove("LIMITS_MORE");
 }
 
+/* ------------------------------------------------------------ mounts */
+
+#define MOUNT_TRIES 400
+
+/* Child: bind /dev on /tmp/limits_mnt/<i> until BIND fails; exit with the count, or 255 on a wrong errno. */
+static int child_binds(void)
+{
+	fd_t dev = open("/dev:d");
+	if (dev == ERR)
+		return 254;
+	char path[64];
+	for (int i = 0; i < MOUNT_TRIES; i++) {
+		snprintf(path, sizeof(path), "/tmp/limits_mnt/%d", i);
+		if (bind(dev, path, MOUNT_NONE) == ERR)
+			return errno == ENOMEM ? i : 255;
+	}
+	return MOUNT_TRIES;
+}
+
+KTAP_TEST(mounts_per_namespace_are_bounded)
+{
+	TASSERT(open("/tmp/limits_mnt:cd") != ERR);
+	char path[64];
+	for (int i = 0; i < MOUNT_TRIES; i++) {
+		snprintf(path, sizeof(path), "/tmp/limits_mnt/%d:cd", i);
+		fd_t fd = open(path);
+		TASSERT(fd != ERR);
+		close(fd);
+	}
+	/* In a child, so that its namespace and its mounts go with it. */
+	int status = -1;
+	TASSERT(tu_run((const char *const[]){ "/bin/tests/sys_limits", "child-binds", NULL }, TU_CHILD_TIMEOUT,
+		       &status));
+	ktap_diag("%d binds before the limit", status);
+	TEXPECT(status >= 64 && status < MOUNT_TRIES);
+	TEXPECT_EQ(remove("/tmp/limits_mnt:R"), 0);
+}
+
 /* ------------------------------------------------------------ bounded latency */
 
 /*
@@ -431,7 +469,9 @@ KTAP_TEST(ramfs_growth_runs_out_with_enomem_and_comes_back)
 		TEXPECT_EQ(st.size, total);
 		still_working();
 		close(fd);
+		clock_t t0 = uptime();
 		TEXPECT_EQ(remove("/tmp/limits_big"), 0);
+		ktap_diag("removing it took %llu ms", (unsigned long long)((uptime() - t0) / TU_MS));
 		TEXPECT_EQ(run_true(), 0);
 	}
 	TEXPECT(rounds[1] + 8 * MIB >= rounds[0]);
@@ -441,6 +481,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "child-true") == 0)
 		return child_true();
+	if (argc > 1 && strcmp(argv[1], "child-binds") == 0)
+		return child_binds();
 	if (argc > 3 && strcmp(argv[1], "child-long-read") == 0)
 		return child_long_read(argv[2], argv[3]);
 	return tu_ktap_main(120 * TU_SEC);
