@@ -5,6 +5,8 @@
 // lock; the free counter is atomic so that it is exact without the lock.
 #include "kernel/mm/pmm.h"
 
+#include "kernel/mm/kmalloc.h"
+
 #include "arch/x86_64/arch.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
@@ -185,6 +187,8 @@ static paddr_t alloc_page_local(void);
 
 paddr_t pmm_alloc_page(void)
 {
+	if (alloc_fail_now())
+		return 0;
 	paddr_t p = alloc_page_local();
 	if (!p && drain_remote_caches())
 		p = alloc_page_local();

@@ -217,7 +217,9 @@ static int child_binds(void)
 
 KTAP_TEST(mounts_per_namespace_are_bounded)
 {
-	TASSERT(open("/tmp/limits_mnt:cd") != ERR);
+	fd_t top = open("/tmp/limits_mnt:cd");
+	TASSERT(top != ERR);
+	close(top);
 	char path[64];
 	for (int i = 0; i < MOUNT_TRIES; i++) {
 		snprintf(path, sizeof(path), "/tmp/limits_mnt/%d:cd", i);
@@ -231,7 +233,10 @@ KTAP_TEST(mounts_per_namespace_are_bounded)
 		       &status));
 	ktap_diag("%d binds before the limit", status);
 	TEXPECT(status >= 64 && status < MOUNT_TRIES);
-	TEXPECT_EQ(remove("/tmp/limits_mnt:R"), 0);
+	uint64_t r = remove("/tmp/limits_mnt:dR");
+	if (r == ERR)
+		ktap_diag("remove: %s", strerror(errno));
+	TEXPECT_EQ(r, 0);
 }
 
 /* ------------------------------------------------------------ bounded latency */
