@@ -416,8 +416,13 @@ static void dir_clear_locked(struct inode *dir);
 
 static void ramfs_evict(struct inode *ino)
 {
+	/*
+	 * Eviction may sleep (a directory's takes mutexes), so a big file's
+	 * pages can go with preemption points: removing a 500 MiB file does not
+	 * hold the CPU for its whole length.
+	 */
 	if (ino->type == INODE_FILE && ino->priv)
-		truncate_locked(ino, 0, false); /* the last reference can go in any context */
+		truncate_locked(ino, 0, true);
 	/* Only a root goes with entries left (removed directories were emptied first). */
 	if (ino->type == INODE_DIR && ino->priv)
 		dir_clear_locked(ino);

@@ -727,9 +727,17 @@ void vm_object_put(struct vm_object *o)
 {
 	if (__atomic_sub_fetch(&o->refcount, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	for (uint64_t i = 0; i < o->npages; i++)
+	/*
+	 * The last reference goes in thread context with no lock held (a region
+	 * is freed after the space lock is dropped; a merge under the lock never
+	 * drops the last one), so a big object is freed with preemption points.
+	 */
+	for (uint64_t i = 0; i < o->npages; i++) {
 		if (o->pages[i])
 			pmm_free_page(o->pages[i]);
+		if (i % 1024 == 1023)
+			(void)sched_checkpoint();
+	}
 	kfree(o->pages);
 	__atomic_fetch_sub(&objects_live, 1, __ATOMIC_RELAXED);
 	kfree(o);
