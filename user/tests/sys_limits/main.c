@@ -493,8 +493,59 @@ KTAP_TEST(ramfs_growth_runs_out_with_enomem_and_comes_back)
 	TEXPECT(again + 8 >= private_mib);
 }
 
+/*
+ * Not part of the KTAP run (it prints a flood of empty lines on the console):
+ * "sys_limits klog-latency" measures how fast a kill ends a 16 GiB write to
+ * /dev/klog, for the README's figures.
+ */
+static int child_long_klog(const char *obj_fd, const char *signal_fd)
+{
+	fd_t obj = (fd_t)strtoull(obj_fd, NULL, 10), sig = (fd_t)strtoull(signal_fd, NULL, 10);
+	fd_t klog = open("/dev/klog");
+	if (klog == ERR)
+		return 20;
+	for (uint64_t i = 0; i < ALIASES; i++)
+		if (mmap(obj, ALIAS_BASE + i * ALIAS_BYTES, ALIAS_BYTES, PROT_READ | PROT_WRITE) == NULL)
+			return 21;
+	if (write(sig, "go", 2) != 2)
+		return 23;
+	write(klog, ALIAS_BASE, ALIASES * ALIAS_BYTES);
+	return 24;
+}
+
+static int klog_latency(void)
+{
+	fd_t obj = open("/dev/shmem/new");
+	uint8_t *p = mmap(obj, NULL, ALIAS_BYTES, PROT_READ | PROT_WRITE);
+	fd_t s[2];
+	if (!p || open2("/dev/pipe/new", s) != 0)
+		return 1;
+	memset(p, '\n', ALIAS_BYTES);
+	char otext[24], stext[24];
+	snprintf(otext, sizeof(otext), "%llu", (unsigned long long)obj);
+	snprintf(stext, sizeof(stext), "%llu", (unsigned long long)s[1]);
+	const char *argv[] = { "/bin/tests/sys_limits", "child-long-klog", otext, stext, NULL };
+	pid_t pid = spawn(argv, 0);
+	char path[48], go[2];
+	snprintf(path, sizeof(path), "/proc/%llu:d", (unsigned long long)pid);
+	fd_t dir = open(path);
+	if (pid == ERR || dir == ERR || read(s[0], go, 2) != 2)
+		return 2;
+	nanosleep(30 * TU_MS);
+	clock_t t0 = uptime();
+	ctl(pid, "kill");
+	while (thread_count(dir) != 0 && uptime() - t0 < 600 * TU_SEC)
+		nanosleep(TU_MS);
+	printf("# klog write: kill to the thread's end: %llu us\n", (unsigned long long)((uptime() - t0) / 1000));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "klog-latency") == 0)
+		return klog_latency();
+	if (argc > 3 && strcmp(argv[1], "child-long-klog") == 0)
+		return child_long_klog(argv[2], argv[3]);
 	if (argc > 1 && strcmp(argv[1], "child-true") == 0)
 		return child_true();
 	if (argc > 1 && strcmp(argv[1], "child-binds") == 0)
