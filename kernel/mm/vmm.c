@@ -439,6 +439,9 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 		kfree(rc);
 		return err;
 	}
+	/* The range is known now (not before, without VM_FIXED): what an undo must flush. */
+	rc->start = start;
+	rc->end = start + size;
 	r->start = start;
 	r->end = start + size;
 	r->prot = prot;
