@@ -10,6 +10,7 @@
 #include "kernel/log/log.h"
 #include "kernel/mm/pmm.h"
 #include "kernel/mm/vmm.h"
+#include "kernel/sched/sched.h"
 
 static struct superblock devfs_sb = { .name = "devfs" };
 
@@ -73,10 +74,25 @@ static int64_t null_write(struct file *f, const void __user *buf, uint64_t count
 	return (int64_t)count;
 }
 
+/*
+ * Reads and writes of any size go in pieces of at most this many bytes with a
+ * preemption and kill point between them (README "Bounded latency"): a
+ * killed caller stops after the piece it is in, with the bytes done so far.
+ */
+#define DEV_CHUNK (64 * 1024ULL)
+
 static int64_t zero_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
 {
-	int err = clear_user(buf, count);
-	return err ? err : (int64_t)count;
+	for (uint64_t done = 0; done < count;) {
+		uint64_t n = count - done < DEV_CHUNK ? count - done : DEV_CHUNK;
+		int err = clear_user((uint8_t __user *)buf + done, n);
+		if (err)
+			return err;
+		done += n;
+		if (done < count && sched_checkpoint())
+			return (int64_t)done;
+	}
+	return (int64_t)count;
 }
 
 static const uint8_t ones[256] = { [0 ... 255] = 0xFF };
@@ -89,6 +105,8 @@ static int64_t one_read(struct file *f, void __user *buf, uint64_t count, uint64
 		if (err)
 			return err;
 		done += n;
+		if (done % DEV_CHUNK == 0 && done < count && sched_checkpoint())
+			return (int64_t)done;
 	}
 	return (int64_t)count;
 }
@@ -125,10 +143,17 @@ static int64_t klog_read(struct file *f, void __user *buf, uint64_t count, uint6
 			return done ? (int64_t)done : err; /* the position keeps what was delivered */
 		done += n;
 		*pos = at;
+		if (sched_checkpoint())
+			break;
 	}
 	return (int64_t)done;
 }
 
+/*
+ * The log lock is held (IRQs off) for one 256-byte piece at a time, never
+ * across the whole write; between pieces the writer can be preempted or
+ * killed (then the write ends short, with what reached the log).
+ */
 static int64_t klog_write(struct file *f, const void __user *buf, uint64_t count, uint64_t *pos)
 {
 	char chunk[256];
@@ -139,6 +164,8 @@ static int64_t klog_write(struct file *f, const void __user *buf, uint64_t count
 			return done ? (int64_t)done : err;
 		log_write(chunk, n);
 		done += n;
+		if (done < count && sched_checkpoint())
+			return (int64_t)done;
 	}
 	return (int64_t)count;
 }

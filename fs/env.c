@@ -10,6 +10,7 @@
 #include "kernel/mm/kmalloc.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/sched/process.h"
+#include "kernel/sched/sched.h"
 
 struct env_var {
 	struct env_var *next;   /* creation order: the listing order */
@@ -18,9 +19,21 @@ struct env_var {
 	uint64_t size, cap;
 };
 
+/*
+ * Bounds (issue 13): SPAWN copies every variable, so a process's environment
+ * is limited in count and in total size; one variable may use the whole size.
+ * Past a bound, creating or growing a variable fails with ENOMEM (the error
+ * §7 gives OPEN with "create" and WRITE), and nothing changes.
+ */
+#define ENV_MAX_VARS 256
+#define ENV_MAX_BYTES (1ULL << 20)
+
 struct env {
 	struct mutex lock;
 	struct env_var *vars;
+	/* Guarded by: lock */
+	uint64_t count;
+	uint64_t bytes; /* sum of the variables' sizes */
 };
 
 /* What an env directory or file inode refers to. */
@@ -107,6 +120,9 @@ int env_copy(struct process *child, struct process *parent)
 		c->size = c->cap = v->size;
 		*tail = c;
 		tail = &c->next;
+		dst->count++;
+		dst->bytes += v->size;
+		(void)sched_checkpoint(); /* up to ENV_MAX_BYTES to copy: stay preemptible */
 	}
 	mutex_unlock(&src->lock);
 	return err;
@@ -170,24 +186,36 @@ static int env_create(struct inode *dir, const char *name, size_t len, bool is_d
 	struct env_ref *r = dir->priv;
 	struct env *e = env_of(r->proc);
 	struct env_var *v = kzalloc(sizeof(*v));
-	if (!e || !v) {
-		kfree(v);
-		return -ENOMEM;
+	/* Everything that can fail first: a failed create leaves no variable behind. */
+	struct inode *ino = ref_inode(r->proc, INODE_FILE, name, len);
+	int err = 0;
+	if (!e || !v || !ino) {
+		err = -ENOMEM;
+		goto err_free;
 	}
 	memcpy(v->name, name, len);
 	mutex_lock(&e->lock);
-	if (find(e, name, len)) {
+	if (find(e, name, len))
+		err = -EEXIST;
+	else if (e->count >= ENV_MAX_VARS)
+		err = -ENOMEM;
+	if (err) {
 		mutex_unlock(&e->lock);
-		kfree(v);
-		return -EEXIST;
+		goto err_free;
 	}
 	struct env_var **tail = &e->vars;
 	while (*tail)
 		tail = &(*tail)->next;
 	*tail = v;
+	e->count++;
 	mutex_unlock(&e->lock);
-	*out = ref_inode(r->proc, INODE_FILE, name, len);
-	return *out ? 0 : -ENOMEM;
+	*out = ino;
+	return 0;
+err_free:
+	if (ino)
+		inode_put(ino);
+	kfree(v);
+	return err;
 }
 
 static int env_remove(struct inode *dir, const char *name, size_t len, bool recursive)
@@ -201,6 +229,8 @@ static int env_remove(struct inode *dir, const char *name, size_t len, bool recu
 		struct env_var *v = *link;
 		if (strlen(v->name) == len && memcmp(v->name, name, len) == 0) {
 			*link = v->next;
+			e->count--;
+			e->bytes -= v->size;
 			mutex_unlock(&e->lock);
 			var_free(v);
 			return 0;
@@ -294,12 +324,18 @@ static int64_t env_write(struct file *f, const void __user *buf, uint64_t count,
 	if (f->flags & PATH_FLAG_APPEND)
 		*pos = v->size;
 	uint64_t end = *pos + count;
-	if (end < *pos || end > (1ULL << 20)) {
+	if (end < *pos || end > ENV_MAX_BYTES) {
 		mutex_unlock(&e->lock);
 		return -EFBIG;
 	}
+	if (end > v->size && e->bytes + (end - v->size) > ENV_MAX_BYTES) {
+		mutex_unlock(&e->lock);
+		return -ENOMEM;
+	}
 	if (end > v->cap) {
 		uint64_t cap = end < 64 ? 64 : end * 2;
+		if (cap > ENV_MAX_BYTES)
+			cap = end;
 		uint8_t *bigger = kzalloc(cap);
 		if (!bigger) {
 			mutex_unlock(&e->lock);
@@ -313,8 +349,10 @@ static int64_t env_write(struct file *f, const void __user *buf, uint64_t count,
 	if (*pos > v->size)
 		memset(v->data + v->size, 0, *pos - v->size); /* a gap reads as zeros */
 	int err = copy_from_user(v->data + *pos, buf, count);
-	if (!err && end > v->size)
+	if (!err && end > v->size) {
+		e->bytes += end - v->size;
 		v->size = end; /* OUR CHOICE (spec §11 row 19): no stray NUL */
+	}
 	mutex_unlock(&e->lock);
 	if (err)
 		return err;
@@ -340,8 +378,10 @@ static int env_truncate(struct inode *ino, uint64_t size)
 		return -ENOMEM;
 	mutex_lock(&e->lock);
 	struct env_var *v = find(e, r->name, strlen(r->name));
-	if (v && size < v->size)
+	if (v && size < v->size) {
+		e->bytes -= v->size - size;
 		v->size = size;
+	}
 	mutex_unlock(&e->lock);
 	return 0;
 }

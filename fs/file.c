@@ -201,7 +201,10 @@ int fs_user_check(const void __user *ptr, uint64_t len, bool write)
 	 * kernel writes. One region lookup per region spanned, not per page.
 	 */
 	uint64_t a = (uint64_t)ptr & ~(PAGE_SIZE_ABI - 1ULL), end = (uint64_t)ptr + len;
-	while (a < end) {
+	for (uint64_t n = 1; a < end; n++) {
+		/* Up to VM_MAX_REGIONS lookups: a preemption and kill point every 64. */
+		if (n % 64 == 0 && sched_checkpoint())
+			return -EINTR;
 		struct vm_region r;
 		if (!vm_query(space, a, &r))
 			return -EFAULT;

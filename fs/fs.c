@@ -199,7 +199,7 @@ int fs_read_executable(struct process *p, const char *path, void **data, uint64_
 	void *buf = kmalloc(len ? len : 1);
 	if (!buf) {
 		file_put(f);
-		return -ENOMEM;
+		return -ESPAWNFAIL; /* out of memory while loading (spec §7 number 2 step 11) */
 	}
 	err = ramfs_read_kernel(ino, buf, 0, len);
 	file_put(f);

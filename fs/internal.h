@@ -122,11 +122,15 @@ struct namespace {
 	uint64_t refcount;          /* atomic */
 	struct namespace *parent;   /* Immutable: reference, NULL for the kernel's */
 	struct mount *root;         /* Immutable: reference */
-	struct spinlock lock;       /* guards entries */
+	struct spinlock lock;       /* guards entries, nentries */
 	struct ns_entry *entries;
+	uint64_t nentries;          /* at most NS_MAX_MOUNTS: lookups walk the list with IRQs off */
 	/* Guarded by: ns_tree_lock (mount.c); the live descendants, for MOUNT_PROPAGATE_CHILDREN */
 	struct namespace *first_child, *next_sibling;
 };
+
+/* Mounts one namespace may hold; BIND past it fails with ENOMEM (spec §7 number 32's limit error). */
+#define NS_MAX_MOUNTS 256
 
 struct namespace *ns_create(struct namespace *parent, struct mount *root, bool copy_parent);
 /*

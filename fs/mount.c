@@ -232,6 +232,7 @@ struct namespace *ns_create(struct namespace *parent, struct mount *root, bool c
 			*tail = c;
 			tail = &c->next;
 		}
+		ns->nentries = n;
 		spin_unlock_irqrestore(&parent->lock, f);
 		for (struct ns_entry *e = ns->entries; e; e = e->next)
 			__atomic_fetch_add(&e->mount->mountpoint->mounted, 1, __ATOMIC_RELAXED);
@@ -315,10 +316,16 @@ int ns_add_mount(struct namespace *ns, struct mount *m)
 			return -EBUSY;
 		}
 	}
+	if (ns->nentries >= NS_MAX_MOUNTS) {
+		spin_unlock_irqrestore(&ns->lock, f);
+		kfree(n);
+		return -ENOMEM;
+	}
 	mount_get(m);
 	n->mount = m;
 	n->next = ns->entries;
 	ns->entries = n;
+	ns->nentries++;
 	__atomic_fetch_add(&m->mountpoint->mounted, 1, __ATOMIC_RELAXED);
 	spin_unlock_irqrestore(&ns->lock, f);
 	return 0;
@@ -365,10 +372,16 @@ int ns_set_mount(struct namespace *ns, struct mount *m, bool overwrite)
 		mount_put(old);
 		return 0;
 	}
+	if (ns->nentries >= NS_MAX_MOUNTS) {
+		spin_unlock_irqrestore(&ns->lock, f);
+		kfree(n);
+		return -ENOMEM;
+	}
 	mount_get(m);
 	n->mount = m;
 	n->next = ns->entries;
 	ns->entries = n;
+	ns->nentries++;
 	__atomic_fetch_add(&m->mountpoint->mounted, 1, __ATOMIC_RELAXED);
 	spin_unlock_irqrestore(&ns->lock, f);
 	return 0;

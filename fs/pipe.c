@@ -7,6 +7,8 @@
 #include "fs/internal.h"
 
 #include "kernel/mm/kmalloc.h"
+#include "kernel/mm/pmm.h"
+#include "kernel/sched/sched.h"
 
 struct pipe {
 	struct mutex lock;
@@ -109,6 +111,9 @@ static int64_t pipe_write(struct file *f, const void __user *buf, uint64_t count
 			done += n;
 			mutex_unlock(&p->lock);
 			wait_queue_wake_all(&p->wq);
+			/* A fast reader can keep a big write going without it ever sleeping. */
+			if (done < count && sched_checkpoint())
+				return (int64_t)done;
 			continue;
 		}
 		mutex_unlock(&p->lock);
@@ -177,6 +182,8 @@ static const struct file_ops pipe_both_fops = {
 
 static struct pipe *pipe_alloc(uint32_t readers, uint32_t writers, uint32_t files)
 {
+	if (!pmm_user_may_allocate())
+		return NULL; /* a pipe is a page of program data: ENOMEM rather than the kernel's reserve */
 	struct pipe *p = kzalloc(sizeof(*p));
 	if (!p)
 		return NULL;

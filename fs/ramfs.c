@@ -14,6 +14,7 @@
 #include "kernel/log/log.h"
 #include "kernel/mm/kmalloc.h"
 #include "kernel/mm/pmm.h"
+#include "kernel/sched/sched.h"
 
 #define RAMFS_BUCKETS 32
 
@@ -158,6 +159,9 @@ static int ramfs_create(struct inode *dir, const char *name, size_t len, bool is
 {
 	if (len == 0 || len >= MAX_NAME)
 		return -EINVAL;
+	/* Names and inodes are program data too: they may not eat the kernel's reserve. */
+	if (!pmm_user_may_allocate())
+		return -ENOMEM;
 	struct inode *ino = ramfs_new_inode(is_dir, name, len);
 	if (!ino)
 		return -ENOMEM;
@@ -176,6 +180,8 @@ static int ramfs_create(struct inode *dir, const char *name, size_t len, bool is
 
 static int ramfs_link(struct inode *dir, const char *name, size_t len, struct inode *target)
 {
+	if (!pmm_user_may_allocate())
+		return -ENOMEM;
 	mutex_lock(&dir->lock);
 	int err = dir_add_locked(dir, name, len, target);
 	mutex_unlock(&dir->lock);
@@ -322,7 +328,10 @@ static struct ramfs_page *page_get_or_add(struct ramfs_file *rf, uint64_t index)
 		link = index < p->index ? &(*link)->left : &(*link)->right;
 	}
 	struct ramfs_page *p = kmalloc(sizeof(*p));
-	paddr_t phys = pmm_alloc_zeroed_page();
+	/* File contents are program data: they may not take the kernel's reserve (ENOMEM instead). */
+	paddr_t phys = pmm_alloc_user_page();
+	if (phys)
+		memset(phys_to_virt(phys), 0, PAGE_SIZE);
 	if (!p || !phys) {
 		kfree(p);
 		if (phys)
@@ -343,17 +352,34 @@ static void page_free(struct ramfs_file *rf, struct ramfs_page *p)
 	kfree(p);
 }
 
-/* Cut @ino (locked) to @size: pages past it go, the tail of the last one is zeroed. */
-static void truncate_locked(struct inode *ino, uint64_t size)
+/*
+ * Cut @ino (locked) to @size: pages past it go, the tail of the last one is
+ * zeroed. With @preempt, a preemption point every RAMFS_BATCH pages (a
+ * truncation always finishes: a kill does not stop it half way).
+ */
+#define RAMFS_BATCH 64
+static void truncate_locked(struct inode *ino, uint64_t size, bool preempt)
 {
 	struct ramfs_file *rf = ino->priv;
 	uint64_t keep = (size + PAGE_SIZE - 1) / PAGE_SIZE;
-	struct rb_node *n = rb_first(&rf->pages);
+	/* Only the pages past @keep are visited: the tree is ordered by index. */
+	struct rb_node *n = rf->pages.node, *first = NULL;
 	while (n) {
 		struct ramfs_page *p = rb_entry(n, struct ramfs_page, node);
+		if (p->index >= keep) {
+			first = n;
+			n = n->left;
+		} else {
+			n = n->right;
+		}
+	}
+	uint64_t freed = 0;
+	for (n = first; n;) {
+		struct ramfs_page *p = rb_entry(n, struct ramfs_page, node);
 		n = rb_next(n);
-		if (p->index >= keep)
-			page_free(rf, p);
+		page_free(rf, p);
+		if (preempt && ++freed % RAMFS_BATCH == 0)
+			(void)sched_checkpoint();
 	}
 	if (size % PAGE_SIZE) {
 		struct ramfs_page *p = page_find(rf, size / PAGE_SIZE);
@@ -363,10 +389,24 @@ static void truncate_locked(struct inode *ino, uint64_t size)
 	ino->size = size;
 }
 
+/*
+ * After a failed or short write that stopped at @at: a page allocated for it
+ * wholly past the end of the file holds nothing a reader can see, so it goes
+ * (the write left no memory behind).
+ */
+static void truncate_unused_locked(struct inode *ino, uint64_t size, uint64_t at)
+{
+	struct ramfs_file *rf = ino->priv;
+	uint64_t first_unused = (size + PAGE_SIZE - 1) / PAGE_SIZE;
+	struct ramfs_page *p = at / PAGE_SIZE >= first_unused ? page_find(rf, at / PAGE_SIZE) : NULL;
+	if (p)
+		page_free(rf, p);
+}
+
 static int ramfs_truncate(struct inode *ino, uint64_t size)
 {
 	mutex_lock(&ino->lock);
-	truncate_locked(ino, size);
+	truncate_locked(ino, size, true);
 	ino->mtime = ino->ctime = fs_now();
 	mutex_unlock(&ino->lock);
 	return 0;
@@ -376,8 +416,13 @@ static void dir_clear_locked(struct inode *dir);
 
 static void ramfs_evict(struct inode *ino)
 {
+	/*
+	 * Eviction may sleep (a directory's takes mutexes), so a big file's
+	 * pages can go with preemption points: removing a 500 MiB file does not
+	 * hold the CPU for its whole length.
+	 */
 	if (ino->type == INODE_FILE && ino->priv)
-		truncate_locked(ino, 0);
+		truncate_locked(ino, 0, true);
 	/* Only a root goes with entries left (removed directories were emptied first). */
 	if (ino->type == INODE_DIR && ino->priv)
 		dir_clear_locked(ino);
@@ -386,13 +431,19 @@ static void ramfs_evict(struct inode *ino)
 
 /*
  * Copy between a file (locked) and a buffer, page by page. @user selects a
- * user buffer (copy_*_user, faults give -EFAULT) or a kernel one.
+ * user buffer (copy_*_user, faults give -EFAULT) or a kernel one, and makes
+ * every page a preemption and kill point (a killed caller stops with -EINTR).
+ * *@done gets the bytes copied, also on failure.
  */
-static int file_copy(struct inode *ino, uint64_t off, void *buf, uint64_t len, bool to_file, bool user)
+static int file_copy(struct inode *ino, uint64_t off, void *buf, uint64_t len, bool to_file, bool user,
+		     uint64_t *done_out)
 {
 	struct ramfs_file *rf = ino->priv;
 	uint64_t done = 0;
+	*done_out = 0;
 	while (done < len) {
+		if (user && done && sched_checkpoint())
+			return -EINTR;
 		uint64_t at = off + done, in = at % PAGE_SIZE;
 		uint64_t n = PAGE_SIZE - in;
 		if (n > len - done)
@@ -419,6 +470,7 @@ static int file_copy(struct inode *ino, uint64_t off, void *buf, uint64_t len, b
 		if (err)
 			return err;
 		done += n;
+		*done_out = done;
 	}
 	return 0;
 }
@@ -433,13 +485,17 @@ static int64_t ramfs_read(struct file *f, void __user *buf, uint64_t count, uint
 		if (n > count)
 			n = count;
 	}
-	int err = n ? file_copy(ino, *pos, (void *)buf, n, false, true) : 0;
+	uint64_t done = 0;
+	int err = n ? file_copy(ino, *pos, (void *)buf, n, false, true, &done) : 0;
+	/* Interrupted by a kill after some progress: report that progress (never seen anyway). */
+	if (err == -EINTR && done)
+		err = 0;
 	if (!err) {
-		*pos += n;
+		*pos += done;
 		ino->atime = fs_now();
 	}
 	mutex_unlock(&ino->lock);
-	return err ? err : (int64_t)n;
+	return err ? err : (int64_t)done;
 }
 
 static int64_t ramfs_write(struct file *f, const void __user *buf, uint64_t count, uint64_t *pos)
@@ -452,16 +508,28 @@ static int64_t ramfs_write(struct file *f, const void __user *buf, uint64_t coun
 		mutex_unlock(&ino->lock);
 		return -EFBIG;
 	}
-	int err = file_copy(ino, *pos, (void *)buf, count, true, true);
-	if (!err) {
-		*pos += count;
+	uint64_t old_size = ino->size, done = 0;
+	int err = file_copy(ino, *pos, (void *)buf, count, true, true, &done);
+	/*
+	 * Out of memory (or killed, or a fault) part way: a short write of what
+	 * was copied, as POSIX does; nothing is kept beyond it. With no progress
+	 * the call fails and the file is as it was.
+	 */
+	if (err && done)
+		err = 0;
+	if (err) {
+		truncate_unused_locked(ino, old_size, *pos);
+	} else {
+		*pos += done;
 		/* OUR CHOICE (spec §11 row 19): no stray NUL; the size is max(old, end). */
 		if (*pos > ino->size)
 			ino->size = *pos;
 		ino->mtime = ino->ctime = fs_now();
+		if (done < count)
+			truncate_unused_locked(ino, ino->size, *pos);
 	}
 	mutex_unlock(&ino->lock);
-	return err ? err : (int64_t)count;
+	return err ? err : (int64_t)done;
 }
 
 int64_t fs_seek_generic(uint64_t size, int64_t offset, uint8_t origin, uint64_t *pos)
@@ -494,7 +562,8 @@ int ramfs_read_kernel(struct inode *ino, void *buf, uint64_t off, uint64_t len)
 	if (ino->sb != &ramfs_sb || ino->type != INODE_FILE)
 		return -ENOSYS;
 	mutex_lock(&ino->lock);
-	int err = off + len > ino->size ? -EIO : file_copy(ino, off, buf, len, false, false);
+	uint64_t done;
+	int err = off + len > ino->size ? -EIO : file_copy(ino, off, buf, len, false, false, &done);
 	mutex_unlock(&ino->lock);
 	return err;
 }
@@ -572,7 +641,8 @@ int ramfs_unpack(struct inode *root, const void *archive, uint64_t size)
 		}
 		if (!is_dir && cur->type == INODE_FILE) {
 			mutex_lock(&cur->lock);
-			int err = file_copy(cur, 0, (void *)e.data, e.size, true, false);
+			uint64_t done;
+			int err = file_copy(cur, 0, (void *)e.data, e.size, true, false, &done);
 			if (!err) {
 				cur->size = e.size;
 				/* Boot files predate the clock (spec §7 number 18): times stay 0. */

@@ -6,6 +6,7 @@
 #include "arch/x86_64/arch.h"
 #include "fs/file.h"
 #include "fs/share.h"
+#include "kernel/lib/rbtree.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/kmalloc.h"
 #include "kernel/sched/process.h"
@@ -13,27 +14,35 @@
 #include "kernel/syscall/syscall.h"
 #include "kernel/time/time.h"
 
-#define KEY_BUCKETS 64
+/*
+ * Bounds (issue 13): keys a process may have live at once, and keys overall.
+ * Past either, SHARE fails with ENOMEM (the only limit error its §7 entry
+ * has). A key pins an open file, so these also bound what keys keep alive.
+ */
+#define SHARE_MAX_KEYS 65536
+#define SHARE_MAX_PER_PROCESS 1024
+/* Expired keys released per SHARE/CLAIM (the reaper thread takes the rest). */
+#define SWEEP_BATCH 32
 
 struct share_key {
-	struct share_key *next;
+	struct rb_node by_value;    /* in keys_by_value, ordered by the key bytes */
+	struct rb_node by_deadline; /* in keys_by_deadline (finite deadlines only), by (deadline, address) */
 	struct abi_key key;
-	struct file *file;   /* a reference */
-	uint64_t deadline;   /* time_now_ns clock; UINT64_MAX: never */
+	struct file *file;          /* a reference */
+	uint64_t deadline;          /* time_now_ns clock; UINT64_MAX: never */
+	uint64_t owner;             /* pid of the sharer, whose share_keys counts this key */
+	struct share_key *dead_next;
 };
 
+/* Both trees make lookup, insertion and expiry O(log n): nothing walks all keys with IRQs off. */
 static struct spinlock keys_lock = SPINLOCK_INIT;
-static struct share_key *buckets[KEY_BUCKETS]; /* Guarded by: keys_lock */
-static uint64_t keys_alive;                    /* atomic */
+static struct rb_root keys_by_value = RB_ROOT;    /* Guarded by: keys_lock */
+static struct rb_root keys_by_deadline = RB_ROOT; /* Guarded by: keys_lock */
+static uint64_t keys_alive;                       /* atomic */
 
 uint64_t share_keys_live(void)
 {
 	return __atomic_load_n(&keys_alive, __ATOMIC_RELAXED);
-}
-
-static unsigned bucket_of(const struct abi_key *k)
-{
-	return k->bytes[0] % KEY_BUCKETS;
 }
 
 /*
@@ -55,86 +64,157 @@ static uint64_t random64(void)
 	return z ^ (z >> 31);
 }
 
-/* Unlink @k (found behind *link). Needs keys_lock. */
-static struct share_key *unlink_key(struct share_key **link)
+static int key_cmp(const struct abi_key *a, const struct abi_key *b)
 {
-	struct share_key *k = *link;
-	*link = k->next;
-	__atomic_fetch_sub(&keys_alive, 1, __ATOMIC_RELAXED);
-	return k;
+	return memcmp(a->bytes, b->bytes, KEY_SIZE);
 }
 
-static struct share_key **find_locked(const struct abi_key *key)
+static bool deadline_before(const struct share_key *a, const struct share_key *b)
 {
-	for (struct share_key **link = &buckets[bucket_of(key)]; *link; link = &(*link)->next)
-		if (memcmp((*link)->key.bytes, key->bytes, KEY_SIZE) == 0)
-			return link;
+	return a->deadline < b->deadline || (a->deadline == b->deadline && a < b);
+}
+
+/* The live key equal to @key, or NULL. Needs keys_lock. */
+static struct share_key *find_locked(const struct abi_key *key)
+{
+	struct rb_node *n = keys_by_value.node;
+	while (n) {
+		struct share_key *k = rb_entry(n, struct share_key, by_value);
+		int c = key_cmp(key, &k->key);
+		if (c == 0)
+			return k;
+		n = c < 0 ? n->left : n->right;
+	}
 	return NULL;
 }
 
-/* Drop every expired key (prompt reclamation of their files). */
-void share_sweep_expired(void)
+/* Insert @k unless its bytes are taken. Returns false on a collision. Needs keys_lock. */
+static bool insert_locked(struct share_key *k)
+{
+	struct rb_node **link = &keys_by_value.node, *parent = NULL;
+	while (*link) {
+		parent = *link;
+		int c = key_cmp(&k->key, &rb_entry(parent, struct share_key, by_value)->key);
+		if (c == 0)
+			return false;
+		link = c < 0 ? &parent->left : &parent->right;
+	}
+	rb_link_node(&k->by_value, parent, link);
+	rb_insert_color(&k->by_value, &keys_by_value);
+	if (k->deadline != UINT64_MAX) {
+		link = &keys_by_deadline.node;
+		parent = NULL;
+		while (*link) {
+			parent = *link;
+			link = deadline_before(k, rb_entry(parent, struct share_key, by_deadline)) ? &parent->left
+												     : &parent->right;
+		}
+		rb_link_node(&k->by_deadline, parent, link);
+		rb_insert_color(&k->by_deadline, &keys_by_deadline);
+	}
+	__atomic_fetch_add(&keys_alive, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+static void remove_locked(struct share_key *k)
+{
+	rb_erase(&k->by_value, &keys_by_value);
+	if (k->deadline != UINT64_MAX)
+		rb_erase(&k->by_deadline, &keys_by_deadline);
+	__atomic_fetch_sub(&keys_alive, 1, __ATOMIC_RELAXED);
+}
+
+/* Give the sharer's slot back (it may have ended, even been reaped: then nothing to do). */
+static void uncount(uint64_t owner)
+{
+	struct process *p = process_get(owner);
+	if (!p)
+		return;
+	__atomic_fetch_sub(&p->share_keys, 1, __ATOMIC_RELAXED);
+	process_put(p);
+}
+
+/* Free a key taken out of the trees, with its file reference. Context: thread context. */
+static void key_free(struct share_key *k)
+{
+	uncount(k->owner);
+	file_put(k->file);
+	kfree(k);
+}
+
+/*
+ * Release up to @max expired keys (the soonest first, found in O(log n)).
+ * Returns how many it released.
+ */
+static uint64_t sweep_some(uint64_t max)
 {
 	struct share_key *dead = NULL;
-	uint64_t now = time_now_ns();
+	uint64_t n = 0, now = time_now_ns();
 	irqflags_t f = spin_lock_irqsave(&keys_lock);
-	for (unsigned b = 0; b < KEY_BUCKETS; b++) {
-		for (struct share_key **link = &buckets[b]; *link;) {
-			if ((*link)->deadline <= now) {
-				struct share_key *k = unlink_key(link);
-				k->next = dead;
-				dead = k;
-			} else {
-				link = &(*link)->next;
-			}
-		}
+	for (struct rb_node *first; n < max && (first = rb_first(&keys_by_deadline)); n++) {
+		struct share_key *k = rb_entry(first, struct share_key, by_deadline);
+		if (k->deadline > now)
+			break;
+		remove_locked(k);
+		k->dead_next = dead;
+		dead = k;
 	}
 	spin_unlock_irqrestore(&keys_lock, f);
 	while (dead) {
 		struct share_key *k = dead;
-		dead = k->next;
-		file_put(k->file);
-		kfree(k);
+		dead = k->dead_next;
+		key_free(k);
 	}
+	return n;
+}
+
+/* Drop every expired key (prompt reclamation of their files), in batches. */
+void share_sweep_expired(void)
+{
+	while (sweep_some(SWEEP_BATCH) == SWEEP_BATCH)
+		(void)sched_checkpoint();
 }
 
 SYSCALL_DEFINE(SYS_SHARE, uint64_t, struct abi_key __user *, key_out, fd_t, fd, uint64_t, timeout)
 {
 	if (user_range_check(key_out, KEY_SIZE) || !key_out)
 		return -EFAULT;
-	struct file *file = fd_get(current_process(), fd);
+	struct process *p = current_process();
+	struct file *file = fd_get(p, fd);
 	if (!file)
 		return -EBADF;
-	struct share_key *k = kmalloc(sizeof(*k));
+	sweep_some(SWEEP_BATCH);
+	/* Take a slot of the process's and of the global budget first; give them back on failure. */
+	struct share_key *k = NULL;
+	bool mine = __atomic_add_fetch(&p->share_keys, 1, __ATOMIC_RELAXED) <= SHARE_MAX_PER_PROCESS;
+	if (mine && share_keys_live() < SHARE_MAX_KEYS)
+		k = kmalloc(sizeof(*k));
 	if (!k) {
+		__atomic_fetch_sub(&p->share_keys, 1, __ATOMIC_RELAXED);
 		file_put(file);
 		return -ENOMEM;
 	}
-	share_sweep_expired();
 	k->file = file;
+	k->owner = p->pid;
 	k->deadline = time_deadline(time_now_ns(), timeout);
 	irqflags_t f = spin_lock_irqsave(&keys_lock);
 	do {
 		uint64_t a = random64(), b = random64();
 		memcpy(k->key.bytes, &a, 8);
 		memcpy(k->key.bytes + 8, &b, 8);
-	} while (find_locked(&k->key)); /* unique among live keys */
-	k->next = buckets[bucket_of(&k->key)];
-	buckets[bucket_of(&k->key)] = k;
-	__atomic_fetch_add(&keys_alive, 1, __ATOMIC_RELAXED);
+	} while (!insert_locked(k)); /* unique among live keys */
 	struct abi_key copy = k->key;
 	spin_unlock_irqrestore(&keys_lock, f);
 
 	if (copy_to_user(key_out, &copy, sizeof(copy))) {
-		/* OUR CHOICE: a key that could not be handed out is withdrawn. */
+		/* OUR CHOICE: a key that could not be handed out is withdrawn (unless a guesser claimed it). */
 		f = spin_lock_irqsave(&keys_lock);
-		struct share_key **link = find_locked(&copy);
-		struct share_key *mine = link ? unlink_key(link) : NULL;
+		struct share_key *withdrawn = find_locked(&copy);
+		if (withdrawn)
+			remove_locked(withdrawn);
 		spin_unlock_irqrestore(&keys_lock, f);
-		if (mine) {
-			file_put(mine->file);
-			kfree(mine);
-		}
+		if (withdrawn)
+			key_free(withdrawn);
 		return -EFAULT;
 	}
 	return 0;
@@ -145,23 +225,26 @@ SYSCALL_DEFINE(SYS_CLAIM, uint64_t, const struct abi_key __user *, key)
 	struct abi_key k;
 	if (!key || copy_from_user(&k, key, sizeof(k)))
 		return -EFAULT;
-	share_sweep_expired();
+	sweep_some(SWEEP_BATCH);
 	irqflags_t f = spin_lock_irqsave(&keys_lock);
-	struct share_key **link = find_locked(&k);
-	struct share_key *found = link && (*link)->deadline > time_now_ns() ? unlink_key(link) : NULL;
+	struct share_key *found = find_locked(&k);
+	if (found && found->deadline <= time_now_ns())
+		found = NULL; /* expired, not swept yet */
+	if (found)
+		remove_locked(found);
 	spin_unlock_irqrestore(&keys_lock, f);
 	if (!found)
 		return -ENOENT;
 	int64_t fd = fd_install(current_process(), found->file);
 	if (fd < 0) {
-		/* OUR CHOICE: on EMFILE the key stays claimable. */
+		/* OUR CHOICE: on EMFILE the key stays claimable (its bytes are still unique: no one could take them). */
 		f = spin_lock_irqsave(&keys_lock);
-		found->next = buckets[bucket_of(&found->key)];
-		buckets[bucket_of(&found->key)] = found;
-		__atomic_fetch_add(&keys_alive, 1, __ATOMIC_RELAXED);
+		insert_locked(found);
 		spin_unlock_irqrestore(&keys_lock, f);
 		return fd;
 	}
-	kfree(found); /* the file reference moved into the descriptor table */
+	/* The file reference moved into the descriptor table. */
+	uncount(found->owner);
+	kfree(found);
 	return fd;
 }

@@ -10,6 +10,7 @@
 #include "kernel/lib/string.h"
 #include "kernel/mm/kmalloc.h"
 #include "kernel/sched/process.h"
+#include "kernel/sched/sched.h"
 
 struct mount *fs_root_mount;
 struct namespace *fs_kernel_ns;
@@ -563,6 +564,13 @@ static int dents_put(struct dents_ctx *c, const char *name, uint64_t number, uin
 static int dents_emit(void *arg, const char *name, struct inode *child)
 {
 	struct dents_ctx *c = arg;
+	/*
+	 * Every record (also the skipped ones before the position) is a
+	 * preemption and kill point: a listing is as long as the directory.
+	 * Called under the directory's mutex at most, where sleeping is fine.
+	 */
+	if (sched_checkpoint())
+		return 1;
 	if (dents_put(c, name, child->number, child->type))
 		return 1;
 	if (!c->recursive || child->type != INODE_DIR || !child->ops->readdir)

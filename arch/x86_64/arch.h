@@ -116,6 +116,12 @@ int arch_pt_map_range(uint64_t root, uint64_t va, uint64_t npages, uint64_t (*ne
 /* Unmap [start, end); @page_fn (may be NULL) gets each frame that was mapped. Returns pages unmapped. */
 uint64_t arch_pt_unmap_range(uint64_t root, uint64_t start, uint64_t end, void (*page_fn)(uint64_t pa, void *ctx),
 			     void *ctx);
+/*
+ * The lowest address in [va, end) (va page aligned) whose leaf table exists,
+ * or @end: absent upper-level entries are skipped whole (1 GiB, 512 GiB), so
+ * scanning a huge, sparsely mapped range costs what is mapped, not its size.
+ */
+uint64_t arch_pt_next_table(uint64_t root, uint64_t va, uint64_t end);
 /* Set the rights of the mapped pages of [start, end). Returns pages changed. */
 uint64_t arch_pt_protect_range(uint64_t root, uint64_t start, uint64_t end, unsigned flags);
 bool arch_pt_query(uint64_t root, uint64_t va, struct arch_mapping *out);

@@ -161,12 +161,37 @@ static void prune(uint64_t root, uint64_t va)
 	}
 }
 
+uint64_t arch_pt_next_table(uint64_t root, uint64_t va, uint64_t end)
+{
+	while (va < end) {
+		uint64_t *t = table_virt(root);
+		uint64_t skip = 0;
+		for (int level = 3; level > 0; level--) {
+			uint64_t e = t[(va >> (12 + 9 * level)) & 511];
+			if (!(e & PTE_P)) {
+				skip = 1ULL << (12 + 9 * level);
+				break;
+			}
+			if (e & PTE_PS)
+				return va; /* a huge page: not skippable, let the caller see it */
+			t = table_virt(e);
+		}
+		if (!skip)
+			return va;
+		uint64_t next = (va + skip) & ~(skip - 1);
+		if (next <= va)
+			return end; /* wrapped past the top */
+		va = next;
+	}
+	return end;
+}
+
 uint64_t arch_pt_unmap_range(uint64_t root, uint64_t start, uint64_t end, void (*page_fn)(uint64_t pa, void *ctx),
 			     void *ctx)
 {
 	uint64_t unmapped = 0;
 	uint64_t va = start;
-	while (va < end) {
+	while ((va = arch_pt_next_table(root, va, end)) < end) {
 		uint64_t table_end = (va + (2ULL << 20)) & ~((2ULL << 20) - 1);
 		if (table_end > end || table_end == 0)
 			table_end = end;
@@ -197,7 +222,7 @@ uint64_t arch_pt_protect_range(uint64_t root, uint64_t start, uint64_t end, unsi
 	uint64_t va = start;
 	uint64_t keep = PTE_ADDR;
 	uint64_t bits = leaf_bits(flags);
-	while (va < end) {
+	while ((va = arch_pt_next_table(root, va, end)) < end) {
 		uint64_t table_end = (va + (2ULL << 20)) & ~((2ULL << 20) - 1);
 		if (table_end > end || table_end == 0)
 			table_end = end;

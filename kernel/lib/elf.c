@@ -42,6 +42,9 @@ int elf_parse(const void *file, uint64_t size, uint64_t lo, uint64_t hi,
 		return fail(why, "program headers outside the file");
 	if (eh->phoff % 8)
 		return fail(why, "misaligned program header table");
+	/* Keeps every loop over the headers (the overlap check is quadratic) short. */
+	if (eh->phnum > ELF_MAX_PHNUM)
+		return fail(why, "too many program headers");
 
 	const struct elf64_phdr *ph = (const void *)(bytes + eh->phoff);
 	uint64_t vmin = UINT64_MAX, vmax = 0;

@@ -57,11 +57,19 @@ struct elf_image {
 };
 
 /*
+ * Program headers an image may have. Toolchains emit about ten; Linux caps
+ * the table at 64 KiB. Bounding it bounds the pairwise overlap check (at most
+ * ELF_MAX_PHNUM^2 / 2 comparisons) and every other walk over the headers.
+ */
+#define ELF_MAX_PHNUM 256
+
+/*
  * elf_parse - validate an ELF64 x86-64 executable held in memory.
  * Checks magic, class, byte order, type, machine, header sizes, that every
  * header table and every PT_LOAD's file bytes lie inside the file, filesz <=
  * memsz, that segments do not wrap and are in [lo, hi), and that the entry
- * point lies in an executable segment.
+ * point lies in an executable segment, and that there are at most
+ * ELF_MAX_PHNUM program headers.
  * Returns 0, or -1 with *why set to a static description of the first problem.
  * Context: any; pure.
  */

@@ -10,6 +10,7 @@
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
 #include "kernel/mm/pmm.h"
+#include "kernel/sched/sched.h"
 #include "kernel/sync/spinlock.h"
 
 #define NCLASSES 8
@@ -90,9 +91,39 @@ static bool slab_grow(struct size_class *sc, unsigned cls)
 	return true;
 }
 
+static void *fail_thread;        /* the thread whose allocations are counted, or NULL */
+static uint64_t fail_countdown;    /* Owner: fail_thread */
+static bool fail_done;             /* Owner: fail_thread */
+
+void alloc_fail_arm(uint64_t nth)
+{
+	fail_countdown = nth;
+	fail_done = false;
+	__atomic_store_n(&fail_thread, current_thread(), __ATOMIC_RELEASE);
+}
+
+bool alloc_fail_disarm(void)
+{
+	__atomic_store_n(&fail_thread, NULL, __ATOMIC_RELEASE);
+	return fail_done;
+}
+
+bool alloc_fail_now(void)
+{
+	if (__builtin_expect(__atomic_load_n(&fail_thread, __ATOMIC_ACQUIRE) == NULL, 1))
+		return false;
+	/* Only the armed thread's own allocations count (an IRQ on its CPU borrows it: rare, harmless). */
+	if (__atomic_load_n(&fail_thread, __ATOMIC_ACQUIRE) != current_thread() || fail_done)
+		return false;
+	if (fail_countdown--)
+		return false;
+	fail_done = true;
+	return true;
+}
+
 void *kmalloc(size_t size)
 {
-	if (size == 0)
+	if (size == 0 || alloc_fail_now())
 		return NULL;
 	if (size > KMALLOC_MAX_SMALL) {
 		unsigned order = 0;

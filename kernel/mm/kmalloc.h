@@ -3,6 +3,7 @@
 #ifndef QUILT_MM_KMALLOC_H
 #define QUILT_MM_KMALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,18 @@ uint64_t kmalloc_retained_pages(void);
 
 /* Bytes handed out and not yet freed (rounded to the size classes). */
 uint64_t kmalloc_bytes_in_use(void);
+
+/*
+ * Fault injection for tests: alloc_fail_arm(@nth) makes the calling
+ * thread's @nth allocation from now (0 = the next; kmalloc or a page of the
+ * page allocator) fail as if memory were exhausted, once; alloc_fail_disarm()
+ * stops it and says whether that allocation was reached. Costs one load per
+ * allocation when unused. Context: thread context.
+ */
+void alloc_fail_arm(uint64_t nth);
+bool alloc_fail_disarm(void);
+/* The allocators' hook: true when this allocation is the one to fail. */
+bool alloc_fail_now(void);
 
 /* Poison freed objects and check for double frees (command line: heap_debug). */
 extern int kmalloc_debug;

@@ -5,6 +5,8 @@
 // lock; the free counter is atomic so that it is exact without the lock.
 #include "kernel/mm/pmm.h"
 
+#include "kernel/mm/kmalloc.h"
+
 #include "arch/x86_64/arch.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
@@ -185,6 +187,8 @@ static paddr_t alloc_page_local(void);
 
 paddr_t pmm_alloc_page(void)
 {
+	if (alloc_fail_now())
+		return 0;
 	paddr_t p = alloc_page_local();
 	if (!p && drain_remote_caches())
 		p = alloc_page_local();
@@ -251,6 +255,29 @@ void pmm_drain_cpu_cache(void)
 	irqflags_t f = arch_irq_save();
 	drain(&pcp[arch_cpu_index()], 0);
 	arch_irq_restore(f);
+}
+
+/*
+ * The pages programs cannot take: 1/64 of memory, at least 1 MiB and at most
+ * 16 MiB. Enough for the page tables, kernel stacks and heap objects that
+ * ending processes and failing calls need, so a machine whose programs ate
+ * everything can still tell them ENOMEM and clean up after them.
+ */
+uint64_t pmm_user_reserve_pages(void)
+{
+	uint64_t r = total_pages / 64;
+	return r < 256 ? 256 : r > 4096 ? 4096 : r;
+}
+
+bool pmm_user_may_allocate(void)
+{
+	/* Racy by a few pages against concurrent allocators: the reserve is a margin, not an exact line. */
+	return pmm_free_pages_count() > pmm_user_reserve_pages();
+}
+
+paddr_t pmm_alloc_user_page(void)
+{
+	return pmm_user_may_allocate() ? pmm_alloc_page() : 0;
 }
 
 paddr_t pmm_alloc_zeroed_page(void)

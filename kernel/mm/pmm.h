@@ -52,6 +52,22 @@ void pmm_free_page(paddr_t page);
 /* pmm_alloc_zeroed_page - as pmm_alloc_page, filled with zeros. */
 paddr_t pmm_alloc_zeroed_page(void);
 
+/*
+ * pmm_alloc_user_page - a page for data a program asked for (anonymous and
+ * shared memory, file contents): as pmm_alloc_page, but 0 once only the
+ * kernel's reserve (pmm_user_reserve_pages) is left, so that user memory
+ * running out is an ENOMEM for the program, never a kernel without pages.
+ * Context: any; does not sleep.
+ */
+paddr_t pmm_alloc_user_page(void);
+uint64_t pmm_user_reserve_pages(void);
+/*
+ * pmm_user_may_allocate - false once only the reserve is left: the check
+ * for kernel objects a program asks for (processes, pipes, files), which
+ * then fail with ENOMEM too instead of eating the kernel's reserve.
+ */
+bool pmm_user_may_allocate(void);
+
 /* Contiguous, naturally aligned blocks of 2^order pages. Returns 0 on failure. */
 paddr_t pmm_alloc_pages(unsigned order);
 void pmm_free_pages(paddr_t base, unsigned order);

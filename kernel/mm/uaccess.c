@@ -5,12 +5,36 @@
 
 #include "kernel/abi/errno.h"
 #include "kernel/mm/vmm.h"
+#include "kernel/sched/sched.h"
+#include "kernel/sched/thread.h"
 
 uint64_t arch_copy_user(void *dst, const void *src, uint64_t len);
 uint64_t arch_clear_user(void *dst, uint64_t len);
 int64_t arch_strncpy_user(char *dst, const char *src, uint64_t max);
 int arch_get_user_u64(uint64_t *out, const void *src);
 int arch_put_user_u64(void *dst, uint64_t value);
+
+void uaccess_note_oom(void)
+{
+	struct thread *t = current_thread();
+	if (t)
+		t->uaccess_oom = true;
+}
+
+/* Start of a copy: forget an earlier copy's out-of-memory fault. */
+static void oom_clear(void)
+{
+	struct thread *t = current_thread();
+	if (t)
+		t->uaccess_oom = false;
+}
+
+/* A copy faulted: -ENOMEM when a page could not be had (spec §4.2 rule 6), else -EFAULT. */
+static int fault_error(void)
+{
+	struct thread *t = current_thread();
+	return t && t->uaccess_oom ? -ENOMEM : -EFAULT;
+}
 
 int user_range_check(const void __user *ptr, uint64_t len)
 {
@@ -31,7 +55,8 @@ int copy_from_user(void *dst, const void __user *src, uint64_t len)
 	int err = user_range_check(src, len);
 	if (err || len == 0)
 		return err;
-	return arch_copy_user(dst, (const void *)src, len) ? -EFAULT : 0;
+	oom_clear();
+	return arch_copy_user(dst, (const void *)src, len) ? fault_error() : 0;
 }
 
 int copy_to_user(void __user *dst, const void *src, uint64_t len)
@@ -39,7 +64,8 @@ int copy_to_user(void __user *dst, const void *src, uint64_t len)
 	int err = user_range_check(dst, len);
 	if (err || len == 0)
 		return err;
-	return arch_copy_user((void *)dst, src, len) ? -EFAULT : 0;
+	oom_clear();
+	return arch_copy_user((void *)dst, src, len) ? fault_error() : 0;
 }
 
 int clear_user(void __user *dst, uint64_t len)
@@ -47,7 +73,8 @@ int clear_user(void __user *dst, uint64_t len)
 	int err = user_range_check(dst, len);
 	if (err || len == 0)
 		return err;
-	return arch_clear_user((void *)dst, len) ? -EFAULT : 0;
+	oom_clear();
+	return arch_clear_user((void *)dst, len) ? fault_error() : 0;
 }
 
 int64_t strncpy_from_user(char *dst, const char __user *src, uint64_t max)
@@ -61,9 +88,10 @@ int64_t strncpy_from_user(char *dst, const char __user *src, uint64_t max)
 	uint64_t limit = max;
 	if (USER_MAX - a < limit)
 		limit = USER_MAX - a;
+	oom_clear();
 	int64_t n = arch_strncpy_user(dst, (const char *)src, limit);
 	if (n == -1)
-		return -EFAULT;
+		return fault_error();
 	if (n == -2)
 		return limit < max ? -EFAULT : -ENAMETOOLONG;
 	return n;
@@ -74,7 +102,8 @@ int get_user_u64(uint64_t *out, const void __user *src)
 	int err = user_range_check(src, 8);
 	if (err)
 		return err;
-	return arch_get_user_u64(out, (const void *)src) ? -EFAULT : 0;
+	oom_clear();
+	return arch_get_user_u64(out, (const void *)src) ? fault_error() : 0;
 }
 
 int put_user_u64(void __user *dst, uint64_t value)
@@ -82,5 +111,6 @@ int put_user_u64(void __user *dst, uint64_t value)
 	int err = user_range_check(dst, 8);
 	if (err)
 		return err;
-	return arch_put_user_u64((void *)dst, value) ? -EFAULT : 0;
+	oom_clear();
+	return arch_put_user_u64((void *)dst, value) ? fault_error() : 0;
 }

@@ -15,6 +15,7 @@
 #include "kernel/log/log.h"
 #include "kernel/mm/kmalloc.h"
 #include "kernel/mm/pmm.h"
+#include "kernel/sched/sched.h"
 
 static uint64_t spaces_live, regions_live; /* atomic */
 
@@ -158,21 +159,77 @@ struct vm_space *vm_space_current(void)
 }
 
 /*
+ * What remove_range_locked takes out, freed by reclaim_finish() after the
+ * lock is dropped: no frame goes back to the allocator before every CPU has
+ * forgotten its translation, and no region (nor the shared object it holds)
+ * is freed under the space lock.
+ */
+#define RECLAIM_FRAMES 256
+struct vm_reclaim {
+	struct vm_space *space;
+	uint64_t start, end;            /* the range whose TLB entries must go before the frames */
+	bool need_flush;
+	uint64_t nframes;
+	paddr_t frames[RECLAIM_FRAMES];
+	struct vm_region *regions;      /* removed regions, through ->dead_next */
+};
+
+static void reclaim_init(struct vm_reclaim *rc, struct vm_space *s, uint64_t start, uint64_t end)
+{
+	rc->space = s;
+	rc->start = start;
+	rc->end = end;
+	rc->need_flush = false;
+	rc->nframes = 0;
+	rc->regions = NULL;
+}
+
+/* Flush, then free the frames collected so far. Callable with or without the lock. */
+static void reclaim_frames(struct vm_reclaim *rc)
+{
+	if (rc->need_flush)
+		tlb_flush_space(rc->space, rc->start, rc->end);
+	rc->need_flush = false;
+	for (uint64_t i = 0; i < rc->nframes; i++)
+		pmm_free_page(rc->frames[i]);
+	rc->nframes = 0;
+}
+
+static void collect_frame(uint64_t pa, void *ctx)
+{
+	struct vm_reclaim *rc = ctx;
+	if (rc->nframes == RECLAIM_FRAMES)
+		reclaim_frames(rc); /* only a caller that did not chunk its range gets here */
+	rc->frames[rc->nframes++] = pa;
+}
+
+/* After the space lock is dropped: free what remove_range_locked took out. */
+static void reclaim_finish(struct vm_reclaim *rc)
+{
+	reclaim_frames(rc);
+	while (rc->regions) {
+		struct vm_region *r = rc->regions;
+		rc->regions = r->dead_next;
+		region_free(r);
+	}
+}
+
+/*
  * Remove [start, end) from the tree and the page tables, trimming or splitting
  * regions at the edges. A split needs one new region: *spare, consumed (set to
- * NULL) if used. Needs lock.
+ * NULL) if used. Frames and removed regions go to @rc. Needs lock.
  */
-static void remove_range_locked(struct vm_space *s, uint64_t start, uint64_t end, struct vm_region **spare)
+static void remove_range_locked(struct vm_space *s, uint64_t start, uint64_t end, struct vm_region **spare,
+				struct vm_reclaim *rc)
 {
 	struct vm_region *r = first_ending_after(s, start);
-	bool flushed = false;
 	while (r && r->start < end) {
 		struct vm_region *next = to_region(rb_next(&r->node));
 		/* Frames of private regions are ours to free; shared ones belong to their object. */
 		uint64_t lo = r->start > start ? r->start : start, hi = r->end < end ? r->end : end;
-		uint64_t n = arch_pt_unmap_range(s->root, lo, hi, r->backing == VM_SHARED ? NULL : free_frame, NULL);
+		uint64_t n = arch_pt_unmap_range(s->root, lo, hi, r->backing == VM_SHARED ? NULL : collect_frame, rc);
 		s->resident -= n;
-		flushed |= n != 0;
+		rc->need_flush |= n != 0;
 		if (r->start < start && r->end > end) {
 			/* The range is strictly inside r: keep both sides. */
 			struct vm_region *tail = *spare;
@@ -193,12 +250,15 @@ static void remove_range_locked(struct vm_space *s, uint64_t start, uint64_t end
 			r->start = end;
 		} else {
 			region_remove(s, r);
-			region_free(r);
+			r->dead_next = rc->regions;
+			rc->regions = r;
 		}
 		r = next;
 	}
-	if (flushed)
+	/* Flush now, under the lock: a fault must not find a stale entry for a page of a removed region. */
+	if (rc->need_flush)
 		tlb_flush_space(s, start, end);
+	rc->need_flush = false;
 }
 
 static bool range_ok(uint64_t start, uint64_t end)
@@ -229,7 +289,7 @@ struct fill_ctx {
 static uint64_t fill_next(void *arg)
 {
 	struct fill_ctx *c = arg;
-	paddr_t p = pmm_alloc_page();
+	paddr_t p = pmm_alloc_user_page();
 	if (!p)
 		return 0;
 	if (c->backing == VM_ANON_ONE)
@@ -240,32 +300,104 @@ static uint64_t fill_next(void *arg)
 	return p;
 }
 
+/* Whether @s may gain @more regions (VM_MAX_REGIONS, like Linux's max_map_count). Needs lock. */
+static bool regions_fit(struct vm_space *s, uint64_t more)
+{
+	return s->nregions + more <= VM_MAX_REGIONS;
+}
+
 /*
  * The common start of vm_map and vm_map_object: allocate the new region and
  * a spare for a split, take the lock, and make room at *@start (VM_FIXED:
- * whatever was there goes) or find the lowest gap. Returns 0 with the lock
- * held, or -ENOMEM with nothing held or allocated.
+ * whatever was there goes, into @rc) or find the lowest gap. Returns 0 with
+ * the lock held, or -ENOMEM (no memory, no gap, too many regions) with
+ * nothing held or allocated.
  */
 static int place_locked(struct vm_space *s, unsigned flags, uint64_t *start, uint64_t size, struct vm_region **r,
-			struct vm_region **spare)
+			struct vm_region **spare, struct vm_reclaim *rc)
 {
 	*r = region_alloc();
 	*spare = region_alloc();
-	if (!*r || !*spare) {
-		region_free(*r);
-		region_free(*spare);
-		return -ENOMEM;
-	}
+	if (!*r || !*spare)
+		goto err_free;
 	spin_lock(&s->lock);
-	if (flags & VM_FIXED) {
-		remove_range_locked(s, *start, *start + size, spare);
-	} else if (!(*start = find_gap(s, size))) {
-		spin_unlock(&s->lock);
-		region_free(*r);
-		region_free(*spare);
-		return -ENOMEM;
-	}
+	/* The new region, and one more if it splits an old one in two. */
+	if (!regions_fit(s, (flags & VM_FIXED) ? 2 : 1))
+		goto err_unlock;
+	if (flags & VM_FIXED)
+		remove_range_locked(s, *start, *start + size, spare, rc);
+	else if (!(*start = find_gap(s, size)))
+		goto err_unlock;
 	return 0;
+err_unlock:
+	spin_unlock(&s->lock);
+err_free:
+	region_free(*r);
+	region_free(*spare);
+	return -ENOMEM;
+}
+
+/*
+ * Remove [start, end) in pieces of at most UNMAP_CHUNK bytes of mapped
+ * pages, dropping the lock and passing a preemption point between pieces, so
+ * that unmapping gigabytes never holds the lock or the CPU for long. Empty
+ * stretches (no page table) are skipped in one step. Returns 0, -ENOMEM (no
+ * region for a split, or one more region than VM_MAX_REGIONS) or -EINTR
+ * (the caller was killed; what was done stays done). Context: may sleep.
+ */
+#define UNMAP_CHUNK (RECLAIM_FRAMES * PAGE_SIZE)
+static int unmap_chunked(struct vm_space *s, uint64_t start, uint64_t end, bool interruptible)
+{
+	struct vm_region *spare = region_alloc();
+	struct vm_reclaim *rc = kmalloc(sizeof(*rc));
+	int err = 0;
+	if (!spare || !rc) {
+		err = -ENOMEM;
+		goto out;
+	}
+	uint64_t cursor = start;
+	while (cursor < end) {
+		spin_lock(&s->lock);
+		struct vm_region *r = first_ending_after(s, cursor);
+		if (!r || r->start >= end) {
+			spin_unlock(&s->lock);
+			break;
+		}
+		if (r->start > cursor)
+			cursor = r->start;
+		/* Removing a piece from the middle of a region splits it for good. */
+		if (r->start < cursor && r->end > end && !regions_fit(s, 1)) {
+			spin_unlock(&s->lock);
+			err = -ENOMEM;
+			break;
+		}
+		uint64_t limit = r->end < end ? r->end : end;
+		uint64_t piece = limit;
+		uint64_t mapped = arch_pt_next_table(s->root, cursor, limit);
+		if (mapped < limit) {
+			/* Up to the end of the UNMAP_CHUNK-aligned block holding the first mapped table. */
+			uint64_t block_end = (mapped + UNMAP_CHUNK) & ~(UNMAP_CHUNK - 1);
+			if (block_end < piece)
+				piece = block_end;
+		}
+		reclaim_init(rc, s, cursor, piece);
+		remove_range_locked(s, cursor, piece, &spare, rc);
+		spin_unlock(&s->lock);
+		reclaim_finish(rc);
+		cursor = piece;
+		if (cursor < end && sched_checkpoint() && interruptible) {
+			err = -EINTR;
+			break;
+		}
+		if (!spare && !(spare = region_alloc())) {
+			err = cursor < end ? -ENOMEM : 0;
+			break;
+		}
+	}
+out:
+	kfree(rc);
+	region_free(spare);
+	return err;
 }
 
 int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum vm_backing backing,
@@ -284,13 +416,32 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 	uint64_t npages = size / PAGE_SIZE;
 	if ((flags & VM_FIXED) && !range_ok(start, start + size))
 		return -EINVAL;
-	if ((flags & VM_POPULATE) && npages > pmm_free_pages_count())
+	if ((flags & VM_POPULATE) && npages + pmm_user_reserve_pages() > pmm_free_pages_count())
 		return -ENOMEM;
+	/*
+	 * A fixed mapping over many mapped pages first unmaps them piece by
+	 * piece (bounded latency); the lock is then held only for what is left.
+	 * Only an out-of-memory failure after that leaves the range unmapped.
+	 */
+	if ((flags & VM_FIXED) && size > UNMAP_CHUNK) {
+		int err = unmap_chunked(s, start, start + size, true);
+		if (err)
+			return err;
+	}
 
+	struct vm_reclaim *rc = kmalloc(sizeof(*rc));
+	if (!rc)
+		return -ENOMEM;
+	reclaim_init(rc, s, start, start + size);
 	struct vm_region *r, *spare;
-	int err = place_locked(s, flags, &start, size, &r, &spare);
-	if (err)
+	int err = place_locked(s, flags, &start, size, &r, &spare, rc);
+	if (err) {
+		kfree(rc);
 		return err;
+	}
+	/* The range is known now (not before, without VM_FIXED): what an undo must flush. */
+	rc->start = start;
+	rc->end = start + size;
 	r->start = start;
 	r->end = start + size;
 	r->prot = prot;
@@ -305,33 +456,39 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 		if (err) {
 			/* Undo: the region and every page mapped so far. */
 			struct vm_region *none = NULL;
-			remove_range_locked(s, start, start + size, &none);
-			spin_unlock(&s->lock);
-			region_free(spare);
-			return err;
+			remove_range_locked(s, start, start + size, &none, rc);
 		}
 	}
 	spin_unlock(&s->lock);
+	reclaim_finish(rc);
+	kfree(rc);
 	region_free(spare);
-	*out = start;
+	if (!err)
+		*out = start;
+	return err;
+}
+
+static int unmap_range(struct vm_space *s, uint64_t addr, uint64_t len, uint64_t *start, uint64_t *end)
+{
+	*start = addr & ~(PAGE_SIZE - 1);
+	*end = addr + len;
+	if (len == 0 || *end < addr || *end > USER_MAX || *start < USER_MIN)
+		return -EINVAL;
+	*end = (*end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 	return 0;
 }
 
 int vm_unmap(struct vm_space *s, uint64_t addr, uint64_t len)
 {
-	uint64_t start = addr & ~(PAGE_SIZE - 1);
-	uint64_t end = addr + len;
-	if (len == 0 || end < addr || end > USER_MAX || start < USER_MIN)
-		return -EINVAL;
-	end = (end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-	struct vm_region *spare = region_alloc();
-	if (!spare)
-		return -ENOMEM;
-	spin_lock(&s->lock);
-	remove_range_locked(s, start, end, &spare);
-	spin_unlock(&s->lock);
-	region_free(spare);
-	return 0;
+	uint64_t start, end;
+	int err = unmap_range(s, addr, len, &start, &end);
+	return err ? err : unmap_chunked(s, start, end, true);
+}
+
+void vm_space_clear(struct vm_space *s)
+{
+	/* Not interruptible: an exiting thread (killed or not) must empty its space all the way. */
+	(void)unmap_chunked(s, USER_MIN, USER_MAX, false);
 }
 
 /* Merge @r with its successor when they continue each other. Needs lock. */
@@ -346,6 +503,43 @@ static bool try_merge_next(struct vm_space *s, struct vm_region *r)
 	region_remove(s, n);
 	region_free(n);
 	return true;
+}
+
+/*
+ * Bring the page-table rights of [start, end) in line with the regions, at
+ * most UNMAP_CHUNK bytes of mapped pages per lock hold, with a preemption
+ * point between pieces. Each piece applies the rights its regions have now,
+ * so a map or unmap by another thread in between is never overridden. Until
+ * a piece is done its pages keep their old rights: an access there is one
+ * that happened before the call (vm_fault upgrades a page whose region
+ * became writable). Context: may sleep.
+ */
+static void sync_rights_chunked(struct vm_space *s, uint64_t start, uint64_t end)
+{
+	uint64_t cursor = start;
+	while (cursor < end) {
+		spin_lock(&s->lock);
+		uint64_t mapped = arch_pt_next_table(s->root, cursor, end);
+		if (mapped >= end) {
+			spin_unlock(&s->lock);
+			return;
+		}
+		uint64_t piece = (mapped + UNMAP_CHUNK) & ~(UNMAP_CHUNK - 1);
+		if (piece > end || piece == 0)
+			piece = end;
+		bool changed = false;
+		for (struct vm_region *r = first_ending_after(s, mapped); r && r->start < piece;
+		     r = to_region(rb_next(&r->node))) {
+			uint64_t lo = r->start > mapped ? r->start : mapped, hi = r->end < piece ? r->end : piece;
+			changed |= arch_pt_protect_range(s->root, lo, hi, arch_flags(r->prot)) != 0;
+		}
+		if (changed)
+			tlb_flush_space(s, mapped, piece);
+		spin_unlock(&s->lock);
+		cursor = piece;
+		if (cursor < end && sched_checkpoint())
+			return; /* killed: the whole process is going, its rights no longer matter */
+	}
 }
 
 int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
@@ -364,6 +558,12 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 		return -ENOMEM;
 	}
 	spin_lock(&s->lock);
+	if (!regions_fit(s, 2)) {
+		spin_unlock(&s->lock);
+		region_free(spare[0]);
+		region_free(spare[1]);
+		return -ENOMEM;
+	}
 	/* The whole range must be covered, without holes, before anything changes. */
 	uint64_t covered = start;
 	for (struct vm_region *r = first_ending_after(s, start); r && r->start <= covered && covered < end;
@@ -406,8 +606,6 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 		}
 		r = to_region(rb_next(&r->node));
 	}
-	if (arch_pt_protect_range(s->root, start, end, arch_flags(prot)))
-		tlb_flush_space(s, start, end);
 	/* Keep the tree small: merge what now continues its neighbour. */
 	struct vm_region *m = prev ? prev : first_ending_after(s, start);
 	while (m && m->start <= end) {
@@ -417,6 +615,8 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 	spin_unlock(&s->lock);
 	for (int i = used; i < 2; i++)
 		region_free(spare[i]);
+	/* The tree has the new rights; the page tables follow, piece by piece. */
+	sync_rights_chunked(s, start, end);
 	return 0;
 }
 
@@ -436,10 +636,13 @@ int vm_fault(struct vm_space *s, uint64_t addr, bool write, bool can_spin)
 	}
 	struct arch_mapping m;
 	if (arch_pt_query(s->root, page, &m)) {
-		/* Another CPU resolved it first, or a stale TLB entry: retry if the rights allow. */
+		/* The region became writable and mprotect has not reached this page's entry yet. */
+		if (write && !m.writable)
+			arch_pt_protect_range(s->root, page, page + PAGE_SIZE, arch_flags(r->prot));
+		/* Another CPU resolved it first, or a stale TLB entry: retry. */
 		spin_unlock(&s->lock);
 		arch_tlb_flush_local(page, page + PAGE_SIZE);
-		return (!write || m.writable) ? 0 : -EFAULT;
+		return 0;
 	}
 	paddr_t p;
 	if (r->backing == VM_SHARED) {
@@ -452,7 +655,7 @@ int vm_fault(struct vm_space *s, uint64_t addr, bool write, bool can_spin)
 		spin_unlock(&s->lock);
 		if (p && r->backing != VM_SHARED)
 			pmm_free_page(p);
-		return -EFAULT; /* out of memory: the faulting process cannot go on */
+		return -ENOMEM; /* the faulting process cannot go on (a user access) or gets ENOMEM (uaccess) */
 	}
 	s->resident++;
 	spin_unlock(&s->lock);
@@ -482,10 +685,13 @@ bool mm_handle_page_fault(uint64_t addr, uint64_t error, bool user, bool irqs_on
 		return false;
 	if (irqs_on)
 		arch_irq_enable();
-	bool ok = vm_fault(s, addr, write, irqs_on) == 0;
+	int err = vm_fault(s, addr, write, irqs_on);
 	if (irqs_on)
 		arch_irq_disable();
-	return ok;
+	/* A uaccess copy that failed for want of a page reports ENOMEM, not EFAULT (spec §4.2 rule 6). */
+	if (err == -ENOMEM && !user)
+		uaccess_note_oom();
+	return err == 0;
 }
 
 /* ------------------------------------------------------------ shared objects */
@@ -524,8 +730,17 @@ void vm_object_put(struct vm_object *o)
 {
 	if (__atomic_sub_fetch(&o->refcount, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	for (uint64_t i = 0; i < o->npages; i++)
-		pmm_free_page(o->pages[i]);
+	/*
+	 * The last reference goes in thread context with no lock held (a region
+	 * is freed after the space lock is dropped; a merge under the lock never
+	 * drops the last one), so a big object is freed with preemption points.
+	 */
+	for (uint64_t i = 0; i < o->npages; i++) {
+		if (o->pages[i])
+			pmm_free_page(o->pages[i]);
+		if (i % 1024 == 1023)
+			(void)sched_checkpoint();
+	}
 	kfree(o->pages);
 	__atomic_fetch_sub(&objects_live, 1, __ATOMIC_RELAXED);
 	kfree(o);
@@ -543,26 +758,21 @@ int vm_object_set_size(struct vm_object *o, uint64_t npages)
 {
 	if (npages == 0)
 		return -EINVAL;
-	if (npages > pmm_free_pages_count())
+	/*
+	 * Pages come on first touch (vm_fault), like private memory; the size
+	 * obeys the same overcommit rule (spec §7 number 19, OUR CHOICE): never
+	 * more than the memory programs may still take. Only the frame table is
+	 * allocated now (8 bytes a page; its allocation bounds an object).
+	 */
+	uint64_t free = pmm_free_pages_count(), reserve = pmm_user_reserve_pages();
+	if (free <= reserve || npages > free - reserve || npages > SIZE_MAX / sizeof(paddr_t))
 		return -ENOMEM;
-	paddr_t *pages = kmalloc(npages * sizeof(paddr_t));
+	paddr_t *pages = kzalloc(npages * sizeof(paddr_t));
 	if (!pages)
 		return -ENOMEM;
-	for (uint64_t i = 0; i < npages; i++) {
-		pages[i] = pmm_alloc_page();
-		if (!pages[i]) {
-			while (i--)
-				pmm_free_page(pages[i]);
-			kfree(pages);
-			return -ENOMEM;
-		}
-		arch_zero_page(phys_to_virt(pages[i])); /* OUR CHOICE: new shared pages are zero */
-	}
 	spin_lock(&o->lock);
 	if (o->npages) {
 		spin_unlock(&o->lock);
-		for (uint64_t i = 0; i < npages; i++)
-			pmm_free_page(pages[i]);
 		kfree(pages);
 		return -EEXIST;
 	}
@@ -572,21 +782,24 @@ int vm_object_set_size(struct vm_object *o, uint64_t npages)
 	return 0;
 }
 
-/* The frame of page @i (i < npages, which never changes once set). */
+/*
+ * The frame of page @i, allocated and zeroed on first use (OUR CHOICE: new
+ * shared pages are zero). 0 when @i is out of range or memory ran out.
+ * Context: any thread; takes o->lock (inside space->lock on the fault path).
+ */
 static paddr_t vm_object_page(struct vm_object *o, uint64_t i)
 {
-	return i < o->npages ? o->pages[i] : 0;
-}
-
-struct object_ctx {
-	struct vm_object *o;
-	uint64_t next;
-};
-
-static uint64_t object_next(void *arg)
-{
-	struct object_ctx *c = arg;
-	return vm_object_page(c->o, c->next++);
+	spin_lock(&o->lock);
+	paddr_t p = 0;
+	if (i < o->npages) {
+		p = o->pages[i];
+		if (!p && (p = pmm_alloc_user_page())) {
+			arch_zero_page(phys_to_virt(p));
+			o->pages[i] = p;
+		}
+	}
+	spin_unlock(&o->lock);
+	return p;
 }
 
 int vm_map_object(struct vm_space *s, uint64_t addr, struct vm_object *o, uint64_t pgoff, uint64_t npages,
@@ -598,25 +811,30 @@ int vm_map_object(struct vm_space *s, uint64_t addr, struct vm_object *o, uint64
 	uint64_t start = addr & ~(PAGE_SIZE - 1);
 	if ((flags & VM_FIXED) && (start + size < start || !range_ok(start, start + size)))
 		return -EINVAL;
+	if ((flags & VM_FIXED) && size > UNMAP_CHUNK) {
+		int err = unmap_chunked(s, start, start + size, true);
+		if (err)
+			return err;
+	}
+	struct vm_reclaim *rc = kmalloc(sizeof(*rc));
+	if (!rc)
+		return -ENOMEM;
+	reclaim_init(rc, s, start, start + size);
 	struct vm_region *r, *spare;
-	int err = place_locked(s, flags, &start, size, &r, &spare);
-	if (err)
+	int err = place_locked(s, flags, &start, size, &r, &spare, rc);
+	if (err) {
+		kfree(rc);
 		return err;
+	}
 	vm_object_get(o);
 	*r = (struct vm_region){ .start = start, .end = start + size, .prot = prot, .backing = VM_SHARED,
 				 .object = o, .pgoff = pgoff };
+	/* Pages are mapped as they are touched (vm_fault): a mapping costs no time per page. */
 	region_insert(s, r);
-	struct object_ctx c = { o, pgoff };
-	err = arch_pt_map_range(s->root, start, npages, object_next, &c, arch_flags(prot));
-	if (err) {
-		struct vm_region *none = NULL;
-		remove_range_locked(s, start, start + size, &none);
-	} else {
-		s->resident += npages;
-	}
 	spin_unlock(&s->lock);
+	reclaim_finish(rc);
+	kfree(rc);
 	region_free(spare);
-	if (!err)
-		*out = start;
-	return err;
+	*out = start;
+	return 0;
 }

@@ -30,8 +30,15 @@ enum vm_backing {
 
 struct vm_object;
 
+/*
+ * Regions one address space may have (Linux's default max_map_count is
+ * 65530): mmap, mprotect and munmap fail with ENOMEM rather than exceed it.
+ */
+#define VM_MAX_REGIONS 16384
+
 struct vm_region {
 	struct rb_node node;
+	struct vm_region *dead_next; /* removed, waiting to be freed outside the lock */
 	uint64_t start, end; /* page aligned, [start, end) */
 	unsigned prot;
 	enum vm_backing backing;
@@ -69,12 +76,19 @@ int vm_map(struct vm_space *space, uint64_t addr, uint64_t len, unsigned prot, e
 	   unsigned flags, uint64_t *out);
 /*
  * vm_map_object - as vm_map for VM_SHARED: map @npages pages of @object from
- * page @pgoff (taking a reference of the object). Pages are mapped at once.
+ * page @pgoff (taking a reference of the object). Pages are mapped on touch.
  */
 int vm_map_object(struct vm_space *space, uint64_t addr, struct vm_object *object, uint64_t pgoff,
 		  uint64_t npages, unsigned prot, unsigned flags, uint64_t *out);
-/* vm_unmap - remove [addr, addr+len); holes are skipped. Returns 0 or -EINVAL / -ENOMEM (split failed). */
+/*
+ * vm_unmap - remove [addr, addr+len); holes are skipped. Works in pieces,
+ * with a preemption point between them (bounded latency whatever the size).
+ * Returns 0 or -EINVAL, -ENOMEM (split failed, VM_MAX_REGIONS reached) or
+ * -EINTR (the caller was killed part way). Context: may sleep.
+ */
 int vm_unmap(struct vm_space *space, uint64_t addr, uint64_t len);
+/* Unmap everything (an ending process), preemptibly; then vm_space_destroy is quick. Context: may sleep. */
+void vm_space_clear(struct vm_space *space);
 /*
  * vm_protect - change the protection of [addr, addr+len), which must be fully
  * mapped (-ENOENT otherwise, nothing changed). Returns 0, -EINVAL, -ENOENT, -ENOMEM.
@@ -83,10 +97,14 @@ int vm_protect(struct vm_space *space, uint64_t addr, uint64_t len, unsigned pro
 
 /*
  * vm_fault - resolve a fault at @addr in @space: @write when the access was
- * a write. Returns 0 when the access can be retried, -EFAULT otherwise.
+ * a write. Returns 0 when the access can be retried, -ENOMEM when no page
+ * could be had for it, -EFAULT otherwise.
  * Context: takes space->lock, or only tries to when !@can_spin (IRQs off).
  */
 int vm_fault(struct vm_space *space, uint64_t addr, bool write, bool can_spin);
+
+/* uaccess.c: the current thread's user copy is failing for want of memory. */
+void uaccess_note_oom(void);
 
 /* The region containing @addr, copied into *out. Returns false if none. */
 bool vm_query(struct vm_space *space, uint64_t addr, struct vm_region *out);
@@ -106,7 +124,11 @@ uint64_t vm_regions_live(void);
 struct vm_object *vm_object_create(void);
 /* The object's size in pages, fixed by the first call of vm_object_set_size (0 before). */
 uint64_t vm_object_pages(struct vm_object *o);
-/* Fix the size once: allocates @npages zeroed pages. Returns 0, -EEXIST (already sized), -ENOMEM. */
+/*
+ * Fix the size once. Pages are allocated, zeroed, on first touch; the size
+ * must fit the memory programs may still take. Returns 0, -EEXIST (already
+ * sized), -ENOMEM.
+ */
 int vm_object_set_size(struct vm_object *o, uint64_t npages);
 void vm_object_get(struct vm_object *o);
 void vm_object_put(struct vm_object *o);

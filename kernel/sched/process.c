@@ -12,6 +12,7 @@
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
 #include "kernel/mm/kmalloc.h"
+#include "kernel/mm/pmm.h"
 #include "kernel/mm/vmm.h"
 #include "kernel/sched/futex.h"
 #include "kernel/sched/thread.h"
@@ -123,6 +124,14 @@ int process_for_each(int (*fn)(struct process *p, void *ctx), void *ctx)
  */
 struct process *process_create(uint8_t priority)
 {
+	/* A process costs kernel memory a program asked for: not from the kernel's reserve. */
+	if (!pmm_user_may_allocate())
+		return NULL;
+	/* Counted first, so that racing spawns cannot overshoot the bound together. */
+	if (__atomic_add_fetch(&procs_alive, 1, __ATOMIC_RELAXED) > PROCESS_MAX) {
+		__atomic_fetch_sub(&procs_alive, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
 	struct process *p = kzalloc(sizeof(*p));
 	struct pnode *pn = kmalloc(sizeof(*pn));
 	if (!p || !pn)
@@ -147,14 +156,47 @@ struct process *process_create(uint8_t priority)
 	rb_link_node(&pn->node, parent, link);
 	rb_insert_color(&pn->node, &ptable);
 	spin_unlock_irqrestore(&ptable_lock, f);
-	__atomic_fetch_add(&procs_alive, 1, __ATOMIC_RELAXED);
 	return p;
 err:
 	if (p && p->space)
 		vm_space_destroy(p->space);
 	kfree(p);
 	kfree(pn);
+	__atomic_fetch_sub(&procs_alive, 1, __ATOMIC_RELAXED);
 	return NULL;
+}
+
+/* The reaper's list of ended processes, in the order they ended. Guarded by: ptable_lock. */
+static struct process *ended_head, *ended_tail;
+
+static void ended_add(struct process *p)
+{
+	irqflags_t f = spin_lock_irqsave(&ptable_lock);
+	p->ended_next = NULL;
+	p->ended_prev = ended_tail;
+	if (ended_tail)
+		ended_tail->ended_next = p;
+	else
+		ended_head = p;
+	ended_tail = p;
+	p->on_ended_list = true;
+	spin_unlock_irqrestore(&ptable_lock, f);
+}
+
+/* Needs ptable_lock. */
+static void ended_remove_locked(struct process *p)
+{
+	if (!p->on_ended_list)
+		return;
+	if (p->ended_prev)
+		p->ended_prev->ended_next = p->ended_next;
+	else
+		ended_head = p->ended_next;
+	if (p->ended_next)
+		p->ended_next->ended_prev = p->ended_prev;
+	else
+		ended_tail = p->ended_prev;
+	p->on_ended_list = false;
 }
 
 void thread_send_kill(struct thread *t)
@@ -218,6 +260,7 @@ void process_terminate(struct process *p, int64_t status)
 	for (struct thread *t = p->threads; t; t = t->proc_next)
 		thread_send_kill(t);
 	spin_unlock_irqrestore(&p->lock, f);
+	ended_add(p);
 	/* Descriptors, cwd and namespace go now, so pipe peers see the end at once. */
 	if (p->fs)
 		fs_process_exit(p);
@@ -235,6 +278,8 @@ static void drop_if_loaded(void *arg)
 static void release_space(struct process *p)
 {
 	struct vm_space *s = p->space;
+	/* Most of the work, preemptibly, while the space is still ours. */
+	vm_space_clear(s);
 	vm_space_activate(NULL);
 	uint64_t mask = __atomic_load_n(&s->active_cpus, __ATOMIC_ACQUIRE);
 	for (unsigned i = 0; i < arch_cpu_count(); i++)
@@ -244,6 +289,7 @@ static void release_space(struct process *p)
 	p->space = NULL;
 	spin_unlock_irqrestore(&p->lock, f);
 	vm_space_destroy(s);
+	wait_queue_wake_all(&p->exit_wq); /* for waiters of the memory's return (tests) */
 }
 
 __attribute__((noreturn)) void thread_exit(void)
@@ -283,25 +329,34 @@ static uint64_t reap_ended(uint64_t min_age_ns)
 	uint64_t total = 0;
 	for (;;) {
 		struct process *victims[16];
-		int n = 0;
+		int n = 0, looked = 0;
 		uint64_t now = time_now_ns();
 		irqflags_t f = spin_lock_irqsave(&ptable_lock);
-		for (struct rb_node *node = rb_first(&ptable); node && n < 16;) {
-			struct pnode *pn = rb_entry(node, struct pnode, node);
-			node = rb_next(node);
-			struct process *p = pn->proc;
-			if (p->terminating && p->nthreads == 0 && now - p->exited_ns >= min_age_ns) {
-				rb_erase(&pn->node, &ptable);
-				kfree(pn);
-				victims[n++] = p;
-			}
+		/*
+		 * Only ended processes are looked at, oldest first, and a bounded
+		 * number per lock hold: the reaper never walks the live ones.
+		 */
+		for (struct process *p = ended_head, *next; p && n < 16 && looked < 64; p = next, looked++) {
+			next = p->ended_next;
+			if (now - p->exited_ns < min_age_ns)
+				break; /* the rest ended later still */
+			if (p->nthreads != 0)
+				continue; /* a thread is still on its way out */
+			struct pnode *pn = find_locked(p->pid);
+			ended_remove_locked(p);
+			if (!pn)
+				continue;
+			rb_erase(&pn->node, &ptable);
+			kfree(pn);
+			victims[n++] = p;
 		}
 		spin_unlock_irqrestore(&ptable_lock, f);
 		for (int i = 0; i < n; i++)
 			process_put(victims[i]);
 		total += (uint64_t)n;
-		if (n < 16)
+		if (n == 0 || (n < 16 && looked < 64))
 			return total;
+		(void)sched_checkpoint();
 	}
 }
 

@@ -42,8 +42,12 @@ struct process {
 	uint64_t start_ns;           /* Immutable */
 	uint64_t user_ns, kernel_ns; /* atomic */
 	uint64_t exited_ns;          /* when it terminated (for reaping) */
+	/* Guarded by: ptable_lock (process.c); the ended processes, oldest first, for the reaper */
+	struct process *ended_next, *ended_prev;
+	bool on_ended_list;
 
 	void *futexes;               /* kernel/sched/futex.c */
+	uint64_t share_keys;         /* atomic: live SHARE keys this process made (fs/share.c) */
 };
 
 /* The kernel's own process, pid 0. */
@@ -79,7 +83,14 @@ int thread_send_note(struct thread *t, const char *msg, uint64_t len);
 /* The lowest-tid live thread of @p, with a reference (thread_put), or NULL. */
 struct thread *process_first_thread(struct process *p);
 
-/* A new process (next pid, empty address space, no threads) in the table, with a reference for the caller. NULL: ENOMEM. */
+/*
+ * Processes that may exist at once, ended ones not yet freed included: past
+ * it SPAWN fails with ENOMEM (its only limit error), so a spawn loop cannot
+ * grow the process table and its per-process kernel memory without bound.
+ */
+#define PROCESS_MAX 8192
+
+/* A new process (next pid, empty address space, no threads) in the table, with a reference for the caller. NULL: ENOMEM (no memory, or PROCESS_MAX reached). */
 struct process *process_create(uint8_t priority);
 /* Remove every ended process from the table now (tests; normally they linger 1 s). */
 uint64_t process_reap_now(void);

@@ -318,6 +318,20 @@ void sched_yield(void)
 	schedule();
 }
 
+bool sched_killed(void)
+{
+	struct thread *t = current_thread();
+	return __atomic_load_n(&t->flags, __ATOMIC_ACQUIRE) & THREAD_KILL;
+}
+
+int sched_checkpoint(void)
+{
+	/* A racy read is fine: a request that arrives just after is seen at the next call. */
+	if (__atomic_load_n(&this_rq()->need_resched, __ATOMIC_RELAXED))
+		schedule();
+	return sched_killed() ? -EINTR : 0;
+}
+
 /* Timer interrupt: expire deadlines, end slices. IRQs are off. */
 void sched_timer_interrupt(void)
 {

@@ -29,6 +29,21 @@ bool sched_need_resched(void);
 
 /* Give up the CPU if something else of equal or higher priority is ready. */
 void sched_yield(void);
+
+/*
+ * sched_checkpoint - the preemption and kill point of a long loop in the
+ * kernel (kernel code is not preempted, see README "Bounded latency"): gives
+ * up the CPU when this CPU was asked to reschedule (slice over, a more
+ * important thread woke), then reports whether the calling thread was
+ * killed. Returns 0, or -EINTR when killed: the caller stops at a clean
+ * point (undoing, or reporting the progress made; a killed thread's result
+ * is never seen). Cheap (two loads) when there is nothing to do, so loops
+ * call it once per page or per chunk of work.
+ * Context: thread context, no spinlock held, IRQs on.
+ */
+int sched_checkpoint(void);
+/* True when the calling thread was sent the kill note (it dies on its way out). */
+bool sched_killed(void);
 /* Context switch to the best ready thread (the caller's state says whether it stays ready). */
 void schedule(void);
 

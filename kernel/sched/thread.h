@@ -48,6 +48,7 @@ struct thread {
 
 	/* Owner thread only */
 	int64_t errno_slot;        /* spec §2.3: the calling thread's error code */
+	bool uaccess_oom;          /* a fault inside the current user copy found no memory */
 	void *fpu;                 /* XSAVE/FXSAVE area of a user thread, else NULL */
 	void (*entry)(void *);     /* what it runs first */
 	void *entry_arg;

@@ -10,6 +10,7 @@
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
 #include "kernel/mm/kmalloc.h"
+#include "kernel/mm/pmm.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/mm/vmm.h"
 #include "kernel/sched/process.h"
@@ -18,6 +19,8 @@
 #include "kernel/sched/user.h"
 
 #define ESPAWNFAIL 138
+/* Program images up to this size are populated when loaded (like private mmaps, sys_memory.c). */
+#define LOAD_POPULATE_MAX (4ULL << 20)
 
 uint64_t user_stack_top(uint64_t tid)
 {
@@ -45,10 +48,17 @@ static int load_image(struct process *p, const void *data, uint64_t size, uint64
 	const char *why;
 	if (elf_parse(data, size, USER_MIN, USER_MAX, &img, &why) != 0)
 		return -ENOEXEC;
-	uint64_t start;
-	/* Populated at once: the copy below would otherwise fault on every page. */
-	int err = vm_map(p->space, img.vaddr_min, img.vaddr_max - img.vaddr_min, VM_READ | VM_WRITE, VM_ANON_ZERO,
-			 VM_FIXED | VM_POPULATE, &start);
+	uint64_t start, span = img.vaddr_max - img.vaddr_min;
+	/*
+	 * Populated at once when small (the copy below would otherwise fault on
+	 * every page); a bigger span fills on demand, so mapping it holds the
+	 * address-space lock for no time, and only the pages used cost memory.
+	 */
+	unsigned flags = VM_FIXED | (span <= LOAD_POPULATE_MAX ? VM_POPULATE : 0);
+	uint64_t free = pmm_free_pages_count(), reserve = pmm_user_reserve_pages();
+	if (free <= reserve || span / PAGE_SIZE > free - reserve)
+		return -ENOMEM; /* the overcommit rule of private mappings (spec §7 number 19) */
+	int err = vm_map(p->space, img.vaddr_min, span, VM_READ | VM_WRITE, VM_ANON_ZERO, flags, &start);
 	if (err)
 		return err;
 	for (uint16_t i = 0; i < img.ehdr->phnum; i++) {
@@ -98,15 +108,45 @@ static void *user_fpu_area(void)
 	return fpu;
 }
 
+/* Ordinary notes have no handler yet (spec §9.5): they are dropped once they ended a wait. */
+static void discard_notes(struct thread *t)
+{
+	irqflags_t f = spin_lock_irqsave(&t->proc->lock);
+	t->note_count = 0;
+	__atomic_fetch_and(&t->flags, ~THREAD_NOTE, __ATOMIC_ACQ_REL);
+	spin_unlock_irqrestore(&t->proc->lock, f);
+}
+
+/*
+ * SPAWN_SUSPEND (spec §7 number 2 step 8): hold the child until "start".
+ * A note ends the wait with EINTR like any other; an ordinary one is
+ * dropped and the wait goes on (the child must not run before its parent
+ * has rearranged it), the "kill" note ends the thread. Returns false when
+ * the process ended instead.
+ */
+static bool wait_for_start(struct thread *t, struct process *p)
+{
+	for (;;) {
+		int r = WAIT_EVENT(&p->start_wq,
+				   !__atomic_load_n(&p->suspended, __ATOMIC_ACQUIRE) ||
+					   __atomic_load_n(&p->terminating, __ATOMIC_ACQUIRE),
+				   UINT64_MAX);
+		if (__atomic_load_n(&p->terminating, __ATOMIC_ACQUIRE) || sched_killed())
+			return false;
+		if (r == 0)
+			return true;
+		discard_notes(t);
+	}
+}
+
 /* The asynchronous part of SPAWN (spec §7 number 2, steps 8-11), in the child's first thread. */
 static void program_start(void *arg)
 {
 	struct thread *t = current_thread();
 	struct process *p = t->proc;
 	(void)arg;
-	WAIT_EVENT(&p->start_wq, !__atomic_load_n(&p->suspended, __ATOMIC_ACQUIRE) || p->terminating, UINT64_MAX);
-	if (p->terminating)
-		thread_exit();
+	if (!wait_for_start(t, p))
+		thread_exit(); /* the last thread out: a kill note ends the process with status 0 */
 
 	/* argv[0] names the program; an empty argv (init) means /bin/init. */
 	const char *path = p->cmdline_len ? p->cmdline : "/bin/init";
@@ -226,12 +266,8 @@ void user_return_work(void *frame)
 			arch_irq_enable();
 			thread_exit();
 		}
-		if (flags & THREAD_NOTE) {
-			irqflags_t f = spin_lock_irqsave(&t->proc->lock);
-			t->note_count = 0;
-			__atomic_fetch_and(&t->flags, ~THREAD_NOTE, __ATOMIC_ACQ_REL);
-			spin_unlock_irqrestore(&t->proc->lock, f);
-		}
+		if (flags & THREAD_NOTE)
+			discard_notes(t);
 		if (sched_need_resched()) {
 			schedule();
 			continue;

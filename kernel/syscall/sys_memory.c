@@ -58,7 +58,8 @@ SYSCALL_DEFINE(SYS_MMAP, void *, fd_t, fd, void __user *, addr, uint64_t, length
 		vm_object_put(req.object);
 	} else {
 		/* OUR CHOICE (overcommit heuristic): never promise more than is free now. */
-		if (npages > pmm_free_pages_count()) {
+		uint64_t free = pmm_free_pages_count(), reserve = pmm_user_reserve_pages();
+		if (free <= reserve || npages > free - reserve) {
 			err = -ENOMEM;
 			goto out;
 		}

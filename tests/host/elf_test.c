@@ -480,3 +480,53 @@ HTEST(elf, span_covers_segment_in_last_page)
 	}
 	elf_free(f);
 }
+
+/*
+ * Issue 13 defect 7: 65,535 program headers made SPAWN compare ~2e9 pairs.
+ * An image with @n one-page PT_LOAD segments, none overlapping.
+ */
+static uint8_t *many_segments(uint16_t n, uint64_t *size)
+{
+	uint64_t table = sizeof(struct elf64_ehdr) + (uint64_t)n * sizeof(struct elf64_phdr);
+	uint64_t text = (table + 0xfff) & ~0xfffULL;
+	*size = text + 0x1000;
+	uint8_t *b = calloc(1, *size);
+	struct elf64_ehdr *eh = (struct elf64_ehdr *)b;
+	struct elf64_phdr *ph = (struct elf64_phdr *)(b + sizeof(*eh));
+	memcpy(eh->ident, "\x7f" "ELF", 4);
+	eh->ident[4] = 2;
+	eh->ident[5] = 1;
+	eh->ident[6] = 1;
+	eh->type = ELF_ET_EXEC;
+	eh->machine = ELF_EM_X86_64;
+	eh->version = 1;
+	eh->phoff = sizeof(*eh);
+	eh->ehsize = sizeof(*eh);
+	eh->phentsize = sizeof(struct elf64_phdr);
+	eh->phnum = n;
+	eh->entry = LO + 0x10;
+	for (uint16_t i = 0; i < n; i++)
+		ph[i] = (struct elf64_phdr){ .type = ELF_PT_LOAD, .flags = ELF_PF_R | ELF_PF_X, .offset = text,
+					     .vaddr = LO + (uint64_t)i * 0x1000, .filesz = 0x10, .memsz = 0x1000,
+					     .align = 0x1000 };
+	return b;
+}
+
+HTEST(elf, program_header_count_is_bounded)
+{
+	struct elf_image img;
+	const char *why = NULL;
+	uint64_t size;
+	uint8_t *b = many_segments(ELF_MAX_PHNUM, &size);
+	HEXPECT_EQ(elf_parse(b, size, LO, HI, &img, &why), 0);
+	HEXPECT_EQ(img.nload, ELF_MAX_PHNUM);
+	free(b);
+	b = many_segments(ELF_MAX_PHNUM + 1, &size);
+	HEXPECT_EQ(elf_parse(b, size, LO, HI, &img, &why), -1);
+	HEXPECT(why && strstr(why, "too many program headers"));
+	free(b);
+	b = many_segments(1000, &size);
+	HEXPECT_EQ(elf_parse(b, size, LO, 1ULL << 40, &img, &why), -1);
+	HEXPECT(why && strstr(why, "too many program headers"));
+	free(b);
+}

@@ -169,6 +169,72 @@ KTAP_TEST(note_kill_ends_the_thread)
 	TEXPECT_EQ(wait_status(pid), 0); /* its only thread ended: status 0 */
 }
 
+/* Child: write "ran" on the descriptor named by @fdtext and exit. */
+static int child_mark(const char *fdtext)
+{
+	fd_t fd = (fd_t)strtoull(fdtext, NULL, 10);
+	return write(fd, "ran", 3) == 3 ? 0 : 1;
+}
+
+static pid_t spawn_marker(fd_t fd, spawn_flags_t flags)
+{
+	char text[24];
+	snprintf(text, sizeof(text), "%llu", (unsigned long long)fd);
+	const char *argv[] = { "/bin/tests/proc_ctl", "child-mark", text, NULL };
+	return spawn(argv, flags);
+}
+
+/* Whether @fd has data now (poll without waiting). */
+static uint64_t readable_now(fd_t fd)
+{
+	struct abi_pollfd pf = { .fd = fd, .events = POLLIN, .revents = 0 };
+	return poll(&pf, 1, 0);
+}
+
+/* Defect 5 of issue 13: a note used to end the suspension, so the child ran before "start". */
+KTAP_TEST(notes_do_not_start_a_suspended_child)
+{
+	fd_t p[2];
+	TASSERT(open2("/dev/pipe/new", p) == 0);
+	pid_t pid = spawn_marker(p[1], SPAWN_SUSPEND);
+	TASSERT(pid != ERR);
+	/* More notes than the queue holds, with pauses in which a wrongly woken child would run. */
+	for (int i = 0; i < 10; i++) {
+		TEXPECT_EQ(note(pid, "wake up", 7), 7);
+		nanosleep(5 * 1000 * 1000ULL);
+	}
+	nanosleep(50 * 1000 * 1000ULL);
+	TEXPECT_EQ(readable_now(p[0]), 0);
+	/* Still suspended, not ended. */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%llu/wait:n", (unsigned long long)pid);
+	fd_t w = open(path);
+	TASSERT(w != ERR);
+	char st[16];
+	TEXPECT_ERR(read(w, st, sizeof(st)), EAGAIN);
+	close(w);
+	TEXPECT_EQ(CTL(pid, "start"), 5);
+	char got[8] = { 0 };
+	TEXPECT_EQ(read(p[0], got, 3), 3);
+	TEXPECT_STREQ(got, "ran");
+	TEXPECT_EQ(wait_status(pid), 0);
+	close(p[0]);
+	close(p[1]);
+}
+
+KTAP_TEST(kill_note_ends_a_suspended_child)
+{
+	fd_t p[2];
+	TASSERT(open2("/dev/pipe/new", p) == 0);
+	pid_t pid = spawn_marker(p[1], SPAWN_SUSPEND);
+	TASSERT(pid != ERR);
+	TEXPECT_EQ(note(pid, "kill", 4), 4);
+	TEXPECT_EQ(wait_status(pid), 0); /* its only thread ended: status 0 */
+	TEXPECT_EQ(readable_now(p[0]), 0); /* it never ran */
+	close(p[0]);
+	close(p[1]);
+}
+
 KTAP_TEST(note_sizes)
 {
 	pid_t me = getpid();
@@ -185,5 +251,7 @@ int main(int argc, char **argv)
 		return child_hello();
 	if (argc > 1 && strcmp(argv[1], "child-sleep") == 0)
 		return child_sleep();
+	if (argc > 2 && strcmp(argv[1], "child-mark") == 0)
+		return child_mark(argv[2]);
 	return ktap_main();
 }
