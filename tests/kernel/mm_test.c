@@ -412,6 +412,33 @@ KTEST(vmm, smap_blocks_plain_kernel_access)
 	vm_space_destroy(s);
 }
 
+/* The W^X walk run at every address-space teardown can see a W+X user page, and the VM layer never makes one. */
+KTEST(vmm, wx_walk_finds_writable_executable_pages)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	uint64_t a, b;
+	KASSERT(vm_map(s, 0, 4 * PAGE_SIZE, VM_READ | VM_WRITE, VM_ANON_ZERO, VM_POPULATE, &a) == 0);
+	KASSERT(vm_map(s, 0, 2 * PAGE_SIZE, VM_READ | VM_EXEC, VM_ANON_ZERO, VM_POPULATE, &b) == 0);
+	KEXPECT_EQ(arch_pt_count_user_wx(s->root), 0);
+	/* W^X in the VM layer: no call accepts writable + executable. */
+	uint64_t c;
+	KEXPECT_EQ(vm_map(s, 0, PAGE_SIZE, VM_READ | VM_WRITE | VM_EXEC, VM_ANON_ZERO, 0, &c), -EINVAL);
+	KEXPECT_EQ(vm_protect(s, a, PAGE_SIZE, VM_READ | VM_WRITE | VM_EXEC), -EINVAL);
+	KEXPECT_EQ(vm_protect(s, b, PAGE_SIZE, VM_READ | VM_WRITE | VM_EXEC), -EINVAL);
+	KEXPECT_EQ(arch_pt_count_user_wx(s->root), 0);
+	/* Plant one behind the VM layer's back: the walk must see it. */
+	paddr_t frame = pmm_alloc_zeroed_page();
+	KASSERT(frame);
+	uint64_t va = a + 8 * PAGE_SIZE;
+	KASSERT(arch_pt_map(s->root, va, frame, ARCH_MAP_USER | ARCH_MAP_WRITE | ARCH_MAP_EXEC) == 0);
+	KEXPECT_EQ(arch_pt_count_user_wx(s->root), 1);
+	arch_pt_unmap_range(s->root, va, va + PAGE_SIZE, NULL, NULL);
+	pmm_free_page(frame);
+	KEXPECT_EQ(arch_pt_count_user_wx(s->root), 0);
+	vm_space_destroy(s);
+}
+
 KTEST(vmm, anon_one_and_populate)
 {
 	struct vm_space *s = vm_space_create();

@@ -184,3 +184,37 @@ KTEST(sched, cross_cpu_wakeup_before_deadline)
 	thread_join(t);
 	thread_put(t);
 }
+
+static void record_user_access(void *arg)
+{
+	__atomic_store_n((bool *)arg, arch_user_access_is_open(), __ATOMIC_RELEASE);
+}
+
+/*
+ * RFLAGS belongs to its thread: a thread that sleeps with the user-access
+ * window open (AC=1) must not hand it to the thread that runs next, and gets
+ * it back when it runs again. With one CPU (the smp1 boot) the new thread
+ * surely runs on the CPU the window was open on; with more it may not, and
+ * then only the second check bites.
+ */
+KTEST(sched, rflags_stay_with_their_thread)
+{
+	struct arch_cpu_state st;
+	arch_read_cpu_state(&st);
+	if (!((st.cr4 >> 21) & 1))
+		KTEST_SKIP("no SMAP");
+	static bool child_saw_open;
+	child_saw_open = true;
+	uint64_t leaks = arch_user_access_leaks();
+	arch_user_access_begin();
+	struct thread *t = kthread_create(record_user_access, &child_saw_open, 32);
+	int r = t ? thread_join(t) : -1; /* sleeps: other threads run on this CPU */
+	bool open_after = arch_user_access_is_open();
+	arch_user_access_end();
+	KASSERT(t);
+	thread_put(t);
+	KEXPECT_EQ(r, 0);
+	KEXPECT(!__atomic_load_n(&child_saw_open, __ATOMIC_ACQUIRE));
+	KEXPECT(open_after);
+	KEXPECT_EQ(arch_user_access_leaks(), leaks);
+}

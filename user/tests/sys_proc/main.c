@@ -1055,16 +1055,33 @@ struct errno_probe {
 	uint64_t fresh, after_fail, after_main_fail;
 };
 
+/*
+ * Wait until *@word >= @want using only calls that cannot fail (YIELD,
+ * UPTIME), so the waiting thread's error slot keeps what it held: a futex
+ * wait would leave EAGAIN or ETIMEDOUT there when the word changed first.
+ */
+static bool wait_keeping_errno(_Atomic(uint64_t) *word, uint64_t want, clock_t timeout)
+{
+	clock_t deadline = uptime() + timeout;
+	while (atomic_load(word) < want) {
+		if (uptime() >= deadline)
+			return false;
+		yield();
+	}
+	return true;
+}
+
 static void errno_thread(void *arg)
 {
 	struct errno_probe *p = arg;
 	p->fresh = syscall0(SYS_ERRNO);
 	syscall1(SYS_UNIX_EPOCH, 1); /* EFAULT in this thread's slot */
 	p->after_fail = syscall0(SYS_ERRNO);
-	tu_store_wake(&p->stage, 1);
-	tu_wait_ge(&p->stage, 2, 5 * TU_SEC);
-	p->after_main_fail = syscall0(SYS_ERRNO);
-	tu_store_wake(&p->stage, 3);
+	atomic_store(&p->stage, 1);
+	/* Between here and the read below this thread makes no call that can fail. */
+	if (wait_keeping_errno(&p->stage, 2, TU_CHILD_TIMEOUT))
+		p->after_main_fail = syscall0(SYS_ERRNO);
+	atomic_store(&p->stage, 3);
 }
 
 KTAP_TEST(errno_is_per_thread_and_fresh_thread_reads_0)
@@ -1073,18 +1090,19 @@ KTAP_TEST(errno_is_per_thread_and_fresh_thread_reads_0)
 	static struct tu_thread t;
 	atomic_store(&p.stage, 0);
 	p.fresh = p.after_fail = p.after_main_fail = 0xdead;
-	syscall4(SYS_FUTEX, 0, 0, 2, 0); /* EINVAL in the main thread's slot */
 	TASSERT(tu_thread_start(&t, errno_thread, &p));
-	TASSERT(tu_wait_ge(&p.stage, 1, 5 * TU_SEC));
+	/* Both sides wait without futexes: nothing but the calls under test may fail. */
+	syscall4(SYS_FUTEX, 0, 0, 2, 0); /* EINVAL in the main thread's slot */
+	TASSERT(wait_keeping_errno(&p.stage, 1, TU_CHILD_TIMEOUT));
 	TEXPECT_EQ(p.fresh, 0);
 	TEXPECT_EQ(p.after_fail, EFAULT);
 	TEXPECT_EQ(syscall0(SYS_ERRNO), EINVAL); /* the thread's failure left ours alone */
 	syscall0(35);				 /* ENOSYS here... */
-	tu_store_wake(&p.stage, 2);
-	TASSERT(tu_wait_ge(&p.stage, 3, 5 * TU_SEC));
+	atomic_store(&p.stage, 2);
+	TASSERT(wait_keeping_errno(&p.stage, 3, TU_CHILD_TIMEOUT));
 	TEXPECT_EQ(p.after_main_fail, EFAULT); /* ...not there */
 	TEXPECT_EQ(syscall0(SYS_ERRNO), ENOSYS);
-	TEXPECT(tu_thread_join(&t, 5 * TU_SEC));
+	TEXPECT(tu_thread_join(&t, TU_CHILD_TIMEOUT));
 }
 
 /* ================================================================== 5 GETPID, 6 GETTID */
