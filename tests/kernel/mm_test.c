@@ -15,7 +15,7 @@ static uint64_t rng_state;
 
 static uint64_t rng(void)
 {
-	/* xorshift64*: deterministic per seed, so a failure can be replayed */
+	/* xorshift64*: deterministic per seed (ktest_seed), so a failure can be replayed */
 	rng_state ^= rng_state >> 12;
 	rng_state ^= rng_state << 25;
 	rng_state ^= rng_state >> 27;
@@ -149,7 +149,7 @@ KTEST(pmm, random_orders_stress)
 	paddr_t addr[SLOTS] = { 0 };
 	unsigned order[SLOTS] = { 0 };
 	uint64_t free_before = pmm_free_pages_count();
-	rng_state = 0x9e3779b97f4a7c15ULL;
+	rng_state = ktest_seed(0x9e3779b97f4a7c15ULL);
 	for (int step = 0; step < 4000; step++) {
 		int i = (int)(rng() % SLOTS);
 		if (addr[i]) {
@@ -229,7 +229,7 @@ KTEST(kmalloc, many_objects_random_free_order)
 	void **ptrs = kmalloc(N * sizeof(void *));
 	KASSERT(ptrs);
 	uint64_t bytes_before = kmalloc_bytes_in_use();
-	rng_state = 12345;
+	rng_state = ktest_seed(12345);
 	for (int i = 0; i < N; i++) {
 		ptrs[i] = kmalloc(8 + rng() % 600);
 		KASSERT(ptrs[i]);
@@ -600,7 +600,7 @@ KTEST(vmm, random_model_stress)
 	static struct page_model model[WIN_PAGES];
 	memset(model, 0, sizeof(model));
 	uint64_t base = USER_MIN + 0x100000;
-	rng_state = 0xc0ffee;
+	rng_state = ktest_seed(0xc0ffee);
 	for (int step = 0; step < 600 && !ctx->failed; step++) {
 		uint64_t first = rng() % WIN_PAGES;
 		uint64_t n = 1 + rng() % (WIN_PAGES - first);

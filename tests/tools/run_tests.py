@@ -178,12 +178,13 @@ def user_test_programs(build):
     return ["/bin/tests/" + n for n in names]
 
 
-def run_user_boot(build, smp=2, progs=None):
-    """One boot: the runner merges every test program's KTAP; the kernel adds leak-check lines."""
+def run_user_boot(build, seed, smp=2, mem="512M", progs=None):
+    """One boot: the runner merges every test program's KTAP; the kernel adds leak-check lines.
+    @seed reaches every program as SEED in its environment (see tu_seed)."""
     progs = progs or user_test_programs(build)
-    cmdline = "qemu_exit leakcheck -- /bin/tests/runner --clean /tmp " + " ".join(progs)
-    code, text, secs = boot(build, f"user-tests-q35-smp{smp}", cmdline, timeout=300 if smp <= 2 else 600,
-                            machine="q35", smp=smp, mem="512M")
+    cmdline = f"qemu_exit leakcheck -- /bin/tests/runner --seed {seed} --clean /tmp " + " ".join(progs)
+    code, text, secs = boot(build, f"user-tests-q35-smp{smp}-{mem}", cmdline, timeout=300 if smp <= 2 else 600,
+                            machine="q35", smp=smp, mem=mem)
     return code, text, secs, len(progs)
 
 
@@ -202,10 +203,22 @@ def report_leaks(tally, text):
         tally.record(before == after, f"user.leakcheck[{name}]", f"{before} before, {after} after")
 
 
-def run_kernel_boot(build, spec):
+def run_kernel_boot(build, spec, seed):
     name, filt, opts = spec
-    code, text, secs = boot(build, name, f"qemu_exit heap_debug ktest={filt}", **opts)
+    code, text, secs = boot(build, name, f"qemu_exit heap_debug seed={seed} ktest={filt}", **opts)
     return name, code, text, secs
+
+
+def general_boots(smp, mem):
+    """BOOTS with `make test SMP=/MEM=` applied to the general boot (every suite); the others
+    keep the machine shapes they exist for (1 CPU, 128M, 16G, 8 CPUs with x2APIC, ...)."""
+    if smp is None and mem is None:
+        return BOOTS
+    name, filt, opts = BOOTS[0]
+    opts = dict(opts, smp=smp or opts["smp"], mem=mem or opts["mem"])
+    # More memory and CPUs cost boot and test time under TCG: scale the limit, never shrink it.
+    scale = max(1, opts["smp"] // 2)
+    return [(f"ktest-q35-smp{opts['smp']}-{opts['mem']}", filt, dict(opts, timeout=240 * scale))] + BOOTS[1:]
 
 
 def main():
@@ -213,12 +226,17 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--bench", action="store_true")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--seed", default="", help="seed of every randomized test (default: a fresh one, printed)")
+    ap.add_argument("--smp", type=int, default=None, help="CPUs of the general kernel boot and the user-test boot")
+    ap.add_argument("--mem", default=None, help="memory of the general kernel boot and the user-test boot")
     a = ap.parse_args()
     build = Build(a.build)
     if a.bench:
         return run_bench(build)
     tally = Tally()
     t0 = time.monotonic()
+    seed = int(a.seed, 0) if a.seed else int.from_bytes(os.urandom(4), "little")
+    print(f"seed {seed} (make test SEED={seed} replays this run's random choices)", flush=True)
 
     print("host unit tests", flush=True)
     host_bin = os.path.join(build.root, "host", "host_tests")
@@ -232,9 +250,9 @@ def main():
     # Boots are independent: run them two at a time on the two cores.
     jobs = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
-        for spec in BOOTS:
-            jobs.append(pool.submit(run_kernel_boot, build, spec))
-        user = pool.submit(run_user_boot, build)
+        for spec in general_boots(a.smp, a.mem):
+            jobs.append(pool.submit(run_kernel_boot, build, spec, seed))
+        user = pool.submit(run_user_boot, build, seed, a.smp or 2, a.mem or "512M")
         checks = pool.submit(boot_checks, build)
         selfchecks = pool.submit(harness_selfchecks, build)
         for job in jobs:
@@ -254,13 +272,13 @@ def main():
         for ok, name, detail in selfchecks.result():
             tally.record(ok, name, detail)
 
-    code, text, secs, nprogs = run_user_boot(build, 4, SMP4_PROGRAMS)
+    code, text, secs, nprogs = run_user_boot(build, seed, 4, "512M", SMP4_PROGRAMS)
     print(f"user tests with 4 CPUs: {nprogs} programs ({secs:.1f} s)", flush=True)
     why = boot_verdict(code, text)
     report_ktap(tally, "user-smp4: ", text, why is None, why or "")
     report_leaks(tally, text)
 
-    print(f"({time.monotonic() - t0:.0f} s; logs in {build.logs})")
+    print(f"({time.monotonic() - t0:.0f} s; logs in {build.logs}; seed {seed})")
     if tally.failures:
         print("failed: " + ", ".join(tally.failures))
     print(f"{tally.passed} passed, {tally.failed} failed")

@@ -303,7 +303,7 @@ static bool zero64(const volatile uint8_t *p)
 static void churn_thread(void *arg)
 {
 	uint64_t id = (uintptr_t)arg;
-	uint64_t rng = 0x9E3779B97F4A7C15ull * (id + 1);
+	uint64_t rng = tu_seed(0x9E3779B97F4A7C15ull * (id + 1), false);
 	for (uint64_t r = 0; r < CHURN_ROUNDS; r++) {
 		uint64_t pages = 1 + tu_rand_below(&rng, 4);
 		volatile uint8_t *p = mmap(zero(), NULL, pages * P, RW);
@@ -432,6 +432,7 @@ KTAP_TEST(churn_4_threads_2500_map_touch_unmap_rounds)
 	static const char *const why[] = { [2] = "no /dev/zero", [3] = "a mapping was not fresh zero, "
 		"overlapped another or did not unmap (see its diagnostic)", [4] = "rounds went missing",
 		[5] = "a thread did not finish within 120 s", [14] = "faulted" };
+	tu_seed(0, true); /* the child's threads draw from this run's seed (SEED travels in the environment) */
 	int status = tu_run_role_timeout(150 * TU_SEC, self, "child-churn", NULL);
 	if (status != TU_NO_STATUS && status != 0)
 		ktap_fail(__FILE__, __LINE__, "child-churn: status %d (%s)", status,
