@@ -543,7 +543,8 @@ KTEST(vmm, protect_partially_mapped_changes_nothing)
 	KEXPECT_EQ(r.start, a);
 	KEXPECT_EQ(s->nregions, 1);
 	KEXPECT_EQ(vm_protect(s, a, PAGE_SIZE, 0), -EINVAL);
-	KEXPECT_EQ(vm_protect(s, a, PAGE_SIZE, 4 | VM_READ), -EINVAL);
+	KEXPECT_EQ(vm_protect(s, a, PAGE_SIZE, 8 | VM_READ), -EINVAL);                /* unknown bit */
+	KEXPECT_EQ(vm_protect(s, a, PAGE_SIZE, VM_EXEC | VM_WRITE | VM_READ), -EINVAL); /* W^X */
 	vm_space_destroy(s);
 }
 

@@ -209,6 +209,14 @@ def run_kernel_boot(build, spec, seed):
     return name, code, text, secs
 
 
+def mem_mib(size):
+    """QEMU's -m syntax (a number of MiB, or with a K/M/G/T suffix) in MiB."""
+    m = re.fullmatch(r"(\d+)([KMGT]?)B?", size.strip().upper())
+    if not m:
+        raise SystemExit(f"run_tests.py: cannot read the memory size {size!r}")
+    return int(m.group(1)) * {"K": 1 / 1024, "": 1, "M": 1, "G": 1024, "T": 1 << 20}[m.group(2)]
+
+
 def general_boots(smp, mem):
     """BOOTS with `make test SMP=/MEM=` applied to the general boot (every suite); the others
     keep the machine shapes they exist for (1 CPU, 128M, 16G, 8 CPUs with x2APIC, ...)."""
@@ -216,8 +224,9 @@ def general_boots(smp, mem):
         return BOOTS
     name, filt, opts = BOOTS[0]
     opts = dict(opts, smp=smp or opts["smp"], mem=mem or opts["mem"])
-    # More memory and CPUs cost boot and test time under TCG: scale the limit, never shrink it.
-    scale = max(1, opts["smp"] // 2)
+    # More CPUs and memory cost time under TCG (pmm.exhaust_and_recover touches every page:
+    # about 3 minutes at 16G on a loaded host): scale the limit, never below the default.
+    scale = max(1, opts["smp"] // 2) * (3 if mem_mib(opts["mem"]) >= 4096 else 1)
     return [(f"ktest-q35-smp{opts['smp']}-{opts['mem']}", filt, dict(opts, timeout=240 * scale))] + BOOTS[1:]
 
 
