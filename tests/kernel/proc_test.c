@@ -26,11 +26,11 @@ static int64_t run(const char *args, uint64_t len)
 	if (fs_process_init(p, NULL, 0) || process_start_program(p))
 		return INT64_MIN;
 	int r = WAIT_EVENT(&p->exit_wq, __atomic_load_n(&p->terminating, __ATOMIC_ACQUIRE),
-			   time_now_ns() + 30000000000ULL);
+			   time_now_ns() + 120000000000ULL);
 	int64_t status = r ? INT64_MIN : p->exit_status;
 	/* Wait for its last thread too, so the leak check sees everything released. */
 	WAIT_EVENT(&p->exit_wq, __atomic_load_n(&p->nthreads, __ATOMIC_ACQUIRE) == 0 && !p->space,
-		   time_now_ns() + 30000000000ULL);
+		   time_now_ns() + 120000000000ULL);
 	process_put(p);
 	process_reap_now();
 	return status;

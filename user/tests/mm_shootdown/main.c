@@ -235,7 +235,7 @@ static int child_remap_reader(int argc, char **argv)
 	atomic_store(&changed, 1);
 	if (alias && alias[0] != MAGIC)
 		return STATUS_GARBAGE; /* the old page itself must be untouched */
-	if (!tu_wait_ge(&confirmed, NREADERS, 2 * TU_SEC))
+	if (!tu_wait_ge(&confirmed, NREADERS, TU_CHILD_TIMEOUT))
 		return STATUS_NOTHING;
 	return 0;
 }
@@ -268,7 +268,7 @@ static int child_neighbour(int argc, char **argv)
 	volatile uint8_t *next = (volatile uint8_t *)target + P;
 	start_threads(t, NREADERS, neighbour_reader);
 	/* Only meaningful while the readers run: wait until one of them has read. */
-	clock_t until = uptime() + 5 * TU_SEC;
+	clock_t until = uptime() + TU_CHILD_TIMEOUT;
 	while (atomic_load(&accesses) == 0 && uptime() < until)
 		yield();
 	for (int i = 0; i < NEIGHBOUR_ROUNDS; i++) {
@@ -282,7 +282,7 @@ static int child_neighbour(int argc, char **argv)
 	}
 	atomic_store(&stop, 1);
 	for (int i = 0; i < NREADERS; i++)
-		if (!tu_thread_join(&t[i], 5 * TU_SEC))
+		if (!tu_thread_join(&t[i], TU_CHILD_TIMEOUT))
 			return 5;
 	return atomic_load(&accesses) > 0 ? 0 : 6;
 }
