@@ -28,9 +28,16 @@ static int64_t run(const char *args, uint64_t len)
 	int r = WAIT_EVENT(&p->exit_wq, __atomic_load_n(&p->terminating, __ATOMIC_ACQUIRE),
 			   time_now_ns() + 120000000000ULL);
 	int64_t status = r ? INT64_MIN : p->exit_status;
-	/* Wait for its last thread too, so the leak check sees everything released. */
-	WAIT_EVENT(&p->exit_wq, __atomic_load_n(&p->nthreads, __ATOMIC_ACQUIRE) == 0 && !p->space,
-		   time_now_ns() + 120000000000ULL);
+	/*
+	 * Wait for its last thread too, so the leak check sees everything
+	 * released. Reaching the deadline is a lost wake-up (the last thread's
+	 * exit must wake exit_wq; WAIT_EVENT then returns 0 if the condition
+	 * has become true meanwhile), not a slow machine: it fails the run.
+	 */
+	uint64_t deadline = time_now_ns() + 120000000000ULL;
+	r = WAIT_EVENT(&p->exit_wq, __atomic_load_n(&p->nthreads, __ATOMIC_ACQUIRE) == 0 && !p->space, deadline);
+	if (r || time_now_ns() >= deadline)
+		status = INT64_MIN;
 	process_put(p);
 	process_reap_now();
 	return status;
