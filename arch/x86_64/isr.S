@@ -45,7 +45,12 @@ isr_common:
 	testb $3, 24(%rsp)          /* CS of the interrupted context */
 	jz 1f
 	swapgs
-1:	PUSH_GPRS
+	/*
+	 * Both paths: no GS-relative load may run speculatively with the wrong
+	 * GS after a mispredicted branch around swapgs (CVE-2019-1125).
+	 */
+1:	lfence
+	PUSH_GPRS
 	cld
 	movq %rsp, %rdi
 	/* Make the frame look like a call from the interrupted RIP for backtraces. */
@@ -73,7 +78,8 @@ paranoid_common:
 	js 1f                       /* kernel address: already this CPU's block */
 	swapgs
 	movl $1, %ebx
-1:	movq %rsp, %rdi
+1:	lfence                      /* as in isr_common: no speculation past the GS decision */
+	movq %rsp, %rdi
 	movq 17*8(%rsp), %rax       /* rip, for backtraces as above */
 	pushq %rax
 	pushq %rbp
