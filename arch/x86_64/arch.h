@@ -202,6 +202,7 @@ uint64_t arch_rtc_epoch(uint16_t century_reg);
 struct arch_cpu_state {
 	uint64_t efer, star, lstar, sfmask, gs_base, kernel_gs_base, cr0, cr4;
 	uint32_t apic_id, index;
+	bool has_smep, has_smap, has_umip, has_nx; /* what CPUID offers */
 };
 void arch_read_cpu_state(struct arch_cpu_state *out);
 

@@ -39,6 +39,11 @@ KTEST(cpu, per_cpu_msrs_and_control_registers)
 		KEXPECT(st.gs_base >= 0xFFFF800000000000ULL); /* this CPU's block, in the kernel */
 		KEXPECT((st.cr4 >> 7) & 1);                /* PGE */
 		KEXPECT((st.cr0 >> 16) & 1);               /* WP */
+		/* Hardening on every CPU wherever the CPU offers it (QEMU's "max" offers all). */
+		KEXPECT(!st.has_smep || ((st.cr4 >> 20) & 1)); /* SMEP */
+		KEXPECT(!st.has_smap || ((st.cr4 >> 21) & 1)); /* SMAP */
+		KEXPECT(!st.has_umip || ((st.cr4 >> 11) & 1)); /* UMIP */
+		KEXPECT(st.has_nx && ((st.efer >> 11) & 1));    /* NX (every x86-64 CPU has it) */
 		seen_ids[i] = st.apic_id;
 		for (unsigned j = 0; j < i; j++)
 			KEXPECT(seen_ids[j] != st.apic_id);
