@@ -168,3 +168,30 @@ KTEST(cpu, remote_calls_run_on_target)
 		}
 	KEXPECT_EQ(sum, expect);
 }
+
+static void shoot_down_from_there(void *arg)
+{
+	/* In the target's IPI handler, IRQs off: waits until every other CPU flushed. */
+	arch_tlb_shootdown_all(TEST_VA, TEST_VA + PAGE_SIZE);
+	__atomic_store_n((int *)arg, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * A CPU waiting with IRQs off for a remote call must still serve a TLB
+ * shootdown the target starts meanwhile: the target waits for it, IRQs off
+ * too. (The ktests run on the boot thread with IRQs off; this deadlock hung
+ * fs.ramfs_concurrent_churn while the other CPU freed a dead thread's stack.)
+ */
+KTEST(cpu, remote_call_waiter_serves_shootdowns)
+{
+	if (arch_cpu_count() < 2)
+		KTEST_SKIP("needs two CPUs");
+	static int done;
+	done = 0;
+	unsigned target = arch_cpu_index() == 0 ? 1 : 0;
+	irqflags_t f = arch_irq_save();
+	int r = arch_run_on_cpu(target, shoot_down_from_there, &done, true);
+	arch_irq_restore(f);
+	KEXPECT_EQ(r, 0);
+	KEXPECT_EQ(__atomic_load_n(&done, __ATOMIC_ACQUIRE), 1);
+}
