@@ -171,6 +171,10 @@ static struct leak_counter leak_counters[] = {
 	{ "processes", processes_live, 0 },      { "threads", threads_live, 0 },
 	{ "namespaces", fs_namespaces_live, 0 }, { "mounts", fs_mounts_live, 0 },
 	{ "share keys", share_keys_live, 0 },    { "memory objects", vm_objects_live, 0 },
+	/* Not a leak but a hardening check: kernel entries that found user-set RFLAGS.AC. */
+	{ "open user-access windows", arch_user_access_leaks, 0 },
+	/* Also a hardening check: user pages writable and executable found at address-space teardown. */
+	{ "writable+executable user pages", vm_wx_pages_seen, 0 },
 };
 
 static int report_survivor(struct process *p, void *ctx)

@@ -76,6 +76,19 @@ int arch_probe_write64(uint64_t addr, uint64_t value);
 int arch_probe_divide(uint64_t dividend, uint64_t divisor, uint64_t *quotient);
 void arch_last_fixup(uint64_t *vector, uint64_t *error, uint64_t *cr2);
 
+/*
+ * arch_probe_nmi - test hook for the paranoid NMI entry: raise vector 2
+ * (`int $2`) on this CPU, with IRQs off, either from the normal kernel state
+ * or (@with_user_gs) after swapgs with @user_gs as the user GS base, the state
+ * right after the SYSCALL entry's swapgs. Reports this CPU's NMI count before
+ * and after and the GS base found right after the handler returned (before
+ * swapping back). Context: thread, any IRQ state.
+ */
+struct arch_nmi_probe {
+	uint64_t nmi_count_before, nmi_count_after, gs_base_after;
+};
+void arch_probe_nmi(bool with_user_gs, uint64_t user_gs, struct arch_nmi_probe *out);
+
 /* Cycle counter (TSC); monotonic per CPU. */
 uint64_t arch_cycles(void);
 
@@ -125,6 +138,8 @@ uint64_t arch_pt_next_table(uint64_t root, uint64_t va, uint64_t end);
 /* Set the rights of the mapped pages of [start, end). Returns pages changed. */
 uint64_t arch_pt_protect_range(uint64_t root, uint64_t start, uint64_t end, unsigned flags);
 bool arch_pt_query(uint64_t root, uint64_t va, struct arch_mapping *out);
+/* User-half pages of @root that user mode could both write and execute (W^X check; counts 4 KiB pages). */
+uint64_t arch_pt_count_user_wx(uint64_t root);
 void arch_pt_switch(uint64_t root);
 uint64_t arch_pt_current(void);
 /* Invalidate this CPU's translations of [start, end). */
@@ -153,6 +168,17 @@ void arch_copy_page(void *dst, const void *src);
 /* Allow / forbid kernel access to user pages (SMAP stac/clac). */
 void arch_user_access_begin(void);
 void arch_user_access_end(void);
+/* Whether the user-access window (RFLAGS.AC) is open on this CPU now. */
+bool arch_user_access_is_open(void);
+/*
+ * arch_check_user_access_closed - hardening check at kernel entry points
+ * (trap and system-call handlers): the window must be closed there, whatever
+ * user mode did to RFLAGS.AC. If it is open (an entry path failed to clear
+ * AC), count it and close it. Context: any, NMI included.
+ */
+void arch_check_user_access_closed(void);
+/* How many times that check found the window open since boot (0 on a sound kernel). */
+uint64_t arch_user_access_leaks(void);
 
 /*
  * Platform bring-up after memory: ACPI tables, interrupt controllers, the
@@ -182,12 +208,16 @@ uint64_t arch_rtc_epoch(uint16_t century_reg);
 struct arch_cpu_state {
 	uint64_t efer, star, lstar, sfmask, gs_base, kernel_gs_base, cr0, cr4;
 	uint32_t apic_id, index;
+	bool has_smep, has_smap, has_umip, has_nx; /* what CPUID offers */
 };
 void arch_read_cpu_state(struct arch_cpu_state *out);
 
 /*
  * Threads: a kernel stack prepared so that the first arch_context_switch()
- * to it runs @fn(@arg) after sched_finish_switch(). Returns the initial RSP.
+ * to it runs @fn(@arg) after sched_finish_switch(), with RFLAGS = 0x2 (IRQs
+ * off, AC and DF clear). Returns the initial RSP. arch_context_switch saves
+ * and restores RFLAGS with the callee-saved registers, so no thread's AC or
+ * DF reaches the next one.
  */
 uint64_t arch_thread_init_stack(uint64_t stack_top, void (*fn)(void *), void *arg);
 void arch_context_switch(uint64_t *save_rsp, uint64_t new_rsp);

@@ -117,6 +117,33 @@ void arch_user_access_end(void)
 		__asm__ volatile("clac" : : : "memory");
 }
 
+bool arch_user_access_is_open(void)
+{
+	uint64_t rflags;
+	__asm__ volatile("pushfq; popq %0" : "=r"(rflags));
+	return rflags & (1u << 18); /* AC */
+}
+
+static uint64_t user_access_leaks; /* atomic */
+
+void arch_check_user_access_closed(void)
+{
+	if (!arch_smap_enabled || !arch_user_access_is_open())
+		return;
+	/*
+	 * No print: this runs in NMI context too, where the log lock may be
+	 * held by the interrupted code. The counter is the report (leakcheck
+	 * and the tests read it); closing the window keeps SMAP in force.
+	 */
+	__atomic_fetch_add(&user_access_leaks, 1, __ATOMIC_RELAXED);
+	arch_user_access_end();
+}
+
+uint64_t arch_user_access_leaks(void)
+{
+	return __atomic_load_n(&user_access_leaks, __ATOMIC_RELAXED);
+}
+
 void *arch_current_space(void)
 {
 	return this_cpu()->space;
@@ -130,7 +157,7 @@ void arch_set_current_space(void *space)
 uint64_t arch_thread_init_stack(uint64_t stack_top, void (*fn)(void *), void *arg)
 {
 	extern void arch_thread_start(void);
-	/* Layout popped by arch_context_switch: r15 r14 r13 r12 rbx rbp, then the return address. */
+	/* Layout popped by arch_context_switch: r15 r14 r13 r12 rbx rbp rflags, then the return address. */
 	/*
 	 * Keep the top trap frame's worth free: a user thread's first entry to
 	 * user mode builds its frame there (arch_prepare_user_frame) while the
@@ -139,6 +166,7 @@ uint64_t arch_thread_init_stack(uint64_t stack_top, void (*fn)(void *), void *ar
 	 */
 	uint64_t *sp = (uint64_t *)((stack_top - sizeof(struct trap_frame)) & ~15ULL);
 	*--sp = (uint64_t)arch_thread_start; /* popped by ret: arch_thread_start runs with RSP 16-aligned */
+	*--sp = 0x2;                        /* rflags: IF off (as after any switch), AC and DF clear */
 	*--sp = 0;                          /* rbp */
 	*--sp = 0;                          /* rbx */
 	*--sp = (uint64_t)fn;               /* r12 */

@@ -42,6 +42,22 @@
 	pushq %r14
 	pushq %r15
 .endm
+
+/*
+ * Close the SMAP window (RFLAGS.AC = 0) on kernel entry. The CPU does not
+ * clear AC when it delivers an interrupt or exception, and user mode may set
+ * AC with popfq: without this, kernel code after an IRQ or fault taken from
+ * user mode would run with SMAP off. From kernel mode it closes a window the
+ * interrupted uaccess helper had open; IRETQ restores the saved RFLAGS, so
+ * the helper gets it back. clac is #UD without SMAP, hence the test (which
+ * clobbers the arithmetic flags: callers run where those are already saved).
+ */
+.macro ENTRY_CLAC
+	testb $1, arch_smap_enabled(%rip)
+	jz 93f
+	clac
+93:
+.endm
 #endif
 
 #ifndef __ASSEMBLER__
@@ -73,6 +89,8 @@ struct cpu {
 	uint32_t irq_depth;
 	uint32_t held_locks;
 	void *space;          /* struct vm_space * whose root is loaded */
+	/* NMIs handled on this CPU (the paranoid-entry test reads it). */
+	uint64_t nmi_count;
 	/* Last fault recovered through the exception table (tests read it). */
 	uint64_t fixup_vector, fixup_error, fixup_cr2;
 	uint64_t gdt[7];

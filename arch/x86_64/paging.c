@@ -216,6 +216,48 @@ uint64_t arch_pt_unmap_range(uint64_t root, uint64_t start, uint64_t end, void (
 	return unmapped;
 }
 
+uint64_t arch_pt_count_user_wx(uint64_t root)
+{
+	/*
+	 * Effective rights of a leaf combine every level: writable only if all
+	 * levels have W, user only if all have U, executable only if none has NX.
+	 * Four nested loops over the user half (PML4 slots 0-255), no recursion.
+	 */
+	const uint64_t need = PTE_P | PTE_W | PTE_U;
+	uint64_t found = 0;
+	uint64_t *l4 = table_virt(root);
+	for (int i4 = 0; i4 < 256; i4++) {
+		uint64_t e4 = l4[i4];
+		if ((e4 & need) != need || (e4 & PTE_NX))
+			continue;
+		uint64_t *l3 = table_virt(e4);
+		for (int i3 = 0; i3 < 512; i3++) {
+			uint64_t e3 = l3[i3];
+			if ((e3 & need) != need || (e3 & PTE_NX))
+				continue;
+			if (e3 & PTE_PS) {
+				found += 512 * 512;
+				continue;
+			}
+			uint64_t *l2 = table_virt(e3);
+			for (int i2 = 0; i2 < 512; i2++) {
+				uint64_t e2 = l2[i2];
+				if ((e2 & need) != need || (e2 & PTE_NX))
+					continue;
+				if (e2 & PTE_PS) {
+					found += 512;
+					continue;
+				}
+				uint64_t *l1 = table_virt(e2);
+				for (int i1 = 0; i1 < 512; i1++)
+					if ((l1[i1] & need) == need && !(l1[i1] & PTE_NX))
+						found++;
+			}
+		}
+	}
+	return found;
+}
+
 uint64_t arch_pt_protect_range(uint64_t root, uint64_t start, uint64_t end, unsigned flags)
 {
 	uint64_t changed = 0;

@@ -88,6 +88,13 @@ void arch_read_cpu_state(struct arch_cpu_state *out)
 	out->cr4 = read_cr4();
 	out->apic_id = lapic_id();
 	out->index = this_cpu()->index;
+	uint32_t a, b, c, d;
+	cpuid(7, 0, &a, &b, &c, &d);
+	out->has_smep = (b >> 7) & 1;
+	out->has_smap = (b >> 20) & 1;
+	out->has_umip = (c >> 2) & 1;
+	cpuid(0x80000001u, 0, &a, &b, &c, &d);
+	out->has_nx = (d >> 20) & 1;
 }
 
 void arch_route_isa_irq(uint8_t irq, uint8_t vector)

@@ -174,6 +174,11 @@ void arch_tlb_shootdown(uint64_t mask, uint64_t root, uint64_t start, uint64_t e
 	shootdown.end = end;
 	__atomic_store_n(&shootdown.pending, mask, __ATOMIC_RELEASE);
 	send_to_mask(mask, VEC_SHOOTDOWN);
+	/*
+	 * No serving of calls here: a call's function may start a shootdown of
+	 * its own, which would wait for the busy flag we hold. A target that
+	 * waits for a call to us serves our shootdown meanwhile (arch_run_on_cpu).
+	 */
 	while (__atomic_load_n(&shootdown.pending, __ATOMIC_ACQUIRE))
 		arch_cpu_relax();
 	__atomic_store_n(&shootdown.busy, 0, __ATOMIC_RELEASE);
@@ -201,6 +206,24 @@ static void call_service(void)
 	}
 }
 
+/*
+ * While this CPU spins for another one with IRQs off, the other one may be
+ * spinning, IRQs off too, for us: a TLB shootdown from a context switch or a
+ * call of its own. Serve both here, as their IPI handlers would (with IRQs
+ * on the handlers do it, and serving here as well could run a call twice).
+ * Without this, a call to a CPU busy with a shootdown towards this one
+ * deadlocked both (fs.ramfs_concurrent_churn draining page caches while
+ * the other CPU freed a dead thread's stack).
+ */
+static void serve_ipis_while_waiting(bool irqs_off)
+{
+	if (irqs_off) {
+		shootdown_service();
+		call_service();
+	}
+	arch_cpu_relax();
+}
+
 int arch_run_on_cpu(unsigned cpu, void (*fn)(void *), void *arg, bool wait)
 {
 	if (cpu >= cpu_count || !(arch_online_mask() & (1ULL << cpu)))
@@ -209,14 +232,15 @@ int arch_run_on_cpu(unsigned cpu, void (*fn)(void *), void *arg, bool wait)
 		fn(arg);
 		return 0;
 	}
+	bool irqs_off = !arch_irq_enabled();
 	struct call_slot *s = &call_slots[cpu];
 	while (__atomic_exchange_n(&s->pending, 1, __ATOMIC_ACQUIRE))
-		arch_cpu_relax(); /* previous call to that CPU still running */
+		serve_ipis_while_waiting(irqs_off); /* previous call to that CPU still running */
 	s->fn = fn;
 	s->arg = arg;
 	lapic_send_ipi(cpus[cpu].apic_id, VEC_CALL);
 	while (wait && __atomic_load_n(&s->pending, __ATOMIC_ACQUIRE))
-		arch_cpu_relax();
+		serve_ipis_while_waiting(irqs_off);
 	return 0;
 }
 

@@ -3,13 +3,16 @@
 
 	.text
 // void arch_context_switch(uint64_t *save_rsp, uint64_t new_rsp)
-// Called from schedule() with IRQs off and the run-queue lock held. Saves the
-// callee-saved registers on the current kernel stack, stores RSP in *save_rsp,
-// switches to new_rsp and pops the new thread's registers. Returns in the
-// context of the new thread (which was itself suspended in this function, or
-// is new and "returns" into arch_thread_start).
+// Called from schedule() with IRQs off and the run-queue lock held. Saves
+// RFLAGS and the callee-saved registers on the current kernel stack, stores
+// RSP in *save_rsp, switches to new_rsp and pops the new thread's registers
+// and RFLAGS. Returns in the context of the new thread (which was itself
+// suspended in this function, or is new and "returns" into
+// arch_thread_start). RFLAGS travels with the thread: AC (the SMAP window)
+// and DF of one thread must never leak into another; IF is off on both sides.
 	.global arch_context_switch
 arch_context_switch:
+	pushfq
 	pushq %rbp
 	pushq %rbx
 	pushq %r12
@@ -24,6 +27,7 @@ arch_context_switch:
 	popq %r12
 	popq %rbx
 	popq %rbp
+	popfq
 	ret
 
 // First instruction of every new thread, "returned to" by arch_context_switch.

@@ -77,6 +77,7 @@ bool mm_handle_page_fault(uint64_t addr, uint64_t error, bool user, bool irqs_on
 void trap_dispatch(struct trap_frame *f)
 {
 	bool user = (f->cs & 3) != 0;
+	arch_check_user_access_closed();
 	if (f->vector >= 32) {
 		arch_irq_handler_t h = irq_handlers[f->vector];
 		if (h)
@@ -87,9 +88,20 @@ void trap_dispatch(struct trap_frame *f)
 		/* NMI: the panicking CPU uses it to stop everyone else. */
 		if (panic_in_progress())
 			arch_park_for_panic();
-		kprintf("NMI received on cpu %u\n", arch_cpu_index());
+		/*
+		 * Anything else is only counted: printing would take the log lock,
+		 * which the interrupted code on this CPU may hold.
+		 */
+		this_cpu()->nmi_count++;
 		return;
 	}
+	/*
+	 * #DF and #MC run on IST stacks without the return-to-user work (see
+	 * isr.S), so not even a user-mode one can end just its process here: a
+	 * double fault is a kernel bug, a machine check a hardware error.
+	 */
+	if (f->vector == 8 || f->vector == 18)
+		panic_trap(f, "%s exception (%s mode)", exception_names[f->vector], user ? "user" : "kernel");
 	if (f->vector == 14 && mm_handle_page_fault(read_cr2(), f->error_code, user, f->rflags & (1u << 9)))
 		return;
 	if (!user && fixup(f))
@@ -117,4 +129,35 @@ bool arch_frame_returns_to_user_ok(const void *frame)
 {
 	const struct trap_frame *f = frame;
 	return f->rip < 0x0000800000000000ULL;
+}
+
+void arch_probe_nmi(bool with_user_gs, uint64_t user_gs, struct arch_nmi_probe *out)
+{
+	const uint32_t msr_gs_base = 0xC0000101u, msr_kernel_gs_base = 0xC0000102u;
+	irqflags_t f = arch_irq_save();
+	struct cpu *cpu = this_cpu();
+	uint64_t saved_user_gs = rdmsr(msr_kernel_gs_base);
+	uint32_t lo, hi;
+	out->nmi_count_before = cpu->nmi_count;
+	if (with_user_gs) {
+		wrmsr(msr_kernel_gs_base, user_gs);
+		/* Nothing between the two swapgs may use GS: all of it is in one asm block. */
+		__asm__ volatile("swapgs\n\t"
+				 "int $2\n\t"
+				 "rdmsr\n\t"
+				 "swapgs"
+				 : "=a"(lo), "=d"(hi)
+				 : "c"(msr_gs_base)
+				 : "memory");
+		wrmsr(msr_kernel_gs_base, saved_user_gs);
+	} else {
+		__asm__ volatile("int $2\n\t"
+				 "rdmsr"
+				 : "=a"(lo), "=d"(hi)
+				 : "c"(msr_gs_base)
+				 : "memory");
+	}
+	out->gs_base_after = ((uint64_t)hi << 32) | lo;
+	out->nmi_count_after = cpu->nmi_count;
+	arch_irq_restore(f);
 }

@@ -47,10 +47,17 @@ static inline struct vm_region *to_region(struct rb_node *n)
 	return n ? rb_entry(n, struct vm_region, node) : NULL;
 }
 
-/* User page rights: user pages are executable (the ABI has no NX for user space). */
+/* Readable, nothing unknown, and never writable together with executable (W^X). */
+static bool prot_valid(unsigned prot)
+{
+	return !(prot & ~(VM_READ | VM_WRITE | VM_EXEC)) && (prot & VM_READ) &&
+	       (prot & (VM_WRITE | VM_EXEC)) != (VM_WRITE | VM_EXEC);
+}
+
+/* User page rights: no-execute unless the region is program text (spec §7.19 allows NX). */
 static unsigned arch_flags(unsigned prot)
 {
-	return ARCH_MAP_USER | ARCH_MAP_EXEC | ((prot & VM_WRITE) ? ARCH_MAP_WRITE : 0);
+	return ARCH_MAP_USER | ((prot & VM_EXEC) ? ARCH_MAP_EXEC : 0) | ((prot & VM_WRITE) ? ARCH_MAP_WRITE : 0);
 }
 
 /* The lowest region whose end is above @addr (it may start after @addr). Needs lock. */
@@ -121,9 +128,24 @@ static void tlb_flush_space(struct vm_space *s, uint64_t start, uint64_t end)
 		arch_tlb_shootdown(mask, s->root, start, end);
 }
 
+static uint64_t wx_pages_seen; /* atomic */
+
+uint64_t vm_wx_pages_seen(void)
+{
+	return __atomic_load_n(&wx_pages_seen, __ATOMIC_RELAXED);
+}
+
 void vm_space_destroy(struct vm_space *s)
 {
 	ASSERT(__atomic_load_n(&s->active_cpus, __ATOMIC_RELAXED) == 0);
+	/*
+	 * W^X proof at the end of every address space's life, when it holds all
+	 * it ever mapped but what was unmapped: the hardware's view (the page
+	 * tables), not the regions that are meant to produce it.
+	 */
+	uint64_t wx = arch_pt_count_user_wx(s->root);
+	if (wx)
+		__atomic_fetch_add(&wx_pages_seen, wx, __ATOMIC_RELAXED);
 	struct rb_node *n = rb_first(&s->regions);
 	while (n) {
 		struct vm_region *r = to_region(n);
@@ -403,7 +425,7 @@ out:
 int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum vm_backing backing,
 	   unsigned flags, uint64_t *out)
 {
-	if (len == 0 || len > USER_MAX || (prot & ~(VM_READ | VM_WRITE)) || !(prot & VM_READ))
+	if (len == 0 || len > USER_MAX || !prot_valid(prot))
 		return -EINVAL;
 	if (backing != VM_ANON_ZERO && backing != VM_ANON_ONE)
 		return -EINVAL;
@@ -548,7 +570,7 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 	uint64_t end = addr + len;
 	if (len == 0 || end < addr || end > USER_MAX || start < USER_MIN)
 		return -EINVAL;
-	if ((prot & ~(VM_READ | VM_WRITE)) || !(prot & VM_READ))
+	if (!prot_valid(prot))
 		return -EINVAL;
 	end = (end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 	struct vm_region *spare[2] = { region_alloc(), region_alloc() };
@@ -805,7 +827,7 @@ static paddr_t vm_object_page(struct vm_object *o, uint64_t i)
 int vm_map_object(struct vm_space *s, uint64_t addr, struct vm_object *o, uint64_t pgoff, uint64_t npages,
 		  unsigned prot, unsigned flags, uint64_t *out)
 {
-	if (npages == 0 || pgoff + npages > vm_object_pages(o) || (prot & ~(VM_READ | VM_WRITE)) || !(prot & VM_READ))
+	if (npages == 0 || pgoff + npages > vm_object_pages(o) || !prot_valid(prot))
 		return -EINVAL;
 	uint64_t size = npages * PAGE_SIZE;
 	uint64_t start = addr & ~(PAGE_SIZE - 1);

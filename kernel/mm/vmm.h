@@ -14,9 +14,16 @@
 #define USER_MIN 0x0000000000400000ULL
 #define USER_MAX 0x00007FFFFFFFF000ULL /* exclusive */
 
-/* Region protection (the spec's PROT_READ / PROT_WRITE values). */
+/*
+ * Region protection (the spec's PROT_READ / PROT_WRITE / PROT_EXECUTE values).
+ * Every region is readable. VM_EXEC is the kernel's own: only the ELF loader
+ * sets it, on program text (user calls cannot ask for it, spec §7.19/21).
+ * W^X: no region, and so no user page, is ever both writable and executable;
+ * every vm_* call refuses that combination with -EINVAL.
+ */
 #define VM_READ  0x1u
 #define VM_WRITE 0x2u
+#define VM_EXEC  0x4u
 
 enum vm_backing {
 	VM_ANON_ZERO = 1, /* private pages, zero-filled on first touch */
@@ -89,6 +96,12 @@ int vm_map_object(struct vm_space *space, uint64_t addr, struct vm_object *objec
 int vm_unmap(struct vm_space *space, uint64_t addr, uint64_t len);
 /* Unmap everything (an ending process), preemptibly; then vm_space_destroy is quick. Context: may sleep. */
 void vm_space_clear(struct vm_space *space);
+/*
+ * vm_wx_pages_seen - user pages found writable and executable by the page-table
+ * walk every address space gets when it is destroyed (0 on a sound kernel;
+ * the leak check and the tests read it). Context: any.
+ */
+uint64_t vm_wx_pages_seen(void);
 /*
  * vm_protect - change the protection of [addr, addr+len), which must be fully
  * mapped (-ENOENT otherwise, nothing changed). Returns 0, -EINVAL, -ENOENT, -ENOMEM.

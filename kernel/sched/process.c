@@ -308,6 +308,13 @@ __attribute__((noreturn)) void thread_exit(void)
 	if (last) {
 		process_terminate(p, 0); /* no effect when already terminating */
 		release_space(p);
+		/*
+		 * Whoever waits for the last thread and the address space to be
+		 * gone (nthreads == 0 && !space) was woken by process_terminate
+		 * long before, usually while other threads still ran: wake them
+		 * now that it is true, or they sleep to their deadline.
+		 */
+		wait_queue_wake_all(&p->exit_wq);
 	}
 	process_put(p); /* the thread's reference */
 	sched_exit_current();

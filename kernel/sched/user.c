@@ -39,8 +39,44 @@ static int map_stack(struct process *p, uint64_t tid)
 }
 
 /*
+ * Give the pages of one PT_LOAD segment its rights on top of what other
+ * segments already gave them: a page's rights are the union over the
+ * segments that touch it. Returns 0, -ENOEXEC (the union would be writable
+ * and executable) or an error of vm_protect.
+ */
+static int protect_segment(struct process *p, const struct elf64_phdr *ph)
+{
+	unsigned want = VM_READ | ((ph->flags & ELF_PF_W) ? VM_WRITE : 0) | ((ph->flags & ELF_PF_X) ? VM_EXEC : 0);
+	uint64_t addr = ph->vaddr & ~(PAGE_SIZE - 1);
+	uint64_t end = (ph->vaddr + ph->memsz + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	while (addr < end) {
+		struct vm_region r;
+		if (!vm_query(p->space, addr, &r) || r.start > addr)
+			return -ENOEXEC; /* cannot happen: the span was mapped whole */
+		uint64_t piece_end = r.end < end ? r.end : end;
+		unsigned prot = r.prot | want;
+		if ((prot & VM_WRITE) && (prot & VM_EXEC))
+			return -ENOEXEC;
+		if (prot != r.prot) {
+			int err = vm_protect(p->space, addr, piece_end - addr, prot);
+			if (err)
+				return err;
+		}
+		addr = piece_end;
+	}
+	return 0;
+}
+
+/*
  * Load an ELF image into the (active, empty) address space of @p: its whole
- * span as one zeroed read/write region, segments copied in (spec §10.1).
+ * span as one zeroed region, segments copied in (spec §10.1), then each page
+ * gets the rights its segments' p_flags ask for (read always; write; execute).
+ * OUR CHOICE (W^X): spec §10.1 lets PW map everything RWX, and allows
+ * hardening that no standard link notices: ld and lld put segments of
+ * different rights on different pages, so pages keep exactly their
+ * segment's rights; gap pages are read-only. A page that would be both
+ * writable and executable (an RWX segment, as `ld -N` makes, or W and X
+ * segments sharing a page) fails the load: -ENOEXEC, status ESPAWNFAIL.
  */
 static int load_image(struct process *p, const void *data, uint64_t size, uint64_t *entry)
 {
@@ -69,6 +105,15 @@ static int load_image(struct process *p, const void *data, uint64_t size, uint64
 		if (err)
 			return err;
 	}
+	/* Everything read-only, then each segment adds its own rights. */
+	err = vm_protect(p->space, start, img.vaddr_max - start, VM_READ);
+	for (uint16_t i = 0; !err && i < img.ehdr->phnum; i++) {
+		const struct elf64_phdr *ph = &img.phdrs[i];
+		if (ph->type == ELF_PT_LOAD && ph->memsz > 0)
+			err = protect_segment(p, ph);
+	}
+	if (err)
+		return err;
 	*entry = img.entry;
 	return 0;
 }

@@ -5,6 +5,7 @@
 // handler's -errno into ERR / NULL and the thread's error slot (spec §2.3).
 #include "kernel/syscall/syscall.h"
 
+#include "arch/x86_64/arch.h"
 #include "kernel/log/log.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/thread.h"
@@ -46,6 +47,7 @@ uint64_t syscall_handler(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uin
 			 uint64_t number)
 {
 	struct thread *t = current_thread();
+	arch_check_user_access_closed(); /* SFMASK clears AC; a user-set AC must not get here */
 	if (number >= SYS_TOTAL_AMOUNT) {
 		t->errno_slot = ENOSYS;
 		return ERR;

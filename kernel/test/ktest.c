@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 
+#include "kernel/cmdline.h"
 #include "kernel/lib/printf.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
@@ -52,6 +53,50 @@ static void settle_briefly(void)
 }
 
 /* Is @t named by the comma-separated @filter? */
+#define KTEST_DEFAULT_SEED 0x51554C54ULL /* "QULT" */
+
+static uint64_t run_seed = KTEST_DEFAULT_SEED;
+static const struct ktest *running; /* the test in progress, for ktest_seed's message */
+
+static uint64_t parse_seed(const char *s)
+{
+	uint64_t v = 0;
+	unsigned base = 10;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (; *s; s++) {
+		unsigned d;
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && (*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			d = (unsigned)((*s | 0x20) - 'a' + 10);
+		else
+			break;
+		v = v * base + d;
+	}
+	return v;
+}
+
+uint64_t ktest_run_seed(void)
+{
+	return run_seed;
+}
+
+uint64_t ktest_seed(uint64_t salt)
+{
+	/* splitmix64 of seed ^ salt: nearby seeds and salts give unrelated streams. */
+	uint64_t z = (run_seed ^ salt) + 0x9E3779B97F4A7C15ULL;
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	z ^= z >> 31;
+	if (running)
+		kprintf("# %s.%s: seed %lu (make test SEED=%lu replays it)\n", running->suite, running->name, run_seed,
+			run_seed);
+	return z ? z : 1;
+}
+
 static bool selected(const struct ktest *t, const char *filter)
 {
 	char full[96];
@@ -79,6 +124,9 @@ int ktest_run(const char *filter)
 	int total = 0, failures = 0;
 	for (const struct ktest *t = __ktests_start; t < __ktests_end; t++)
 		total += selected(t, filter);
+	char seed_text[24];
+	if (cmdline_get("seed", seed_text, sizeof(seed_text)))
+		run_seed = parse_seed(seed_text);
 
 	kprintf("KTAP version 1\n1..%d\n", total);
 	int n = 0;
@@ -90,7 +138,9 @@ int ktest_run(const char *filter)
 		uint64_t before[MAX_COUNTERS];
 		for (int i = 0; i < ncounters; i++)
 			before[i] = counters[i].read();
+		running = t;
 		t->fn(&ctx);
+		running = NULL;
 		if (!ctx.skip_reason) {
 			/* Some resources are reclaimed asynchronously (a dead thread by the next switch on its CPU): let them settle. */
 			for (int tries = 0; tries < 200 && !counters_match(before); tries++)

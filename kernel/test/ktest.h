@@ -65,6 +65,18 @@ void ktest_fail(struct ktest_ctx *ctx, const char *file, int line, const char *f
 	} while (0)
 
 /*
+ * ktest_seed - the starting state of a randomized test's generator: the run's
+ * seed (command line "seed=N", decimal or 0x-hex, which `make test SEED=N`
+ * passes to every boot; a fixed default otherwise) mixed with @salt, so that
+ * each test draws its own stream. Prints "# <test>: seed N" so that a failure
+ * names the run to replay. Never returns 0 (xorshift needs a non-zero state).
+ * Context: inside a KTEST.
+ */
+uint64_t ktest_seed(uint64_t salt);
+/* The run's seed itself. */
+uint64_t ktest_run_seed(void);
+
+/*
  * ktest_run - run every registered test whose "suite" or "suite.name" is in
  * the comma-separated @filter ("all" selects every suite except selfcheck).
  * Returns the number of failures. Context: boot, after the core subsystems.

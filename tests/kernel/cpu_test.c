@@ -39,6 +39,11 @@ KTEST(cpu, per_cpu_msrs_and_control_registers)
 		KEXPECT(st.gs_base >= 0xFFFF800000000000ULL); /* this CPU's block, in the kernel */
 		KEXPECT((st.cr4 >> 7) & 1);                /* PGE */
 		KEXPECT((st.cr0 >> 16) & 1);               /* WP */
+		/* Hardening on every CPU wherever the CPU offers it (QEMU's "max" offers all). */
+		KEXPECT(!st.has_smep || ((st.cr4 >> 20) & 1)); /* SMEP */
+		KEXPECT(!st.has_smap || ((st.cr4 >> 21) & 1)); /* SMAP */
+		KEXPECT(!st.has_umip || ((st.cr4 >> 11) & 1)); /* UMIP */
+		KEXPECT(st.has_nx && ((st.efer >> 11) & 1));    /* NX (every x86-64 CPU has it) */
 		seen_ids[i] = st.apic_id;
 		for (unsigned j = 0; j < i; j++)
 			KEXPECT(seen_ids[j] != st.apic_id);
@@ -162,4 +167,31 @@ KTEST(cpu, remote_calls_run_on_target)
 			expect += 1 + i;
 		}
 	KEXPECT_EQ(sum, expect);
+}
+
+static void shoot_down_from_there(void *arg)
+{
+	/* In the target's IPI handler, IRQs off: waits until every other CPU flushed. */
+	arch_tlb_shootdown_all(TEST_VA, TEST_VA + PAGE_SIZE);
+	__atomic_store_n((int *)arg, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * A CPU waiting with IRQs off for a remote call must still serve a TLB
+ * shootdown the target starts meanwhile: the target waits for it, IRQs off
+ * too. (The ktests run on the boot thread with IRQs off; this deadlock hung
+ * fs.ramfs_concurrent_churn while the other CPU freed a dead thread's stack.)
+ */
+KTEST(cpu, remote_call_waiter_serves_shootdowns)
+{
+	if (arch_cpu_count() < 2)
+		KTEST_SKIP("needs two CPUs");
+	static int done;
+	done = 0;
+	unsigned target = arch_cpu_index() == 0 ? 1 : 0;
+	irqflags_t f = arch_irq_save();
+	int r = arch_run_on_cpu(target, shoot_down_from_there, &done, true);
+	arch_irq_restore(f);
+	KEXPECT_EQ(r, 0);
+	KEXPECT_EQ(__atomic_load_n(&done, __ATOMIC_ACQUIRE), 1);
 }

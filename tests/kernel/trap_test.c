@@ -55,3 +55,50 @@ KTEST(trap, probe_reads_mapped_memory)
 	KEXPECT_EQ(arch_probe_read64((uint64_t)&value, &v), 0);
 	KEXPECT_EQ(v, 0x1122334455667788ULL);
 }
+
+static bool smap_on(void)
+{
+	struct arch_cpu_state st;
+	arch_read_cpu_state(&st);
+	return (st.cr4 >> 21) & 1;
+}
+
+/*
+ * An exception taken inside an open user-access window (AC=1), as a fault in
+ * a user copy is: the entry must close the window before any C runs (the
+ * kernel's entry check counts it otherwise), and IRETQ must give the window
+ * back to the interrupted code.
+ */
+KTEST(trap, kernel_entry_closes_user_access)
+{
+	if (!smap_on())
+		KTEST_SKIP("no SMAP");
+	uint64_t leaks = arch_user_access_leaks(), v = 0;
+	arch_user_access_begin();
+	int r = arch_probe_read64(0x1000, &v); /* #PF, recovered */
+	bool open_after = arch_user_access_is_open();
+	arch_user_access_end();
+	KEXPECT_EQ(r, -14);
+	KEXPECT(open_after);
+	KEXPECT(!arch_user_access_is_open());
+	KEXPECT_EQ(arch_user_access_leaks(), leaks);
+}
+
+/*
+ * Paranoid entry (NMI, #DF, #MC): GS is decided from IA32_GS_BASE, not from
+ * the saved CS. `int $2` from kernel mode while the user GS is loaded is the
+ * state an NMI finds right after the SYSCALL entry's swapgs (kernel CS, user
+ * GS). The handler must reach this CPU's block (it counts the NMI there) and
+ * must leave the user GS loaded, exactly as it found it.
+ */
+KTEST(trap, nmi_entry_with_user_gs)
+{
+	struct arch_nmi_probe p;
+	arch_probe_nmi(true, 0x0000000000401000ULL, &p);
+	KEXPECT_EQ(p.gs_base_after, 0x0000000000401000ULL); /* the user value still loaded after iretq */
+	KEXPECT_EQ(p.nmi_count_after, p.nmi_count_before + 1);
+	/* And with the kernel GS loaded (an NMI anywhere else in the kernel): nothing swapped. */
+	arch_probe_nmi(false, 0, &p);
+	KEXPECT_EQ(p.nmi_count_after, p.nmi_count_before + 1);
+	KEXPECT(p.gs_base_after >= 0xFFFF800000000000ULL);
+}

@@ -178,12 +178,14 @@ def user_test_programs(build):
     return ["/bin/tests/" + n for n in names]
 
 
-def run_user_boot(build, smp=2, progs=None):
-    """One boot: the runner merges every test program's KTAP; the kernel adds leak-check lines."""
+def run_user_boot(build, seed, smp=2, mem="512M", progs=None):
+    """One boot: the runner merges every test program's KTAP; the kernel adds leak-check lines.
+    @seed reaches every program as SEED in its environment (see tu_seed)."""
     progs = progs or user_test_programs(build)
-    cmdline = "qemu_exit leakcheck -- /bin/tests/runner --clean /tmp " + " ".join(progs)
-    code, text, secs = boot(build, f"user-tests-q35-smp{smp}", cmdline, timeout=300 if smp <= 2 else 600,
-                            machine="q35", smp=smp, mem="512M")
+    cmdline = f"qemu_exit leakcheck -- /bin/tests/runner --seed {seed} --clean /tmp " + " ".join(progs)
+    # Hang detectors: about 150 s on an idle host, several times that with another `make test` beside.
+    code, text, secs = boot(build, f"user-tests-q35-smp{smp}-{mem}", cmdline, timeout=1200 if smp <= 2 else 1800,
+                            machine="q35", smp=smp, mem=mem)
     return code, text, secs, len(progs)
 
 
@@ -202,10 +204,34 @@ def report_leaks(tally, text):
         tally.record(before == after, f"user.leakcheck[{name}]", f"{before} before, {after} after")
 
 
-def run_kernel_boot(build, spec):
+def run_kernel_boot(build, spec, seed):
     name, filt, opts = spec
-    code, text, secs = boot(build, name, f"qemu_exit heap_debug ktest={filt}", **opts)
+    # A limit is a hang detector, not a verdict on speed: leave room for a host running another
+    # `make test` beside this one (the general boot took 20 of its 72 tests in 120 s there).
+    opts = dict(opts, timeout=max(opts.get("timeout", 0), 300))
+    code, text, secs = boot(build, name, f"qemu_exit heap_debug seed={seed} ktest={filt}", **opts)
     return name, code, text, secs
+
+
+def mem_mib(size):
+    """QEMU's -m syntax (a number of MiB, or with a K/M/G/T suffix) in MiB."""
+    m = re.fullmatch(r"(\d+)([KMGT]?)B?", size.strip().upper())
+    if not m:
+        raise SystemExit(f"run_tests.py: cannot read the memory size {size!r}")
+    return int(m.group(1)) * {"K": 1 / 1024, "": 1, "M": 1, "G": 1024, "T": 1 << 20}[m.group(2)]
+
+
+def general_boots(smp, mem):
+    """BOOTS with `make test SMP=/MEM=` applied to the general boot (every suite); the others
+    keep the machine shapes they exist for (1 CPU, 128M, 16G, 8 CPUs with x2APIC, ...)."""
+    if smp is None and mem is None:
+        return BOOTS
+    name, filt, opts = BOOTS[0]
+    opts = dict(opts, smp=smp or opts["smp"], mem=mem or opts["mem"])
+    # More CPUs and memory cost time under TCG (pmm.exhaust_and_recover touches every page:
+    # about 3 minutes at 16G on a loaded host): scale the limit, never below the default.
+    scale = max(1, opts["smp"] // 2) * (3 if mem_mib(opts["mem"]) >= 4096 else 1)
+    return [(f"ktest-q35-smp{opts['smp']}-{opts['mem']}", filt, dict(opts, timeout=240 * scale))] + BOOTS[1:]
 
 
 def main():
@@ -213,12 +239,17 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--bench", action="store_true")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--seed", default="", help="seed of every randomized test (default: a fresh one, printed)")
+    ap.add_argument("--smp", type=int, default=None, help="CPUs of the general kernel boot and the user-test boot")
+    ap.add_argument("--mem", default=None, help="memory of the general kernel boot and the user-test boot")
     a = ap.parse_args()
     build = Build(a.build)
     if a.bench:
         return run_bench(build)
     tally = Tally()
     t0 = time.monotonic()
+    seed = int(a.seed, 0) if a.seed else int.from_bytes(os.urandom(4), "little")
+    print(f"seed {seed} (make test SEED={seed} replays this run's random choices)", flush=True)
 
     print("host unit tests", flush=True)
     host_bin = os.path.join(build.root, "host", "host_tests")
@@ -232,9 +263,9 @@ def main():
     # Boots are independent: run them two at a time on the two cores.
     jobs = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
-        for spec in BOOTS:
-            jobs.append(pool.submit(run_kernel_boot, build, spec))
-        user = pool.submit(run_user_boot, build)
+        for spec in general_boots(a.smp, a.mem):
+            jobs.append(pool.submit(run_kernel_boot, build, spec, seed))
+        user = pool.submit(run_user_boot, build, seed, a.smp or 2, a.mem or "512M")
         checks = pool.submit(boot_checks, build)
         selfchecks = pool.submit(harness_selfchecks, build)
         for job in jobs:
@@ -254,13 +285,13 @@ def main():
         for ok, name, detail in selfchecks.result():
             tally.record(ok, name, detail)
 
-    code, text, secs, nprogs = run_user_boot(build, 4, SMP4_PROGRAMS)
+    code, text, secs, nprogs = run_user_boot(build, seed, 4, "512M", SMP4_PROGRAMS)
     print(f"user tests with 4 CPUs: {nprogs} programs ({secs:.1f} s)", flush=True)
     why = boot_verdict(code, text)
     report_ktap(tally, "user-smp4: ", text, why is None, why or "")
     report_leaks(tally, text)
 
-    print(f"({time.monotonic() - t0:.0f} s; logs in {build.logs})")
+    print(f"({time.monotonic() - t0:.0f} s; logs in {build.logs}; seed {seed})")
     if tally.failures:
         print("failed: " + ", ".join(tally.failures))
     print(f"{tally.passed} passed, {tally.failed} failed")

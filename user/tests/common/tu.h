@@ -374,4 +374,30 @@ static inline uint64_t tu_parse_u64(const char *s)
 	return strtoull(s, NULL, 0);
 }
 
+/* The seed of a run with no SEED in the environment (the kernel's ktests use the same default). */
+#define TU_DEFAULT_SEED 0x51554C54ull
+
+/*
+ * tu_seed - the starting state of a randomized test's generator: the run's
+ * seed (SEED in the environment: the runner sets it from `make test SEED=N`,
+ * SPAWN passes it on to every child; TU_DEFAULT_SEED otherwise) mixed with
+ * @salt, so that each user of it draws its own stream. Prints the run's seed
+ * as a KTAP diagnostic when @announce, so a failure names the run to replay.
+ * Never returns 0 (xorshift needs a non-zero state).
+ */
+static inline uint64_t tu_seed(uint64_t salt, bool announce)
+{
+	const char *env = getenv("SEED");
+	uint64_t seed = env && *env ? tu_parse_u64(env) : TU_DEFAULT_SEED;
+	if (announce)
+		ktap_diag("seed %llu (make test SEED=%llu replays it)", (unsigned long long)seed,
+			  (unsigned long long)seed);
+	/* splitmix64 of seed ^ salt, like the kernel's ktest_seed. */
+	uint64_t z = (seed ^ salt) + 0x9E3779B97F4A7C15ull;
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	z ^= z >> 31;
+	return z ? z : 1;
+}
+
 #endif

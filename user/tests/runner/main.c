@@ -2,7 +2,7 @@
 // runner: run user-space test programs one process each and merge their
 // KTAP into one stream on stdout (spec §9.4 style: pipes + /proc/<pid>/wait).
 //
-//   runner [--clean DIR] PROGRAM...
+//   runner [--seed N] [--clean DIR] PROGRAM...
 //
 // Each program runs with its stdout and stderr on a pipe; every result line
 // "ok N name" / "not ok N name" is renumbered as "prog.name", diagnostics
@@ -168,9 +168,14 @@ int main(int argc, char **argv)
 {
 	const char *clean_dir = NULL;
 	int first = 1;
-	if (argc > 2 && strcmp(argv[1], "--clean") == 0) {
-		clean_dir = argv[2];
-		first = 3;
+	if (argc > first + 1 && strcmp(argv[first], "--seed") == 0) {
+		/* Every test program inherits it (SPAWN copies the environment): see tu_seed(). */
+		setenv("SEED", argv[first + 1], 1);
+		first += 2;
+	}
+	if (argc > first + 1 && strcmp(argv[first], "--clean") == 0) {
+		clean_dir = argv[first + 1];
+		first += 2;
 	}
 	printf("KTAP version 1\n");
 	for (int i = first; i < argc; i++)

@@ -1089,8 +1089,10 @@ KTAP_TEST(random_sequence_matches_model)
 	uint64_t rng = random_seed, vrng = random_seed ^ 0x5BD1E9955BD1E995ull;
 	char why[200], what[160];
 	int counts[5] = { 0 };
-	ktap_diag("seed %#llx (rerun with: sys_mem seed=%#llx)", (unsigned long long)random_seed,
-		  (unsigned long long)random_seed);
+	const char *run_seed = getenv("SEED");
+	ktap_diag("seed %#llx (rerun with: sys_mem seed=%#llx, or the whole run with make test SEED=%s)",
+		  (unsigned long long)random_seed, (unsigned long long)random_seed,
+		  run_seed && *run_seed ? run_seed : "<default>");
 	model_reset();
 	for (uint64_t step = 0; step < RANDOM_STEPS; step++) {
 		struct op op = gen_op(&rng);
@@ -1124,5 +1126,7 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 2 && strncmp(argv[1], "seed=", 5) == 0)
 		random_seed = tu_parse_u64(argv[1] + 5) | 1; /* xorshift needs a non-zero state */
+	else
+		random_seed = tu_seed(0x51554C54D00D5EEDull, false) | 1; /* the run's seed (make test SEED=) */
 	return tu_ktap_main(60 * TU_SEC);
 }

@@ -29,11 +29,15 @@
 #define IS_MASK_STATUS(s) (((s) & (int)0xC0000000) == MASK_MARK)
 
 /*
- * "At once": generous, because QEMU's virtual CPUs share a loaded host and
- * guest time runs on while one is descheduled. Still far below the
- * timeouts that a call which wrongly slept would take (10 s here).
+ * "At once": QEMU's virtual CPUs share a loaded host and guest time runs on
+ * while one is descheduled, so any tight bound fails now and then when
+ * another `make test` runs beside this one. Half the 10 s timeouts that a
+ * call which wrongly slept would take still tells the two apart.
  */
-#define AT_ONCE (250 * TU_MS)
+#define AT_ONCE (5 * TU_SEC)
+
+/* Upper bound of a short sleep: catches a unit error (ms for ns: 1000 times longer), not load. */
+#define SLEEP_SLACK (10 * TU_SEC)
 
 /* Status of a fault child whose faulting instruction did not fault. */
 #define NO_FAULT_STATUS 99
@@ -204,7 +208,7 @@ static int child_exit_with_sleepers(int argc, char **argv)
 	static struct tu_thread a, b;
 	if (!tu_thread_start(&a, sleep_forever, (void *)1) || !tu_thread_start(&b, sleep_forever, NULL))
 		return 97;
-	if (!tu_wait_ge(&sleepers_started, 2, 5 * TU_SEC))
+	if (!tu_wait_ge(&sleepers_started, 2, TU_CHILD_TIMEOUT))
 		return 95;
 	nanosleep(20 * TU_MS); /* let both reach their sleep */
 	process_exit(12);
@@ -297,7 +301,7 @@ static int child_fault_in_thread(int argc, char **argv)
 	static struct tu_thread t;
 	if (!tu_thread_start(&t, fault_now, NULL))
 		return 97;
-	nanosleep(5 * TU_SEC);
+	nanosleep(15 * TU_SEC); /* ended by the fault long before; only a missing fault waits this out */
 	return NO_FAULT_STATUS;
 }
 
@@ -500,7 +504,7 @@ static int child_regs_common(bool ymm)
 
 	regs_scrambler_stop = 1;
 	for (int i = 0; i < 2; i++)
-		if (scramblers[i].tid >= 0 && !tu_thread_join(&scramblers[i], 5 * TU_SEC))
+		if (scramblers[i].tid >= 0 && !tu_thread_join(&scramblers[i], TU_CHILD_TIMEOUT))
 			printf("# child-regs: scrambler %d did not stop\n", i);
 	fflush(stdout);
 	return regs_mismatches > 90 ? 90 : regs_mismatches;
@@ -563,7 +567,7 @@ static int child_thread_entry(int argc, char **argv)
 		snprintf(msg, sizeof(msg), "thread_create #%llu returned %lld, want %llu", (unsigned long long)k,
 			 (long long)tid, (unsigned long long)k);
 		child_check(tid == k, k == 1 ? ENTRY_FIRST_TID_1 : ENTRY_SECOND_TID_2, msg);
-		if (tid == ERR || !tu_wait_eq(&entry_done, 1, 5 * TU_SEC)) {
+		if (tid == ERR || !tu_wait_eq(&entry_done, 1, TU_CHILD_TIMEOUT)) {
 			child_check(false, ENTRY_RAN, "the created thread did not run");
 			continue;
 		}
@@ -645,7 +649,7 @@ static int child_thread_create_errors(int argc, char **argv)
 	snprintf(msg, sizeof(msg), "first successful thread_create gave tid %lld, want 1", (long long)tid);
 	child_check(tid == 1, TCERR_NO_TID_CONSUMED, msg);
 	if (tid != ERR)
-		tu_wait_eq(&entry_done, 1, 5 * TU_SEC);
+		tu_wait_eq(&entry_done, 1, TU_CHILD_TIMEOUT);
 	nanosleep(50 * TU_MS);
 	child_mask_exit();
 }
@@ -812,7 +816,7 @@ KTAP_TEST(thread_exit_in_process_main_continues)
 	static struct tu_thread t;
 	atomic_store(&te_flag, 0);
 	TASSERT(tu_thread_start(&t, thread_exit_directly, NULL));
-	TEXPECT(tu_wait_eq(&te_flag, 1, 5 * TU_SEC));
+	TEXPECT(tu_wait_eq(&te_flag, 1, TU_CHILD_TIMEOUT));
 	nanosleep(10 * TU_MS);
 	/* Still here, and still able to make calls. */
 	TEXPECT_EQ(gettid(), 0);
@@ -1055,16 +1059,33 @@ struct errno_probe {
 	uint64_t fresh, after_fail, after_main_fail;
 };
 
+/*
+ * Wait until *@word >= @want using only calls that cannot fail (YIELD,
+ * UPTIME), so the waiting thread's error slot keeps what it held: a futex
+ * wait would leave EAGAIN or ETIMEDOUT there when the word changed first.
+ */
+static bool wait_keeping_errno(_Atomic(uint64_t) *word, uint64_t want, clock_t timeout)
+{
+	clock_t deadline = uptime() + timeout;
+	while (atomic_load(word) < want) {
+		if (uptime() >= deadline)
+			return false;
+		yield();
+	}
+	return true;
+}
+
 static void errno_thread(void *arg)
 {
 	struct errno_probe *p = arg;
 	p->fresh = syscall0(SYS_ERRNO);
 	syscall1(SYS_UNIX_EPOCH, 1); /* EFAULT in this thread's slot */
 	p->after_fail = syscall0(SYS_ERRNO);
-	tu_store_wake(&p->stage, 1);
-	tu_wait_ge(&p->stage, 2, 5 * TU_SEC);
-	p->after_main_fail = syscall0(SYS_ERRNO);
-	tu_store_wake(&p->stage, 3);
+	atomic_store(&p->stage, 1);
+	/* Between here and the read below this thread makes no call that can fail. */
+	if (wait_keeping_errno(&p->stage, 2, TU_CHILD_TIMEOUT))
+		p->after_main_fail = syscall0(SYS_ERRNO);
+	atomic_store(&p->stage, 3);
 }
 
 KTAP_TEST(errno_is_per_thread_and_fresh_thread_reads_0)
@@ -1073,18 +1094,19 @@ KTAP_TEST(errno_is_per_thread_and_fresh_thread_reads_0)
 	static struct tu_thread t;
 	atomic_store(&p.stage, 0);
 	p.fresh = p.after_fail = p.after_main_fail = 0xdead;
-	syscall4(SYS_FUTEX, 0, 0, 2, 0); /* EINVAL in the main thread's slot */
 	TASSERT(tu_thread_start(&t, errno_thread, &p));
-	TASSERT(tu_wait_ge(&p.stage, 1, 5 * TU_SEC));
+	/* Both sides wait without futexes: nothing but the calls under test may fail. */
+	syscall4(SYS_FUTEX, 0, 0, 2, 0); /* EINVAL in the main thread's slot */
+	TASSERT(wait_keeping_errno(&p.stage, 1, TU_CHILD_TIMEOUT));
 	TEXPECT_EQ(p.fresh, 0);
 	TEXPECT_EQ(p.after_fail, EFAULT);
 	TEXPECT_EQ(syscall0(SYS_ERRNO), EINVAL); /* the thread's failure left ours alone */
 	syscall0(35);				 /* ENOSYS here... */
-	tu_store_wake(&p.stage, 2);
-	TASSERT(tu_wait_ge(&p.stage, 3, 5 * TU_SEC));
+	atomic_store(&p.stage, 2);
+	TASSERT(wait_keeping_errno(&p.stage, 3, TU_CHILD_TIMEOUT));
 	TEXPECT_EQ(p.after_main_fail, EFAULT); /* ...not there */
 	TEXPECT_EQ(syscall0(SYS_ERRNO), ENOSYS);
-	TEXPECT(tu_thread_join(&t, 5 * TU_SEC));
+	TEXPECT(tu_thread_join(&t, TU_CHILD_TIMEOUT));
 }
 
 /* ================================================================== 5 GETPID, 6 GETTID */
@@ -1118,7 +1140,7 @@ KTAP_TEST(getpid_same_in_every_thread)
 	static struct tu_thread t;
 	pid_seen_by_thread = 0;
 	TASSERT(tu_thread_start(&t, record_pid, NULL));
-	TASSERT(tu_thread_join(&t, 5 * TU_SEC));
+	TASSERT(tu_thread_join(&t, TU_CHILD_TIMEOUT));
 	TEXPECT_EQ(pid_seen_by_thread, getpid());
 }
 
@@ -1276,7 +1298,7 @@ KTAP_TEST(threads_share_memory)
 	shared_global = 0x1111;
 	p = (struct share_probe){ (uint64_t *)&stack_word, heap, 0, 0, 0 };
 	TASSERT(tu_thread_start(&t, share_thread, &p));
-	TASSERT(tu_thread_join(&t, 5 * TU_SEC));
+	TASSERT(tu_thread_join(&t, TU_CHILD_TIMEOUT));
 	TEXPECT_EQ(p.seen_global, 0x1111);
 	TEXPECT_EQ(p.seen_stack, 0x3333);
 	TEXPECT(p.heap_ok);
@@ -1339,7 +1361,7 @@ KTAP_TEST(uptime_monotonic_across_threads)
 				  (unsigned long long)now, (unsigned long long)seen);
 	}
 	atomic_store(&uptime_stop, 1);
-	TEXPECT(tu_thread_join(&t, 5 * TU_SEC));
+	TEXPECT(tu_thread_join(&t, TU_CHILD_TIMEOUT));
 	TEXPECT_EQ(bad, 0);
 	TEXPECT_EQ(atomic_load(&uptime_thread_backwards), 0);
 	ktap_diag("%llu cross-thread comparisons", (unsigned long long)checks);
@@ -1411,7 +1433,7 @@ KTAP_TEST(nanosleep_20ms_takes_at_least_20ms)
 	TEXPECT_EQ(nanosleep(20 * TU_MS), 0);
 	clock_t dt = uptime() - t0;
 	TEXPECT(dt >= 20 * TU_MS);
-	TEXPECT(dt < 20 * TU_MS + TU_SEC); /* generous: timer slack and scheduling (§2.5) */
+	TEXPECT(dt < 20 * TU_MS + SLEEP_SLACK); /* timer slack and scheduling (§2.5) on a loaded host */
 	ktap_diag("slept %llu us", (unsigned long long)(dt / 1000));
 }
 
@@ -1476,7 +1498,7 @@ KTAP_TEST(futex_wait_timeout_20ms_etimedout)
 	TEXPECT_ERR(futex(&fword, 0, FUTEX_WAIT, 20 * TU_MS), ETIMEDOUT);
 	clock_t dt = uptime() - t0;
 	TEXPECT(dt >= 20 * TU_MS);
-	TEXPECT(dt < 20 * TU_MS + TU_SEC);
+	TEXPECT(dt < 20 * TU_MS + SLEEP_SLACK);
 }
 
 KTAP_TEST(futex_wait_timeout_0_etimedout)
@@ -1504,7 +1526,7 @@ static void futex_waiter(void *arg)
 {
 	struct fwaiter *w = arg;
 	tu_store_wake(&w->state, 1);
-	w->result = syscall4(SYS_FUTEX, (uint64_t)&fwait_word, 7, FUTEX_WAIT, 10 * TU_SEC);
+	w->result = syscall4(SYS_FUTEX, (uint64_t)&fwait_word, 7, FUTEX_WAIT, 60 * TU_SEC); /* woken long before */
 	w->err = syscall0(SYS_ERRNO);
 	tu_store_wake(&w->state, 2);
 }
@@ -1512,7 +1534,7 @@ static void futex_waiter(void *arg)
 /* FUTEX_WAKE @count, retried while it finds nobody (a waiter may not have blocked yet). */
 static uint64_t wake_someone(uint64_t count)
 {
-	clock_t deadline = uptime() + 2 * TU_SEC;
+	clock_t deadline = uptime() + TU_CHILD_TIMEOUT;
 	uint64_t r;
 	while ((r = futex(&fwait_word, count, FUTEX_WAKE, 0)) == 0 && uptime() < deadline)
 		nanosleep(1 * TU_MS);
@@ -1529,12 +1551,12 @@ KTAP_TEST(futex_two_waiters_wake_1_then_all)
 		w[i].result = w[i].err = 0xdead;
 		TASSERT(tu_thread_start(&t[i], futex_waiter, &w[i]));
 	}
-	TASSERT(tu_wait_ge(&w[0].state, 1, 5 * TU_SEC) && tu_wait_ge(&w[1].state, 1, 5 * TU_SEC));
+	TASSERT(tu_wait_ge(&w[0].state, 1, TU_CHILD_TIMEOUT) && tu_wait_ge(&w[1].state, 1, TU_CHILD_TIMEOUT));
 	nanosleep(50 * TU_MS); /* both into the kernel's wait */
 	/* val 0 wakes nobody, even with waiters present. */
 	TEXPECT_EQ(futex(&fwait_word, 0, FUTEX_WAKE, 0), 0);
 	TEXPECT_EQ(wake_someone(1), 1);
-	clock_t deadline = uptime() + 2 * TU_SEC;
+	clock_t deadline = uptime() + TU_CHILD_TIMEOUT;
 	while (atomic_load(&w[0].state) != 2 && atomic_load(&w[1].state) != 2 && uptime() < deadline)
 		nanosleep(1 * TU_MS);
 	nanosleep(50 * TU_MS);
@@ -1542,9 +1564,9 @@ KTAP_TEST(futex_two_waiters_wake_1_then_all)
 	TEXPECT_EQ(done, 1); /* exactly one woke; the other is still blocked */
 	TEXPECT_EQ(wake_someone(FUTEX_ALL), 1);
 	for (int i = 0; i < 2; i++) {
-		TEXPECT(tu_wait_eq(&w[i].state, 2, 5 * TU_SEC));
+		TEXPECT(tu_wait_eq(&w[i].state, 2, TU_CHILD_TIMEOUT));
 		TEXPECT_EQ(w[i].result, 0);
-		TEXPECT(tu_thread_join(&t[i], 5 * TU_SEC));
+		TEXPECT(tu_thread_join(&t[i], TU_CHILD_TIMEOUT));
 	}
 }
 
@@ -1561,7 +1583,7 @@ static int oldest_first_round(void)
 	for (int i = 0; i < 2; i++) {
 		atomic_store(&w[i].state, 0);
 		w[i].result = 0xdead;
-		if (!tu_thread_start(&t[i], futex_waiter, &w[i]) || !tu_wait_ge(&w[i].state, 1, 5 * TU_SEC)) {
+		if (!tu_thread_start(&t[i], futex_waiter, &w[i]) || !tu_wait_ge(&w[i].state, 1, TU_CHILD_TIMEOUT)) {
 			ktap_fail(__FILE__, __LINE__, "waiter %d did not start", i);
 			return -1;
 		}
@@ -1570,7 +1592,7 @@ static int oldest_first_round(void)
 	int first = -1;
 	uint64_t woken = wake_someone(1);
 	if (woken == 1) {
-		clock_t deadline = uptime() + 5 * TU_SEC;
+		clock_t deadline = uptime() + TU_CHILD_TIMEOUT;
 		while (first < 0 && uptime() < deadline) {
 			for (int i = 0; i < 2 && first < 0; i++)
 				if (atomic_load(&w[i].state) == 2)
@@ -1584,7 +1606,7 @@ static int oldest_first_round(void)
 	}
 	wake_someone(FUTEX_ALL);
 	for (int i = 0; i < 2; i++) {
-		if (!tu_wait_eq(&w[i].state, 2, 5 * TU_SEC) || !tu_thread_join(&t[i], 5 * TU_SEC)) {
+		if (!tu_wait_eq(&w[i].state, 2, TU_CHILD_TIMEOUT) || !tu_thread_join(&t[i], TU_CHILD_TIMEOUT)) {
 			ktap_fail(__FILE__, __LINE__, "waiter %d never woke", i);
 			return -1;
 		}
