@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Inodes' reference counts, mounts and namespaces (per-process mount tables).
 // Locks: namespace->lock guards its entry list; it is a leaf and never held
-// while calling into a filesystem. Mounts are immutable once created.
+// while calling into a filesystem (ns_create alone nests a new child's lock
+// inside its parent's). ns_tree_lock guards the tree links and is never held
+// with a namespace lock. Mounts are immutable once created.
 #include "fs/internal.h"
 
 #include "kernel/mm/kmalloc.h"
@@ -259,20 +261,38 @@ struct namespace *ns_create(struct namespace *parent, struct mount *root, bool c
 			}
 			continue;
 		}
-		/* Keep the parent's order so that lookups behave identically. */
-		struct ns_entry **tail = &ns->entries;
+		/*
+		 * The child is already linked (so that no BIND propagating to the
+		 * parent's descendants can miss it), so such a BIND may have given
+		 * it entries of its own by now: install the copy under the child's
+		 * lock too (parent, then child: the only place two namespace locks
+		 * nest) and keep those, as if the propagation came right after the
+		 * copy. The rest keeps the parent's order.
+		 */
+		spin_lock(&ns->lock);
+		struct ns_entry *own = ns->entries, **tail = &ns->entries;
 		for (struct ns_entry *e = parent->entries; e; e = e->next) {
+			bool shadowed = false;
+			for (struct ns_entry *o = own; o && !shadowed; o = o->next)
+				shadowed = o->mount->mountpoint == e->mount->mountpoint;
+			if (shadowed)
+				continue;
 			struct ns_entry *c = nodes;
 			nodes = nodes->next;
 			mount_get(e->mount);
+			__atomic_fetch_add(&e->mount->mountpoint->mounted, 1, __ATOMIC_RELAXED);
 			c->mount = e->mount;
-			c->next = NULL;
 			*tail = c;
 			tail = &c->next;
 		}
+		*tail = own;
+		spin_unlock(&ns->lock);
 		spin_unlock_irqrestore(&parent->lock, f);
-		for (struct ns_entry *e = ns->entries; e; e = e->next)
-			__atomic_fetch_add(&e->mount->mountpoint->mounted, 1, __ATOMIC_RELAXED);
+		while (nodes) { /* the ones a shadowed entry did not need */
+			struct ns_entry *next = nodes->next;
+			kfree(nodes);
+			nodes = next;
+		}
 		return ns;
 nomem:
 		while (nodes) {
