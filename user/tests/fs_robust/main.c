@@ -46,6 +46,23 @@ KTAP_TEST(deep_directory_chain_is_removed)
 	TEXPECT(f != ERR);
 	close(f);
 	TASSERT(chdir("/tmp") == 0);
+	/*
+	 * A recursive listing goes down as far as its 256-byte paths reach:
+	 * ".", "..", then "d", "d/d", ... up to 255 characters, 128 names.
+	 */
+	fd_t dir = open("/tmp/robust-deep:dR");
+	TASSERT(dir != ERR);
+	static struct abi_dirent d[32];
+	uint64_t records = 0;
+	for (;;) {
+		uint64_t n = getdents(dir, d, sizeof(d));
+		TASSERT(n != ERR);
+		if (n == 0)
+			break;
+		records += n / sizeof(d[0]);
+	}
+	close(dir);
+	TEXPECT_EQ(records, 130);
 	/* Not empty: refused without recursion; then the whole chain goes in one call. */
 	TEXPECT_ERR(remove("/tmp/robust-deep:d"), ENOTEMPTY);
 	TEXPECT_EQ(remove("/tmp/robust-deep:dR"), 0);
