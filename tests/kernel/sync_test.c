@@ -58,7 +58,7 @@ KTEST(sync, mutex_contended_unlock_hands_over)
 
 /* ---- the last user frees the object that holds the mutex ---- */
 
-enum { USERS = 3, ROUNDS = 4000 };
+enum { USERS = 3, OBJECTS = 1000 };
 
 struct shared_obj {
 	struct mutex m;
@@ -66,16 +66,25 @@ struct shared_obj {
 };
 
 struct free_race {
-	struct shared_obj *obj[ROUNDS]; /* each published before round is bumped past it */
-	uint64_t round;                 /* atomic */
-	uint64_t done[USERS];           /* atomic: rounds each user finished */
+	struct shared_obj *obj[OBJECTS];
+	uint64_t go;           /* atomic: all users start together */
+	uint64_t done;         /* atomic: users finished */
+	uint64_t next[USERS];  /* atomic: the object each user is at */
 };
 
+/*
+ * Every user takes every object once, in the same order, and starts on an
+ * object only when all have left the one before: so they arrive at each
+ * object together, and whoever drops the last reference frees it at once.
+ */
 static void last_user_frees(struct free_race *r, int me)
 {
-	for (uint64_t i = 0; i < ROUNDS; i++) {
-		while (__atomic_load_n(&r->round, __ATOMIC_ACQUIRE) <= i)
-			sched_yield();
+	while (!__atomic_load_n(&r->go, __ATOMIC_ACQUIRE))
+		sched_yield();
+	for (uint64_t i = 0; i < OBJECTS; i++) {
+		for (int u = 0; u < USERS; u++)
+			while (__atomic_load_n(&r->next[u], __ATOMIC_ACQUIRE) < i)
+				sched_yield();
 		struct shared_obj *o = r->obj[i];
 		/* One user barges with trylock instead of sleeping: the pattern that caught the old unlock. */
 		if (me == 0) {
@@ -88,8 +97,9 @@ static void last_user_frees(struct free_race *r, int me)
 		mutex_unlock(&o->m);
 		if (last)
 			kfree(o); /* poisoned with heap_debug: a late touch faults or is caught by kmalloc */
-		__atomic_store_n(&r->done[me], i + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&r->next[me], i + 1, __ATOMIC_RELEASE);
 	}
+	__atomic_fetch_add(&r->done, 1, __ATOMIC_ACQ_REL);
 }
 
 static void user0(void *arg) { last_user_frees(arg, 0); }
@@ -100,27 +110,24 @@ KTEST(sync, mutex_freed_by_its_last_user)
 {
 	struct free_race *r = kzalloc(sizeof(*r));
 	KASSERT(r);
+	for (uint64_t i = 0; i < OBJECTS; i++) {
+		struct shared_obj *o = kmalloc(sizeof(*o));
+		KASSERT(o); /* (the test's heap is small; a failure here leaks the earlier objects) */
+		mutex_init(&o->m);
+		o->refs = USERS;
+		r->obj[i] = o;
+	}
 	void (*fns[USERS])(void *) = { user0, user1, user2 };
 	struct thread *ts[USERS];
 	for (int i = 0; i < USERS; i++) {
 		ts[i] = kthread_create(fns[i], r, 32);
 		KASSERT(ts[i]);
 	}
-	for (uint64_t i = 0; i < ROUNDS; i++) {
-		struct shared_obj *o = kmalloc(sizeof(*o));
-		KASSERT(o);
-		mutex_init(&o->m);
-		o->refs = USERS;
-		r->obj[i] = o;
-		__atomic_store_n(&r->round, i + 1, __ATOMIC_RELEASE);
-		/* Keep the users on the same object: the next one only when all are through. */
-		for (int u = 0; u < USERS; u++)
-			while (__atomic_load_n(&r->done[u], __ATOMIC_ACQUIRE) <= i)
-				sched_yield();
-	}
+	__atomic_store_n(&r->go, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < USERS; i++) {
 		KEXPECT_EQ(thread_join(ts[i]), 0);
 		thread_put(ts[i]);
 	}
+	KEXPECT_EQ(r->done, USERS);
 	kfree(r);
 }
