@@ -97,6 +97,20 @@ int fs_process_init(struct process *child, struct process *parent, uint32_t spaw
 
 	if (pctx) {
 		irqflags_t f = spin_lock_irqsave(&pctx->lock);
+		if (pctx->dead || !pctx->ns) {
+			/*
+			 * The parent is terminating: its descriptors and namespace are
+			 * gone. The child must not get someone else's (falling back to
+			 * the kernel's namespace would let it escape the parent's
+			 * bindings), so the spawn fails. EINTR: the calling thread has
+			 * been sent the kill note and spec §7 number 0 says its calls end
+			 * with EINTR, never observed; the unborn child's status (spec §7
+			 * number 2 step 3) then reads 4, the truth about what stopped it.
+			 */
+			spin_unlock_irqrestore(&pctx->lock, f);
+			kfree(ctx);
+			return -EINTR;
+		}
 		unsigned n = (spawn_flags & SPAWN_EMPTY_FDS) ? 0 : (spawn_flags & SPAWN_STDIO_FDS) ? 3 : CONFIG_MAX_FD;
 		for (unsigned i = 0; i < n; i++) {
 			if (pctx->fds[i]) {
@@ -106,15 +120,14 @@ int fs_process_init(struct process *child, struct process *parent, uint32_t spaw
 			}
 		}
 		pns = pctx->ns;
-		if (pns)
-			ns_get(pns);
+		ns_get(pns);
 		if (!(spawn_flags & SPAWN_EMPTY_CWD) && pctx->cwd.mnt) {
 			cwd = pctx->cwd;
 			loc_get(cwd);
 		}
 		spin_unlock_irqrestore(&pctx->lock, f);
 	}
-	if (!pns) {
+	if (!pctx) {
 		/* The first process: a namespace that is a child of the kernel's (spec §10.7). */
 		ns_get(fs_kernel_ns);
 		pns = fs_kernel_ns;

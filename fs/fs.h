@@ -21,8 +21,9 @@ void fs_init(const void *archive, uint64_t archive_size);
  * fs_process_init - give @child its context from @parent per the spawn flags
  * (spec §7 number 2 step 6): descriptors, namespace, working directory,
  * environment. @parent NULL: the first process (root cwd, empty table,
- * namespace a child of the kernel's). Returns 0 or -ENOMEM (then @child
- * has a dead context that fs_process_free releases).
+ * namespace a child of the kernel's). Returns 0, -ENOMEM (then @child
+ * has a dead context that fs_process_free releases) or -EINTR when @parent
+ * is terminating (its namespace is gone; @child gets no context).
  * Context: thread context, may sleep; @child not yet running.
  */
 int fs_process_init(struct process *child, struct process *parent, uint32_t spawn_flags);

@@ -109,9 +109,10 @@ void mount_put(struct mount *m);
 
 /*
  * A namespace: the mount table one or more processes resolve paths in.
- * A spawned child gets a copy that stays linked to its parent namespace
- * (parent pointer), so that BIND propagation (a later issue) can walk the
- * tree; entries are (mount point inode -> mount).
+ * A spawned child gets a copy that stays linked to its parent namespace, so
+ * that BIND propagation can walk the tree; entries are (mount point inode
+ * -> mount). The tree links are not references: a namespace dies with its
+ * last user and its children then link to its parent (fs/mount.c).
  */
 struct ns_entry {
 	struct ns_entry *next;
@@ -119,14 +120,18 @@ struct ns_entry {
 };
 
 struct namespace {
-	uint64_t refcount;          /* atomic */
-	struct namespace *parent;   /* Immutable: reference, NULL for the kernel's */
+	uint64_t refcount;          /* atomic; users only (processes, lookups), never children */
 	struct mount *root;         /* Immutable: reference */
 	struct spinlock lock;       /* guards entries, nentries */
 	struct ns_entry *entries;
-	uint64_t nentries;          /* at most NS_MAX_MOUNTS: lookups walk the list with IRQs off */
-	/* Guarded by: ns_tree_lock (mount.c); the live descendants, for MOUNT_PROPAGATE_CHILDREN */
-	struct namespace *first_child, *next_sibling;
+	uint64_t nentries;          /* at most about NS_MAX_MOUNTS: lookups walk the list with IRQs off */
+	/*
+	 * Guarded by: ns_tree_lock (mount.c). The nearest live ancestor (NULL
+	 * for the kernel's) and the live children, in a doubly linked list.
+	 */
+	struct namespace *parent;
+	struct namespace *first_child, *last_child;
+	struct namespace *prev_sibling, *next_sibling;
 };
 
 /* Mounts one namespace may hold; BIND past it fails with ENOMEM (spec §7 number 32's limit error). */
@@ -148,8 +153,9 @@ struct mount *ns_find_mount(struct namespace *ns, struct inode *ino);
 /* As ns_add_mount, replacing an entry at the same mount point when @overwrite. */
 int ns_set_mount(struct namespace *ns, struct mount *m, bool overwrite);
 /*
- * ns_for_each_relative - call @fn for @ns's ancestors (@up) or all its live
- * descendants (!@up), nearest first, with a reference held across each call.
+ * ns_for_each_relative - call @fn for @ns's live ancestors (@up, nearest
+ * first) or all its live descendants (!@up, in pre-order), with a reference
+ * held across each call. The caller holds a reference on @ns.
  */
 void ns_for_each_relative(struct namespace *ns, bool up, void (*fn)(struct namespace *ns, void *ctx), void *ctx);
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Inodes' reference counts, mounts and namespaces (per-process mount tables).
 // Locks: namespace->lock guards its entry list; it is a leaf and never held
-// while calling into a filesystem. Mounts are immutable once created.
+// while calling into a filesystem (ns_create alone nests a new child's lock
+// inside its parent's). ns_tree_lock guards the tree links and is never held
+// with a namespace lock. Mounts are immutable once created.
 #include "fs/internal.h"
 
 #include "kernel/mm/kmalloc.h"
@@ -115,15 +117,19 @@ void mount_get(struct mount *m)
 
 void mount_put(struct mount *m)
 {
-	if (!m || __atomic_sub_fetch(&m->refcount, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
-	inode_put(m->root);
-	if (m->mountpoint) {
+	/*
+	 * A loop, not recursion: mounts bound inside mounts form a parent chain
+	 * as long as a program likes, and the last put of its tip releases the
+	 * whole chain.
+	 */
+	while (m && __atomic_sub_fetch(&m->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
+		struct mount *parent = m->mountpoint ? m->parent : NULL;
+		inode_put(m->root);
 		inode_put(m->mountpoint);
-		mount_put(m->parent);
+		__atomic_fetch_sub(&mounts_alive, 1, __ATOMIC_RELAXED);
+		kfree(m);
+		m = parent;
 	}
-	__atomic_fetch_sub(&mounts_alive, 1, __ATOMIC_RELAXED);
-	kfree(m);
 }
 
 void loc_get(struct vfs_loc loc)
@@ -139,39 +145,76 @@ void loc_put(struct vfs_loc loc)
 }
 
 /*
- * A new namespace whose root is @root; with @copy_parent it starts with
- * every entry of @parent (the default for SPAWN), else with none
- * (SPAWN_EMPTY_NS, OUR CHOICE: the system root only).
+ * The namespace tree (spec §7 number 32, BIND propagation).
+ *
+ * A namespace is kept alive by its users (the processes resolving in it and
+ * short lookups), never by its children: otherwise a line of generations,
+ * each spawning the next and exiting, would keep every ancestor's table
+ * alive for as long as the youngest lives. The parent link is therefore not
+ * a reference. When a namespace dies, its children take its place in its
+ * parent's child list, in order, and point to that parent: each namespace
+ * stays linked to its nearest live ancestor, so PROPAGATE_PARENT still
+ * reaches every live ancestor and PROPAGATE_CHILDREN every live descendant,
+ * and a pre-order walk that holds a reference on its current node does not
+ * lose its place (the splice removes one node from the pre-order sequence
+ * and changes nothing else).
+ *
+ * A dying namespace (count 0, still linked) is skipped by walkers but stays
+ * readable under ns_tree_lock until it unlinks itself.
  */
 static void ns_link_child(struct namespace *parent, struct namespace *child)
 {
 	irqflags_t f = spin_lock_irqsave(&ns_tree_lock);
+	child->parent = parent;
+	child->prev_sibling = NULL;
 	child->next_sibling = parent->first_child;
+	if (parent->first_child)
+		parent->first_child->prev_sibling = child;
+	else
+		parent->last_child = child;
 	parent->first_child = child;
 	spin_unlock_irqrestore(&ns_tree_lock, f);
 }
 
-static void ns_unlink_child(struct namespace *ns)
+/* Take @ns out of the tree; its children move into its place. O(children). */
+static void ns_unlink(struct namespace *ns)
 {
-	if (!ns->parent)
-		return;
 	irqflags_t f = spin_lock_irqsave(&ns_tree_lock);
-	for (struct namespace **link = &ns->parent->first_child; *link; link = &(*link)->next_sibling) {
-		if (*link == ns) {
-			*link = ns->next_sibling;
-			break;
+	struct namespace *parent = ns->parent;
+	for (struct namespace *c = ns->first_child; c; c = c->next_sibling)
+		c->parent = parent;
+	if (!parent) {
+		/* A root (only the kernel's, which lives forever, or a test's): children become roots. */
+		for (struct namespace *c = ns->first_child, *next; c; c = next) {
+			next = c->next_sibling;
+			c->prev_sibling = c->next_sibling = NULL;
 		}
+	} else {
+		struct namespace *first = ns->first_child ? ns->first_child : ns->next_sibling;
+		struct namespace *last = ns->first_child ? ns->last_child : ns->prev_sibling;
+		if (ns->first_child) {
+			ns->first_child->prev_sibling = ns->prev_sibling;
+			ns->last_child->next_sibling = ns->next_sibling;
+		}
+		if (ns->prev_sibling)
+			ns->prev_sibling->next_sibling = first;
+		else
+			parent->first_child = first;
+		if (ns->next_sibling)
+			ns->next_sibling->prev_sibling = last;
+		else
+			parent->last_child = last;
 	}
-	/* Orphaned children hang off the grandparent, so propagation still reaches them. */
-	while (ns->first_child) {
-		struct namespace *c = ns->first_child;
-		ns->first_child = c->next_sibling;
-		c->next_sibling = ns->parent->first_child;
-		ns->parent->first_child = c;
-	}
+	ns->parent = ns->first_child = ns->last_child = ns->prev_sibling = ns->next_sibling = NULL;
 	spin_unlock_irqrestore(&ns_tree_lock, f);
 }
 
+/*
+ * A new namespace whose root is @root; with @copy_parent it starts with
+ * every entry of @parent (the default for SPAWN), else with none
+ * (SPAWN_EMPTY_NS, OUR CHOICE: the system root only). The caller holds a
+ * reference on @parent.
+ */
 struct namespace *ns_create(struct namespace *parent, struct mount *root, bool copy_parent)
 {
 	struct namespace *ns = kzalloc(sizeof(*ns));
@@ -182,11 +225,8 @@ struct namespace *ns_create(struct namespace *parent, struct mount *root, bool c
 	spin_init(&ns->lock);
 	mount_get(root);
 	ns->root = root;
-	if (parent) {
-		ns_get(parent);
-		ns->parent = parent;
+	if (parent)
 		ns_link_child(parent, ns);
-	}
 	if (!copy_parent || !parent)
 		return ns;
 	/*
@@ -221,21 +261,42 @@ struct namespace *ns_create(struct namespace *parent, struct mount *root, bool c
 			}
 			continue;
 		}
-		/* Keep the parent's order so that lookups behave identically. */
-		struct ns_entry **tail = &ns->entries;
+		/*
+		 * The child is already linked (so that no BIND propagating to the
+		 * parent's descendants can miss it), so such a BIND may have given
+		 * it entries of its own by now: install the copy under the child's
+		 * lock too (parent, then child: the only place two namespace locks
+		 * nest) and keep those, as if the propagation came right after the
+		 * copy. The rest keeps the parent's order.
+		 */
+		spin_lock(&ns->lock);
+		struct ns_entry *own = ns->entries, **tail = &ns->entries;
+		uint64_t copied = 0;
 		for (struct ns_entry *e = parent->entries; e; e = e->next) {
+			bool shadowed = false;
+			for (struct ns_entry *o = own; o && !shadowed; o = o->next)
+				shadowed = o->mount->mountpoint == e->mount->mountpoint;
+			if (shadowed)
+				continue;
 			struct ns_entry *c = nodes;
 			nodes = nodes->next;
 			mount_get(e->mount);
+			__atomic_fetch_add(&e->mount->mountpoint->mounted, 1, __ATOMIC_RELAXED);
 			c->mount = e->mount;
-			c->next = NULL;
 			*tail = c;
 			tail = &c->next;
+			copied++;
 		}
-		ns->nentries = n;
+		*tail = own;
+		/* Own entries were counted as they came; the parent's copies add to them. */
+		ns->nentries += copied;
+		spin_unlock(&ns->lock);
 		spin_unlock_irqrestore(&parent->lock, f);
-		for (struct ns_entry *e = ns->entries; e; e = e->next)
-			__atomic_fetch_add(&e->mount->mountpoint->mounted, 1, __ATOMIC_RELAXED);
+		while (nodes) { /* the ones a shadowed entry did not need */
+			struct ns_entry *next = nodes->next;
+			kfree(nodes);
+			nodes = next;
+		}
 		return ns;
 nomem:
 		while (nodes) {
@@ -248,27 +309,30 @@ nomem:
 	}
 }
 
+/* A reference unless the namespace is already on its way out (count 0, not yet unlinked). */
+static bool ns_tryget(struct namespace *ns)
+{
+	uint64_t r = __atomic_load_n(&ns->refcount, __ATOMIC_RELAXED);
+	while (r != 0)
+		if (__atomic_compare_exchange_n(&ns->refcount, &r, r + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			return true;
+	return false;
+}
+
 int ns_for_each_child(struct namespace *ns, int (*fn)(struct namespace *child, void *ctx), void *ctx)
 {
 	/*
 	 * Take the next child with a reference under the lock, call @fn without
-	 * it. A child whose last reference is being dropped right now (count 0,
-	 * not yet unlinked) is skipped.
+	 * it. A dying child is skipped; its children, spliced into its place,
+	 * are then children of @ns and are visited in their turn.
 	 */
 	struct namespace *prev = NULL;
 	int r = 0;
 	for (;;) {
 		irqflags_t f = spin_lock_irqsave(&ns_tree_lock);
 		struct namespace *c = prev ? prev->next_sibling : ns->first_child;
-		while (c) {
-			uint64_t n = __atomic_load_n(&c->refcount, __ATOMIC_ACQUIRE);
-			if (n && __atomic_compare_exchange_n(&c->refcount, &n, n + 1, false, __ATOMIC_ACQ_REL,
-							     __ATOMIC_RELAXED))
-				break;
-			if (n)
-				continue; /* lost a race with another get/put: retry this one */
+		while (c && !ns_tryget(c))
 			c = c->next_sibling;
-		}
 		spin_unlock_irqrestore(&ns_tree_lock, f);
 		ns_put(prev);
 		prev = c;
@@ -277,6 +341,41 @@ int ns_for_each_child(struct namespace *ns, int (*fn)(struct namespace *child, v
 	}
 	ns_put(prev);
 	return r;
+}
+
+/* The node after @c in the pre-order of the subtree of @top. Needs ns_tree_lock. */
+static struct namespace *preorder_next(struct namespace *top, struct namespace *c)
+{
+	if (c->first_child)
+		return c->first_child;
+	for (; c != top; c = c->parent)
+		if (c->next_sibling)
+			return c->next_sibling;
+	return NULL;
+}
+
+void ns_for_each_relative(struct namespace *ns, bool up, void (*fn)(struct namespace *ns, void *ctx), void *ctx)
+{
+	/*
+	 * One node at a time: find the next live one under ns_tree_lock and take
+	 * a reference, call @fn without the lock (it allocates), then move on
+	 * from that node, which our reference keeps in the tree. No list, no
+	 * recursion, no limit on the depth or the number of namespaces.
+	 * The caller's reference keeps @ns (the walk's top) alive.
+	 */
+	struct namespace *cur = ns, *held = NULL;
+	for (;;) {
+		irqflags_t f = spin_lock_irqsave(&ns_tree_lock);
+		struct namespace *next = up ? cur->parent : preorder_next(ns, cur);
+		while (next && !ns_tryget(next))
+			next = up ? next->parent : preorder_next(ns, next);
+		spin_unlock_irqrestore(&ns_tree_lock, f);
+		ns_put(held); /* outside the lock: a last put unlinks under it */
+		if (!next)
+			return;
+		fn(next, ctx);
+		held = cur = next;
+	}
 }
 
 void ns_get(struct namespace *ns)
@@ -288,7 +387,7 @@ void ns_put(struct namespace *ns)
 {
 	if (!ns || __atomic_sub_fetch(&ns->refcount, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	ns_unlink_child(ns);
+	ns_unlink(ns);
 	struct ns_entry *e = ns->entries;
 	while (e) {
 		struct ns_entry *next = e->next;
@@ -298,7 +397,6 @@ void ns_put(struct namespace *ns)
 		e = next;
 	}
 	mount_put(ns->root);
-	ns_put(ns->parent);
 	__atomic_fetch_sub(&namespaces_alive, 1, __ATOMIC_RELAXED);
 	kfree(ns);
 }
@@ -385,46 +483,4 @@ int ns_set_mount(struct namespace *ns, struct mount *m, bool overwrite)
 	__atomic_fetch_add(&m->mountpoint->mounted, 1, __ATOMIC_RELAXED);
 	spin_unlock_irqrestore(&ns->lock, f);
 	return 0;
-}
-
-/* A reference unless the namespace is already on its way out (refcount 0, not yet unlinked). */
-static bool ns_tryget(struct namespace *ns)
-{
-	uint64_t r = __atomic_load_n(&ns->refcount, __ATOMIC_RELAXED);
-	while (r != 0)
-		if (__atomic_compare_exchange_n(&ns->refcount, &r, r + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-			return true;
-	return false;
-}
-
-void ns_for_each_relative(struct namespace *ns, bool up, void (*fn)(struct namespace *ns, void *ctx), void *ctx)
-{
-	if (up) {
-		/* Parents are immutable references: no lock needed to walk up. */
-		for (struct namespace *a = ns->parent; a; a = a->parent)
-			fn(a, ctx);
-		return;
-	}
-	/* Descendants: collect references under the tree lock, call without it. */
-	enum { MAX = 256 };
-	struct namespace **list = kmalloc(MAX * sizeof(*list));
-	if (!list)
-		return;
-	int n = 0, next = 0;
-	irqflags_t f = spin_lock_irqsave(&ns_tree_lock);
-	for (struct namespace *c = ns->first_child; c && n < MAX; c = c->next_sibling)
-		if (ns_tryget(c))
-			list[n++] = c;
-	while (next < n) {
-		struct namespace *cur = list[next++];
-		for (struct namespace *c = cur->first_child; c && n < MAX; c = c->next_sibling)
-			if (ns_tryget(c))
-				list[n++] = c;
-	}
-	spin_unlock_irqrestore(&ns_tree_lock, f);
-	for (int i = 0; i < n; i++) {
-		fn(list[i], ctx);
-		ns_put(list[i]);
-	}
-	kfree(list);
 }

@@ -3,7 +3,9 @@
 // bytes all-or-nothing, larger ones in pieces, nonblock honoured).
 // Locks: pipe->lock (mutex) guards the ring and the end counts; user copies
 // happen under it, so a faulting reader consumes nothing. pipe->wq wakes
-// readers, writers and pollers on every change.
+// readers, writers and pollers on every change. Lifetime: the pipe goes with
+// its last open file; readers and writers hold a file, so only release may
+// find the pipe freed right after it unlocks.
 #include "fs/internal.h"
 
 #include "kernel/mm/kmalloc.h"
@@ -151,9 +153,14 @@ static void pipe_release(struct file *f)
 	if (can_write(f))
 		__atomic_store_n(&p->writers, p->writers - 1, __ATOMIC_RELEASE);
 	bool last = --p->files == 0;
-	mutex_unlock(&p->lock);
-	/* The other end sees end-of-stream or EPIPE now, not at some later wake-up. */
+	/*
+	 * The other end sees end-of-stream or EPIPE now, not at some later
+	 * wake-up. Woken while we still hold the lock: once it is released,
+	 * the last releaser may take it and free p (mutex_unlock itself never
+	 * touches the mutex after that point, see kernel/sync/mutex.c).
+	 */
 	wait_queue_wake_all(&p->wq);
+	mutex_unlock(&p->lock);
 	if (last)
 		kfree(p);
 }

@@ -36,6 +36,14 @@ struct ramfs_dir {
 	 * linked (!removed, checked under this directory's lock) its parent is.
 	 */
 	struct inode *parent;
+	/*
+	 * Guarded by: this directory's lock, and meaningful only to the thread
+	 * that holds it during a subtree walk (subtree_has_mount,
+	 * dir_clear_locked): the directory the walk came from, and its entry
+	 * for this one. They replace the call stack of a recursive walk.
+	 */
+	struct inode *walk_parent;
+	struct ramfs_entry *walk_from;
 };
 
 struct ramfs_page {
@@ -194,21 +202,48 @@ static int ramfs_link(struct inode *dir, const char *name, size_t len, struct in
 	return err;
 }
 
-static bool subtree_has_mount(struct inode *dir)
+/*
+ * Whether anything below @top (locked) is a mount point in any namespace.
+ * Iterative, because a program controls the depth (a chain of thousands of
+ * nested directories must not overflow the kernel stack): the walk holds
+ * the locks of the directories on its current path, parent before child as
+ * everywhere, and each one it entered records where to resume in its
+ * parent (walk_parent, walk_from). Those stay valid because every directory
+ * on the path is locked by us, so none of their entries can go.
+ */
+static bool subtree_has_mount(struct inode *top)
 {
-	struct ramfs_dir *d = dir->priv;
-	for (struct ramfs_entry *e = d->head; e; e = e->next) {
-		if (__atomic_load_n(&e->inode->mounted, __ATOMIC_ACQUIRE))
-			return true;
-		if (e->inode->type == INODE_DIR) {
-			mutex_lock(&e->inode->lock);
-			bool m = subtree_has_mount(e->inode);
-			mutex_unlock(&e->inode->lock);
-			if (m)
-				return true;
+	struct inode *dir = top;
+	struct ramfs_entry *e = ((struct ramfs_dir *)top->priv)->head;
+	bool found = false;
+	for (;;) {
+		if (e && !found) {
+			struct inode *c = e->inode;
+			if (__atomic_load_n(&c->mounted, __ATOMIC_ACQUIRE)) {
+				found = true;
+				continue;
+			}
+			if (c->type != INODE_DIR) {
+				e = e->next;
+				continue;
+			}
+			mutex_lock(&c->lock);
+			struct ramfs_dir *cd = c->priv;
+			cd->walk_parent = dir;
+			cd->walk_from = e;
+			dir = c;
+			e = cd->head;
+			continue;
 		}
+		/* This directory is done (or the answer is known): back to where we came from. */
+		if (dir == top)
+			return found;
+		struct ramfs_dir *d = dir->priv;
+		struct inode *up = d->walk_parent;
+		e = d->walk_from->next;
+		mutex_unlock(&dir->lock);
+		dir = up;
 	}
-	return false;
 }
 
 /* Drop one name of @ino (the caller holds the lock of the directory it was in). */
@@ -224,21 +259,50 @@ static void name_dropped(struct inode *ino)
 	mutex_unlock(&ino->lock);
 }
 
-/* Empty @dir (locked), depth first. */
-static void dir_clear_locked(struct inode *dir)
+/* Remove the entry @e of @dir (locked); the directory it names, if any, is empty. */
+static void entry_drop_locked(struct inode *dir, struct ramfs_entry *e)
 {
-	struct ramfs_dir *d = dir->priv;
-	while (d->head) {
+	dir_unlink(dir->priv, e);
+	name_dropped(e->inode);
+	inode_put(e->inode);
+	kfree(e);
+}
+
+/*
+ * Empty @top (locked), depth first, without recursion (see
+ * subtree_has_mount): descend into the first entry while it is a non-empty
+ * directory, drop entries that are files or emptied directories, and climb
+ * back (walk_parent) when a directory is empty. Every child directory is
+ * emptied before its entry's reference goes, so an inode_put() here never
+ * finds entries left to clear (its evict does not recurse either).
+ */
+static void dir_clear_locked(struct inode *top)
+{
+	struct inode *dir = top;
+	for (;;) {
+		struct ramfs_dir *d = dir->priv;
 		struct ramfs_entry *e = d->head;
-		if (e->inode->type == INODE_DIR) {
-			mutex_lock(&e->inode->lock);
-			dir_clear_locked(e->inode);
-			mutex_unlock(&e->inode->lock);
+		if (!e) {
+			if (dir == top)
+				return;
+			struct inode *up = d->walk_parent;
+			mutex_unlock(&dir->lock);
+			dir = up; /* its first entry is the directory just emptied */
+			entry_drop_locked(dir, ((struct ramfs_dir *)dir->priv)->head);
+			continue;
 		}
-		dir_unlink(d, e);
-		name_dropped(e->inode);
-		inode_put(e->inode);
-		kfree(e);
+		struct inode *c = e->inode;
+		if (c->type == INODE_DIR) {
+			mutex_lock(&c->lock);
+			struct ramfs_dir *cd = c->priv;
+			if (cd->head) {
+				cd->walk_parent = dir;
+				dir = c;
+				continue;
+			}
+			mutex_unlock(&c->lock);
+		}
+		entry_drop_locked(dir, e);
 	}
 }
 

@@ -561,6 +561,19 @@ static int dents_put(struct dents_ctx *c, const char *name, uint64_t number, uin
 	return 0;
 }
 
+/*
+ * A recursive listing recurses (dents_emit -> readdir -> dents_emit), with a
+ * proven small bound rather than an explicit stack: each level appends at
+ * least two bytes ("x/") to a prefix that must stay below MAX_PATH, so there
+ * are at most (MAX_PATH - 1) / 2 = 127 levels, whatever the tree's depth
+ * (deeper directories are listed up to that point). A level costs two
+ * frames of 64 bytes (dents_emit and ramfs_readdir, both register-only:
+ * 6 saved registers, alignment slot, return address), 16 KiB in all, half
+ * of the 32 KiB kernel stack. An iterative walk would have to re-scan a
+ * directory after each subdirectory (readdir has no resume point), turning
+ * a wide directory into quadratic work under its lock. The path holds one
+ * directory mutex per level, parent before child, as every walk does.
+ */
 static int dents_emit(void *arg, const char *name, struct inode *child)
 {
 	struct dents_ctx *c = arg;

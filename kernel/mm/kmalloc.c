@@ -180,6 +180,9 @@ void kfree(void *ptr)
 		if (phys != page_phys)
 			panic("kfree: %p is inside a large allocation", ptr);
 		unsigned order = p->order;
+		/* Poisoned like small objects: a use after free then reads garbage, not stale data. */
+		if (kmalloc_debug)
+			memset(ptr, 0x6b, PAGE_SIZE << order);
 		p->kind = 0;
 		__atomic_fetch_sub(&bytes_in_use, PAGE_SIZE << order, __ATOMIC_RELAXED);
 		pmm_free_pages(page_phys, order);

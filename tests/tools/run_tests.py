@@ -260,6 +260,13 @@ def main():
     else:
         tally.record(False, "host.(build)", f"{host_bin} is missing")
 
+    # No recursion on the 32 KiB kernel stack (issue 13 defect 1): a static check of the ELF.
+    rec = subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                       "check_recursion.py"), build.kernel],
+                         capture_output=True, text=True)
+    tally.record(rec.returncode == 0, "static.kernel_has_no_direct_recursion",
+                 (rec.stdout + rec.stderr).strip().replace("\n", "; "))
+
     # Boots are independent: run them two at a time on the two cores.
     jobs = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
