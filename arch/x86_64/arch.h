@@ -252,4 +252,35 @@ void arch_bsp_init(void);
 /* Drop the lower-half (identity) mappings the loader left for the hand-over. */
 void arch_drop_identity_map(void);
 
+/* ------------------------------------------------ called by arch, provided by generic code */
+
+/* What a page fault tried, in the memory layer's words (trap.c decodes the CPU's error code). */
+#define MM_FAULT_PRESENT 0x1u /* the page was mapped: a rights violation, not a missing page */
+#define MM_FAULT_WRITE   0x2u /* a write (else a read or an instruction fetch) */
+#define MM_FAULT_EXEC    0x4u /* an instruction fetch */
+#define MM_FAULT_USER    0x8u /* from user mode (else a kernel access to user memory: uaccess) */
+
+/* What mm_handle_page_fault decided. */
+#define MM_FAULT_UNRESOLVED 0 /* no region allows it: a user fault, or a uaccess fix-up */
+#define MM_FAULT_RETRY      1 /* resolved: run the instruction again */
+#define MM_FAULT_RETRY_STEP 2 /* run it again for one instruction only (trap flag), then mm_single_step_done() */
+
+/*
+ * mm_handle_page_fault - resolve a fault at @addr (kernel/mm/vmm.c): demand
+ * paging, a write to a page whose region became writable, the W^X switch of
+ * a write-and-execute region. @user_ip: the faulting user instruction's
+ * address (0 for a kernel access). Returns MM_FAULT_*.
+ * Context: trap; @irqs_on: the faulting context had IRQs enabled.
+ */
+int mm_handle_page_fault(uint64_t addr, unsigned access, uint64_t user_ip, bool irqs_on);
+/*
+ * mm_single_step_done - the instruction run under MM_FAULT_RETRY_STEP has
+ * completed (a debug trap from user mode). Returns false if no such step was
+ * pending (the trap is the program's own). Context: trap, IRQs off.
+ */
+bool mm_single_step_done(void);
+
+/* sched_user_fault - end the current process for an unhandled user exception (status 14, spec §9.3). */
+void sched_user_fault(void);
+
 #endif

@@ -69,10 +69,16 @@ static bool fixup(struct trap_frame *f)
 }
 
 int log_verbose_faults;
-void sched_user_fault(void);
 
-/* The memory layer (kernel/mm/vmm.c): true when it resolved the page fault. */
-bool mm_handle_page_fault(uint64_t addr, uint64_t error, bool user, bool irqs_on);
+#define RFLAGS_TF (1u << 8)
+#define RFLAGS_IF (1u << 9)
+
+/* x86 page-fault error code bits (SDM vol. 3, 4.7) in the memory layer's neutral terms. */
+static unsigned fault_access(uint64_t error)
+{
+	return ((error & 0x1) ? MM_FAULT_PRESENT : 0) | ((error & 0x2) ? MM_FAULT_WRITE : 0) |
+	       ((error & 0x4) ? MM_FAULT_USER : 0) | ((error & 0x10) ? MM_FAULT_EXEC : 0);
+}
 
 void trap_dispatch(struct trap_frame *f)
 {
@@ -102,8 +108,18 @@ void trap_dispatch(struct trap_frame *f)
 	 */
 	if (f->vector == 8 || f->vector == 18)
 		panic_trap(f, "%s exception (%s mode)", exception_names[f->vector], user ? "user" : "kernel");
-	if (f->vector == 14 && mm_handle_page_fault(read_cr2(), f->error_code, user, f->rflags & (1u << 9)))
+	if (f->vector == 14) {
+		int r = mm_handle_page_fault(read_cr2(), fault_access(f->error_code), user ? f->rip : 0,
+					     f->rflags & RFLAGS_IF);
+		if (r == MM_FAULT_RETRY_STEP)
+			f->rflags |= RFLAGS_TF; /* one instruction, then #DB below */
+		if (r != MM_FAULT_UNRESOLVED)
+			return;
+	}
+	if (f->vector == 1 && user && mm_single_step_done()) {
+		f->rflags &= ~RFLAGS_TF;
 		return;
+	}
 	if (!user && fixup(f))
 		return;
 	if (user) {

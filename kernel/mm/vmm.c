@@ -16,6 +16,7 @@
 #include "kernel/mm/kmalloc.h"
 #include "kernel/mm/pmm.h"
 #include "kernel/sched/sched.h"
+#include "kernel/sched/thread.h"
 
 static uint64_t spaces_live, regions_live; /* atomic */
 
@@ -47,16 +48,26 @@ static inline struct vm_region *to_region(struct rb_node *n)
 	return n ? rb_entry(n, struct vm_region, node) : NULL;
 }
 
-/* Readable, nothing unknown, and never writable together with executable (W^X). */
+/* Readable and nothing unknown. (Write with execute is valid: see VM_EXEC in vmm.h.) */
 static bool prot_valid(unsigned prot)
 {
-	return !(prot & ~(VM_READ | VM_WRITE | VM_EXEC)) && (prot & VM_READ) &&
-	       (prot & (VM_WRITE | VM_EXEC)) != (VM_WRITE | VM_EXEC);
+	return !(prot & ~(VM_READ | VM_WRITE | VM_EXEC)) && (prot & VM_READ);
 }
 
-/* User page rights: no-execute unless the region is program text (spec §7.19 allows NX). */
+static bool prot_is_wx(unsigned prot)
+{
+	return (prot & (VM_WRITE | VM_EXEC)) == (VM_WRITE | VM_EXEC);
+}
+
+/*
+ * The page-table rights of a region's pages: no-execute unless the region is
+ * program text (spec §7.19 allows NX). A write-and-execute region's pages
+ * start in their write view; vm_fault switches them (W^X, see vmm.h).
+ */
 static unsigned arch_flags(unsigned prot)
 {
+	if (prot_is_wx(prot))
+		return ARCH_MAP_USER | ARCH_MAP_WRITE;
 	return ARCH_MAP_USER | ((prot & VM_EXEC) ? ARCH_MAP_EXEC : 0) | ((prot & VM_WRITE) ? ARCH_MAP_WRITE : 0);
 }
 
@@ -129,6 +140,7 @@ static void tlb_flush_space(struct vm_space *s, uint64_t start, uint64_t end)
 }
 
 static uint64_t wx_pages_seen; /* atomic */
+static uint64_t wx_steps;      /* atomic: instructions run with their own page open (fault_on_present) */
 
 uint64_t vm_wx_pages_seen(void)
 {
@@ -642,7 +654,81 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 	return 0;
 }
 
-int vm_fault(struct vm_space *s, uint64_t addr, bool write, bool can_spin)
+/* Whether the instruction at @ip (up to 15 bytes) may lie on @page. */
+static bool ip_on_page(uint64_t ip, uint64_t page)
+{
+	return ip && ((ip & ~(PAGE_SIZE - 1)) == page || ((ip + 14) & ~(PAGE_SIZE - 1)) == page);
+}
+
+/*
+ * A fault on a mapped page of region @r: give it the rights its region has
+ * gained (mprotect has not reached its entry yet), or switch a W^X page to
+ * the view the access needs. Returns 0 (retry), VM_FAULT_STEP or -EFAULT.
+ * Needs s->lock.
+ */
+static int fault_on_present(struct vm_space *s, struct vm_region *r, uint64_t page, unsigned access,
+			    uint64_t user_ip, const struct arch_mapping *m)
+{
+	bool write = access & MM_FAULT_WRITE, exec = access & MM_FAULT_EXEC;
+	if (prot_is_wx(r->prot) && write && m->executable && ip_on_page(user_ip, page)) {
+		/*
+		 * An instruction that writes to its own page needs both views
+		 * at once: no retry could ever complete it. Open the page for
+		 * exactly that instruction (the caller sets the trap flag) and
+		 * close it in vm_single_step_done(). Only this CPU's entry is
+		 * refreshed; the window lasts one instruction of this thread.
+		 */
+		arch_pt_protect_range(s->root, page, page + PAGE_SIZE, ARCH_MAP_USER | ARCH_MAP_WRITE | ARCH_MAP_EXEC);
+		arch_tlb_flush_local(page, page + PAGE_SIZE);
+		current_thread()->wx_step_page = page;
+		__atomic_fetch_add(&wx_steps, 1, __ATOMIC_RELAXED);
+		return VM_FAULT_STEP;
+	}
+	if (prot_is_wx(r->prot) && ((write && m->executable) || (exec && !m->executable))) {
+		/*
+		 * The other view: taking away write (or execute) must reach every
+		 * CPU before the access is retried, or a stale entry would leave
+		 * the page writable and executable at once somewhere.
+		 */
+		unsigned view = ARCH_MAP_USER | (exec ? ARCH_MAP_EXEC : ARCH_MAP_WRITE);
+		arch_pt_protect_range(s->root, page, page + PAGE_SIZE, view);
+		tlb_flush_space(s, page, page + PAGE_SIZE);
+		return 0;
+	}
+	if ((write && !m->writable) || (exec && !m->executable))
+		arch_pt_protect_range(s->root, page, page + PAGE_SIZE, arch_flags(r->prot));
+	/* Rights gained, another CPU resolved it first, or a stale TLB entry: retry. */
+	arch_tlb_flush_local(page, page + PAGE_SIZE);
+	return 0;
+}
+
+bool mm_single_step_done(void)
+{
+	struct thread *t = current_thread();
+	struct vm_space *s = vm_space_current();
+	uint64_t page = t->wx_step_page;
+	if (!page || !s)
+		return false;
+	t->wx_step_page = 0;
+	/*
+	 * Back to one view: the execute view, since this thread runs there.
+	 * The lock is taken with IRQs on, as on the fault path, so that this
+	 * CPU still answers shootdowns while it waits (the trap came from user
+	 * mode, where IRQs were on).
+	 */
+	arch_irq_enable();
+	spin_lock(&s->lock);
+	struct arch_mapping m;
+	if (arch_pt_query(s->root, page, &m) && m.writable && m.executable) {
+		arch_pt_protect_range(s->root, page, page + PAGE_SIZE, ARCH_MAP_USER | ARCH_MAP_EXEC);
+		tlb_flush_space(s, page, page + PAGE_SIZE);
+	}
+	spin_unlock(&s->lock);
+	arch_irq_disable();
+	return true;
+}
+
+int vm_fault(struct vm_space *s, uint64_t addr, unsigned access, uint64_t user_ip, bool can_spin)
 {
 	if (addr < USER_MIN || addr >= USER_MAX)
 		return -EFAULT;
@@ -652,19 +738,16 @@ int vm_fault(struct vm_space *s, uint64_t addr, bool write, bool can_spin)
 	else if (!spin_trylock(&s->lock))
 		return -EFAULT; /* IRQs off: waiting could deadlock a shootdown */
 	struct vm_region *r = first_ending_after(s, addr);
-	if (!r || r->start > addr || (write && !(r->prot & VM_WRITE))) {
+	if (!r || r->start > addr || ((access & MM_FAULT_WRITE) && !(r->prot & VM_WRITE)) ||
+	    ((access & MM_FAULT_EXEC) && !(r->prot & VM_EXEC))) {
 		spin_unlock(&s->lock);
 		return -EFAULT;
 	}
 	struct arch_mapping m;
 	if (arch_pt_query(s->root, page, &m)) {
-		/* The region became writable and mprotect has not reached this page's entry yet. */
-		if (write && !m.writable)
-			arch_pt_protect_range(s->root, page, page + PAGE_SIZE, arch_flags(r->prot));
-		/* Another CPU resolved it first, or a stale TLB entry: retry. */
+		int err = fault_on_present(s, r, page, access, user_ip, &m);
 		spin_unlock(&s->lock);
-		arch_tlb_flush_local(page, page + PAGE_SIZE);
-		return 0;
+		return err;
 	}
 	paddr_t p;
 	if (r->backing == VM_SHARED) {
@@ -673,7 +756,10 @@ int vm_fault(struct vm_space *s, uint64_t addr, bool write, bool can_spin)
 		struct fill_ctx c = { r->backing, 0 };
 		p = fill_next(&c);
 	}
-	if (!p || arch_pt_map(s->root, page, p, arch_flags(r->prot))) {
+	/* A W^X page that is first touched by a fetch starts in its execute view. */
+	unsigned flags = (access & MM_FAULT_EXEC) && prot_is_wx(r->prot) ? ARCH_MAP_USER | ARCH_MAP_EXEC
+									: arch_flags(r->prot);
+	if (!p || arch_pt_map(s->root, page, p, flags)) {
 		spin_unlock(&s->lock);
 		if (p && r->backing != VM_SHARED)
 			pmm_free_page(p);
@@ -695,25 +781,33 @@ bool vm_query(struct vm_space *s, uint64_t addr, struct vm_region *out)
 	return found;
 }
 
-/* Page faults from the trap path (arch/x86_64/trap.c); @irqs_on: the faulting context had IRQs enabled. */
-bool mm_handle_page_fault(uint64_t addr, uint64_t error, bool user, bool irqs_on)
+int mm_handle_page_fault(uint64_t addr, unsigned access, uint64_t user_ip, bool irqs_on)
 {
 	struct vm_space *s = vm_space_current();
 	if (!s || addr >= USER_MAX)
-		return false;
-	/* Present + not a write: a protection fault no region can fix. */
-	bool write = error & 2;
-	if ((error & 1) && !write)
-		return false;
+		return MM_FAULT_UNRESOLVED;
+	/*
+	 * A read of a mapped page is refused by no right a region can have
+	 * (every region is readable): nothing to resolve.
+	 */
+	if ((access & MM_FAULT_PRESENT) && !(access & (MM_FAULT_WRITE | MM_FAULT_EXEC)))
+		return MM_FAULT_UNRESOLVED;
 	if (irqs_on)
 		arch_irq_enable();
-	int err = vm_fault(s, addr, write, irqs_on);
+	int err = vm_fault(s, addr, access, user_ip, irqs_on);
 	if (irqs_on)
 		arch_irq_disable();
 	/* A uaccess copy that failed for want of a page reports ENOMEM, not EFAULT (spec §4.2 rule 6). */
-	if (err == -ENOMEM && !user)
+	if (err == -ENOMEM && !(access & MM_FAULT_USER))
 		uaccess_note_oom();
-	return err == 0;
+	if (err < 0)
+		return MM_FAULT_UNRESOLVED;
+	return err == VM_FAULT_STEP ? MM_FAULT_RETRY_STEP : MM_FAULT_RETRY;
+}
+
+uint64_t vm_wx_single_steps(void)
+{
+	return __atomic_load_n(&wx_steps, __ATOMIC_RELAXED);
 }
 
 /* ------------------------------------------------------------ shared objects */

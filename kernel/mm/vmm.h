@@ -18,8 +18,14 @@
  * Region protection (the spec's PROT_READ / PROT_WRITE / PROT_EXECUTE values).
  * Every region is readable. VM_EXEC is the kernel's own: only the ELF loader
  * sets it, on program text (user calls cannot ask for it, spec §7.19/21).
- * W^X: no region, and so no user page, is ever both writable and executable;
- * every vm_* call refuses that combination with -EINVAL.
+ * W^X: no user page is ever writable and executable at once. A region that
+ * is both (an RWX segment, which spec §10.1 requires to work) has its pages
+ * in one view at a time: writable and no-execute until an instruction is
+ * fetched there, then executable and read-only until the next write, each
+ * switch made by vm_fault with a TLB shootdown. The one thing views cannot
+ * do is an instruction that writes to its own page: it runs once with the
+ * page open (single-stepped with the trap flag), then the page is closed
+ * again; vm_wx_single_steps() counts those instructions.
  */
 #define VM_READ  0x1u
 #define VM_WRITE 0x2u
@@ -109,12 +115,19 @@ uint64_t vm_wx_pages_seen(void);
 int vm_protect(struct vm_space *space, uint64_t addr, uint64_t len, unsigned prot);
 
 /*
- * vm_fault - resolve a fault at @addr in @space: @write when the access was
- * a write. Returns 0 when the access can be retried, -ENOMEM when no page
- * could be had for it, -EFAULT otherwise.
+ * vm_fault - resolve a fault at @addr in @space; @access is MM_FAULT_*
+ * (arch/x86_64/arch.h) saying what was tried. Maps a missing page, gives a
+ * page the rights its region has gained, and switches a page of a
+ * write-and-execute region between its write and its execute view.
+ * Returns 0 when the access can be retried, -ENOMEM when no page could be had
+ * for it, -EFAULT otherwise.
  * Context: takes space->lock, or only tries to when !@can_spin (IRQs off).
  */
-int vm_fault(struct vm_space *space, uint64_t addr, bool write, bool can_spin);
+int vm_fault(struct vm_space *space, uint64_t addr, unsigned access, uint64_t user_ip, bool can_spin);
+/* vm_fault's result when the instruction at @user_ip must run once with its own page open (see vmm.h W^X). */
+#define VM_FAULT_STEP 1
+/* vm_wx_single_steps - instructions so far that wrote to their own W^X page. Context: any. */
+uint64_t vm_wx_single_steps(void);
 
 /* uaccess.c: the current thread's user copy is failing for want of memory. */
 void uaccess_note_oom(void);

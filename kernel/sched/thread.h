@@ -49,6 +49,7 @@ struct thread {
 	/* Owner thread only */
 	int64_t errno_slot;        /* spec §2.3: the calling thread's error code */
 	bool uaccess_oom;          /* a fault inside the current user copy found no memory */
+	uint64_t wx_step_page;     /* a W^X page opened for one instruction (kernel/mm/vmm.c), or 0 */
 	void *fpu;                 /* XSAVE/FXSAVE area of a user thread, else NULL */
 	void (*entry)(void *);     /* what it runs first */
 	void *entry_arg;

@@ -41,8 +41,10 @@ static int map_stack(struct process *p, uint64_t tid)
 /*
  * Give the pages of one PT_LOAD segment its rights on top of what other
  * segments already gave them: a page's rights are the union over the
- * segments that touch it. Returns 0, -ENOEXEC (the union would be writable
- * and executable) or an error of vm_protect.
+ * segments that touch it. A union that is writable and executable (an RWX
+ * segment, or W and X segments sharing a page) is kept as such: its pages
+ * switch between a write and an execute view (W^X, see kernel/mm/vmm.h).
+ * Returns 0 or an error of vm_protect.
  */
 static int protect_segment(struct process *p, const struct elf64_phdr *ph)
 {
@@ -55,8 +57,6 @@ static int protect_segment(struct process *p, const struct elf64_phdr *ph)
 			return -ENOEXEC; /* cannot happen: the span was mapped whole */
 		uint64_t piece_end = r.end < end ? r.end : end;
 		unsigned prot = r.prot | want;
-		if ((prot & VM_WRITE) && (prot & VM_EXEC))
-			return -ENOEXEC;
 		if (prot != r.prot) {
 			int err = vm_protect(p->space, addr, piece_end - addr, prot);
 			if (err)
@@ -67,17 +67,6 @@ static int protect_segment(struct process *p, const struct elf64_phdr *ph)
 	return 0;
 }
 
-/*
- * Load an ELF image into the (active, empty) address space of @p: its whole
- * span as one zeroed region, segments copied in (spec §10.1), then each page
- * gets the rights its segments' p_flags ask for (read always; write; execute).
- * OUR CHOICE (W^X): spec §10.1 lets PW map everything RWX, and allows
- * hardening that no standard link notices: ld and lld put segments of
- * different rights on different pages, so pages keep exactly their
- * segment's rights; gap pages are read-only. A page that would be both
- * writable and executable (an RWX segment, as `ld -N` makes, or W and X
- * segments sharing a page) fails the load: -ENOEXEC, status ESPAWNFAIL.
- */
 static int load_image(struct process *p, const void *data, uint64_t size, uint64_t *entry)
 {
 	struct elf_image img;

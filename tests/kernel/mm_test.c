@@ -445,11 +445,11 @@ KTEST(vmm, wx_walk_finds_writable_executable_pages)
 	KASSERT(vm_map(s, 0, 4 * PAGE_SIZE, VM_READ | VM_WRITE, VM_ANON_ZERO, VM_POPULATE, &a) == 0);
 	KASSERT(vm_map(s, 0, 2 * PAGE_SIZE, VM_READ | VM_EXEC, VM_ANON_ZERO, VM_POPULATE, &b) == 0);
 	KEXPECT_EQ(arch_pt_count_user_wx(s->root), 0);
-	/* W^X in the VM layer: no call accepts writable + executable. */
+	/* W^X in the VM layer: a write-and-execute region's pages are never both (see vmm.h). */
 	uint64_t c;
-	KEXPECT_EQ(vm_map(s, 0, PAGE_SIZE, VM_READ | VM_WRITE | VM_EXEC, VM_ANON_ZERO, 0, &c), -EINVAL);
-	KEXPECT_EQ(vm_protect(s, a, PAGE_SIZE, VM_READ | VM_WRITE | VM_EXEC), -EINVAL);
-	KEXPECT_EQ(vm_protect(s, b, PAGE_SIZE, VM_READ | VM_WRITE | VM_EXEC), -EINVAL);
+	KEXPECT_EQ(vm_map(s, 0, 2 * PAGE_SIZE, VM_READ | VM_WRITE | VM_EXEC, VM_ANON_ZERO, VM_POPULATE, &c), 0);
+	KEXPECT_EQ(vm_protect(s, a, PAGE_SIZE, VM_READ | VM_WRITE | VM_EXEC), 0);
+	KEXPECT_EQ(vm_protect(s, b, PAGE_SIZE, VM_READ | VM_WRITE | VM_EXEC), 0);
 	KEXPECT_EQ(arch_pt_count_user_wx(s->root), 0);
 	/* Plant one behind the VM layer's back: the walk must see it. */
 	paddr_t frame = pmm_alloc_zeroed_page();
@@ -568,7 +568,33 @@ KTEST(vmm, protect_partially_mapped_changes_nothing)
 	KEXPECT_EQ(s->nregions, 1);
 	KEXPECT_EQ(vm_protect(s, a, PAGE_SIZE, 0), -EINVAL);
 	KEXPECT_EQ(vm_protect(s, a, PAGE_SIZE, 8 | VM_READ), -EINVAL);                /* unknown bit */
-	KEXPECT_EQ(vm_protect(s, a, PAGE_SIZE, VM_EXEC | VM_WRITE | VM_READ), -EINVAL); /* W^X */
+	vm_space_destroy(s);
+}
+
+/* A write-and-execute region (an RWX segment): each page is in one view at a time, switched by faults. */
+KTEST(vmm, wx_region_switches_views_on_faults)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	uint64_t a;
+	KASSERT(vm_map(s, 0, 2 * PAGE_SIZE, VM_READ | VM_WRITE | VM_EXEC, VM_ANON_ZERO, VM_POPULATE, &a) == 0);
+	struct arch_mapping m;
+	KASSERT(arch_pt_query(s->root, a, &m));
+	KEXPECT(m.writable && !m.executable); /* the write view first */
+	KEXPECT_EQ(vm_fault(s, a, MM_FAULT_PRESENT | MM_FAULT_EXEC | MM_FAULT_USER, 0, true), 0);
+	KASSERT(arch_pt_query(s->root, a, &m));
+	KEXPECT(!m.writable && m.executable);
+	KEXPECT_EQ(vm_fault(s, a + 8, MM_FAULT_PRESENT | MM_FAULT_WRITE | MM_FAULT_USER, 0, true), 0);
+	KASSERT(arch_pt_query(s->root, a, &m));
+	KEXPECT(m.writable && !m.executable);
+	/* The other page was never fetched from: still the write view. */
+	KASSERT(arch_pt_query(s->root, a + PAGE_SIZE, &m));
+	KEXPECT(m.writable && !m.executable);
+	KEXPECT_EQ(arch_pt_count_user_wx(s->root), 0);
+	/* A region without execute rights is not switched: a fetch there is a fault. */
+	uint64_t d;
+	KASSERT(vm_map(s, 0, PAGE_SIZE, VM_READ | VM_WRITE, VM_ANON_ZERO, VM_POPULATE, &d) == 0);
+	KEXPECT_EQ(vm_fault(s, d, MM_FAULT_PRESENT | MM_FAULT_EXEC | MM_FAULT_USER, 0, true), -EFAULT);
 	vm_space_destroy(s);
 }
 

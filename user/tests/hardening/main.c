@@ -217,6 +217,66 @@ KTAP_TEST(execute_rights_refused_and_mapping_intact)
 }
 
 /*
+ * An RWX segment (spec §10.1: PW maps every image RWX, and a standard link
+ * such as `ld -N` makes one) must run, even code that rewrites itself: the
+ * kernel keeps W^X by switching the page between its write and execute views
+ * (kernel/mm/vmm.h). A hand-made image: one PT_LOAD of flags RWX holding the
+ * headers and this code, which stores 42 into the immediate of its own next
+ * instruction and exits with it:
+ *
+ *   lea patch(%rip), %rax ; movb $42, 1(%rax)
+ *   patch: mov $0, %edi ; mov $PROCESS_EXIT, %eax ; syscall ; ud2
+ *
+ * The store faults in the execute view, the next fetch in the write view;
+ * the exit status proves both switches happened and the new byte was run.
+ */
+static bool write_rwx_image(const char *path)
+{
+	static const uint8_t code[] = {
+		0x48, 0x8d, 0x05, 0x04, 0x00, 0x00, 0x00, /* lea 4(%rip), %rax: patch */
+		0xc6, 0x40, 0x01, 0x2a,			  /* movb $42, 1(%rax) */
+		0xbf, 0x00, 0x00, 0x00, 0x00,		  /* patch: mov $0, %edi */
+		0xb8, SYS_PROCESS_EXIT, 0x00, 0x00, 0x00, /* mov $PROCESS_EXIT, %eax */
+		0x0f, 0x05,				  /* syscall */
+		0x0f, 0x0b,				  /* ud2 */
+	};
+	enum { EHDR = 64, PHDR = 56, BASE = 0x400000 };
+	uint8_t img[EHDR + PHDR + sizeof(code)];
+	memset(img, 0, sizeof(img));
+	memcpy(img, "\x7f" "ELF\x02\x01\x01", 7); /* ELF64, little-endian, version 1, System V */
+	uint16_t type_machine[] = { 2, 62 };	/* e_type EXEC, e_machine x86-64 */
+	memcpy(img + 16, type_machine, sizeof(type_machine));
+	uint32_t version = 1;
+	memcpy(img + 20, &version, 4);
+	uint64_t entry = BASE + EHDR + PHDR, phoff = EHDR;
+	memcpy(img + 24, &entry, 8);
+	memcpy(img + 32, &phoff, 8);
+	uint16_t sizes[] = { EHDR, PHDR, 1, 64, 0, 0 }; /* ehsize, phentsize, phnum, shentsize, shnum, shstrndx */
+	memcpy(img + 52, sizes, sizeof(sizes));
+	uint32_t type_flags[] = { 1, 7 }; /* PT_LOAD, PF_R | PF_W | PF_X */
+	memcpy(img + EHDR, type_flags, 8);
+	uint64_t seg[] = { 0, BASE, BASE, sizeof(img), sizeof(img), 0x1000 }; /* offset vaddr paddr filesz memsz align */
+	memcpy(img + EHDR + 8, seg, sizeof(seg));
+	memcpy(img + EHDR + PHDR, code, sizeof(code));
+	fd_t fd = open(path);
+	if (fd == ERR)
+		return false;
+	bool ok = write(fd, img, sizeof(img)) == sizeof(img);
+	close(fd);
+	return ok;
+}
+
+KTAP_TEST(rwx_segment_runs_self_modifying_code)
+{
+	TASSERT(write_rwx_image("/tmp/hardening_rwx:c"));
+	const char *argv[] = { "/tmp/hardening_rwx", NULL };
+	int status = -1;
+	TEXPECT(tu_run(argv, TU_CHILD_TIMEOUT, &status));
+	TEXPECT_EQ(status, 42);
+	TEXPECT(remove("/tmp/hardening_rwx") != ERR);
+}
+
+/*
  * Every kind of user mapping at once, for the kernel's page-table walk at
  * teardown: image, main and second thread stacks, read-only and read-write
  * /dev/zero and /dev/one mappings (populated and on demand), an mprotect
