@@ -12,7 +12,7 @@ Used as a module by run_tests.py for captured, time-limited boots.
 
 Environment hooks, so that any boot made through this file (make run, make
 test, make fuzz, or a script of its own) can be switched to another kernel
-without knowing about it; `make coverage` (tests/tools/coverage.py) sets them:
+without knowing about it; `make coverage` (tests/tools/kernel_coverage.py) sets them:
   QUILT_KERNEL         a kernel.elf put in every image in place of the normal
                        kernel (a --kernel path ending in /kernel/kernel.elf);
                        other kernels (selfcheck variants, corrupted copies) stay

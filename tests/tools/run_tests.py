@@ -331,6 +331,13 @@ def shell_session(build, steps, timeout=90):
         proc.stdin.write(typed.encode())
         proc.stdin.flush()
         ok = wait_for(expect, start)
+    # Read to the end: what the kernel prints as it powers off (a coverage dump) belongs to the log too.
+    while ok and time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+        chunk = os.read(proc.stdout.fileno(), 65536) if ready else None
+        if chunk == b"":
+            break
+        out += chunk or b""
     try:
         proc.wait(timeout=max(1, deadline - time.monotonic()))
         code = proc.returncode
@@ -417,6 +424,16 @@ def harness_selfchecks(build):
                          kernel=os.path.join(build.root, "selfcheck-gap", "kernel.elf"), smp=1)
     results.append((code == qemu.EXIT_PANIC and "syscall table: number 24 missing" in text,
                     "selfcheck.syscall_table_gap_refused", f"code={code}"))
+    # make coverage refuses a counter dump that a lost or garbled serial line damaged.
+    import kernel_coverage as coverage
+    good = "covdump: begin counters=5\ncovdump: d 3 z2 1\ncovdump: d 10\ncovdump: end counters=5 hash=%x\n" % (
+        3 * 31 ** 4 + 1 * 31 + 16)
+    dumps, problems = coverage.parse_dumps(good)
+    results.append((dumps == [[3, 0, 0, 1, 16]] and not problems, "selfcheck.coverage_dump_read",
+                    f"{dumps} {problems}"))
+    bad = [good.replace("d 10", "d 11"), good.replace("covdump: d 10\n", ""), good.split("covdump: end")[0]]
+    refused = [not coverage.parse_dumps(b)[0] for b in bad]
+    results.append((all(refused), "selfcheck.coverage_damaged_dump_refused", f"refused: {refused}"))
     # A plan that does not match the results, and a missing plan, are failures.
     results.append((bool(Ktap("KTAP version 1\n1..2\nok 1 a\n").errors), "selfcheck.count_mismatch_caught", ""))
     results.append((bool(Ktap("KTAP version 1\nok 1 a\n").errors), "selfcheck.missing_plan_caught", ""))

@@ -3,8 +3,8 @@
 """`make coverage`: line coverage of kernel/, fs/ and arch/ reached by the tests
 (and by the fuzzer, once `make fuzz` exists).
 
-  coverage.py --build build --cflags "..." --srcs "..."            test, fuzz, render
-  coverage.py --build build --cflags "..." --srcs "..." --render-only
+  kernel_coverage.py --build build --cflags "..." --srcs "..."            test, fuzz, render
+  kernel_coverage.py --build build --cflags "..." --srcs "..." --render-only
 
 1. Boots: tests/tools/run_tests.py (host tests, the in-kernel KTAP boots, the
    user-tests boots and the boot checks; not the harness self-checks, which
@@ -23,9 +23,9 @@
    script prints the total and the "reachable from a system call" subtotal:
    the lines of every function the static call graph reaches from the C
    entry points a running program causes (syscall_handler, trap_dispatch,
-   user_return_work, sched_finish_switch). Direct calls are followed as they
-   are; an indirect call may reach every address-taken function with the
-   same signature (types taken from each file's LLVM IR at -O0, so nothing is
+   user_return_work, sched_finish_switch, and the entry functions of new
+   threads). Direct calls are followed as they are; an indirect call may
+   reach every address-taken function with the same signature (types taken from each file's LLVM IR at -O0, so nothing is
    inlined away). Not counted: code only boot reaches (kmain, AP start-up,
    subsystem init), test code (kernel/test/, tests/), the panic path (panic()
    is not followed, and a line that calls panic is left out).
@@ -47,13 +47,16 @@ SCOPE = ("kernel/", "fs/", "arch/")
 TEST_CODE = ("kernel/test/", "tests/")
 ROOTS = ("syscall_handler", "trap_dispatch", "user_return_work", "sched_finish_switch")
 PANIC_FUNCS = ("panic_at", "panic_trap")
+# Indirect calls made from assembly, by signature: a new thread starts in its
+# void (*)(void *) entry function through arch/x86_64/switch.S.
+ASM_INDIRECT_SIGS = ("void(i8*)",)
 
 
 def tool(name):
     for cand in (name, name + "-14"):
         if shutil.which(cand):
             return cand
-    sys.exit(f"coverage.py: {name} not found (install the llvm package)")
+    sys.exit(f"kernel_coverage.py: {name} not found (install the llvm package)")
 
 
 # ------------------------------------------------------------------ the dumps
@@ -130,7 +133,7 @@ class Profile:
         data, secs = elf_sections(kernel)
         for need in ("__llvm_prf_cnts", "__llvm_prf_data", "__llvm_prf_names"):
             if need not in secs or secs[need][2] == 0:
-                sys.exit(f"coverage.py: {kernel} has no {need} section (not a coverage kernel)")
+                sys.exit(f"kernel_coverage.py: {kernel} has no {need} section (not a coverage kernel)")
         self.cnts_addr, _, cnts_size = secs["__llvm_prf_cnts"]
         self.data_addr, off, size = secs["__llvm_prf_data"]
         recs = bytearray(data[off:off + size])
@@ -187,6 +190,7 @@ def signature(ret, args):
 
 
 def module_ir(cc_flags, src):
+    cc_flags = [f for f in cc_flags if f not in ("-MMD", "-MP", "-Werror")]  # no .d file next to "-"
     cmd = ["clang", *cc_flags, "-O0", "-g0", "-S", "-emit-llvm", "-o", "-", src]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
 
@@ -264,7 +268,9 @@ def reachable_functions(cc_flags, srcs):
     todo = [defined_global[r] for r in ROOTS if r in defined_global]
     missing = [r for r in ROOTS if r not in defined_global]
     if missing:
-        print(f"coverage.py: warning: roots not found: {', '.join(missing)}", file=sys.stderr)
+        print(f"kernel_coverage.py: warning: roots not found: {', '.join(missing)}", file=sys.stderr)
+    for sig in ASM_INDIRECT_SIGS:
+        todo += sorted(by_sig.get(sig, ()))
     seen = set(todo)
     while todo:
         key = todo.pop()
