@@ -5,10 +5,10 @@
 // never turn a reached region into zero). The function records and names
 // (__llvm_prf_data, __llvm_prf_names) are constant after linking, so the
 // host reads them from kernel.elf and only the counters cross the serial
-// line; tests/tools/coverage.py rebuilds a raw profile (format version 8,
+// line; tests/tools/kernel_coverage.py rebuilds a raw profile (format version 8,
 // clang 14) from the three.
 //
-// This file is itself not instrumented: dumping must not change what it dumps.
+// The functions here are not instrumented: dumping should not change what it dumps.
 #include "kernel/test/cov.h"
 
 #include <stdbool.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Coverage counters of the coverage kernel (build/coverage/kernel.elf, built
 // with clang's -fprofile-instr-generate -fcoverage-mapping): dumped over
-// serial at the end of a boot for tests/tools/coverage.py to turn into a
+// serial at the end of a boot for tests/tools/kernel_coverage.py to turn into a
 // .profraw. In every other kernel there are no counters and the dump says so.
 #ifndef QUILT_TEST_COV_H
 #define QUILT_TEST_COV_H
