@@ -161,9 +161,10 @@ class Profile:
 TYPE_RE = re.compile(r"(%(?:struct|union)\.[\w.]+?)(?:\.\d+)?(\**)(?=[\s,)*]|$)|(\b(?:i\d+|void|double|float)\b\**)|(\[\d+ x [^\]]+\])")
 DEFINE_RE = re.compile(r"^define ([^@]*)@(\"[^\"]+\"|[\w.$]+)\((.*)\)[^(]*\{$")
 REF_RE = re.compile(r"@(\"[^\"]+\"|[\w.$]+)")
-DIRECT_CALL_RE = re.compile(r"\bcall [^@%]*?@(\"[^\"]+\"|[\w.$]+)\(")
+# "call <ret> @fn(": <ret> may be a %struct pointer; an indirect callee is "%N(", never "@...(".
+DIRECT_CALL_RE = re.compile(r"\bcall (?:[^@%]|%(?:struct|union)\.)*?@(\"[^\"]+\"|[\w.$]+)\(")
 # "call <ret> [(<param types>)] %fn(<args>)": a variadic callee's type is spelled out.
-INDIRECT_CALL_RE = re.compile(r"\bcall ([^@%(]*?)(?:\(([^)]*)\)\*? )?%[\w.]+\((.*)\)")
+INDIRECT_CALL_RE = re.compile(r"\bcall ((?:[^@%(]|%(?:struct|union)\.)*?)(?:\(([^)]*)\)\*? )?%[\w.]+\((.*)\)")
 
 
 def signature(ret, args):
