@@ -17,6 +17,7 @@
 #include "kernel/sched/sched.h"
 #include "kernel/sched/user.h"
 #include "kernel/syscall/syscall.h"
+#include "kernel/test/cov.h"
 #include "kernel/test/ktest.h"
 #include "kernel/time/time.h"
 #include "fs/fs.h"
@@ -140,9 +141,14 @@ static void memory_init(const struct boot_info *bi, const struct boot_mem_entry 
 	ktest_register_counter("kernel stacks", kstacks_live);
 }
 
-/* Leave the machine: through QEMU's exit device when asked to, else halt. */
+/*
+ * Leave the machine: through QEMU's exit device when asked to, else halt.
+ * The coverage counters go out first (with "covdump"): nothing after this
+ * point is worth counting.
+ */
 static __attribute__((noreturn)) void power_off(uint32_t qemu_value)
 {
+	cov_dump();
 	if (log_qemu_exit)
 		arch_qemu_exit(qemu_value);
 	kprintf("system halted\n");

@@ -8,9 +8,21 @@
 `run` puts the serial console on this terminal and turns QEMU's isa-debug-exit
 code into the exit status: 0 when the kernel reported success (QEMU code 1),
 1 for failure, 2 for a kernel panic, 124 for a timeout.
-Used as a module by run_tests.py for captured, time-limited boots."""
+Used as a module by run_tests.py for captured, time-limited boots.
+
+Environment hooks, so that any boot made through this file (make run, make
+test, make fuzz, or a script of its own) can be switched to another kernel
+without knowing about it; `make coverage` (tests/tools/kernel_coverage.py) sets them:
+  QUILT_KERNEL         a kernel.elf put in every image in place of the normal
+                       kernel (a --kernel path ending in /kernel/kernel.elf);
+                       other kernels (selfcheck variants, corrupted copies) stay
+  QUILT_CMDLINE_EXTRA  words put at the front of every kernel command line
+  QUILT_TIMEOUT_SCALE  factor applied to every boot's wall-clock timeout
+  QUILT_SERIAL_DIR     a directory that receives a copy of every boot's serial
+                       output (one file per boot)"""
 import argparse
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -28,8 +40,46 @@ def sh(*cmd):
     subprocess.run(cmd, check=True)
 
 
+def image_kernel(kernel):
+    """The kernel an image gets: QUILT_KERNEL replaces the normal one only."""
+    override = os.environ.get("QUILT_KERNEL")
+    normal = os.path.join("kernel", "kernel.elf")
+    path = os.path.normpath(kernel)
+    if override and (path == normal or path.endswith(os.sep + normal)):
+        return override
+    return kernel
+
+
+def full_cmdline(cmdline):
+    """The command line an image gets: QUILT_CMDLINE_EXTRA's words first."""
+    extra = os.environ.get("QUILT_CMDLINE_EXTRA", "").strip()
+    return f"{extra} {cmdline}" if extra else cmdline
+
+
+def timeout_scale():
+    return float(os.environ.get("QUILT_TIMEOUT_SCALE") or 1)
+
+
+_serial_copies = 0
+
+
+def keep_serial(name, text):
+    """Copy one boot's serial output into QUILT_SERIAL_DIR, if set."""
+    global _serial_copies
+    where = os.environ.get("QUILT_SERIAL_DIR")
+    if not where:
+        return
+    os.makedirs(where, exist_ok=True)
+    _serial_copies += 1
+    path = os.path.join(where, f"{name}.{os.getpid()}.{_serial_copies}.{time.monotonic_ns()}.log")
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def make_image(out, efi, kernel, archive, cmdline):
     """FAT32 ESP with the loader at the removable-media path and /quilt/*."""
+    kernel = image_kernel(kernel)
+    cmdline = full_cmdline(cmdline)
     payload = sum(os.path.getsize(p) for p in (efi, kernel, archive) if p)
     size_mib = max(64, 2 * payload // (1 << 20) + 16)
     tmp = out + ".tmp"
@@ -88,6 +138,7 @@ def fresh_vars(workdir):
 def boot_captured(image, timeout, workdir, **kw):
     """Boot with serial captured. Returns (qemu_exit_code or None on timeout, output text, seconds)."""
     os.makedirs(workdir, exist_ok=True)
+    timeout = timeout * timeout_scale() if timeout else timeout
     vars_copy = fresh_vars(workdir)
     log = tempfile.NamedTemporaryFile(prefix="serial.", suffix=".log", dir=workdir, delete=False)
     log.close()
@@ -110,7 +161,30 @@ def boot_captured(image, timeout, workdir, **kw):
     os.unlink(vars_copy)
     if err and code not in (EXIT_SUCCESS, EXIT_FAILURE, EXIT_PANIC):
         out += "\n[qemu stderr] " + err.decode("utf-8", "replace")
+    keep_serial(os.path.splitext(os.path.basename(image))[0], out)
     return code, out, elapsed
+
+
+def run_teed(cmd, timeout, name):
+    """Run QEMU with its output both on stdout and kept (keep_serial)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+    chunks, deadline = [], time.monotonic() + timeout if timeout else None
+    try:
+        while True:
+            if deadline and time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                raise subprocess.TimeoutExpired(cmd, timeout)
+            chunk = os.read(proc.stdout.fileno(), 65536) if select.select([proc.stdout], [], [], 0.5)[0] else None
+            if chunk == b"":
+                break
+            if chunk:
+                sys.stdout.buffer.write(chunk)
+                sys.stdout.buffer.flush()
+                chunks.append(chunk)
+        return proc.wait()
+    finally:
+        keep_serial(name, b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n"))
 
 
 def main():
@@ -139,9 +213,12 @@ def main():
     serial = "mon:stdio" if sys.stdin.isatty() else "stdio"
     cmd = qemu_command(a.image, vars_copy, smp=a.smp, mem=a.mem, machine=a.machine, cpu=a.cpu,
                        serial=serial, extra=a.extra)
+    timeout = a.timeout * timeout_scale() if a.timeout else None
     try:
-        proc = subprocess.run(cmd, timeout=a.timeout or None)
-        code = proc.returncode
+        if os.environ.get("QUILT_SERIAL_DIR"):
+            code = run_teed(cmd, timeout, os.path.splitext(os.path.basename(a.image))[0])
+        else:
+            code = subprocess.run(cmd, timeout=timeout).returncode
     except subprocess.TimeoutExpired:
         print("\nqemu.py: timed out", file=sys.stderr)
         return 124
