@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: MIT
+// thread_rounds: many threads in one process. Rounds of 1, 2, 4, ... 4,096
+// threads joined through libc (issue 13 defect 8: tids past 1,024 could not
+// be joined), the stacks of ended threads given back (spec §7 number 1), and
+// a thread churn after which the kernel's counters are back where they were.
+//
+// Usage: /bin/tests/thread_rounds              KTAP on fd 1 (make test)
+//        /bin/tests/thread_rounds churn N [B]  only the churn test: N threads
+//                                              (default 6,000), B at a time (64)
+//
+// The churn test reads /dev/perf/mem (kernel pages, heap bytes, threads,
+// kernel stacks) and /proc/self/perf (this process's resident user pages and
+// threads) before and after. A thread's end is seen by its joiner a little
+// before the kernel has freed it (the thread is still on its way out), so
+// the counters are polled until they settle, with a generous bound; only a
+// counter that never comes back fails.
+#include <errno.h>
+#include <ktap.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <threads.h>
+
+#include "user/tests/common/tu.h"
+
+/* ------------------------------------------------------------ rounds */
+
+#define MAX_ROUND 4096
+/* Each thread counts the primes below this on its own; there are 168. */
+#define PRIME_LIMIT 1000
+#define PRIMES_BELOW_LIMIT 168
+
+static int counted[MAX_ROUND];
+static int round_tids[MAX_ROUND];
+
+static int count_primes(int below)
+{
+	int n = 0;
+	for (int i = 2; i < below; i++) {
+		bool prime = true;
+		for (int d = 2; d * d <= i && prime; d++)
+			prime = i % d != 0;
+		n += prime;
+	}
+	return n;
+}
+
+static void prime_worker(void *arg)
+{
+	*(int *)arg = count_primes(PRIME_LIMIT);
+}
+
+/* One round: @n threads, all started before the first is joined. Returns false on a failure (reported). */
+static bool run_round(int n)
+{
+	for (int i = 0; i < n; i++) {
+		counted[i] = -1;
+		round_tids[i] = thrd_create_raw(prime_worker, &counted[i]);
+		if (round_tids[i] < 0) {
+			ktap_fail(__FILE__, __LINE__, "round of %d: thread %d not created: %s", n, i, strerror(errno));
+			for (int j = 0; j < i; j++)
+				thrd_join_raw(round_tids[j]);
+			return false;
+		}
+	}
+	bool ok = true;
+	for (int i = 0; i < n; i++) {
+		if (thrd_join_raw(round_tids[i]) != 0) {
+			ktap_fail(__FILE__, __LINE__, "round of %d: join of tid %d failed: %s", n, round_tids[i],
+				  strerror(errno));
+			return false; /* the rest cannot be joined either: the watchdog would only wait */
+		}
+		if (counted[i] != PRIMES_BELOW_LIMIT && ok) {
+			ktap_fail(__FILE__, __LINE__, "round of %d: tid %d counted %d primes, want %d", n,
+				  round_tids[i], counted[i], PRIMES_BELOW_LIMIT);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+/*
+ * 8,191 threads in all, up to 4,096 alive at once: the rounds past 512
+ * threads used to stop (libc could join no tid past 1,023), and every round
+ * must count right with every thread joined.
+ */
+KTAP_TEST(rounds_of_1_to_4096_threads_all_joined)
+{
+	clock_t t0 = uptime();
+	int first_tid = -1;
+	for (int n = 1; n <= MAX_ROUND; n *= 2) {
+		if (!run_round(n))
+			return;
+		if (first_tid < 0)
+			first_tid = round_tids[0];
+	}
+	TEXPECT_EQ(round_tids[MAX_ROUND - 1] - first_tid, 2 * MAX_ROUND - 2); /* tids dense, never reused */
+	ktap_diag("8191 threads in rounds of 1..4096: %llu ms", (unsigned long long)((uptime() - t0) / TU_MS));
+}
+
+/*
+ * Write one byte in each of @npages pages below the caller's frame. The
+ * array's address escapes into an asm statement: otherwise the compiler may
+ * split an array it only indexes by constants into a few scalars and touch
+ * none of the pages.
+ */
+__attribute__((noinline)) static void touch_stack_pages(int npages)
+{
+	char stack[npages * TU_PAGE];
+	__asm__ volatile("" : : "r"(stack) : "memory");
+	for (int i = npages - 1; i >= 0; i--)
+		((volatile char *)stack)[(uint64_t)i * TU_PAGE] = 1;
+	__asm__ volatile("" : : "r"(stack) : "memory");
+}
+
+/* ------------------------------------------------------------ counters */
+
+struct counters {
+	uint64_t used_pages, heap_bytes, threads, kernel_stacks; /* /dev/perf/mem */
+	uint64_t user_pages, thread_count;                        /* /proc/self/perf */
+};
+
+/* The value after "@key " in @text, or UINT64_MAX if absent. */
+static uint64_t field(const char *text, const char *key)
+{
+	size_t len = strlen(key);
+	for (const char *p = text; (p = strstr(p, key)) != NULL; p += len)
+		if ((p == text || p[-1] == '\n') && p[len] == ' ')
+			return strtoull(p + len + 1, NULL, 10);
+	return UINT64_MAX;
+}
+
+static bool read_text(const char *path, char *buf, size_t size)
+{
+	fd_t fd = open(path);
+	if (fd == ERR)
+		return false;
+	uint64_t n = read(fd, buf, size - 1);
+	close(fd);
+	if (n == ERR)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
+static bool read_counters(struct counters *c)
+{
+	char mem[512], self[512];
+	if (!read_text("/dev/perf/mem", mem, sizeof(mem)) || !read_text("/proc/self/perf", self, sizeof(self)))
+		return false;
+	c->used_pages = field(mem, "used_pages");
+	c->heap_bytes = field(mem, "heap_bytes");
+	c->threads = field(mem, "threads");
+	c->kernel_stacks = field(mem, "kernel_stacks");
+	c->user_pages = field(self, "user_pages");
+	c->thread_count = field(self, "thread_count");
+	return c->used_pages != UINT64_MAX && c->heap_bytes != UINT64_MAX && c->threads != UINT64_MAX &&
+	       c->kernel_stacks != UINT64_MAX && c->user_pages != UINT64_MAX && c->thread_count != UINT64_MAX;
+}
+
+static bool counters_equal(const struct counters *a, const struct counters *b)
+{
+	return a->used_pages == b->used_pages && a->heap_bytes == b->heap_bytes && a->threads == b->threads &&
+	       a->kernel_stacks == b->kernel_stacks && a->user_pages == b->user_pages &&
+	       a->thread_count == b->thread_count;
+}
+
+/* Poll until the counters equal @want (ended threads are freed just after their joiner sees them end). */
+static bool settle(const struct counters *want, struct counters *now)
+{
+	clock_t deadline = uptime() + 20 * TU_SEC;
+	for (;;) {
+		if (read_counters(now) && counters_equal(want, now))
+			return true;
+		if (uptime() >= deadline)
+			return false;
+		nanosleep(5 * TU_MS);
+	}
+}
+
+static void report_counters(const struct counters *before, const struct counters *after)
+{
+	ktap_fail(__FILE__, __LINE__,
+		  "counters before/after: used_pages %llu/%llu heap_bytes %llu/%llu threads %llu/%llu "
+		  "kernel_stacks %llu/%llu user_pages %llu/%llu thread_count %llu/%llu",
+		  (unsigned long long)before->used_pages, (unsigned long long)after->used_pages,
+		  (unsigned long long)before->heap_bytes, (unsigned long long)after->heap_bytes,
+		  (unsigned long long)before->threads, (unsigned long long)after->threads,
+		  (unsigned long long)before->kernel_stacks, (unsigned long long)after->kernel_stacks,
+		  (unsigned long long)before->user_pages, (unsigned long long)after->user_pages,
+		  (unsigned long long)before->thread_count, (unsigned long long)after->thread_count);
+}
+
+/* ------------------------------------------------------------ churn */
+
+/*
+ * The churn threads use the raw calls only (no heap, no libc join slots),
+ * so that nothing of this process's own memory grows with the number of
+ * threads: whatever does not come back is the kernel's to give.
+ */
+#define MAX_BATCH 256
+/* Stack pages each churn thread touches: a thread whose stack is kept leaks at least this many. */
+#define CHURN_STACK_PAGES 4
+
+static _Atomic(uint64_t) churn_done[MAX_BATCH];
+
+__attribute__((noreturn, used)) static void churn_thread(_Atomic(uint64_t) *done)
+{
+	touch_stack_pages(CHURN_STACK_PAGES);
+	atomic_store(done, 1);
+	syscall4(SYS_FUTEX, (uint64_t)done, FUTEX_ALL, FUTEX_WAKE, 0);
+	thread_exit();
+}
+
+/* SYS_THREAD_CREATE enters with RSP 16-aligned and no return address: realign for C (spec §7.23). */
+__attribute__((naked)) static void churn_entry(void)
+{
+	__asm__ volatile("andq $-16, %rsp\n\tcall churn_thread\n\tud2");
+}
+
+/* Start @n churn threads and wait for each to have ended. Returns false on a failure (reported). */
+static bool churn_batch(int n)
+{
+	for (int i = 0; i < n; i++)
+		atomic_store(&churn_done[i], 0);
+	int started = 0;
+	bool ok = true;
+	for (; started < n; started++) {
+		if (thread_create((void *)churn_entry, (void *)&churn_done[started]) == ERR) {
+			ktap_fail(__FILE__, __LINE__, "thread_create failed: %s", strerror(errno));
+			ok = false;
+			break;
+		}
+	}
+	for (int i = 0; i < started; i++) {
+		if (!tu_wait_eq(&churn_done[i], 1, 30 * TU_SEC)) {
+			ktap_fail(__FILE__, __LINE__, "churn thread %d of a batch never ended", i);
+			return false;
+		}
+	}
+	return ok;
+}
+
+static uint64_t churn_total = 6000;
+static int churn_batch_size = 64;
+
+/*
+ * churn_total threads created and ended, churn_batch_size at a time; then
+ * the kernel's used pages, heap bytes, threads and kernel stacks and this
+ * process's resident pages and thread count must all be back at their
+ * values after a first warm-up batch (which lets one-time allocations, such
+ * as the process's futex table, happen before the baseline).
+ */
+KTAP_TEST(thread_churn_gives_every_page_back)
+{
+	struct counters before, after;
+	TASSERT(churn_batch(churn_batch_size));
+	if (!read_counters(&before)) {
+		ktap_fail(__FILE__, __LINE__, "cannot read /dev/perf/mem or /proc/self/perf");
+		return;
+	}
+	/* The baseline: once the warm-up batch's threads have finished leaving (two equal readings). */
+	for (int i = 0; i < 1000; i++) {
+		struct counters again;
+		nanosleep(5 * TU_MS);
+		if (read_counters(&again) && counters_equal(&before, &again))
+			break;
+		before = again;
+	}
+	clock_t t0 = uptime();
+	uint64_t made = 0;
+	while (made < churn_total) {
+		int n = churn_total - made < (uint64_t)churn_batch_size ? (int)(churn_total - made) : churn_batch_size;
+		if (!churn_batch(n))
+			return;
+		made += (uint64_t)n;
+	}
+	clock_t elapsed = uptime() - t0;
+	if (!settle(&before, &after))
+		report_counters(&before, &after);
+	ktap_diag("%llu threads, %d at a time: %llu ms (%llu us a thread); counters back: used_pages %llu "
+		  "heap_bytes %llu threads %llu kernel_stacks %llu user_pages %llu",
+		  (unsigned long long)made, churn_batch_size, (unsigned long long)(elapsed / TU_MS),
+		  (unsigned long long)(elapsed / 1000 / (made ? made : 1)), (unsigned long long)after.used_pages,
+		  (unsigned long long)after.heap_bytes, (unsigned long long)after.threads,
+		  (unsigned long long)after.kernel_stacks, (unsigned long long)after.user_pages);
+}
+
+/* ------------------------------------------------------------ stacks */
+
+static _Atomic(uint64_t) stack_probe_ready, stack_probe_go;
+
+/* Touch 32 pages of this thread's stack, then wait to be released. */
+static void stack_toucher(void *arg)
+{
+	touch_stack_pages(32);
+	tu_add_wake(&stack_probe_ready, 1);
+	tu_wait_ge(&stack_probe_go, 1, 30 * TU_SEC);
+}
+
+/*
+ * Spec §7 number 1 lets the kernel take back an ended thread's stack: 32
+ * threads that each touched 32 stack pages add at least 1,024 resident
+ * pages while they live, and once they have ended this process must be
+ * back to (about) its resident size before them. The slack covers libc's
+ * join-word table, which grows by a chunk per 1,024 tids.
+ */
+KTAP_TEST(ended_threads_stacks_are_given_back)
+{
+	struct tu_thread t[32];
+	struct counters before, during, after;
+	TASSERT(read_counters(&before));
+	atomic_store(&stack_probe_ready, 0);
+	atomic_store(&stack_probe_go, 0);
+	for (int i = 0; i < 32; i++)
+		TASSERT(tu_thread_start(&t[i], stack_toucher, NULL));
+	TASSERT(tu_wait_ge(&stack_probe_ready, 32, 30 * TU_SEC));
+	TASSERT(read_counters(&during));
+	if (during.user_pages < before.user_pages + 32 * 32)
+		ktap_fail(__FILE__, __LINE__, "32 threads touching 32 stack pages each: resident %llu before, %llu with them",
+			  (unsigned long long)before.user_pages, (unsigned long long)during.user_pages);
+	tu_store_wake(&stack_probe_go, 1);
+	for (int i = 0; i < 32; i++)
+		TASSERT(tu_thread_join(&t[i], 30 * TU_SEC));
+	/* Joined means "about to call thread_exit": wait for them to be gone. */
+	clock_t deadline = uptime() + 20 * TU_SEC;
+	while (read_counters(&after) && after.thread_count > before.thread_count && uptime() < deadline)
+		nanosleep(5 * TU_MS);
+	if (after.user_pages > before.user_pages + 16) {
+		ktap_fail(__FILE__, __LINE__, "resident pages: %llu before, %llu with the threads, %llu after them",
+			  (unsigned long long)before.user_pages, (unsigned long long)during.user_pages,
+			  (unsigned long long)after.user_pages);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "churn") == 0) {
+		churn_total = tu_parse_u64(argv[2]);
+		if (argc >= 4)
+			churn_batch_size = (int)tu_parse_u64(argv[3]);
+		if (churn_batch_size < 1 || churn_batch_size > MAX_BATCH)
+			churn_batch_size = 64;
+		ktap_header();
+		ktap_plan(1);
+		ktap_begin();
+		ktap_fn_thread_churn_gives_every_page_back();
+		int failed = !ktap_end("thread_churn_gives_every_page_back");
+		fflush(stdout);
+		return failed;
+	}
+	return tu_ktap_main(240 * TU_SEC);
+}
