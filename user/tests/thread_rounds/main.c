@@ -336,8 +336,57 @@ KTAP_TEST(ended_threads_stacks_are_given_back)
 	}
 }
 
+/* ------------------------------------------------------------ kill */
+
+__attribute__((noreturn, used)) static void short_thread(void)
+{
+	thread_exit();
+}
+
+__attribute__((naked)) static void short_entry(void)
+{
+	__asm__ volatile("andq $-16, %rsp\n\tcall short_thread\n\tud2");
+}
+
+/* Role "creator": make short threads until killed. */
+static int creator_role(void)
+{
+	for (;;)
+		thread_create((void *)short_entry, NULL);
+}
+
+static const char *self_path = "/bin/tests/thread_rounds";
+
+/*
+ * A process killed while it is creating threads: the kill reaches the
+ * thread being created (it is on the process's list) before the scheduler
+ * has queued it. Each round must end with status 0 (the kill's), and the
+ * kernel must go on scheduling (a thread queued twice corrupts a run queue).
+ */
+KTAP_TEST(kill_while_creating_threads)
+{
+	for (int i = 0; i < 40; i++) {
+		pid_t pid = spawn((const char *[]){ self_path, "creator", NULL }, 0);
+		TASSERT(pid != ERR);
+		nanosleep((uint64_t)(5 + i % 7 * 3) * TU_MS);
+		tu_kill(pid);
+		int status = -1;
+		int r = tu_wait(pid, 30 * TU_SEC, &status);
+		if (r != 0 || status != 0) {
+			ktap_fail(__FILE__, __LINE__, "round %d: wait gave %d, status %d", i, r, status);
+			return;
+		}
+	}
+	/* Still scheduling: a fresh round of threads runs and is joined. */
+	TEXPECT(run_round(64));
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 1 && argv[0][0] == '/')
+		self_path = argv[0];
+	if (argc >= 2 && strcmp(argv[1], "creator") == 0)
+		return creator_role();
 	if (argc >= 3 && strcmp(argv[1], "churn") == 0) {
 		churn_total = tu_parse_u64(argv[2]);
 		if (argc >= 4)
