@@ -35,6 +35,9 @@
 
 static int counted[MAX_ROUND];
 static int round_tids[MAX_ROUND];
+/* Set (and woken) by each worker when its count is stored: a bounded wait before the libc join. */
+static _Atomic(uint64_t) finished[MAX_ROUND];
+static _Atomic(uint64_t) finished_total;
 
 static int count_primes(int below)
 {
@@ -50,14 +53,35 @@ static int count_primes(int below)
 
 static void prime_worker(void *arg)
 {
-	*(int *)arg = count_primes(PRIME_LIMIT);
+	int *out = arg;
+	*out = count_primes(PRIME_LIMIT);
+	atomic_fetch_add(&finished_total, 1);
+	tu_store_wake(&finished[out - counted], 1);
+}
+
+/* How many threads this process has now (/proc/self/perf), or -1. */
+static long long thread_count_now(void)
+{
+	char buf[512];
+	fd_t fd = open("/proc/self/perf");
+	if (fd == ERR)
+		return -1;
+	uint64_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n == ERR)
+		return -1;
+	buf[n] = '\0';
+	const char *p = strstr(buf, "thread_count ");
+	return p ? (long long)strtoull(p + 13, NULL, 10) : -1;
 }
 
 /* One round: @n threads, all started before the first is joined. Returns false on a failure (reported). */
 static bool run_round(int n)
 {
+	atomic_store(&finished_total, 0);
 	for (int i = 0; i < n; i++) {
 		counted[i] = -1;
+		atomic_store(&finished[i], 0);
 		round_tids[i] = thrd_create_raw(prime_worker, &counted[i]);
 		if (round_tids[i] < 0) {
 			ktap_fail(__FILE__, __LINE__, "round of %d: thread %d not created: %s", n, i, strerror(errno));
@@ -68,6 +92,19 @@ static bool run_round(int n)
 	}
 	bool ok = true;
 	for (int i = 0; i < n; i++) {
+		/*
+		 * A worker that never finishes (a thread lost by the scheduler)
+		 * and a join that misses its wake-up are told apart here, with
+		 * the state of the round, instead of the watchdog's bare timeout.
+		 */
+		if (!tu_wait_eq(&finished[i], 1, 120 * TU_SEC)) {
+			ktap_fail(__FILE__, __LINE__,
+				  "round of %d: tid %d (index %d) did not finish in 120 s; %llu of %d finished, "
+				  "%lld threads in the process",
+				  n, round_tids[i], i, (unsigned long long)atomic_load(&finished_total), n,
+				  thread_count_now());
+			return false;
+		}
 		if (thrd_join_raw(round_tids[i]) != 0) {
 			ktap_fail(__FILE__, __LINE__, "round of %d: join of tid %d failed: %s", n, round_tids[i],
 				  strerror(errno));
@@ -92,8 +129,12 @@ KTAP_TEST(rounds_of_1_to_4096_threads_all_joined)
 	clock_t t0 = uptime();
 	int first_tid = -1;
 	for (int n = 1; n <= MAX_ROUND; n *= 2) {
+		clock_t r0 = uptime();
 		if (!run_round(n))
 			return;
+		if (n >= 256)
+			ktap_diag("round of %d threads (tids %d..%d): %llu ms", n, round_tids[0], round_tids[n - 1],
+				  (unsigned long long)((uptime() - r0) / TU_MS));
 		if (first_tid < 0)
 			first_tid = round_tids[0];
 	}
@@ -401,5 +442,5 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		return failed;
 	}
-	return tu_ktap_main(240 * TU_SEC);
+	return tu_ktap_main(280 * TU_SEC);
 }
