@@ -39,8 +39,14 @@ void user_stack_release(struct thread *t)
 {
 	if (!(__atomic_load_n(&t->flags, __ATOMIC_RELAXED) & THREAD_USER) || !t->proc->space)
 		return;
-	if (t->tid > USER_STACK_LAST_TID)
-		return; /* a tid past the stack area never had a stack */
+	/*
+	 * The first thread's region also holds argv (spec §10.5), which
+	 * programs hand to other threads and expect to outlive main's
+	 * thrd_exit, as on other systems: it stays until the process ends.
+	 * A tid past the stack area never had a stack.
+	 */
+	if (t->tid == 0 || t->tid > USER_STACK_LAST_TID)
+		return;
 	uint64_t top = user_stack_top(t->tid);
 	/*
 	 * Only the thread's own region: a mapping the program put there itself

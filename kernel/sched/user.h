@@ -20,7 +20,8 @@ uint64_t user_stack_top(uint64_t tid);
  * user_stack_release - unmap the stack region of @t (spec §10.3), which is
  * ending through THREAD_EXIT (spec §7 number 1 allows reclaiming it): its
  * pages, their page tables and the region go back at once. No-op for a
- * kernel thread. Call it while @t still counts in its process's nthreads,
+ * kernel thread and for tid 0, whose region holds argv (kept until the
+ * process ends). Call it while @t still counts in its process's nthreads,
  * so that the address space cannot be released under it.
  * Context: thread context, IRQs on; the calling thread is @t.
  */
