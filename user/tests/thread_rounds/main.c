@@ -75,13 +75,44 @@ static long long thread_count_now(void)
 	return p ? (long long)strtoull(p + 13, NULL, 10) : -1;
 }
 
+/*
+ * Where the rounds are, for the progress reporter: phase 1 creating, 2
+ * joining, 0 done; the index reached; bumped on every step.
+ */
+static _Atomic(uint64_t) round_phase, round_size, round_index, round_steps;
+
+/*
+ * A thread that says every 20 s without progress where the rounds stand:
+ * a slow run and a stuck one look alike to the watchdog, not here.
+ */
+static void progress_reporter(void *arg)
+{
+	uint64_t last = UINT64_MAX;
+	while (atomic_load(&round_phase)) {
+		for (int i = 0; i < 100 && atomic_load(&round_phase); i++)
+			nanosleep(200 * TU_MS);
+		uint64_t steps = atomic_load(&round_steps);
+		if (steps == last && atomic_load(&round_phase))
+			ktap_diag("no progress for 20 s: round of %llu, %s index %llu, %llu finished, %lld threads",
+				  (unsigned long long)atomic_load(&round_size),
+				  atomic_load(&round_phase) == 1 ? "creating" : "joining",
+				  (unsigned long long)atomic_load(&round_index),
+				  (unsigned long long)atomic_load(&finished_total), thread_count_now());
+		last = steps;
+	}
+}
+
 /* One round: @n threads, all started before the first is joined. Returns false on a failure (reported). */
 static bool run_round(int n)
 {
+	atomic_store(&round_size, (uint64_t)n);
+	atomic_store(&round_phase, 1);
 	atomic_store(&finished_total, 0);
 	for (int i = 0; i < n; i++) {
 		counted[i] = -1;
 		atomic_store(&finished[i], 0);
+		atomic_store(&round_index, (uint64_t)i);
+		atomic_fetch_add(&round_steps, 1);
 		round_tids[i] = thrd_create_raw(prime_worker, &counted[i]);
 		if (round_tids[i] < 0) {
 			ktap_fail(__FILE__, __LINE__, "round of %d: thread %d not created: %s", n, i, strerror(errno));
@@ -91,7 +122,10 @@ static bool run_round(int n)
 		}
 	}
 	bool ok = true;
+	atomic_store(&round_phase, 2);
 	for (int i = 0; i < n; i++) {
+		atomic_store(&round_index, (uint64_t)i);
+		atomic_fetch_add(&round_steps, 1);
 		/*
 		 * A worker that never finishes (a thread lost by the scheduler)
 		 * and a join that misses its wake-up are told apart here, with
@@ -128,16 +162,24 @@ KTAP_TEST(rounds_of_1_to_4096_threads_all_joined)
 {
 	clock_t t0 = uptime();
 	int first_tid = -1;
+	static struct tu_thread reporter;
+	atomic_store(&round_phase, 1);
+	bool reporting = tu_thread_start(&reporter, progress_reporter, NULL);
 	for (int n = 1; n <= MAX_ROUND; n *= 2) {
 		clock_t r0 = uptime();
-		if (!run_round(n))
+		if (!run_round(n)) {
+			atomic_store(&round_phase, 0);
 			return;
+		}
 		if (n >= 256)
 			ktap_diag("round of %d threads (tids %d..%d): %llu ms", n, round_tids[0], round_tids[n - 1],
 				  (unsigned long long)((uptime() - r0) / TU_MS));
 		if (first_tid < 0)
 			first_tid = round_tids[0];
 	}
+	atomic_store(&round_phase, 0);
+	if (reporting)
+		tu_thread_join(&reporter, 30 * TU_SEC);
 	TEXPECT_EQ(round_tids[MAX_ROUND - 1] - first_tid, 2 * MAX_ROUND - 2); /* tids dense, never reused */
 	ktap_diag("8191 threads in rounds of 1..4096: %llu ms", (unsigned long long)((uptime() - t0) / TU_MS));
 }
