@@ -16,7 +16,8 @@
  * new thread errno 0 without anyone clearing it.
  *
  * The table is sparse, in chunks of SLOTS_PER_CHUNK: the first chunk is
- * static (programs with few threads never allocate), the others are
+ * static (programs with few threads never allocate; directory 0's first
+ * entry stays unused), the others are
  * allocated zeroed on demand and hung from a two-level directory, so any
  * tid the stack area allows has a slot. The slots cannot live on the
  * threads' stacks: a joiner reads the done word after the thread ended,
@@ -40,9 +41,9 @@ struct slot_dir {
 	struct slot_chunk *_Atomic chunks[CHUNKS_PER_DIR];
 };
 
+/* Tids below SLOTS_PER_CHUNK use the static chunk (in .bss, like everything here). */
 static struct slot_chunk first_chunk;
-static struct slot_dir first_dir = { .chunks = { &first_chunk } };
-static struct slot_dir *_Atomic dirs[NDIRS] = { &first_dir };
+static struct slot_dir *_Atomic dirs[NDIRS];
 /* Threads without a slot of their own share this one (their errno is then unreliable). */
 static struct thread_slot spare;
 
@@ -66,6 +67,8 @@ static void *install(void *_Atomic *where, size_t bytes)
 /* The slot of @tid, allocating its chunk if @create. NULL: none (or no memory). */
 static struct thread_slot *lookup(uint64_t tid, bool create)
 {
+	if (tid < SLOTS_PER_CHUNK)
+		return &first_chunk.slots[tid];
 	if (tid >= MAX_SLOT_TID)
 		return NULL;
 	uint64_t chunk_no = tid / SLOTS_PER_CHUNK;
