@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
-// /dev (spec §8.2-8.4, §8.6): null, zero, one, klog, console, pipe/new and
-// shmem/new, as a small
+// /dev (spec §8.2-8.4, §8.6): null, zero, one, klog, console, pipe/new,
+// shmem/new and perf/mem (§8.7, the kernel's memory counters), as a small
 // static tree of inodes that live forever. Nothing can be created or removed
 // here (the directory ops have no create/remove: ENOSYS).
 #include "fs/internal.h"
 
+#include "kernel/lib/printf.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/console.h"
 #include "kernel/log/log.h"
+#include "kernel/mm/kmalloc.h"
+#include "kernel/mm/kstack.h"
 #include "kernel/mm/pmm.h"
 #include "kernel/mm/vmm.h"
 #include "kernel/sched/sched.h"
@@ -248,15 +251,38 @@ static int shmem_open(struct inode *ino, struct file *f)
 
 static const struct inode_ops devfs_shmem_ops = { .open = shmem_open };
 
+/* ---- perf/mem ---- */
+
+/*
+ * The kernel-wide counters a program can watch to see that what it gave
+ * back really came back (thread churn, map/unmap loops): pages, heap bytes,
+ * live threads and kernel stacks, one "name value" line each. A snapshot:
+ * each line is read on its own, so they may be a moment apart.
+ */
+static int64_t perf_mem_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
+{
+	char text[256];
+	uint64_t total = pmm_total_pages_count(), free = pmm_free_pages_count();
+	int n = ksnprintf(text, sizeof(text),
+			  "total_pages %lu\nfree_pages %lu\nused_pages %lu\nheap_bytes %lu\nthreads %lu\n"
+			  "kernel_stacks %lu\n",
+			  total, free, total - free, kmalloc_bytes_in_use(), threads_live(), kstacks_live());
+	return fs_read_text(text, (uint64_t)n, buf, count, pos);
+}
+
+static const struct file_ops perf_mem_fops = { .read = perf_mem_read };
+
 /* ---- the tree ---- */
 
 static struct inode dev_root, dev_null, dev_zero, dev_one, dev_klog, dev_console, dev_pipe_dir, dev_pipe_new,
-	dev_shmem_dir, dev_shmem_new;
+	dev_shmem_dir, dev_shmem_new, dev_perf_dir, dev_perf_mem;
 static struct inode *root_children[] = { &dev_null, &dev_zero, &dev_one, &dev_klog, &dev_console, &dev_pipe_dir,
-					 &dev_shmem_dir };
+					 &dev_shmem_dir, &dev_perf_dir };
 static struct inode *pipe_children[] = { &dev_pipe_new };
 static struct inode *shmem_children[] = { &dev_shmem_new };
-static struct devfs_dir root_dir = { NULL, root_children, 7 };
+static struct inode *perf_children[] = { &dev_perf_mem };
+static struct devfs_dir root_dir = { NULL, root_children, sizeof(root_children) / sizeof(root_children[0]) };
+static struct devfs_dir perf_dir = { &dev_root, perf_children, 1 };
 static struct devfs_dir pipe_dir = { &dev_root, pipe_children, 1 };
 static struct devfs_dir shmem_dir = { &dev_root, shmem_children, 1 };
 
@@ -275,5 +301,8 @@ struct inode *devfs_root(void)
 	inode_init_static(&dev_shmem_dir, &devfs_sb, INODE_DIR, &devfs_dir_ops, &devfs_dir_fops, "shmem");
 	dev_shmem_dir.priv = &shmem_dir;
 	inode_init_static(&dev_shmem_new, &devfs_sb, INODE_FILE, &devfs_shmem_ops, NULL, "new");
+	inode_init_static(&dev_perf_dir, &devfs_sb, INODE_DIR, &devfs_dir_ops, &devfs_dir_fops, "perf");
+	dev_perf_dir.priv = &perf_dir;
+	inode_init_static(&dev_perf_mem, &devfs_sb, INODE_FILE, &devfs_file_ops, &perf_mem_fops, "mem");
 	return &dev_root;
 }

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Kernel-stack slots. A slot is KSTACK_SLOT bytes of virtual space; its top
 // KSTACK_PAGES pages are mapped, the rest stays unmapped as a guard.
-// Locks: kstack_lock guards the slot free list and the next-slot counter.
+// Locks: kstack_lock guards the slot free list and the next-slot counter;
+// kstack_pt_lock serialises the page-table updates of the stack area. Both
+// are taken with IRQs off and never together.
 #include "kernel/mm/kstack.h"
 
 #include "arch/x86_64/arch.h"
+#include "kernel/abi/errno.h"
 #include "kernel/log/log.h"
 #include "kernel/mm/pmm.h"
 #include "kernel/sync/spinlock.h"
@@ -12,6 +15,15 @@
 #define MAX_SLOTS ((0x10000000000ULL) / KSTACK_SLOT) /* a 1 TiB area */
 
 static struct spinlock kstack_lock = SPINLOCK_INIT;
+/*
+ * The stack area's page tables are shared by every CPU and every address
+ * space. Two CPUs mapping stacks in the same fresh 2 MiB range would each
+ * create the missing page table and one would overwrite the other's entry,
+ * losing a stack page (a double fault on first use); the per-table entry
+ * counts are plain read-modify-writes too. So every map and unmap here
+ * holds this lock.
+ */
+static struct spinlock kstack_pt_lock = SPINLOCK_INIT;
 /* Guarded by: kstack_lock */
 static uint64_t next_slot;
 #define MAX_FREE_SLOTS 16384
@@ -27,6 +39,7 @@ static uint64_t slot_bottom(uint64_t slot)
 static void unmap_stack(uint64_t bottom)
 {
 	uint64_t root = arch_pt_kernel_root();
+	irqflags_t f = spin_lock_irqsave(&kstack_pt_lock);
 	for (int i = 0; i < KSTACK_PAGES; i++) {
 		struct arch_mapping m;
 		uint64_t va = bottom + i * PAGE_SIZE;
@@ -35,6 +48,7 @@ static void unmap_stack(uint64_t bottom)
 			pmm_free_page(m.phys);
 		}
 	}
+	spin_unlock_irqrestore(&kstack_pt_lock, f);
 	/* Kernel mappings are global: every CPU must drop them before the slot is reused. */
 	arch_tlb_flush_local(bottom, bottom + KSTACK_PAGES * PAGE_SIZE);
 	arch_tlb_shootdown_all(bottom, bottom + KSTACK_PAGES * PAGE_SIZE);
@@ -58,7 +72,14 @@ uint64_t kstack_alloc(void)
 	uint64_t bottom = slot_bottom(slot);
 	for (int i = 0; i < KSTACK_PAGES; i++) {
 		paddr_t p = pmm_alloc_page();
-		if (!p || arch_pt_map(arch_pt_kernel_root(), bottom + i * PAGE_SIZE, p, ARCH_MAP_WRITE | ARCH_MAP_GLOBAL)) {
+		int err = -ENOMEM;
+		if (p) {
+			f = spin_lock_irqsave(&kstack_pt_lock);
+			err = arch_pt_map(arch_pt_kernel_root(), bottom + i * PAGE_SIZE, p,
+					  ARCH_MAP_WRITE | ARCH_MAP_GLOBAL);
+			spin_unlock_irqrestore(&kstack_pt_lock, f);
+		}
+		if (err) {
 			if (p)
 				pmm_free_page(p);
 			kstack_free(bottom);

@@ -16,6 +16,7 @@
 #include "kernel/mm/vmm.h"
 #include "kernel/sched/futex.h"
 #include "kernel/sched/thread.h"
+#include "kernel/sched/user.h"
 #include "kernel/time/time.h"
 
 struct process kernel_process = {
@@ -297,6 +298,17 @@ __attribute__((noreturn)) void thread_exit(void)
 	struct thread *t = current_thread();
 	struct process *p = t->proc;
 	irqflags_t f = spin_lock_irqsave(&p->lock);
+	/*
+	 * Give back this thread's user stack now unless the whole space goes
+	 * soon anyway (last thread, or the process is ending). Done before we
+	 * leave p->nthreads: while we count there, no other thread can be the
+	 * last one and destroy the space under vm_unmap.
+	 */
+	bool reclaim = p->nthreads > 1 && !p->terminating;
+	spin_unlock_irqrestore(&p->lock, f);
+	if (reclaim)
+		user_stack_release(t);
+	f = spin_lock_irqsave(&p->lock);
 	for (struct thread **link = &p->threads; *link; link = &(*link)->proc_next) {
 		if (*link == t) {
 			*link = t->proc_next;

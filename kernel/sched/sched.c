@@ -456,7 +456,12 @@ struct thread *thread_alloc(struct process *proc, void (*fn)(void *), void *arg,
 	t->proc = proc;
 	t->refcount = 1; /* the scheduler's, dropped after the thread is dead and switched away */
 	t->priority = priority < SCHED_PRIORITIES ? priority : SCHED_PRIORITIES - 1;
-	t->state = THREAD_BLOCKED;
+	/*
+	 * Not BLOCKED: a user thread is on its process's list (where a kill or
+	 * a note can reach it) before sched_start_thread queues it, and a
+	 * wake-up of a "blocked" thread would queue it a second time.
+	 */
+	t->state = THREAD_NEW;
 	t->deadline = UINT64_MAX;
 	t->entry = fn;
 	t->entry_arg = arg;
@@ -502,10 +507,13 @@ static unsigned pick_cpu(void)
 
 void sched_start_thread(struct thread *t)
 {
-	t->cpu = pick_cpu();
+	/* A concurrent thread_wake() may be looking at t->cpu; it finds a NEW thread and leaves it alone. */
+	unsigned cpu = pick_cpu();
+	__atomic_store_n(&t->cpu, cpu, __ATOMIC_RELEASE);
 	irqflags_t f = arch_irq_save();
-	struct runqueue *rq = &rqs[t->cpu];
+	struct runqueue *rq = &rqs[cpu];
 	spin_lock(&rq->lock);
+	ASSERT(t->state == THREAD_NEW);
 	enqueue(rq, t);
 	kick(rq, t);
 	spin_unlock(&rq->lock);

@@ -11,6 +11,7 @@
 #include "kernel/sched/wait.h"
 
 enum thread_state {
+	THREAD_NEW,     /* allocated, not yet started: wakes do not touch it */
 	THREAD_RUNNING, /* on a CPU */
 	THREAD_READY,   /* in a run queue */
 	THREAD_BLOCKED, /* asleep (or about to be, see thread_prepare_sleep) */

@@ -31,11 +31,33 @@ uint64_t user_stack_top(uint64_t tid)
 static int map_stack(struct process *p, uint64_t tid)
 {
 	uint64_t top = user_stack_top(tid);
-	if (tid > (USER_STACK_TOP - USER_MIN) / USER_STACK_STRIDE - 1)
+	if (tid > USER_STACK_LAST_TID)
 		return -ENOMEM;
 	uint64_t out;
 	return vm_map(p->space, top - USER_STACK_BYTES, USER_STACK_BYTES, VM_READ | VM_WRITE, VM_ANON_ZERO,
 		      VM_FIXED, &out);
+}
+
+void user_stack_release(struct thread *t)
+{
+	if (!(__atomic_load_n(&t->flags, __ATOMIC_RELAXED) & THREAD_USER) || !t->proc->space)
+		return;
+	/*
+	 * The first thread's region also holds argv (spec §10.5), which
+	 * programs hand to other threads and expect to outlive main's
+	 * thrd_exit, as on other systems: it stays until the process ends.
+	 * A tid past the stack area never had a stack.
+	 */
+	if (t->tid == 0 || t->tid > USER_STACK_LAST_TID)
+		return;
+	uint64_t top = user_stack_top(t->tid);
+	/*
+	 * Only the thread's own region: a mapping the program put there itself
+	 * is part of that region too (spec §10.3: thread t owns it). Failure
+	 * (no memory to split a region the program reshaped) just leaves the
+	 * pages for the end of the process, as before.
+	 */
+	(void)vm_unmap(t->proc->space, top - USER_STACK_BYTES, USER_STACK_BYTES);
 }
 
 /*

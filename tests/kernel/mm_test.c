@@ -9,6 +9,7 @@
 #include "kernel/mm/kstack.h"
 #include "kernel/mm/pmm.h"
 #include "kernel/mm/vmm.h"
+#include "kernel/sched/sched.h"
 #include "kernel/test/ktest.h"
 
 static uint64_t rng_state;
@@ -723,4 +724,66 @@ KTEST(kstack, guard_page_and_reuse)
 	uint64_t again = kstack_alloc();
 	KEXPECT_EQ(again, bottom); /* the slot is reused */
 	kstack_free(again);
+}
+
+/* ------------------------------------------------------------ kstack concurrency */
+
+#define KSTACK_RACE_STACKS 256
+
+struct kstack_race {
+	uint64_t gate;                         /* atomic: both start together */
+	uint64_t bottoms[2][KSTACK_RACE_STACKS];
+};
+
+struct kstack_racer {
+	struct kstack_race *race;
+	int side;
+};
+
+static void kstack_racer(void *arg)
+{
+	struct kstack_racer *r = arg;
+	__atomic_fetch_add(&r->race->gate, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&r->race->gate, __ATOMIC_ACQUIRE) < 2)
+		arch_cpu_relax();
+	for (int i = 0; i < KSTACK_RACE_STACKS; i++)
+		r->race->bottoms[r->side][i] = kstack_alloc();
+}
+
+/*
+ * Two CPUs allocating stacks at once, into fresh 2 MiB ranges whose page
+ * tables neither has yet: every page of every stack must be mapped (the
+ * page-table updates of the stack area were once unserialised, so one CPU's
+ * new table could replace the other's and lose its pages).
+ */
+KTEST(kstack, concurrent_allocations_map_every_page)
+{
+	static struct kstack_race race;
+	static struct kstack_racer racers[2];
+	memset(&race, 0, sizeof(race));
+	struct thread *t[2];
+	for (int s = 0; s < 2; s++) {
+		racers[s] = (struct kstack_racer){ &race, s };
+		t[s] = kthread_create(kstack_racer, &racers[s], 32);
+		KASSERT(t[s]);
+	}
+	for (int s = 0; s < 2; s++) {
+		KEXPECT_EQ(thread_join(t[s]), 0);
+		thread_put(t[s]);
+	}
+	uint64_t unmapped = 0, failed = 0;
+	for (int s = 0; s < 2; s++) {
+		for (int i = 0; i < KSTACK_RACE_STACKS; i++) {
+			uint64_t bottom = race.bottoms[s][i];
+			if (!bottom) {
+				failed++;
+				continue;
+			}
+			for (int p = 0; p < KSTACK_PAGES; p++)
+				unmapped += arch_probe_write64(bottom + p * PAGE_SIZE, p) != 0;
+			kstack_free(bottom);
+		}
+	}
+	KEXPECT_EQ(failed, 0);
+	KEXPECT_EQ(unmapped, 0);
 }

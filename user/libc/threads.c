@@ -74,6 +74,12 @@ __attribute__((noreturn)) void __thrd_start(struct start_record *rec);
 /* Called by __thrd_trampoline on the new thread's own stack. */
 void __thrd_start(struct start_record *rec)
 {
+	/*
+	 * Our slot (errno, join word) may be in a chunk nobody allocated yet;
+	 * without memory for it errno falls back to the shared spare slot and
+	 * thrd_exit tries once more.
+	 */
+	__thread_slot_claim(__current_sp());
 	struct start_record r = *rec;
 	free(rec);
 	r.entry(r.arg);
@@ -94,23 +100,39 @@ int thrd_create_raw(void (*entry)(void *), void *arg)
 		errno = err;
 		return -1;
 	}
+	/* Have the join slot ready before anyone joins: a later join then cannot fail for want of memory. */
+	int saved = errno;
+	__thread_slot_of(tid);
+	errno = saved;
 	return (int)tid;
 }
 
 void thrd_exit(void)
 {
-	struct thread_slot *self = __thread_slot_at(__current_sp());
-	/* Release: everything this thread wrote is visible to whoever sees done == 1. */
-	atomic_store_explicit(&self->done, 1, memory_order_release);
-	futex_wake_raw(&self->done, FUTEX_ALL);
+	/*
+	 * Our own slot, allocated now if __thrd_start could not: a joiner that
+	 * got a slot for our tid allocated the same chunk, so we find it. The
+	 * slot is not on our stack, which the kernel takes back at thread_exit.
+	 */
+	struct thread_slot *self = __thread_slot_of((tid_t)((USER_STACK_TOP - __current_sp()) / USER_STACK_STRIDE));
+	if (self) {
+		/* Release: everything this thread wrote is visible to whoever sees done == 1. */
+		atomic_store_explicit(&self->done, 1, memory_order_release);
+		futex_wake_raw(&self->done, FUTEX_ALL);
+	}
 	thread_exit();
 }
 
 int thrd_join_raw(int tid)
 {
-	struct thread_slot *slot = tid >= 0 ? __thread_slot_of((tid_t)tid) : NULL;
-	if (!slot || slot == __thread_slot_at(__current_sp())) {
+	if (tid < 0 || (tid_t)tid > USER_STACK_LAST_TID ||
+	    (tid_t)tid == (USER_STACK_TOP - __current_sp()) / USER_STACK_STRIDE) {
 		errno = EINVAL;
+		return -1;
+	}
+	struct thread_slot *slot = __thread_slot_of((tid_t)tid);
+	if (!slot) {
+		errno = ENOMEM;
 		return -1;
 	}
 	/* A fresh slot reads 0, so a thread that has not even started yet is waited for too. */

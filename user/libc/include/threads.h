@@ -42,11 +42,15 @@ int thrd_create_raw(void (*entry)(void *), void *arg);
 
 /*
  * thrd_join_raw - wait until thread @tid has ended through thrd_exit (which
- * is also what returning from a thrd_create_raw entry does). Returns 0, or
- * -1 with errno = EINVAL when @tid is negative, beyond the libc thread table
- * (1024) or the caller itself. Waiting for a tid that was never created, or
- * whose thread ended through a bare thread_exit(), blocks forever. Several
- * threads may join the same tid. Context: may sleep.
+ * is also what returning from a thrd_create_raw entry does). Any tid the
+ * stack area of spec §10.3 allows can be joined, however many threads the
+ * process made before. Returns 0, or -1 with errno = EINVAL when @tid is
+ * negative, beyond the stack area or the caller itself, or ENOMEM when the
+ * join word's table could not grow. Waiting for a tid that was never
+ * created, or whose thread ended through a bare thread_exit(), blocks
+ * forever. Several threads may join the same tid. Join words are kept for
+ * the life of the process (16 bytes a thread, as tids are never reused).
+ * Context: may sleep.
  */
 int thrd_join_raw(int tid);
 
