@@ -9,6 +9,7 @@
 #include "kernel/lib/printf.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
+#include "kernel/syscall/syscall.h"
 
 /* Immutable after symbols_init(). */
 static const struct elf64_sym *symtab;
@@ -118,6 +119,7 @@ static __attribute__((noreturn)) void panic_common(const void *frame, const char
 	}
 	raw_puts("Backtrace:\n");
 	backtrace_with(raw_printf, fp);
+	syscall_trace_dump(raw_printf);
 	raw_printf("other CPUs stopped: %u of %u\n", stopped, arch_cpu_count() - 1);
 	if (log_qemu_exit)
 		arch_qemu_exit(QEMU_EXIT_PANIC);

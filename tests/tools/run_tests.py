@@ -193,13 +193,47 @@ def run_user_boot(build, smp=2, progs=None):
 SMP4_PROGRAMS = ["/bin/tests/stress_futex", "/bin/tests/mm_shootdown"]
 
 
-def report_leaks(tally, text):
+def report_leaks(tally, text, prefix="user"):
     """Each counter must be back where it was before init started."""
     found = LEAK_RE.findall(text)
     if not found:
-        tally.record(False, "user.leakcheck", "no leakcheck lines in the log")
+        tally.record(False, f"{prefix}.leakcheck", "no leakcheck lines in the log")
     for name, before, after in found:
-        tally.record(before == after, f"user.leakcheck[{name}]", f"{before} before, {after} after")
+        tally.record(before == after, f"{prefix}.leakcheck[{name}]", f"{before} before, {after} after")
+
+
+# The system-call fuzzer (user/fuzz) in a boot of its own, so that its leak
+# counters are its own. Its wall-clock limit leaves room for the final kills
+# and the reaper on a loaded host; a hung kernel is a timeout, never a hang.
+FUZZ_SECONDS = 60
+
+
+def fuzz_seed():
+    """SEED from the environment (make test SEED=..., make fuzz SEED=...), else a fresh one."""
+    seed = os.environ.get("SEED", "")
+    return int(seed, 0) if seed else int.from_bytes(os.urandom(4), "little")
+
+
+def run_fuzz_boot(build, seconds=FUZZ_SECONDS, seed=None, smp=2, mem="512M", procs=3, threads=4):
+    seed = fuzz_seed() if seed is None else seed
+    cmdline = (f"qemu_exit leakcheck -- /bin/fuzz --seconds {seconds} --seed {seed:#x} "
+               f"--procs {procs} --threads {threads}")
+    code, text, secs = boot(build, f"fuzz-q35-smp{smp}", cmdline, timeout=seconds + 300,
+                            machine="q35", smp=smp, mem=mem)
+    return seed, code, text, secs
+
+
+def report_fuzz(tally, seed, code, text, secs):
+    """The fuzzer's own KTAP, whether the kernel survived, and the leak counters after it."""
+    m = re.search(r"^# fuzz: (\d+) calls in .*$", text, re.M)
+    print(f"fuzz: seed {seed:#x} ({secs:.1f} s){': ' + m.group(0)[8:] if m else ''}", flush=True)
+    crashed = "KERNEL PANIC" in text
+    tally.record(not crashed and code is not None, "fuzz.no_kernel_crash",
+                 f"{'kernel panic' if crashed else 'timeout'}; replay: make fuzz SEED={seed:#x}; "
+                 f"log in build/test-logs/")
+    why = boot_verdict(code, text)
+    report_ktap(tally, "", text, why is None, why or "")
+    report_leaks(tally, text, "fuzz")
 
 
 def run_kernel_boot(build, spec):
@@ -213,10 +247,18 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--bench", action="store_true")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--fuzz", action="store_true", help="only the fuzzer boot (make fuzz)")
+    ap.add_argument("--seconds", type=int, default=FUZZ_SECONDS)
+    ap.add_argument("--smp", type=int, default=2)
+    ap.add_argument("--mem", default="512M")
+    ap.add_argument("--procs", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=4)
     a = ap.parse_args()
     build = Build(a.build)
     if a.bench:
         return run_bench(build)
+    if a.fuzz:
+        return run_fuzz_only(build, a)
     tally = Tally()
     t0 = time.monotonic()
 
@@ -235,6 +277,7 @@ def main():
         for spec in BOOTS:
             jobs.append(pool.submit(run_kernel_boot, build, spec))
         user = pool.submit(run_user_boot, build)
+        fuzz = pool.submit(run_fuzz_boot, build)
         checks = pool.submit(boot_checks, build)
         selfchecks = pool.submit(harness_selfchecks, build)
         for job in jobs:
@@ -247,6 +290,7 @@ def main():
         why = boot_verdict(code, text)
         report_ktap(tally, "user: ", text, why is None, why or "")
         report_leaks(tally, text)
+        report_fuzz(tally, *fuzz.result())
         print("boot checks", flush=True)
         for ok, name, detail in checks.result():
             tally.record(ok, name, detail)
@@ -263,6 +307,23 @@ def main():
     print(f"({time.monotonic() - t0:.0f} s; logs in {build.logs})")
     if tally.failures:
         print("failed: " + ", ".join(tally.failures))
+    print(f"{tally.passed} passed, {tally.failed} failed")
+    return 1 if tally.failed else 0
+
+
+def run_fuzz_only(build, a):
+    """`make fuzz`: one fuzzer boot; its diagnostics (the failing calls) and results."""
+    tally = Tally()
+    seed = fuzz_seed()
+    print(f"fuzz: seed {seed:#x}, {a.seconds} s, SMP={a.smp}, MEM={a.mem}, "
+          f"{a.procs} processes x {a.threads} threads (serial log: {build.logs}/fuzz-q35-smp{a.smp}.log)",
+          flush=True)
+    seed, code, text, secs = run_fuzz_boot(build, a.seconds, seed, a.smp, a.mem, a.procs, a.threads)
+    for line in text.splitlines():
+        if line.startswith("# fuzz") or line.startswith("#   ") or "KERNEL PANIC" in line or \
+                line.startswith("  [<") or line.startswith("syscall trace"):
+            print(line)
+    report_fuzz(tally, seed, code, text, secs)
     print(f"{tally.passed} passed, {tally.failed} failed")
     return 1 if tally.failed else 0
 
