@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "kernel/abi/syscalls.h"
+
 #define FUZZ_MAX_SLOTS 8    /* worker processes at once */
 #define FUZZ_MAX_THREADS 8  /* fuzzing threads per worker */
 #define FUZZ_RING 32        /* calls remembered per thread */
@@ -53,6 +55,7 @@ struct fuzz_slot {
 	_Atomic(uint64_t) children[FUZZ_MAX_CHILDREN]; /* pids it spawned (0 = none) */
 	uint64_t seed;
 	uint64_t pad[5];
+	_Atomic(uint64_t) made[SYS_TOTAL_AMOUNT + 1][2]; /* per call (the last: beyond the table): made, succeeded */
 	struct fuzz_thread_ring threads[FUZZ_MAX_THREADS];
 };
 

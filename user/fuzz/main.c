@@ -6,7 +6,7 @@
 //   /bin/fuzz --victim pipe|futex|sleep|poll|wait|spin|exit            (internal)
 //
 // The supervisor (this process) keeps P worker processes running for N
-// seconds. Each worker lives a random 0.5-4 s with T threads making random
+// seconds. Each worker lives a random 0.3-3 s with T threads making random
 // calls (worker.c), then exits; the supervisor also kills workers at random
 // moments, so exit and kill race with every call in flight. A worker's
 // status must be 0 (it finished, or was killed through ctl), 77 (its fuzzed
@@ -132,6 +132,7 @@ static uint64_t master_seed, sup_rng;
 static int nprocs = 3, nthreads = 4;
 static struct worker workers[FUZZ_MAX_SLOTS];
 
+static uint64_t made[SYS_TOTAL_AMOUNT + 1][2];
 static uint64_t total_calls, generations, unexpected, unkillable, random_kills, setup_failures;
 
 static void kill_pid(pid_t pid)
@@ -181,7 +182,7 @@ static void start_worker(int slot)
 
 	w->generation = generations++;
 	w->seed = fuzz_mix(master_seed ^ fuzz_mix((uint64_t)slot << 32 | w->generation));
-	uint64_t life_ms = 500 + fuzz_below(&sup_rng, 3500);
+	uint64_t life_ms = 300 + fuzz_below(&sup_rng, 2700);
 	snprintf(a_slot, sizeof(a_slot), "%d", slot);
 	snprintf(a_seed, sizeof(a_seed), "%#llx", (unsigned long long)w->seed);
 	snprintf(a_life, sizeof(a_life), "%llu", (unsigned long long)life_ms);
@@ -238,6 +239,9 @@ static void worker_ended(int slot, int status)
 	struct fuzz_slot *s = &shared->slots[slot];
 	for (int t = 0; t < FUZZ_MAX_THREADS; t++)
 		total_calls += atomic_load(&s->threads[t].calls);
+	for (int k = 0; k <= SYS_TOTAL_AMOUNT; k++)
+		for (int j = 0; j < 2; j++)
+			made[k][j] += atomic_load(&s->made[k][j]);
 	bool ok = status == 0 || status == FUZZ_EXIT_STATUS ||
 		  (status == FUZZ_FAULT_STATUS && atomic_load(&s->fault_ok));
 	if (status == FUZZ_SETUP_FAILED) {
@@ -363,9 +367,9 @@ static int supervise(uint64_t seconds)
 			struct worker *w = &workers[i];
 			if (!w->live)
 				continue;
-			if (!w->killed_at && (now > w->deadline + 10 * SEC || fuzz_below(&sup_rng, 60) == 0)) {
+			if (!w->killed_at && (now > w->deadline + 3 * SEC || fuzz_below(&sup_rng, 60) == 0)) {
 				/* Past its lifetime (every thread blocked), or a random kill mid-flight. */
-				random_kills += now <= w->deadline + 10 * SEC;
+				random_kills += now <= w->deadline + 3 * SEC;
 				kill_pid(w->pid);
 				w->killed_at = now;
 			} else if (w->killed_at && now > w->killed_at + 30 * SEC) {
@@ -398,6 +402,11 @@ static int supervise(uint64_t seconds)
 	       (unsigned long long)total_calls, (unsigned long long)(elapsed / SEC),
 	       (unsigned long long)(elapsed % SEC / (SEC / 10)), (unsigned long long)(total_calls / secs),
 	       (unsigned long long)generations, (unsigned long long)random_kills);
+	printf("# fuzz: succeeded/made per call:");
+	for (int k = 0; k <= SYS_TOTAL_AMOUNT; k++)
+		printf("%s %s %llu/%llu", k % 6 ? "" : "\n#  ", k < SYS_TOTAL_AMOUNT ? call_names[k] : "beyond",
+		       (unsigned long long)made[k][1], (unsigned long long)made[k][0]);
+	printf("\n");
 	ktap_result(unexpected == 0, "fuzz.no_unexpected_worker_status");
 	if (setup_failures)
 		printf("# fuzz: %llu workers could not be started or set up\n", (unsigned long long)setup_failures);
