@@ -182,7 +182,7 @@ def run_user_boot(build, smp=2, progs=None):
     """One boot: the runner merges every test program's KTAP; the kernel adds leak-check lines."""
     progs = progs or user_test_programs(build)
     cmdline = "qemu_exit leakcheck -- /bin/tests/runner --clean /tmp " + " ".join(progs)
-    code, text, secs = boot(build, f"user-tests-q35-smp{smp}", cmdline, timeout=300 if smp <= 2 else 600,
+    code, text, secs = boot(build, f"user-tests-q35-smp{smp}", cmdline, timeout=420 if smp <= 2 else 600,
                             machine="q35", smp=smp, mem="512M")
     return code, text, secs, len(progs)
 
