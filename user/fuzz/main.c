@@ -222,8 +222,8 @@ static void print_worker(int slot, const char *why)
 	printf("# fuzz: worker pid %llu (slot %d, generation %llu, seed %#llx) %s\n",
 	       (unsigned long long)w->pid, slot, (unsigned long long)w->generation,
 	       (unsigned long long)w->seed, why);
-	printf("#   replay its call streams alone: /bin/fuzz --worker %d %#llx 4000 %d %llu\n", slot,
-	       (unsigned long long)w->seed, nthreads, (unsigned long long)my_pid);
+	printf("#   replay its call streams alone: make run CMDLINE=leakcheck INIT=\"/bin/fuzz --worker %d %#llx 4000 %d 1\"\n",
+	       slot, (unsigned long long)w->seed, nthreads);
 	for (int t = 0; t < FUZZ_MAX_THREADS; t++) {
 		if (!atomic_load(&s->threads[t].used))
 			continue;

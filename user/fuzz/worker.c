@@ -898,10 +898,18 @@ int fuzz_worker_main(int slot, uint64_t seed, uint64_t lifetime_ms, int nthreads
 {
 	if (slot < 0 || slot >= FUZZ_MAX_SLOTS || nthreads < 1 || nthreads > FUZZ_MAX_THREADS)
 		return FUZZ_SETUP_FAILED;
-	/* Descriptor 0 is the supervisor's shared-memory object; the first mmap sized it. */
+	/*
+	 * Descriptor 0 is the supervisor's shared-memory object; the first mmap
+	 * sized it. Started alone (to replay one worker's streams, e.g. as the
+	 * first process), the worker records into memory of its own.
+	 */
 	slot_shm = mmap(0, NULL, sizeof(struct fuzz_shared), PROT_READ | PROT_WRITE);
-	if (!slot_shm)
-		return FUZZ_SETUP_FAILED;
+	if (!slot_shm) {
+		fd_t own = open("/dev/shmem/new");
+		slot_shm = own == ERR ? NULL : mmap(own, NULL, sizeof(struct fuzz_shared), PROT_READ | PROT_WRITE);
+		if (!slot_shm)
+			return FUZZ_SETUP_FAILED;
+	}
 	slot_shm = &((struct fuzz_shared *)slot_shm)->slots[slot];
 	close(0);
 	slot_index = slot;
