@@ -60,6 +60,8 @@ struct fthread {
 	const char *argv[600];
 	struct abi_pollfd pfd[72];
 	char wbuf[512];            /* data for write() */
+	unsigned flag_pct;         /* how often gen_path appends flags */
+	bool inspect_only;         /* the call only looks (stat): no read-only restriction */
 };
 
 static struct fuzz_slot *slot_shm;
@@ -82,6 +84,7 @@ static _Atomic(uint64_t) nfds_seen;
 #define NMAPS 32
 static _Atomic(uint64_t) map_addr[NMAPS], map_len[NMAPS]; /* kernel-placed fuzz mappings */
 static _Atomic(uint64_t) nmaps_seen;
+static uint64_t mappable[4] = { FD_NONE, FD_NONE, FD_NONE, FD_NONE }; /* zero, one, shmem, zero:r */
 
 static void note_fd(uint64_t fd)
 {
@@ -316,6 +319,11 @@ static void gen_flags(struct fthread *t, struct pbuf *b, bool safe, bool want_di
 /* Names below the sandbox, never going above it: ".." only right after a name. */
 static void gen_sandbox_tail(struct fthread *t, struct pbuf *b)
 {
+	if (chance(t, 40)) { /* a few names, so that links and removals find what opens created */
+		static const char *const few[] = { "/a", "/b", "/f", "/dir", "/dir/a" };
+		put(b, few[below(t, 5)]);
+		return;
+	}
 	unsigned depth = (unsigned)below(t, 4);
 	for (unsigned i = 0; i < depth; i++) {
 		put(b, chance(t, 10) ? "//" : "/");
@@ -400,7 +408,9 @@ static const char *gen_path(struct fthread *t, int which, enum pmode mode)
 			put(&b, pre);
 		}
 	}
-	if (chance(t, 85))
+	if (t->inspect_only)
+		safe = true;
+	if (chance(t, t->flag_pct))
 		gen_flags(t, &b, safe, dir);
 	else if (!safe)
 		gen_flags(t, &b, false, dir);
@@ -576,6 +586,9 @@ static const uint8_t ptr_args[SYS_TOTAL_AMOUNT] = {
 static uint64_t gen_args(struct fthread *t, uint64_t nr, uint64_t a[4])
 {
 	a[0] = a[1] = a[2] = a[3] = 0;
+	/* STAT and LINK refuse every flag (spec §5.4): mostly plain names for them. */
+	t->flag_pct = nr == SYS_STAT || nr == SYS_LINK ? 25 : 85;
+	t->inspect_only = nr == SYS_STAT;
 	if (nr >= SYS_TOTAL_AMOUNT) {
 		for (int i = 0; i < 4; i++)
 			a[i] = gen_int(t);
@@ -673,8 +686,8 @@ static uint64_t gen_args(struct fthread *t, uint64_t nr, uint64_t a[4])
 	case SYS_MMAP: {
 		static const uint64_t lens[] = { 0, 1, 4095, 4096, 4097, 8192, 65536, 1 << 20, 1ull << 46,
 						 UINT64_MAX, UINT64_MAX - 4095, 0x100000000ull };
-		a[0] = gen_fd(t);
-		a[2] = lens[below(t, sizeof(lens) / sizeof(lens[0]))];
+		a[0] = chance(t, 50) ? mappable[below(t, 4)] : gen_fd(t);
+		a[2] = chance(t, 40) ? PAGE * (1 + below(t, 8)) : lens[below(t, sizeof(lens) / sizeof(lens[0]))];
 		if (chance(t, 60)) {
 			a[1] = 0;
 		} else {
@@ -793,12 +806,12 @@ static void do_call(struct fthread *t)
 	c->err = 0;
 	atomic_thread_fence(memory_order_release);
 	c->seq = seq;
+	uint64_t k = nr < SYS_TOTAL_AMOUNT ? nr : SYS_TOTAL_AMOUNT;
+	atomic_fetch_add_explicit(&slot_shm->made[k][0], 1, memory_order_relaxed);
 	uint64_t ret = syscall4(nr, a[0], a[1], a[2], a[3]);
 	bool failed = (nr == SYS_MMAP || nr == SYS_MUNMAP || nr == SYS_MPROTECT) ? ret == 0 : ret == ERR;
 	c->err = failed ? syscall0(SYS_ERRNO) : 0;
 	c->ret = ret;
-	uint64_t k = nr < SYS_TOTAL_AMOUNT ? nr : SYS_TOTAL_AMOUNT;
-	atomic_fetch_add_explicit(&slot_shm->made[k][0], 1, memory_order_relaxed);
 	if (!failed)
 		atomic_fetch_add_explicit(&slot_shm->made[k][1], 1, memory_order_relaxed);
 	if (failed) {
@@ -870,6 +883,11 @@ static void open_initial(void)
 	};
 	for (unsigned i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
 		note_fd(open(paths[i]));
+	static const char *const maps[] = { "/dev/zero", "/dev/one", "/dev/shmem/new", "/dev/zero:r" };
+	for (unsigned i = 0; i < 4; i++) {
+		mappable[i] = open(maps[i]);
+		note_fd(mappable[i]);
+	}
 	snprintf(p, sizeof(p), "/tmp/fuzz/%d/f:crw", slot_index);
 	note_fd(open(p));
 	snprintf(p, sizeof(p), "/tmp/fuzz/%d:d", slot_index);
