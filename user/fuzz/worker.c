@@ -71,7 +71,7 @@ static int max_threads;
 static uint8_t *arena;            /* ARENA_PAGES of chaos: fixed mmap, munmap, mprotect land here */
 static uint8_t *ro_page;          /* a private read-only page */
 static uint8_t *scratch_base;     /* per-thread scratch regions */
-static uint8_t *unterminated;     /* a read-only page of 'A' with a hole after it */
+static uint8_t *unterminated;     /* a read-only page of '*' with a hole after it */
 static pid_t my_pid;
 static pid_t sup_pid;
 static struct fthread threads[FUZZ_MAX_THREADS];
@@ -92,8 +92,15 @@ static void note_fd(uint64_t fd)
 		atomic_store(&fds[atomic_fetch_add(&nfds_seen, 1) % NFDS], fd);
 }
 
+/*
+ * Remember a mapping the kernel placed for a fuzzed mmap. Only its first
+ * page is sure to be ours: a second mmap of a shared-memory object is
+ * clamped to what remains of it (spec §7 number 19), and the kernel may
+ * have put the mapping in a one-page hole right below a scratch region.
+ */
 static void note_mapping(uint64_t addr, uint64_t len)
 {
+	len = len < PAGE ? len : PAGE;
 	if (!addr || addr + len < addr || addr + len > RECORD_LIMIT)
 		return;
 	uint64_t i = atomic_fetch_add(&nmaps_seen, 1) % NMAPS;
@@ -226,7 +233,7 @@ static uint64_t gen_path_ptr(struct fthread *t)
 	case 2:
 		return (uint64_t)ro_page + below(t, PAGE); /* zeroes: the empty path */
 	default:
-		return (uint64_t)unterminated + PAGE - 1 - below(t, 300); /* EFAULT or ENAMETOOLONG */
+		return (uint64_t)unterminated + PAGE - 1 - below(t, 300); /* EFAULT, ENAMETOOLONG or EINVAL */
 	}
 }
 
@@ -947,7 +954,11 @@ int fuzz_worker_main(int slot, uint64_t seed, uint64_t lifetime_ms, int nthreads
 	unterminated = map_anon(2 * PAGE);
 	if (!unterminated)
 		return FUZZ_SETUP_FAILED;
-	memset(unterminated, 'A', PAGE);
+	/*
+	 * '*' is no name character: even if a later mapping fills the hole and
+	 * ends the string, the path fails to parse instead of naming something.
+	 */
+	memset(unterminated, '*', PAGE);
 	if (!mprotect(ro_page, PAGE, PROT_READ) || !mprotect(unterminated, PAGE, PROT_READ) ||
 	    !munmap(unterminated + PAGE, PAGE))
 		return FUZZ_SETUP_FAILED;
