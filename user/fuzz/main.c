@@ -262,6 +262,65 @@ static void worker_ended(int slot, int status)
 	w->live = false;
 }
 
+/*
+ * The root file system outside /tmp must come out of the fuzz unchanged:
+ * the sizes and inode numbers of every file in these directories, before
+ * and after. (Steering mistakes in the worker, or a kernel that lets a
+ * read-only open or binding write, show up here.)
+ */
+#define MAX_WATCHED 96
+static const char *const watched_dirs[] = { "/bin", "/bin/tests", "/tests" };
+static struct { char path[64]; uint64_t size, number; } watched[MAX_WATCHED];
+static int nwatched;
+
+static int snapshot_root(bool compare)
+{
+	static struct abi_dirent d[8];
+	int changed = 0, seen = 0;
+	for (unsigned k = 0; k < sizeof(watched_dirs) / sizeof(watched_dirs[0]); k++) {
+		char path[80];
+		snprintf(path, sizeof(path), "%s:d", watched_dirs[k]);
+		fd_t dir = open(path);
+		if (dir == ERR)
+			continue;
+		for (;;) {
+			uint64_t n = getdents(dir, d, sizeof(d));
+			if (n == ERR || n == 0)
+				break;
+			for (uint64_t i = 0; i < n / sizeof(d[0]); i++) {
+				struct abi_stat st;
+				if (d[i].type != INODE_FILE)
+					continue;
+				snprintf(path, sizeof(path), "%s/%s", watched_dirs[k], d[i].path);
+				if (stat(path, &st) == ERR)
+					st.size = st.number = UINT64_MAX;
+				seen++;
+				if (!compare) {
+					if (nwatched < MAX_WATCHED) {
+						snprintf(watched[nwatched].path, sizeof(watched[0].path), "%s", path);
+						watched[nwatched].size = st.size;
+						watched[nwatched++].number = st.number;
+					}
+					continue;
+				}
+				int j = 0;
+				while (j < nwatched && strcmp(watched[j].path, path))
+					j++;
+				if (j == nwatched || watched[j].size != st.size || watched[j].number != st.number) {
+					if (changed++ < 8)
+						printf("# fuzz: %s changed: size %llu -> %llu\n", path,
+						       j < nwatched ? (unsigned long long)watched[j].size : 0ull,
+						       (unsigned long long)st.size);
+				}
+			}
+		}
+		close(dir);
+	}
+	if (compare && seen != nwatched && changed++ < 8)
+		printf("# fuzz: %d files in the watched directories, %d before\n", seen, nwatched);
+	return changed;
+}
+
 /* Every process started after us is ours (the runner starts nothing meanwhile). */
 static int sweep(bool kill_them)
 {
@@ -301,12 +360,13 @@ static int supervise(uint64_t seconds)
 	my_pid = getpid();
 	sup_rng = fuzz_mix(master_seed ^ 0x5150) | 1;
 	ktap_header();
-	ktap_plan(5);
+	ktap_plan(6);
 	printf("# fuzz: seed %#llx, %llu s, %d processes x %d threads (replay: make fuzz SEED=%#llx)\n",
 	       (unsigned long long)master_seed, (unsigned long long)seconds, nprocs, nthreads,
 	       (unsigned long long)master_seed);
 	fflush(stdout);
 
+	snapshot_root(false);
 	fd_t d = open("/tmp/fuzz:cd");
 	if (d != ERR)
 		close(d);
@@ -416,8 +476,10 @@ static int supervise(uint64_t seconds)
 		printf("# fuzz: %d processes still alive after 60 s of kills\n", alive);
 	ktap_result(alive == 0, "fuzz.every_process_ended");
 	ktap_result(removed, "fuzz.sandbox_removed");
+	int changed = snapshot_root(true);
+	ktap_result(changed == 0, "fuzz.root_files_unchanged");
 	fflush(stdout);
-	return unexpected || unkillable || alive || !removed || !total_calls ? 1 : 0;
+	return unexpected || unkillable || alive || !removed || !total_calls || changed ? 1 : 0;
 }
 
 int main(int argc, char **argv)
