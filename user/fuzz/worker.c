@@ -222,15 +222,18 @@ static uint64_t gen_ptr(struct fthread *t, enum dir d, uint64_t count)
  * buffer: the kernel wrote those, and a name found there (a directory
  * entry, say) without flags would open with write permission wherever the
  * working directory happens to be.
+ * Not the empty path for OPENAT (@empty_ok false): openat(fd, "") opens the
+ * descriptor's own object again, with the full permissions of its mount, so
+ * a "/bin/true:r" or "/dev/klog:r" descriptor would come back writable.
  */
-static uint64_t gen_path_ptr(struct fthread *t)
+static uint64_t gen_path_ptr(struct fthread *t, bool empty_ok)
 {
-	switch (below(t, 4)) {
+	switch (below(t, empty_ok ? 4 : 3)) {
 	case 0:
 		return 0;
 	case 1:
 		return gen_int(t) | (chance(t, 50) ? 0x8000000000000000ull : 0);
-	case 2:
+	case 3:
 		return (uint64_t)ro_page + below(t, PAGE); /* zeroes: the empty path */
 	default:
 		return (uint64_t)unterminated + PAGE - 1 - below(t, 300); /* EFAULT, ENAMETOOLONG or EINVAL */
@@ -646,10 +649,10 @@ static uint64_t gen_args(struct fthread *t, uint64_t nr, uint64_t a[4])
 		break;
 	case SYS_OPEN:
 	case SYS_CHDIR:
-		a[0] = chance(t, 3) ? gen_path_ptr(t) : (uint64_t)gen_path(t, 0, chance(t, 50) ? PM_MUTATE : PM_ANY);
+		a[0] = chance(t, 3) ? gen_path_ptr(t, true) : (uint64_t)gen_path(t, 0, chance(t, 50) ? PM_MUTATE : PM_ANY);
 		break;
 	case SYS_OPEN2:
-		a[0] = chance(t, 3) ? gen_path_ptr(t) : (uint64_t)gen_path(t, 0, chance(t, 50) ? PM_MUTATE : PM_ANY);
+		a[0] = chance(t, 3) ? gen_path_ptr(t, true) : (uint64_t)gen_path(t, 0, chance(t, 50) ? PM_MUTATE : PM_ANY);
 		a[1] = chance(t, 80) ? (uint64_t)t->scratch + 16 * below(t, 16) : gen_ptr(t, OUT, 16);
 		break;
 	case SYS_CLOSE:
@@ -687,7 +690,7 @@ static uint64_t gen_args(struct fthread *t, uint64_t nr, uint64_t a[4])
 		a[2] = gen_timeout(t);
 		break;
 	case SYS_STAT:
-		a[0] = chance(t, 3) ? gen_path_ptr(t) : (uint64_t)gen_path(t, 0, PM_ANY);
+		a[0] = chance(t, 3) ? gen_path_ptr(t, true) : (uint64_t)gen_path(t, 0, PM_ANY);
 		a[1] = chance(t, 80) ? (uint64_t)t->scratch + 256 + below(t, 4096) : gen_ptr(t, OUT, 168);
 		break;
 	case SYS_MMAP: {
@@ -757,13 +760,13 @@ static uint64_t gen_args(struct fthread *t, uint64_t nr, uint64_t a[4])
 		break;
 	}
 	case SYS_REMOVE:
-		a[0] = chance(t, 3) ? gen_path_ptr(t) : (uint64_t)gen_path(t, 0, PM_MUTATE);
+		a[0] = chance(t, 3) ? gen_path_ptr(t, true) : (uint64_t)gen_path(t, 0, PM_MUTATE);
 		break;
 	case SYS_LINK:
 		a[0] = (uint64_t)gen_path(t, 0, PM_MUTATE);
 		a[1] = (uint64_t)gen_path(t, 1, PM_MUTATE);
 		if (chance(t, 3))
-			a[chance(t, 50)] = gen_path_ptr(t);
+			a[chance(t, 50)] = gen_path_ptr(t, true);
 		break;
 	case SYS_SHARE:
 		a[0] = chance(t, 80) ? (uint64_t)t->scratch + 16 * below(t, 16) : gen_ptr(t, OUT, 16);
@@ -780,7 +783,7 @@ static uint64_t gen_args(struct fthread *t, uint64_t nr, uint64_t a[4])
 		break;
 	case SYS_BIND:
 		a[0] = gen_fd(t);
-		a[1] = chance(t, 3) ? gen_path_ptr(t) : (uint64_t)gen_path(t, 0, PM_ANY);
+		a[1] = chance(t, 3) ? gen_path_ptr(t, true) : (uint64_t)gen_path(t, 0, PM_ANY);
 		a[2] = below(t, 8);
 		/* Never into the supervisor's namespace: PROPAGATE_PARENT only with an unknown bit (EINVAL). */
 		if (a[2] & MOUNT_PROPAGATE_PARENT)
@@ -789,7 +792,7 @@ static uint64_t gen_args(struct fthread *t, uint64_t nr, uint64_t a[4])
 	case SYS_OPENAT:
 		a[0] = chance(t, 20) ? FD_NONE : gen_fd(t);
 		/* A relative path starts at an unknown place: read-only flags (PM_ANY) unless absolute. */
-		a[1] = chance(t, 3) ? gen_path_ptr(t) : (uint64_t)gen_path(t, 0, chance(t, 40) ? PM_MUTATE : PM_ANY);
+		a[1] = chance(t, 3) ? gen_path_ptr(t, false) : (uint64_t)gen_path(t, 0, chance(t, 40) ? PM_MUTATE : PM_ANY);
 		break;
 	default:
 		break;
