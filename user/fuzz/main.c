@@ -264,13 +264,13 @@ static void worker_ended(int slot, int status)
 
 /*
  * The root file system outside /tmp must come out of the fuzz unchanged:
- * the sizes and inode numbers of every file in these directories, before
- * and after. (Steering mistakes in the worker, or a kernel that lets a
+ * the sizes, inode numbers and change times of every file in these
+ * directories, before and after. (Steering mistakes in the worker, or a kernel that lets a
  * read-only open or binding write, show up here.)
  */
 #define MAX_WATCHED 96
 static const char *const watched_dirs[] = { "/bin", "/bin/tests", "/tests" };
-static struct { char path[64]; uint64_t size, number; } watched[MAX_WATCHED];
+static struct { char path[64]; uint64_t size, number, mtime, ctime; } watched[MAX_WATCHED];
 static int nwatched;
 
 static int snapshot_root(bool compare)
@@ -299,6 +299,8 @@ static int snapshot_root(bool compare)
 					if (nwatched < MAX_WATCHED) {
 						snprintf(watched[nwatched].path, sizeof(watched[0].path), "%s", path);
 						watched[nwatched].size = st.size;
+						watched[nwatched].mtime = st.modify_time;
+						watched[nwatched].ctime = st.change_time;
 						watched[nwatched++].number = st.number;
 					}
 					continue;
@@ -306,7 +308,8 @@ static int snapshot_root(bool compare)
 				int j = 0;
 				while (j < nwatched && strcmp(watched[j].path, path))
 					j++;
-				if (j == nwatched || watched[j].size != st.size || watched[j].number != st.number) {
+				if (j == nwatched || watched[j].size != st.size || watched[j].number != st.number ||
+				    watched[j].mtime != st.modify_time || watched[j].ctime != st.change_time) {
 					if (changed++ < 8)
 						printf("# fuzz: %s changed: size %llu -> %llu\n", path,
 						       j < nwatched ? (unsigned long long)watched[j].size : 0ull,
@@ -319,6 +322,31 @@ static int snapshot_root(bool compare)
 	if (compare && seen != nwatched && changed++ < 8)
 		printf("# fuzz: %d files in the watched directories, %d before\n", seen, nwatched);
 	return changed;
+}
+
+/*
+ * Everything in the kernel log is the kernel's or our own text: a worker
+ * must never get a writable /dev/klog or /dev/console (the log shows it as
+ * bytes no program of ours prints). Returns the offending bytes found.
+ */
+static uint64_t stray_log_bytes(void)
+{
+	static char buf[4096];
+	uint64_t bad = 0;
+	fd_t fd = open("/dev/klog:r");
+	if (fd == ERR)
+		return 0;
+	for (;;) {
+		uint64_t n = read(fd, buf, sizeof(buf));
+		if (n == ERR || n == 0)
+			break;
+		for (uint64_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)buf[i];
+			bad += c >= 0x7f || (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != 0x1b);
+		}
+	}
+	close(fd);
+	return bad;
 }
 
 /* Every process started after us is ours (the runner starts nothing meanwhile). */
@@ -360,7 +388,7 @@ static int supervise(uint64_t seconds)
 	my_pid = getpid();
 	sup_rng = fuzz_mix(master_seed ^ 0x5150) | 1;
 	ktap_header();
-	ktap_plan(6);
+	ktap_plan(7);
 	printf("# fuzz: seed %#llx, %llu s, %d processes x %d threads (replay: make fuzz SEED=%#llx)\n",
 	       (unsigned long long)master_seed, (unsigned long long)seconds, nprocs, nthreads,
 	       (unsigned long long)master_seed);
@@ -478,8 +506,12 @@ static int supervise(uint64_t seconds)
 	ktap_result(removed, "fuzz.sandbox_removed");
 	int changed = snapshot_root(true);
 	ktap_result(changed == 0, "fuzz.root_files_unchanged");
+	uint64_t stray = stray_log_bytes();
+	if (stray)
+		printf("# fuzz: %llu bytes in the kernel log that no one of us prints\n", (unsigned long long)stray);
+	ktap_result(stray == 0, "fuzz.no_stray_log_output");
 	fflush(stdout);
-	return unexpected || unkillable || alive || !removed || !total_calls || changed ? 1 : 0;
+	return unexpected || unkillable || alive || !removed || !total_calls || changed || stray ? 1 : 0;
 }
 
 int main(int argc, char **argv)
