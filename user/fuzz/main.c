@@ -26,7 +26,10 @@
 //
 // At the end every process the fuzz started is killed and waited for, and
 // /tmp/fuzz is removed, so the kernel's leak counters (`leakcheck`) must be
-// back at their start values. The results are KTAP on stdout.
+// back at their start values. The files of /bin, /bin/tests and /tests must
+// be unchanged and the kernel log free of bytes nobody of ours prints: a
+// worker that escaped its sandbox (a steering gap, or a kernel that lets a
+// read-only view write) fails the run. The results are KTAP on stdout.
 #include <errno.h>
 #include <ktap.h>
 #include <stdatomic.h>
