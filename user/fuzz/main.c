@@ -2,6 +2,7 @@
 // fuzz: a system-call fuzzer for the whole ABI (issue 13), `make fuzz`.
 //
 //   /bin/fuzz [--seconds N] [--seed S] [--procs P] [--threads T]
+//   /bin/fuzz --worker-seed W [--threads T]   one worker generation's streams again
 //   /bin/fuzz --worker SLOT SEED LIFETIME_MS THREADS SUPERVISOR_PID   (internal)
 //   /bin/fuzz --victim pipe|futex|sleep|poll|wait|spin|exit            (internal)
 //
@@ -133,6 +134,7 @@ static fd_t shm_fd;
 static pid_t my_pid;
 static uint64_t master_seed, sup_rng;
 static int nprocs = 3, nthreads = 4;
+static uint64_t replay_seed; /* --worker-seed: one worker generation with this seed, then stop */
 static struct worker workers[FUZZ_MAX_SLOTS];
 
 static uint64_t made[SYS_TOTAL_AMOUNT + 1][2];
@@ -184,8 +186,8 @@ static void start_worker(int slot)
 	memset(&shared->slots[slot], 0, sizeof(shared->slots[slot]));
 
 	w->generation = generations++;
-	w->seed = fuzz_mix(master_seed ^ fuzz_mix((uint64_t)slot << 32 | w->generation));
-	uint64_t life_ms = 300 + fuzz_below(&sup_rng, 2700);
+	w->seed = replay_seed ? replay_seed : fuzz_mix(master_seed ^ fuzz_mix((uint64_t)slot << 32 | w->generation));
+	uint64_t life_ms = replay_seed ? 4000 : 300 + fuzz_below(&sup_rng, 2700);
 	snprintf(a_slot, sizeof(a_slot), "%d", slot);
 	snprintf(a_seed, sizeof(a_seed), "%#llx", (unsigned long long)w->seed);
 	snprintf(a_life, sizeof(a_life), "%llu", (unsigned long long)life_ms);
@@ -225,8 +227,8 @@ static void print_worker(int slot, const char *why)
 	printf("# fuzz: worker pid %llu (slot %d, generation %llu, seed %#llx) %s\n",
 	       (unsigned long long)w->pid, slot, (unsigned long long)w->generation,
 	       (unsigned long long)w->seed, why);
-	printf("#   replay its call streams alone: make run CMDLINE=leakcheck INIT=\"/bin/fuzz --worker %d %#llx 4000 %d 1\"\n",
-	       slot, (unsigned long long)w->seed, nthreads);
+	printf("#   replay its call streams alone: make run CMDLINE=leakcheck INIT=\"/bin/fuzz --worker-seed %#llx "
+	       "--threads %d\"\n", (unsigned long long)w->seed, nthreads);
 	for (int t = 0; t < FUZZ_MAX_THREADS; t++) {
 		if (!atomic_load(&s->threads[t].used))
 			continue;
@@ -451,14 +453,16 @@ static int supervise(uint64_t seconds)
 				status = -1000;
 			}
 			worker_ended(slot, status);
-			if (!stopping)
+			if (replay_seed)
+				end = 0; /* one generation only */
+			else if (!stopping)
 				start_worker(slot);
 		}
 		for (int i = 0; i < nprocs; i++) {
 			struct worker *w = &workers[i];
 			if (!w->live)
 				continue;
-			if (!w->killed_at && (now > w->deadline + 3 * SEC || fuzz_below(&sup_rng, 60) == 0)) {
+			if (!w->killed_at && (now > w->deadline + 3 * SEC || (!replay_seed && fuzz_below(&sup_rng, 60) == 0))) {
 				/* Past its lifetime (every thread blocked), or a random kill mid-flight. */
 				random_kills += now <= w->deadline + 3 * SEC;
 				kill_pid(w->pid);
@@ -535,8 +539,10 @@ int main(int argc, char **argv)
 			nprocs = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--threads"))
 			nthreads = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--worker-seed"))
+			replay_seed = strtoull(argv[i + 1], NULL, 0), nprocs = 1;
 		else {
-			printf("usage: fuzz [--seconds N] [--seed S] [--procs P] [--threads T]\n");
+			printf("usage: fuzz [--seconds N] [--seed S] [--procs P] [--threads T] [--worker-seed W]\n");
 			return 2;
 		}
 	}

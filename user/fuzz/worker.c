@@ -65,6 +65,7 @@ struct fthread {
 };
 
 static struct fuzz_slot *slot_shm;
+static bool alone;                /* started without a supervisor (a replay) */
 static int slot_index;
 static uint64_t deadline_ns;
 static int max_threads;
@@ -861,13 +862,45 @@ static void do_call(struct fthread *t)
 	}
 }
 
+/*
+ * The end of the lifetime. Started alone (a replay), the worker also does
+ * the supervisor's cleaning: it kills what it spawned and removes /tmp/fuzz
+ * (not when a fuzzed exit or kill ends it first).
+ */
+static __attribute__((noreturn)) void end_worker(void)
+{
+	static _Atomic(uint64_t) ending;
+	if (atomic_exchange(&ending, 1))
+		for (;;)
+			nanosleep(CLOCKS_NEVER); /* another thread is at it */
+	if (alone) {
+		/* The fuzzing threads may have used every slot: make room first. */
+		for (fd_t fd = 0; fd < 64; fd++)
+			close(fd);
+		uint64_t n = atomic_load(&slot_shm->nchildren);
+		for (uint64_t i = 0; i < n && i < FUZZ_MAX_CHILDREN; i++) {
+			char path[48];
+			snprintf(path, sizeof(path), "/proc/%llu/ctl",
+				 (unsigned long long)atomic_load(&slot_shm->children[i]));
+			fd_t c = open(path);
+			if (c != ERR) {
+				write(c, "kill", 4);
+				close(c);
+			}
+		}
+		for (int tries = 0; tries < 100 && remove("/tmp/fuzz:dR") != 0; tries++)
+			nanosleep(100000000); /* EBUSY while a killed child's namespace still holds a mount */
+	}
+	process_exit(0);
+}
+
 static __attribute__((noreturn)) void fuzz_loop(struct fthread *t)
 {
 	atomic_store(&t->ring->used, 1);
 	t->ring->seed = t->rng;
 	for (uint64_t n = 0;; n++) {
 		if ((n & 63) == 0 && uptime() >= deadline_ns)
-			syscall1(SYS_PROCESS_EXIT, 0);
+			end_worker();
 		do_call(t);
 	}
 }
@@ -937,6 +970,7 @@ int fuzz_worker_main(int slot, uint64_t seed, uint64_t lifetime_ms, int nthreads
 		slot_shm = own == ERR ? NULL : mmap(own, NULL, sizeof(struct fuzz_shared), PROT_READ | PROT_WRITE);
 		if (!slot_shm)
 			return FUZZ_SETUP_FAILED;
+		alone = true;
 	}
 	slot_shm = &((struct fuzz_shared *)slot_shm)->slots[slot];
 	close(0);
@@ -973,6 +1007,12 @@ int fuzz_worker_main(int slot, uint64_t seed, uint64_t lifetime_ms, int nthreads
 		mprotect(arena + i * PAGE, PAGE, PROT_READ);
 		munmap(arena + (i + 5) * PAGE, PAGE);
 	}
+	if (alone) { /* the supervisor's part: the sandbox */
+		char p[48];
+		snprintf(p, sizeof(p), "/tmp/fuzz/%d:cd", slot);
+		close(open("/tmp/fuzz:cd"));
+		close(open(p));
+	}
 	open_initial();
 
 	for (int i = 0; i < FUZZ_MAX_THREADS; i++) {
@@ -997,7 +1037,8 @@ int fuzz_worker_main(int slot, uint64_t seed, uint64_t lifetime_ms, int nthreads
 	for (;;) {
 		clock_t now = uptime();
 		if (now >= deadline_ns)
-			process_exit(0);
+			break;
 		nanosleep(deadline_ns - now);
 	}
+	end_worker();
 }
