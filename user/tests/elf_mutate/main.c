@@ -137,23 +137,41 @@ static bool write_mutant(uint64_t len)
 	return ok;
 }
 
-/* Spawn the mutant with no descriptors of ours; its status, or INT32_MIN if it could not be ended. */
+/*
+ * Spawn the mutant with no descriptors of ours; its status, or INT32_MIN if
+ * it could not be ended. It is held (SPAWN_SUSPEND) until we hold its wait
+ * file: a mutant that dies at once could otherwise be reaped before a
+ * descheduled parent opens the file.
+ */
 static int run_mutant(pid_t *pid_out)
 {
 	const char *argv[] = { MUTANT, NULL };
-	pid_t pid = spawn(argv, SPAWN_EMPTY_FDS);
+	char path[48];
+	pid_t pid = spawn(argv, SPAWN_EMPTY_FDS | SPAWN_SUSPEND);
 	*pid_out = pid;
 	if (pid == ERR)
 		return INT32_MIN + 1;
-	int status;
-	int r = tu_wait(pid, 5 * TU_SEC, &status);
-	if (r == TU_TIMEOUT) {
-		/* tu_wait killed it: it must now end, with status 0 (spec §8.5 kill). */
-		if (wait_pid(pid, &status) != 0)
-			return INT32_MIN;
-		return status == 0 ? 0 : INT32_MIN;
+	snprintf(path, sizeof(path), "/proc/%llu/wait", (unsigned long long)pid);
+	fd_t fd = open(path);
+	if (fd == ERR || proc_ctl(pid, "start") != 0) {
+		tu_kill(pid);
+		if (fd != ERR)
+			close(fd);
+		return INT32_MIN;
 	}
-	return r == 0 ? status : INT32_MIN;
+	int status = INT32_MIN;
+	struct abi_pollfd p = { fd, POLLIN, 0 };
+	if (poll(&p, 1, 5 * TU_SEC) == 0) {
+		/* Still running (a mutated entry may loop): kill it; it must end, with status 0 (spec §8.5). */
+		tu_kill(pid);
+		p.revents = 0;
+		if (poll(&p, 1, 20 * TU_SEC) == 0 || tu_read_status(fd, &status) != 0 || status != 0)
+			status = INT32_MIN;
+	} else if (tu_read_status(fd, &status) != 0) {
+		status = INT32_MIN;
+	}
+	close(fd);
+	return status;
 }
 
 /* Every process started after us is a mutant's doing (the runner starts nothing meanwhile). */
