@@ -201,6 +201,13 @@ int vfs_open_loc(struct vfs_loc loc, uint32_t flags, struct file **out)
 		return -ENOTDIR;
 	if (!(flags & PATH_FLAG_DIRECTORY) && ino->type == INODE_DIR)
 		return -EISDIR;
+	/*
+	 * Truncation needs no write request (PW, kept below), but it does need a
+	 * mount that allows writing: a read-only binding is a read-only view
+	 * (spec §7 number 32), and must not let anyone empty the files it shows.
+	 */
+	if ((flags & PATH_FLAG_TRUNCATE) && ino->type == INODE_FILE && !(loc.mnt->perms & PATH_FLAG_WRITE))
+		return -EACCES;
 	/* The open file gets exactly what was asked, or all the mount allows. */
 	flags = (flags & ~PATH_FLAG_PERMS) | (req ? req : loc.mnt->perms);
 	/* PW truncates even without write permission; kept (spec §5.3). */

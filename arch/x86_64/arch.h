@@ -225,6 +225,8 @@ void arch_context_switch(uint64_t *save_rsp, uint64_t new_rsp);
 void arch_set_kernel_stack(uint64_t top);
 void arch_set_current_thread(void *thread);
 void *arch_current_thread(void);
+/* The thread CPU @cpu last switched to (NULL if none): lockless, for panic reports. */
+void *arch_cpu_current_thread(unsigned cpu);
 
 /*
  * arch_enter_user - leave for user mode at @rip with RSP = @rsp, RDI/RSI as

@@ -193,6 +193,11 @@ void *arch_current_thread(void)
 	return this_cpu()->current;
 }
 
+void *arch_cpu_current_thread(unsigned cpu)
+{
+	return cpu < MAX_CPUS ? __atomic_load_n(&cpus[cpu].current, __ATOMIC_RELAXED) : NULL;
+}
+
 void arch_idle_wait(void)
 {
 	/* sti takes effect after the next instruction, so no interrupt slips in before hlt. */

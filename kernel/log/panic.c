@@ -9,6 +9,7 @@
 #include "kernel/lib/printf.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
+#include "kernel/syscall/syscall.h"
 #include "kernel/test/cov.h"
 
 /* Immutable after symbols_init(). */
@@ -119,6 +120,7 @@ static __attribute__((noreturn)) void panic_common(const void *frame, const char
 	}
 	raw_puts("Backtrace:\n");
 	backtrace_with(raw_printf, fp);
+	syscall_trace_dump(raw_printf);
 	raw_printf("other CPUs stopped: %u of %u\n", stopped, arch_cpu_count() - 1);
 	/* After the report, so a dump can never hide why the kernel stopped. */
 	cov_dump();

@@ -24,6 +24,7 @@ enum thread_state {
 #define THREAD_USER     0x4u /* has a user context (FPU area, user stack) */
 
 #define THREAD_NOTE_QUEUE 8
+#define SYSCALL_TRACE_LEN 8
 #define THREAD_NOTE_MAX   64
 
 struct thread {
@@ -51,6 +52,16 @@ struct thread {
 	int64_t errno_slot;        /* spec §2.3: the calling thread's error code */
 	bool uaccess_oom;          /* a fault inside the current user copy found no memory */
 	uint64_t wx_step_page;     /* a W^X page opened for one instruction (kernel/mm/vmm.c), or 0 */
+	/*
+	 * Its last system calls (number and arguments), oldest overwritten
+	 * first, for the panic report (syscall_trace_dump): when a fuzzer or
+	 * any program brings the kernel down, the log names the calls that led
+	 * there. Read locklessly by a panic, so an entry may be torn.
+	 */
+	struct syscall_trace_entry {
+		uint64_t nr, arg[4];
+	} sc_trace[SYSCALL_TRACE_LEN];
+	uint64_t sc_trace_count;
 	void *fpu;                 /* XSAVE/FXSAVE area of a user thread, else NULL */
 	void (*entry)(void *);     /* what it runs first */
 	void *entry_arg;

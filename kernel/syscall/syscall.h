@@ -64,6 +64,17 @@ struct syscall_desc {
 		};                                                                                        \
 	static int64_t sys_impl_##num(SC_CAT(SC_DECL, SC_NARGS(__VA_ARGS__))(__VA_ARGS__))
 
+/*
+ * syscall_trace_dump - print, through @out, the last SYSCALL_TRACE_LEN system
+ * calls of the thread running on each CPU (oldest first), for a panic report.
+ * Lockless and best effort: another CPU's thread pointer is read as is.
+ * Context: any, including a panic with the other CPUs stopped.
+ */
+void syscall_trace_dump(void (*out)(const char *fmt, ...));
+
+/* syscall_name - the call's name ("READ"), or NULL beyond the table. */
+const char *syscall_name(uint64_t nr);
+
 /* Sort and check the table. Context: boot; panics naming a missing or duplicate number. */
 void syscall_table_init(void);
 /* Pure check behind it (host-testable): 0 when @n descriptors sorted by number are exactly 0..n-1. */

@@ -7,6 +7,7 @@
 
 #include "arch/x86_64/arch.h"
 #include "kernel/log/log.h"
+#include "kernel/sched/process.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/thread.h"
 
@@ -48,6 +49,8 @@ uint64_t syscall_handler(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uin
 {
 	struct thread *t = current_thread();
 	arch_check_user_access_closed(); /* SFMASK clears AC; a user-set AC must not get here */
+	struct syscall_trace_entry *e = &t->sc_trace[t->sc_trace_count++ % SYSCALL_TRACE_LEN];
+	*e = (struct syscall_trace_entry){ number, { a1, a2, a3, a4 } };
 	if (number >= SYS_TOTAL_AMOUNT) {
 		t->errno_slot = ENOSYS;
 		return ERR;
@@ -58,4 +61,41 @@ uint64_t syscall_handler(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uin
 		return pointer_result[number] ? 0 : ERR;
 	}
 	return (uint64_t)r;
+}
+
+static const char *const names[SYS_TOTAL_AMOUNT] = {
+#define NAME_(num, name, nargs, result) [num] = #name,
+	SYSCALL_LIST(NAME_)
+#undef NAME_
+};
+
+const char *syscall_name(uint64_t nr)
+{
+	return nr < SYS_TOTAL_AMOUNT ? names[nr] : NULL;
+}
+
+static void dump_thread(void (*out)(const char *fmt, ...), unsigned cpu, const struct thread *t)
+{
+	/* A thread struct lives in the kernel heap, reached through the direct map. */
+	if ((uint64_t)t < 0xFFFF800000000000ULL || ((uint64_t)t & 7) || !t->proc)
+		return;
+	uint64_t count = t->sc_trace_count;
+	if (!count)
+		return;
+	out("syscall trace cpu %u: pid %lu tid %lu, its last %lu system calls, oldest first:\n", cpu,
+	    t->proc->pid, t->tid, count < SYSCALL_TRACE_LEN ? count : (uint64_t)SYSCALL_TRACE_LEN);
+	for (uint64_t i = count > SYSCALL_TRACE_LEN ? count - SYSCALL_TRACE_LEN : 0; i < count; i++) {
+		const struct syscall_trace_entry *e = &t->sc_trace[i % SYSCALL_TRACE_LEN];
+		const char *name = syscall_name(e->nr);
+		if (name)
+			out("  %s(%#lx, %#lx, %#lx, %#lx)\n", name, e->arg[0], e->arg[1], e->arg[2], e->arg[3]);
+		else
+			out("  #%#lx(%#lx, %#lx, %#lx, %#lx)\n", e->nr, e->arg[0], e->arg[1], e->arg[2], e->arg[3]);
+	}
+}
+
+void syscall_trace_dump(void (*out)(const char *fmt, ...))
+{
+	for (unsigned cpu = 0; cpu < arch_cpu_count(); cpu++)
+		dump_thread(out, cpu, arch_cpu_current_thread(cpu));
 }

@@ -222,6 +222,40 @@ def report_leaks(tally, text, prefix="user"):
         tally.record(before == after, f"{prefix}.leakcheck[{name}]", f"{before} before, {after} after")
 
 
+# The system-call fuzzer (user/fuzz) in a boot of its own, so that its leak
+# counters are its own. Its wall-clock limit leaves room for the final kills
+# and the reaper on a loaded host; a hung kernel is a timeout, never a hang.
+FUZZ_SECONDS = 60
+
+
+def fuzz_seed():
+    """SEED from the environment (make test SEED=..., make fuzz SEED=...), else a fresh one."""
+    seed = os.environ.get("SEED", "")
+    return int(seed, 0) if seed else int.from_bytes(os.urandom(4), "little")
+
+
+def run_fuzz_boot(build, seconds=FUZZ_SECONDS, seed=None, smp=2, mem="512M", procs=3, threads=4):
+    seed = fuzz_seed() if seed is None else seed
+    cmdline = (f"qemu_exit leakcheck -- /bin/fuzz --seconds {seconds} --seed {seed:#x} "
+               f"--procs {procs} --threads {threads}")
+    code, text, secs = boot(build, f"fuzz-q35-smp{smp}", cmdline, timeout=seconds + 300,
+                            machine="q35", smp=smp, mem=mem)
+    return seed, code, text, secs
+
+
+def report_fuzz(tally, seed, code, text, secs):
+    """The fuzzer's own KTAP, whether the kernel survived, and the leak counters after it."""
+    m = re.search(r"^# fuzz: (\d+) calls in .*$", text, re.M)
+    print(f"fuzz: seed {seed:#x} ({secs:.1f} s){': ' + m.group(0)[8:] if m else ''}", flush=True)
+    crashed = "KERNEL PANIC" in text
+    tally.record(not crashed and code is not None, "fuzz.no_kernel_crash",
+                 f"{'kernel panic' if crashed else 'timeout'}; replay: make fuzz SEED={seed:#x}; "
+                 f"log in build/test-logs/")
+    why = boot_verdict(code, text)
+    report_ktap(tally, "", text, why is None, why or "")
+    report_leaks(tally, text, "fuzz")
+
+
 def run_kernel_boot(build, spec, seed):
     name, filt, opts = spec
     # A limit is a hang detector, not a verdict on speed: leave room for a host running another
@@ -263,10 +297,16 @@ def main():
     ap.add_argument("--logs", help="where the boot logs go (default BUILD/test-logs)")
     ap.add_argument("--no-selfchecks", action="store_true",
                     help="skip the harness self-checks (they boot their own kernels; make coverage)")
+    ap.add_argument("--fuzz", action="store_true", help="only the fuzzer boot (make fuzz)")
+    ap.add_argument("--seconds", type=int, default=FUZZ_SECONDS)
+    ap.add_argument("--procs", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=4)
     a = ap.parse_args()
     build = Build(a.build, a.logs)
     if a.bench:
         return run_bench(build)
+    if a.fuzz:
+        return run_fuzz_only(build, a)
     tally = Tally()
     t0 = time.monotonic()
     seed = int(a.seed, 0) if a.seed else int.from_bytes(os.urandom(4), "little")
@@ -295,6 +335,7 @@ def main():
             jobs.append(pool.submit(run_kernel_boot, build, spec, seed))
         user = pool.submit(run_user_boot, build, seed, a.smp or 2, a.mem or "512M")
         thread_jobs = [pool.submit(run_thread_boot, build, spec) for spec in THREAD_BOOTS]
+        fuzz = pool.submit(run_fuzz_boot, build, seed=seed)
         checks = pool.submit(boot_checks, build)
         selfchecks = None if a.no_selfchecks else pool.submit(harness_selfchecks, build)
         for job in jobs:
@@ -313,6 +354,7 @@ def main():
             why = boot_verdict(code, text)
             report_ktap(tally, f"{name}: {os.path.basename(prog)}.", text, why is None, why or "")
             report_leaks(tally, text, name)
+        report_fuzz(tally, *fuzz.result())
         print("boot checks", flush=True)
         for ok, name, detail in checks.result():
             tally.record(ok, name, detail)
@@ -330,6 +372,27 @@ def main():
     print(f"({time.monotonic() - t0:.0f} s; logs in {build.logs}; seed {seed})")
     if tally.failures:
         print("failed: " + ", ".join(tally.failures))
+    print(f"{tally.passed} passed, {tally.failed} failed")
+    return 1 if tally.failed else 0
+
+
+def run_fuzz_only(build, a):
+    """`make fuzz`: one fuzzer boot; its diagnostics (the failing calls) and results."""
+    tally = Tally()
+    seed = int(a.seed, 0) if a.seed else fuzz_seed()
+    smp, mem = a.smp or 2, a.mem or "512M"
+    print(f"fuzz: seed {seed:#x}, {a.seconds} s, SMP={smp}, MEM={mem}, "
+          f"{a.procs} processes x {a.threads} threads (serial log: {build.logs}/fuzz-q35-smp{smp}.log)",
+          flush=True)
+    seed, code, text, secs = run_fuzz_boot(build, a.seconds, seed, smp, mem, a.procs, a.threads)
+    # The fuzzer's diagnostics (failing workers' last calls) and any panic report with its
+    # per-CPU syscall trace: everything after the start of init, but the KTAP results.
+    started = False
+    for line in text.splitlines():
+        started = started or line.startswith("init: started")
+        if started and not RESULT_RE.match(line.strip()) and not line.startswith("leakcheck:"):
+            print(line)
+    report_fuzz(tally, seed, code, text, secs)
     print(f"{tally.passed} passed, {tally.failed} failed")
     return 1 if tally.failed else 0
 

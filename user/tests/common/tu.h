@@ -176,12 +176,39 @@ static inline void tu_kill(pid_t pid)
 #define TU_TIMEOUT (-2)
 
 /*
+ * tu_read_status - read an open /proc/<pid>/wait to its end and store the
+ * exit status it shows. Returns 0, or -1 with errno (EIO: not a number).
+ */
+static inline int tu_read_status(fd_t fd, int *status)
+{
+	char text[32];
+	size_t len = 0;
+	for (;;) {
+		uint64_t n = read(fd, text + len, sizeof(text) - 1 - len);
+		if (n == ERR)
+			return -1;
+		if (n == 0 || (len += n) == sizeof(text) - 1)
+			break;
+	}
+	text[len] = 0;
+	char *end;
+	long v = strtol(text, &end, 10);
+	if (!len || end == text) {
+		errno = EIO;
+		return -1;
+	}
+	*status = (int)v;
+	return 0;
+}
+
+/*
  * tu_wait - wait at most @timeout ns for process @pid to end and store its
  * exit status. The bound comes from polling /proc/<pid>/wait for POLLIN
- * (spec §7 number 17); the status itself is read with wait_pid(). If the
- * wait file cannot be polled the wait falls back to plain wait_pid()
- * (unbounded). On a timeout the child is killed, so that it cannot disturb
- * later tests, and TU_TIMEOUT is returned. Returns 0, TU_TIMEOUT or -1.
+ * (spec §7 number 17); the status is read from the same descriptor, which
+ * stays usable however long ago the process was reaped (a second open could
+ * come after the reaper on a loaded host). On a timeout the child is
+ * killed, so that it cannot disturb later tests, and TU_TIMEOUT is
+ * returned. Returns 0, TU_TIMEOUT or -1.
  */
 static inline int tu_wait(pid_t pid, clock_t timeout, int *status)
 {
@@ -192,19 +219,19 @@ static inline int tu_wait(pid_t pid, clock_t timeout, int *status)
 		return -1;
 	struct abi_pollfd p = { .fd = fd, .events = POLLIN, .revents = 0 };
 	uint64_t ready = poll(&p, 1, timeout);
-	close(fd);
 	if (ready == 0) {
 		tu_kill(pid);
 		/* Give the kill a moment to land, so the child is gone before we go on. */
-		fd = open(path);
-		if (fd != ERR) {
-			p = (struct abi_pollfd){ .fd = fd, .events = POLLIN, .revents = 0 };
-			poll(&p, 1, 5 * TU_SEC);
-			close(fd);
-		}
+		p = (struct abi_pollfd){ .fd = fd, .events = POLLIN, .revents = 0 };
+		poll(&p, 1, 5 * TU_SEC);
+		close(fd);
 		return TU_TIMEOUT;
 	}
-	return wait_pid(pid, status);
+	int r = tu_read_status(fd, status);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
 }
 
 /*

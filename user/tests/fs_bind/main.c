@@ -126,6 +126,38 @@ KTAP_TEST(read_only_binding_refuses_writes_and_removes)
 	close(d);
 }
 
+/*
+ * Truncation needs no write request (spec §5.3, kept from PW), but a
+ * read-only view must not empty the files it shows: the fuzzer truncated
+ * /bin/true through a file bound from a ":r" descriptor.
+ */
+KTAP_TEST(read_only_binding_refuses_truncate)
+{
+	make_dir("/tmp/b5src");
+	make_file("/tmp/b5src/file", "abc");
+	make_dir("/tmp/b5ro");
+	make_file("/tmp/b5spot", "x");
+	fd_t d = open("/tmp/b5src:dr");
+	fd_t f = open("/tmp/b5src/file:r");
+	TASSERT(d != ERR && f != ERR);
+	TEXPECT_EQ(bind(d, "/tmp/b5ro", 0), 0);
+	TEXPECT_EQ(bind(f, "/tmp/b5spot", 0), 0);
+	TEXPECT_ERR(open("/tmp/b5ro/file:t"), EACCES);
+	TEXPECT_ERR(open("/tmp/b5ro/file:rt"), EACCES);
+	TEXPECT_ERR(open("/tmp/b5spot:t"), EACCES);
+	struct abi_stat st;
+	TEXPECT_EQ(stat("/tmp/b5src/file", &st), 0);
+	TEXPECT_EQ(st.size, 3);
+	/* Where the mount allows writing, truncation without a write request still works. */
+	fd_t t = open("/tmp/b5src/file:rt");
+	TEXPECT(t != ERR);
+	TEXPECT_EQ(stat("/tmp/b5src/file", &st), 0);
+	TEXPECT_EQ(st.size, 0);
+	close(t);
+	close(f);
+	close(d);
+}
+
 KTAP_TEST(errors_in_order)
 {
 	make_dir("/tmp/b5src");
