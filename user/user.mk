@@ -92,14 +92,14 @@ $(USER_OUT)/root/$(2): $(USER_OUT)/$(2)
 	$$(Q)llvm-objcopy --strip-debug $$< $$@
 endef
 
-# The benchmarks share the test helpers (bounded children, futex words).
-USER_BENCH_DIRS := user/bench
-USER_APP_DIRS := $(filter-out $(USER_BENCH_DIRS),$(sort $(patsubst %/main.c,%,\
+# The benchmarks and the fuzzer share the test helpers (KTAP, bounded children).
+USER_TOOL_DIRS := user/bench user/fuzz
+USER_APP_DIRS := $(filter-out $(USER_TOOL_DIRS),$(sort $(patsubst %/main.c,%,\
 	$(filter-out user/tests/main.c,$(wildcard user/*/main.c)))))
 USER_TEST_DIRS := $(sort $(patsubst %/main.c,%,$(wildcard user/tests/*/main.c)))
 
 $(foreach d,$(USER_APP_DIRS),$(eval $(call user_program,$(d),bin/$(notdir $(d)))))
-$(foreach d,$(USER_BENCH_DIRS),$(eval $(call user_program,$(d),bin/$(notdir $(d)),$(USER_TEST_CFLAGS),$(USER_TESTLIB))))
+$(foreach d,$(USER_TOOL_DIRS),$(eval $(call user_program,$(d),bin/$(notdir $(d)),$(USER_TEST_CFLAGS),$(USER_TESTLIB))))
 $(foreach d,$(USER_TEST_DIRS),$(eval $(call user_program,$(d),bin/tests/$(notdir $(d)),$(USER_TEST_CFLAGS),$(USER_TESTLIB))))
 
 .PHONY: user
