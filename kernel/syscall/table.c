@@ -48,7 +48,11 @@ uint64_t syscall_handler(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uin
 			 uint64_t number)
 {
 	struct thread *t = current_thread();
-	arch_check_user_access_closed(); /* SFMASK clears AC; a user-set AC must not get here */
+	/*
+	 * No AC check here, unlike trap_dispatch: SFMASK clears AC on every
+	 * SYSCALL (cpu.per_cpu_msrs_and_control_registers checks it on each
+	 * CPU), and this is the hottest path in the kernel.
+	 */
 	struct syscall_trace_entry *e = &t->sc_trace[t->sc_trace_count++ % SYSCALL_TRACE_LEN];
 	*e = (struct syscall_trace_entry){ number, { a1, a2, a3, a4 } };
 	if (number >= SYS_TOTAL_AMOUNT) {
