@@ -360,6 +360,21 @@ enum pmode { PM_ANY, PM_MUTATE };
  * A path for @mode: PM_MUTATE gives only sandbox or own-/proc paths with any
  * flags; PM_ANY may name anything, read-only outside those places.
  */
+static const char *gen_path(struct fthread *t, int which, enum pmode mode);
+
+/*
+ * Where BIND may mount: never at or below the sandbox. Spec §7 number 29 lets
+ * LINK give a file reached through a read-only binding a second name in a
+ * writable directory, so a read-only binding of /bin inside the sandbox would
+ * let a worker link /bin/fuzz there and write it (seen after 2,394 workers of
+ * a 30 min run). Relative paths (the working directory may be the sandbox)
+ * and any path naming tmp go to /dev instead.
+ */
+static const char *bind_target(const char *p)
+{
+	return p[0] == '/' && !strstr(p, "tmp") ? p : "/dev";
+}
+
 static const char *gen_path(struct fthread *t, int which, enum pmode mode)
 {
 	struct pbuf b = { t->path[which], 0, sizeof(t->path[which]) };
@@ -784,7 +799,7 @@ static uint64_t gen_args(struct fthread *t, uint64_t nr, uint64_t a[4])
 		break;
 	case SYS_BIND:
 		a[0] = gen_fd(t);
-		a[1] = chance(t, 3) ? gen_path_ptr(t, true) : (uint64_t)gen_path(t, 0, PM_ANY);
+		a[1] = chance(t, 3) ? gen_path_ptr(t, false) : (uint64_t)bind_target(gen_path(t, 0, PM_ANY));
 		a[2] = below(t, 8);
 		/* Never into the supervisor's namespace: PROPAGATE_PARENT only with an unknown bit (EINVAL). */
 		if (a[2] & MOUNT_PROPAGATE_PARENT)
