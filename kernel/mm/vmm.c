@@ -340,16 +340,32 @@ static bool regions_fit(struct vm_space *s, uint64_t more)
 	return s->nregions + more <= VM_MAX_REGIONS;
 }
 
+#define UNMAP_CHUNK (RECLAIM_FRAMES * PAGE_SIZE)
+static int unmap_chunked(struct vm_space *s, uint64_t start, uint64_t end, bool interruptible);
+
 /*
- * The common start of vm_map and vm_map_object: allocate the new region and
- * a spare for a split, take the lock, and make room at *@start (VM_FIXED:
- * whatever was there goes, into @rc) or find the lowest gap. Returns 0 with
- * the lock held, or -ENOMEM (no memory, no gap, too many regions) with
- * nothing held or allocated.
+ * The common start of vm_map and vm_map_object: allocate the new region, a
+ * spare for a split and the reclaim list *@rcp, take the lock, and make room
+ * at *@start (VM_FIXED: whatever was there goes, into *@rcp) or find the
+ * lowest gap. A fixed mapping over many mapped pages first unmaps them piece
+ * by piece (bounded latency); the lock is then held only for what is left,
+ * so only an out-of-memory failure after that leaves the range unmapped.
+ * Returns 0 with the lock held, or -ENOMEM (no memory, no gap, too many
+ * regions) / -EINTR (killed while unmapping) with nothing held or allocated.
  */
 static int place_locked(struct vm_space *s, unsigned flags, uint64_t *start, uint64_t size, struct vm_region **r,
-			struct vm_region **spare, struct vm_reclaim *rc)
+			struct vm_region **spare, struct vm_reclaim **rcp)
 {
+	if ((flags & VM_FIXED) && size > UNMAP_CHUNK) {
+		int err = unmap_chunked(s, *start, *start + size, true);
+		if (err)
+			return err;
+	}
+	struct vm_reclaim *rc = kmalloc(sizeof(*rc));
+	if (!rc)
+		return -ENOMEM;
+	reclaim_init(rc, s, *start, *start + size);
+	*rcp = rc;
 	*r = region_alloc();
 	*spare = region_alloc();
 	if (!*r || !*spare)
@@ -368,6 +384,7 @@ err_unlock:
 err_free:
 	region_free(*r);
 	region_free(*spare);
+	kfree(rc);
 	return -ENOMEM;
 }
 
@@ -379,7 +396,6 @@ err_free:
  * region for a split, or one more region than VM_MAX_REGIONS) or -EINTR
  * (the caller was killed; what was done stays done). Context: may sleep.
  */
-#define UNMAP_CHUNK (RECLAIM_FRAMES * PAGE_SIZE)
 static int unmap_chunked(struct vm_space *s, uint64_t start, uint64_t end, bool interruptible)
 {
 	struct vm_region *spare = region_alloc();
@@ -452,27 +468,11 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 		return -EINVAL;
 	if ((flags & VM_POPULATE) && npages + pmm_user_reserve_pages() > pmm_free_pages_count())
 		return -ENOMEM;
-	/*
-	 * A fixed mapping over many mapped pages first unmaps them piece by
-	 * piece (bounded latency); the lock is then held only for what is left.
-	 * Only an out-of-memory failure after that leaves the range unmapped.
-	 */
-	if ((flags & VM_FIXED) && size > UNMAP_CHUNK) {
-		int err = unmap_chunked(s, start, start + size, true);
-		if (err)
-			return err;
-	}
-
-	struct vm_reclaim *rc = kmalloc(sizeof(*rc));
-	if (!rc)
-		return -ENOMEM;
-	reclaim_init(rc, s, start, start + size);
+	struct vm_reclaim *rc;
 	struct vm_region *r, *spare;
-	int err = place_locked(s, flags, &start, size, &r, &spare, rc);
-	if (err) {
-		kfree(rc);
+	int err = place_locked(s, flags, &start, size, &r, &spare, &rc);
+	if (err)
 		return err;
-	}
 	/* The range is known now (not before, without VM_FIXED): what an undo must flush. */
 	rc->start = start;
 	rc->end = start + size;
@@ -927,21 +927,11 @@ int vm_map_object(struct vm_space *s, uint64_t addr, struct vm_object *o, uint64
 	uint64_t start = addr & ~(PAGE_SIZE - 1);
 	if ((flags & VM_FIXED) && (start + size < start || !range_ok(start, start + size)))
 		return -EINVAL;
-	if ((flags & VM_FIXED) && size > UNMAP_CHUNK) {
-		int err = unmap_chunked(s, start, start + size, true);
-		if (err)
-			return err;
-	}
-	struct vm_reclaim *rc = kmalloc(sizeof(*rc));
-	if (!rc)
-		return -ENOMEM;
-	reclaim_init(rc, s, start, start + size);
+	struct vm_reclaim *rc;
 	struct vm_region *r, *spare;
-	int err = place_locked(s, flags, &start, size, &r, &spare, rc);
-	if (err) {
-		kfree(rc);
+	int err = place_locked(s, flags, &start, size, &r, &spare, &rc);
+	if (err)
 		return err;
-	}
 	vm_object_get(o);
 	*r = (struct vm_region){ .start = start, .end = start + size, .prot = prot, .backing = VM_SHARED,
 				 .object = o, .pgoff = pgoff };
