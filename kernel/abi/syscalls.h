@@ -5,6 +5,8 @@
 #ifndef QUILT_ABI_SYSCALLS_H
 #define QUILT_ABI_SYSCALLS_H
 
+#include "kernel/abi/types.h" /* ERR */
+
 /*
  * SYSCALL_LIST(X) expands X(number, name, nargs, result) per call, where
  * result is INT (ERR on failure), PTR (NULL on failure) or NONE (never returns).
@@ -48,7 +50,5 @@
 #define SYSCALL_ENUM_(num, name, nargs, result) SYS_##name = num,
 enum { SYSCALL_LIST(SYSCALL_ENUM_) SYS_TOTAL_AMOUNT };
 #undef SYSCALL_ENUM_
-
-#define ERR ((uint64_t)-1) /* integer failure value */
 
 #endif

@@ -13,6 +13,7 @@ typedef uint64_t clock_t_;   /* the ABI's clock_t: nanoseconds (libc names it cl
 typedef uint64_t inode_number_t;
 typedef uint8_t priority_t;
 
+#define ERR ((uint64_t)-1) /* integer failure value of a system call (§2.3) */
 #define FD_NONE UINT64_MAX
 #define CLOCKS_PER_SEC 1000000000ULL
 #define CLOCKS_NEVER UINT64_MAX

@@ -17,6 +17,8 @@
 // that came with it); it replaces the three file-layer benchmarks there
 // with the same names and adds the ABI ones.
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -24,9 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/proc.h>
-#include <sys/syscall.h>
 #include <threads.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "user/tests/common/tu.h"
 

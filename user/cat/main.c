@@ -2,30 +2,14 @@
 // cat: copy each named file (standard input when none, or for "-") to
 // standard output.
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <unistd.h>
 
 static char buf[4096];
-
-static bool write_all(fd_t fd, const char *p, uint64_t n)
-{
-	while (n) {
-		uint64_t done = write(fd, p, n);
-
-		if (done == ERR)
-			return false;
-		if (done == 0) {
-			errno = EIO; /* no progress: do not spin */
-			return false;
-		}
-		p += done;
-		n -= done;
-	}
-	return true;
-}
 
 /* Copy @fd to standard output; on failure *@out_failed says which side failed. */
 static bool copy(fd_t fd, bool *out_failed)

@@ -4,10 +4,13 @@
 // show the kernel still has what it needs. Run it as
 //   make run MEM=512M CMDLINE=leakcheck INIT="/bin/endurance [pages]"
 // and compare the "leakcheck: pages in use" lines the kernel prints at the end.
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
+#include <sys/mman.h>
 #include <threads.h>
+#include <time.h>
+#include <unistd.h>
 
 #define ROUND_PAGES 256
 #define NTHREADS 64

@@ -32,13 +32,20 @@
 // worker that escaped its sandbox (a steering gap, or a kernel that lets a
 // read-only view write) fails the run. The results are KTAP on stdout.
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/futex.h>
+#include <sys/mman.h>
 #include <sys/proc.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "user/fuzz/fuzz.h"
 

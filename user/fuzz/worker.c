@@ -31,11 +31,15 @@
 // thread stuck until the worker's lifetime ends (which tests exit during a
 // blocking call).
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "kernel/abi/path_flags.h"
 #include "user/fuzz/fuzz.h"

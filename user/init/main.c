@@ -2,12 +2,14 @@
 // init: pid 1. Points descriptors 0-2 at the console and the kernel log, then
 // keeps /bin/shell running until it exits with status 0 (spec §10.7).
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/proc.h>
-#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #define SHELL_PATH "/bin/shell"
 /* A shell that dies sooner than this after its start counts as a quick failure. */

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 // kill: end each named process by writing "kill" to /proc/<pid>/ctl.
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <unistd.h>
 
 static bool is_number(const char *s)
 {

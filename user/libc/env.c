@@ -3,10 +3,11 @@
 // file named after it. getenv returns a per-thread-unsafe static copy, as C
 // allows; setenv/unsetenv create, rewrite or remove the file.
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <unistd.h>
 
 static int env_path(char *buf, size_t len, const char *name, const char *flags)
 {

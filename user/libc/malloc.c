@@ -3,12 +3,13 @@
 // per large block; all memory is a private mapping of /dev/zero (spec §7.19).
 // Locks: heap_lock (the free lists and the /dev/zero descriptor).
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <sys/mman.h>
 #include <threads.h>
 
 #include "user/libc/internal.h"

@@ -2,11 +2,12 @@
 // Waiting for a process through /proc/<pid>/wait (spec §8.5, §9.4), and the
 // suspend-adjust-start spawn idiom through /proc/<pid>/ctl.
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/proc.h>
-#include <sys/syscall.h>
+#include <unistd.h>
 
 int wait_pid(pid_t pid, int *status)
 {

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <threads.h>
+#include <unistd.h>
 
 #include "kernel/lib/format.h"
 #include "user/libc/internal.h"
@@ -40,9 +40,9 @@ FILE *stdin = &files[0];
 FILE *stdout = &files[1];
 FILE *stderr = &files[2];
 
-/* Write all @n bytes, looping over short writes (pipes may take them in pieces). */
-static bool write_all(fd_t fd, const char *p, size_t n)
+bool write_all(fd_t fd, const void *buf, size_t n)
 {
+	const char *p = buf;
 	while (n) {
 		uint64_t done = write(fd, p, n);
 		if (done == ERR)

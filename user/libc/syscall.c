@@ -2,7 +2,14 @@
 // Typed wrappers for the 34 system calls: raw call, then on failure copy the
 // kernel's per-thread error code into errno (spec §2.3).
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/futex.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 /*
  * Each wrapper names its call once (SYS_<NAME>) and checks, at compile time,

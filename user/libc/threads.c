@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <threads.h>
+#include <unistd.h>
 
 #include "user/libc/internal.h"
 

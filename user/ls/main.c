@@ -2,11 +2,13 @@
 // ls: list directories (getdents on "dir:d"); -l adds type, link count and
 // size from stat, -a also shows names starting with '.'.
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define DIRENTS_PER_CALL 16
 

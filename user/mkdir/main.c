@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // mkdir: create each named directory (open with ":cde", then close).
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <unistd.h>
 
 int main(int argc, char **argv)
 {

@@ -2,11 +2,12 @@
 // ps: list processes: the numeric entries of /proc with their command lines
 // from /proc/<pid>/cmdline (NUL-separated arguments shown with spaces).
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <unistd.h>
 
 #define DIRENTS_PER_CALL 16
 #define CMDLINE_MAX 256 /* shown bytes; longer command lines are cut */

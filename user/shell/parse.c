@@ -3,7 +3,6 @@
 // operators | < > >> &, and # comments.
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 
 #include "user/shell/shell.h"
 

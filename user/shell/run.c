@@ -11,11 +11,13 @@
 // All output here goes through dprintf (unbuffered): buffered bytes flushed
 // after a dup2 would land in the wrong file.
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/proc.h>
-#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "user/shell/shell.h"
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <time.h>
 
 /* "12.5" -> 12500000000 ns; false if malformed or beyond a 64-bit count of ns. */
 static bool parse_seconds(const char *s, clock_t *ns)

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // touch: create each named file if it does not exist (open with ":c").
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <unistd.h>
 
 int main(int argc, char **argv)
 {

@@ -7,7 +7,9 @@
 #define QUILT_TESTS_COMMON_TU_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -18,6 +20,8 @@
 #include <sys/proc.h>
 #include <sys/syscall.h>
 #include <threads.h>
+#include <time.h>
+#include <unistd.h>
 
 #define TU_MS 1000000ull
 #define TU_SEC 1000000000ull

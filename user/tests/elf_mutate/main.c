@@ -16,12 +16,16 @@
 // failing for another reason than the listed ones, a mutant that cannot be
 // ended, and the control runs (unchanged file: 0; garbage: 138) going wrong.
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/proc.h>
-#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "kernel/lib/elf.h"
 #include "user/tests/common/tu.h"

@@ -3,10 +3,14 @@
 // GETDENTS, DUP, DUP2, REMOVE and LINK on the RAM root and /dev, with the
 // probes of spec §7 (numbers 9-16, 18, 22, 25, 26, 28, 29, 33) and §5.
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 /* A fresh directory per test, under /tmp. */
 static char dir[64];

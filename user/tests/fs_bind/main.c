@@ -4,12 +4,15 @@
 // read-only bindings, and every error of the OUR CHOICE order.
 // With an argument this program is one of its own helper children.
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/proc.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 static void make_file(const char *path, const char *text)
 {

@@ -5,10 +5,14 @@
 // page after the program image, a read-only page as output; and a read into
 // a never-touched part of the stack, which must work (§4.2 rule 6).
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 extern char _end[];
 

@@ -3,12 +3,15 @@
 // /proc/<pid>/wait, and pipes between processes through SPAWN inheritance.
 // Run with an argument this program is one of its own helper children.
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/proc.h>
-#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #define MIB (1024 * 1024)
 

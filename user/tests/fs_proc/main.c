@@ -2,12 +2,15 @@
 // fs_proc: /proc (spec §8.5): per-process directories, /proc/self, and the
 // files wait, cmdline, cwd, prio and perf.
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/proc.h>
-#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 static uint64_t read_text(const char *path, char *buf, size_t len)
 {

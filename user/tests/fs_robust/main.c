@@ -8,12 +8,15 @@
 // everything came back.
 // With arguments this program is one generation of the line ("gen N FD").
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/proc.h>
-#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 enum { DEPTH = 2000, GENERATIONS = 1000 };
 

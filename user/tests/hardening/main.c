@@ -13,6 +13,11 @@
 //   mprotect refuse execute rights (spec §7.19, §7.21). The ktest
 //   vmm.no_user_page_writable_and_executable walks the page tables of every
 //   address space this program ("child-maps" role) leaves behind.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "../common/tu.h"
 
 #define RFLAGS_AC (1ull << 18)

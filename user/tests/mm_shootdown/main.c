@@ -20,13 +20,16 @@
 // loads (or a load and a later store), so seeing the flag set means the page
 // access happened after the kernel call had returned.
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "user/tests/common/tu.h"
 

@@ -3,12 +3,15 @@
 // spawn idiom, and notes ending a blocked call with EINTR (spec §8.5, §9.5).
 // With an argument this program is one of its own helper children.
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/proc.h>
-#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 static uint64_t ctl(pid_t pid, const char *text, uint64_t len)
 {

@@ -4,12 +4,14 @@
 // child gets at SPAWN (none with SPAWN_EMPTY_ENV).
 // With an argument this program is one of its own helper children.
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/proc.h>
-#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int set_var(const char *dir, const char *name, const char *value)
 {

@@ -12,12 +12,13 @@
 // With --clean, everything under DIR is removed at the end, so the kernel's
 // leak check sees the RAM filesystem back in its starting state.
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/proc.h>
-#include <sys/syscall.h>
+#include <unistd.h>
 
 static int number;
 static int failures;

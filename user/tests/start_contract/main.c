@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/proc.h>
+#include <unistd.h>
 #include "start_state.h"
-#include <sys/syscall.h>
 
 /* Child: 0 when every rule holds, else the number of the first broken rule. */
 static int child_check(int argc, char **argv)

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "user/tests/common/tu.h"
 

@@ -15,13 +15,17 @@
 //   /bin/tests/stress_proc                       the tests
 //   /bin/tests/stress_proc block KIND HOW PPID   a child role (below)
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/futex.h>
 #include <sys/proc.h>
-#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "user/tests/common/tu.h"
 

@@ -3,6 +3,12 @@
 // ENOMEM and never the kernel's end, and a kill ends a long call (issue 13,
 // defect 7, "out of memory is an errno", "bounded latency").
 // With an argument this program is one of its own helper children.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "../common/tu.h"
 
 #define MIB (1024ull * 1024ull)

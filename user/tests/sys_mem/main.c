@@ -14,12 +14,16 @@
 // through its `out` pointer, and the buffer rule (§4.2 step 5) makes it fail
 // with EFAULT unless every byte is in a writable user page.
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "user/tests/common/tu.h"
 

@@ -12,13 +12,18 @@
 // timeout (tu_wait). Children report through their exit status only, plus
 // "# " diagnostic lines on the inherited fd 1.
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/futex.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "user/tests/common/tu.h"
 

@@ -3,12 +3,15 @@
 // through /dev/shmem/new (§8.4), within one process and across two.
 // With an argument this program is one of its own helper children.
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/proc.h>
-#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 static int run_child(const char *role, fd_t stdin_fd)
 {

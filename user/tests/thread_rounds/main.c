@@ -15,6 +15,7 @@
 // the counters are polled until they settle, with a generous bound; only a
 // counter that never comes back fails.
 #include <errno.h>
+#include <fcntl.h>
 #include <ktap.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -23,6 +24,8 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <threads.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "user/tests/common/tu.h"
 
