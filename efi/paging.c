@@ -3,6 +3,7 @@
 // per-segment permissions, a direct map of all physical memory at
 // BOOT_DIRECT_MAP_BASE, and an identity map of the same range that exists only
 // for the jump (the kernel drops the lower half as its first act).
+#include "arch/x86_64/msr.h"
 #include "efi/loader.h"
 
 #define PTE_P   (1ULL << 0)
@@ -112,9 +113,9 @@ __attribute__((noreturn)) void enter_kernel(uint64_t pml4, uint64_t entry, uint6
 	/* NX bits in the new tables are reserved-bit faults unless EFER.NXE is on. */
 	uint32_t lo, hi;
 	__asm__ volatile("cli");
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xC0000080u));
-	lo |= 1u << 11;
-	__asm__ volatile("wrmsr" : : "a"(lo), "d"(hi), "c"(0xC0000080u));
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(MSR_EFER));
+	lo |= EFER_NXE;
+	__asm__ volatile("wrmsr" : : "a"(lo), "d"(hi), "c"(MSR_EFER));
 	/* The kernel's entry is a SysV function taking the boot_info pointer. */
 	__asm__ volatile("mov %0, %%cr3\n\t"
 			 "mov %2, %%rdi\n\t"

@@ -274,7 +274,6 @@ static int env_readdir(struct inode *dir, readdir_emit_t emit, void *ctx)
 	return err;
 }
 
-struct inode *procfs_pid_dir(struct process *p);
 
 static int env_parent(struct inode *dir, struct inode **out)
 {

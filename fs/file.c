@@ -4,6 +4,7 @@
 // cwd and namespace pointer; lookups take only that lock, so descriptor
 // operations of different processes never contend. File references are
 // atomic; the last file_put runs the device's release action.
+#include "fs/fs.h"
 #include "fs/internal.h"
 
 #include "kernel/lib/string.h"

@@ -249,6 +249,8 @@ int64_t fs_dir_seek(struct file *f, int64_t offset, uint8_t origin, uint64_t *po
 int64_t fs_seek_generic(uint64_t size, int64_t offset, uint8_t origin, uint64_t *pos);
 struct inode *devfs_root(void);
 struct inode *procfs_root(void);
+/* A new /proc/<pid> directory inode for @p (holding a reference to @p); NULL when out of memory. */
+struct inode *procfs_pid_dir(struct process *p);
 /* /proc/<pid>/env/ (fs/env.c): the directory inode, copying at SPAWN, freeing. */
 struct inode *env_dir_inode(struct process *p);
 int env_copy(struct process *child, struct process *parent);

@@ -4,6 +4,7 @@
 // while calling into a filesystem (ns_create alone nests a new child's lock
 // inside its parent's). ns_tree_lock guards the tree links and is never held
 // with a namespace lock. Mounts are immutable once created.
+#include "fs/fs.h"
 #include "fs/internal.h"
 
 #include "kernel/mm/kmalloc.h"
@@ -401,34 +402,6 @@ void ns_put(struct namespace *ns)
 	kfree(ns);
 }
 
-int ns_add_mount(struct namespace *ns, struct mount *m)
-{
-	struct ns_entry *n = kzalloc(sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	irqflags_t f = spin_lock_irqsave(&ns->lock);
-	for (struct ns_entry *e = ns->entries; e; e = e->next) {
-		if (e->mount->mountpoint == m->mountpoint) {
-			spin_unlock_irqrestore(&ns->lock, f);
-			kfree(n);
-			return -EBUSY;
-		}
-	}
-	if (ns->nentries >= NS_MAX_MOUNTS) {
-		spin_unlock_irqrestore(&ns->lock, f);
-		kfree(n);
-		return -ENOMEM;
-	}
-	mount_get(m);
-	n->mount = m;
-	n->next = ns->entries;
-	ns->entries = n;
-	ns->nentries++;
-	__atomic_fetch_add(&m->mountpoint->mounted, 1, __ATOMIC_RELAXED);
-	spin_unlock_irqrestore(&ns->lock, f);
-	return 0;
-}
-
 struct mount *ns_find_mount(struct namespace *ns, struct inode *ino)
 {
 	/* Most directories are no mount point anywhere: skip the table without a lock. */
@@ -483,4 +456,9 @@ int ns_set_mount(struct namespace *ns, struct mount *m, bool overwrite)
 	__atomic_fetch_add(&m->mountpoint->mounted, 1, __ATOMIC_RELAXED);
 	spin_unlock_irqrestore(&ns->lock, f);
 	return 0;
+}
+
+int ns_add_mount(struct namespace *ns, struct mount *m)
+{
+	return ns_set_mount(ns, m, false);
 }

@@ -9,9 +9,7 @@
 #include "kernel/log/log.h"
 #include "kernel/time/time.h"
 
-#define MSR_APIC_BASE     0x1B
-#define MSR_TSC_DEADLINE  0x6E0
-#define X2APIC_MSR(reg)   (0x800 + ((reg) >> 4))
+#define X2APIC_MSR(reg)   (MSR_X2APIC_BASE + ((reg) >> 4))
 
 #define LAPIC_ID      0x20
 #define LAPIC_EOI     0xB0

@@ -6,13 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Vectors */
-#define VEC_TIMER      0x20
-#define VEC_COM1       0x24
-#define VEC_SHOOTDOWN  0xF0
-#define VEC_RESCHEDULE 0xF1
-#define VEC_CALL       0xF2
-#define VEC_SPURIOUS   0xFF
+#include "arch/x86_64/vectors.h"
 
 /* Decide the mode (x2APIC when the CPU has it) and find the MMIO base. BSP, once. */
 void lapic_setup(uint64_t mmio_phys);

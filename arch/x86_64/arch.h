@@ -161,7 +161,7 @@ void arch_set_current_space(void *space);
 /* 64 random bits from the CPU's generator (RDRAND). Returns false when there is none or it failed. */
 bool arch_random64(uint64_t *out);
 
-/* Fill / copy a 4 KiB page (rep stosq / movsq). */
+/* Fill / copy a 4 KiB page (page_ops.c). */
 void arch_zero_page(void *page);
 void arch_copy_page(void *dst, const void *src);
 
@@ -179,6 +179,22 @@ bool arch_user_access_is_open(void);
 void arch_check_user_access_closed(void);
 /* How many times that check found the window open since boot (0 on a sound kernel). */
 uint64_t arch_user_access_leaks(void);
+
+/*
+ * The only code that touches user memory (uaccess.S): each opens the SMAP
+ * window for its own access, and a fault the page-fault handler cannot
+ * resolve ends the access instead of the kernel. kernel/mm/uaccess.c checks
+ * the ranges first; nothing else should call these.
+ * arch_copy_user / arch_clear_user return the bytes NOT copied / cleared (0:
+ * all done). arch_strncpy_user copies up to and including the NUL and
+ * returns the length without it, -2 with no NUL in @max bytes, -1 on a
+ * fault. arch_get_user_u64 / arch_put_user_u64 return 0 or -1 (fault).
+ */
+uint64_t arch_copy_user(void *dst, const void *src, uint64_t len);
+uint64_t arch_clear_user(void *dst, uint64_t len);
+int64_t arch_strncpy_user(char *dst, const char *src, uint64_t max);
+int arch_get_user_u64(uint64_t *out, const void *src);
+int arch_put_user_u64(void *dst, uint64_t value);
 
 /*
  * Platform bring-up after memory: ACPI tables, interrupt controllers, the
@@ -221,6 +237,8 @@ void arch_read_cpu_state(struct arch_cpu_state *out);
  */
 uint64_t arch_thread_init_stack(uint64_t stack_top, void (*fn)(void *), void *arg);
 void arch_context_switch(uint64_t *save_rsp, uint64_t new_rsp);
+/* The top of the stack the boot CPU runs kmain on (the boot thread's kernel stack). */
+uint64_t arch_boot_stack_top(void);
 /* Per-CPU scheduler hooks: the stack used on entry from user mode, the current thread pointer. */
 void arch_set_kernel_stack(uint64_t top);
 void arch_set_current_thread(void *thread);
@@ -284,5 +302,25 @@ bool mm_single_step_done(void);
 
 /* sched_user_fault - end the current process for an unhandled user exception (status 14, spec §9.3). */
 void sched_user_fault(void);
+
+/* Entry points (entry.S, smp.c): the boot CPU's kernel, and an AP's once it is up. Never return. */
+struct boot_info;
+void kmain(const struct boot_info *bi_virt);
+void kernel_ap_main(unsigned cpu);
+
+/* syscall.S, IRQs on: run system call @number with its six argument registers; returns RAX. */
+uint64_t syscall_handler(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6,
+			 uint64_t number);
+/* isr.S and syscall.S, IRQs off, before any return to user mode: kill, notes, rescheduling. */
+void user_return_work(void *frame);
+
+/* switch.S: first thing a thread runs after arch_context_switch (releases the run-queue lock). */
+void sched_finish_switch(void);
+/* Timer interrupt (armed by arch_timer_oneshot) and reschedule IPI, IRQs off. */
+void sched_timer_interrupt(void);
+void sched_reschedule_interrupt(void);
+
+/* The UART interrupt: queue one received byte for /dev/console (dropped when the buffer is full). */
+void console_input_push(char c);
 
 #endif

@@ -1,34 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Small machine services behind arch.h: the console UART, the interrupt flag,
-// QEMU's exit device, counters.
+// The running CPU behind arch.h: its interrupt flag, the SMAP window, the
+// per-CPU pointers (current thread, address space, kernel stack), a new
+// thread's first stack frame, and the few instructions generic code needs
+// (pause, hlt, rdtsc, the frame pointer).
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
-#include "arch/x86_64/io.h"
-#include "kernel/boot_info.h"
-#include "kernel/log/console.h"
-#include "kernel/log/log.h"
-
-#define COM1 0x3f8
-#define QEMU_EXIT_PORT 0xf4
-
-void arch_console_init(void)
-{
-	outb(COM1 + 1, 0x00); /* no UART interrupts while polled */
-	outb(COM1 + 3, 0x80); /* DLAB: divisor 1 = 115200 baud */
-	outb(COM1 + 0, 0x01);
-	outb(COM1 + 1, 0x00);
-	outb(COM1 + 3, 0x03); /* 8N1 */
-	outb(COM1 + 2, 0xc7); /* FIFOs on and cleared */
-	outb(COM1 + 4, 0x03); /* DTR, RTS */
-}
-
-void arch_console_putc(char c)
-{
-	/* Bounded wait: a missing UART must not hang a panic. */
-	for (int spin = 0; spin < 100000 && !(inb(COM1 + 5) & 0x20); spin++)
-		__asm__ volatile("pause");
-	outb(COM1, (uint8_t)c);
-}
+#include "arch/x86_64/symbols.h"
 
 irqflags_t arch_irq_save(void)
 {
@@ -61,11 +38,6 @@ __attribute__((noreturn)) void arch_halt_forever(void)
 		__asm__ volatile("cli; hlt");
 }
 
-void arch_qemu_exit(uint32_t value)
-{
-	outl(QEMU_EXIT_PORT, value);
-}
-
 uint64_t arch_frame_pointer(void)
 {
 	/* our frame holds the caller's saved RBP: that is the caller's frame */
@@ -77,22 +49,6 @@ uint64_t arch_cycles(void)
 	uint32_t lo, hi;
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return ((uint64_t)hi << 32) | lo;
-}
-
-void arch_drop_identity_map(void)
-{
-	uint64_t *pml4 = (uint64_t *)(BOOT_DIRECT_MAP_BASE + (read_cr3() & 0x000ffffffffff000ULL));
-	for (int i = 0; i < 256; i++)
-		pml4[i] = 0;
-	/*
-	 * The identity and direct maps share leaf entries, which carry the global
-	 * bit: toggling CR4.PGE is what flushes global translations too.
-	 */
-	uint64_t cr4 = read_cr4();
-	write_cr4(cr4 & ~(1ULL << 7));
-	write_cr4(cr4 | (1ULL << 7));
-	/* Kernel text and rodata are read-only from here on, for the kernel too. */
-	write_cr0(read_cr0() | (1u << 16));
 }
 
 unsigned arch_cpu_index(void)
@@ -156,7 +112,6 @@ void arch_set_current_space(void *space)
 
 uint64_t arch_thread_init_stack(uint64_t stack_top, void (*fn)(void *), void *arg)
 {
-	extern void arch_thread_start(void);
 	/* Layout popped by arch_context_switch: r15 r14 r13 r12 rbx rbp rflags, then the return address. */
 	/*
 	 * Keep the top trap frame's worth free: a user thread's first entry to
@@ -174,6 +129,11 @@ uint64_t arch_thread_init_stack(uint64_t stack_top, void (*fn)(void *), void *ar
 	*--sp = 0;                          /* r14 */
 	*--sp = 0;                          /* r15 */
 	return (uint64_t)sp;
+}
+
+uint64_t arch_boot_stack_top(void)
+{
+	return (uint64_t)boot_stack_top;
 }
 
 void arch_set_kernel_stack(uint64_t top)
@@ -202,71 +162,4 @@ void arch_idle_wait(void)
 {
 	/* sti takes effect after the next instruction, so no interrupt slips in before hlt. */
 	__asm__ volatile("sti; hlt; cli" : : : "memory");
-}
-
-/*
- * Page-sized loops are aligned so that they never straddle a 4 KiB page of
- * kernel text: QEMU's TCG cannot chain translated blocks across a page, and
- * a straddling loop ran 3.5 times slower there (1,342 vs 380 ns a page).
- */
-#define HOT_LOOP __attribute__((aligned(256)))
-
-HOT_LOOP void arch_zero_page(void *page)
-{
-	/*
-	 * Plain 64-bit stores, eight per iteration: under QEMU's TCG this is
-	 * about 40% faster than rep stosq (329 vs 532 ns a page), and on real
-	 * hardware within a few percent of it.
-	 */
-	uint64_t *p = page;
-	for (int i = 0; i < 512; i += 8) {
-		p[i] = 0;
-		p[i + 1] = 0;
-		p[i + 2] = 0;
-		p[i + 3] = 0;
-		p[i + 4] = 0;
-		p[i + 5] = 0;
-		p[i + 6] = 0;
-		p[i + 7] = 0;
-	}
-	__asm__ volatile("" : : : "memory");
-}
-
-HOT_LOOP void arch_copy_page(void *dst, const void *src)
-{
-	uint64_t n = 512;
-	__asm__ volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
-}
-
-bool arch_random64(uint64_t *out)
-{
-	uint32_t a, b, c, d;
-	cpuid(1, 0, &a, &b, &c, &d);
-	if (!(c & (1u << 30)))
-		return false;
-	for (int tries = 0; tries < 10; tries++) {
-		uint64_t v;
-		uint8_t ok;
-		__asm__ volatile("rdrand %0; setc %1" : "=r"(v), "=qm"(ok));
-		if (ok) {
-			*out = v;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* COM1 receive interrupt: hand every waiting byte to the console input ring. */
-static void com1_interrupt(unsigned vector, void *frame)
-{
-	while (inb(COM1 + 5) & 1)
-		console_input_push((char)inb(COM1));
-	arch_lapic_eoi();
-}
-
-void arch_console_enable_input(void)
-{
-	arch_irq_register(0x24, com1_interrupt);
-	arch_route_isa_irq(4, 0x24);
-	outb(COM1 + 1, 0x01); /* interrupt on received data */
 }

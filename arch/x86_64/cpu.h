@@ -12,6 +12,19 @@
 #define CPU_OFF_KSTACK_TOP   16
 #define CPU_OFF_USER_RSP     24
 
+/*
+ * Offsets in struct trap_frame used by assembly (isr.S, syscall.S), checked
+ * against the struct in trap.c. FRAME_VECTOR is where RSP points once the
+ * general registers are popped: the CPU's part of the frame follows it.
+ */
+#define FRAME_RAX    (14 * 8)
+#define FRAME_VECTOR (15 * 8)
+#define FRAME_RIP    (17 * 8)
+#define FRAME_CS     (18 * 8)
+#define FRAME_RFLAGS (19 * 8)
+#define FRAME_RSP    (20 * 8)
+#define FRAME_SIZE   (22 * 8)
+
 /* Segment selectors (spec §2.1). */
 #define SEL_KCODE 0x08
 #define SEL_KDATA 0x10
@@ -44,23 +57,78 @@
 .endm
 
 /*
+ * Pop what PUSH_GPRS pushed. With sysret=1, RCX and R11 are skipped: SYSRET
+ * reloads them from the frame's RIP and RFLAGS.
+ */
+.macro POP_GPRS sysret=0
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	.if \sysret
+	addq $8, %rsp
+	.else
+	popq %r11
+	.endif
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	.if \sysret
+	addq $8, %rsp
+	.else
+	popq %rcx
+	.endif
+	popq %rbx
+	popq %rax
+.endm
+
+/* List @fault in the exception table: a fault there resumes at @fixup. */
+.macro EXTABLE fault, fixup
+	.pushsection .extable, "a"
+	.balign 8
+	.quad \fault, \fixup
+	.popsection
+.endm
+
+/*
+ * Open / close the SMAP window (RFLAGS.AC) around user accesses. stac and
+ * clac are #UD without SMAP, hence the test (which clobbers the arithmetic
+ * flags).
+ */
+.macro SMAP_OPEN
+	testb $1, arch_smap_enabled(%rip)
+	jz 91f
+	stac
+91:
+.endm
+
+.macro SMAP_CLOSE
+	testb $1, arch_smap_enabled(%rip)
+	jz 92f
+	clac
+92:
+.endm
+
+/*
  * Close the SMAP window (RFLAGS.AC = 0) on kernel entry. The CPU does not
  * clear AC when it delivers an interrupt or exception, and user mode may set
  * AC with popfq: without this, kernel code after an IRQ or fault taken from
  * user mode would run with SMAP off. From kernel mode it closes a window the
  * interrupted uaccess helper had open; IRETQ restores the saved RFLAGS, so
- * the helper gets it back. clac is #UD without SMAP, hence the test (which
- * clobbers the arithmetic flags: callers run where those are already saved).
+ * the helper gets it back. Callers run where the arithmetic flags are
+ * already saved.
  */
 .macro ENTRY_CLAC
-	testb $1, arch_smap_enabled(%rip)
-	jz 93f
-	clac
-93:
+	SMAP_CLOSE
 .endm
 #endif
 
 #ifndef __ASSEMBLER__
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -122,6 +190,17 @@ struct trap_frame {
 
 /* Load GDT, TSS, IDT, GS base, control-register features and syscall MSRs. */
 void arch_cpu_init(struct cpu *cpu);
+/* SMAP is on (CR4.SMAP set by the BSP in arch_cpu_init); read by the stac/clac macros. */
+extern bool arch_smap_enabled;
+
+/* isr.S: every exception and interrupt, IRQs off. */
+void trap_dispatch(struct trap_frame *f);
+/* trampoline.S: an AP in 64-bit mode on its own stack. */
+__attribute__((noreturn)) void ap_main(struct cpu *cpu);
+
+/* smp.c: start the APs named by the MADT; register the IPI handlers. BSP, once. */
+void arch_smp_start(const uint32_t *apic_ids, unsigned n);
+void arch_smp_register_handlers(void);
 #endif /* __ASSEMBLER__ */
 
 #endif

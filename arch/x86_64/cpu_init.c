@@ -5,9 +5,10 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/io.h"
 #include "arch/x86_64/arch.h"
+#include "arch/x86_64/symbols.h"
+#include "arch/x86_64/vectors.h"
 
 struct cpu cpus[MAX_CPUS];
-extern bool arch_smap_enabled;
 uint32_t cpu_count = 1;
 
 /* IST stacks: 1 = #DF, 2 = NMI, 3 = #MC. */
@@ -22,18 +23,10 @@ struct idt_entry {
 } __attribute__((packed));
 
 static struct idt_entry idt[256];
-extern const uint64_t isr_stub_table[256];
 
-#define MSR_STAR           0xC0000081u
-#define MSR_LSTAR          0xC0000082u
-#define MSR_SFMASK         0xC0000084u
-#define MSR_GS_BASE        0xC0000101u
-#define MSR_KERNEL_GS_BASE 0xC0000102u
 
 /* RFLAGS bits cleared on syscall entry: TF, IF, DF, IOPL, NT, AC (and AF as PW does). */
 #define SFMASK_BITS ((1u << 8) | (1u << 9) | (1u << 10) | (3u << 12) | (1u << 14) | (1u << 18) | (1u << 4))
-
-extern void syscall_entry(void);
 
 static void idt_set(int vec, uint64_t handler, uint8_t ist, uint8_t dpl)
 {
@@ -53,10 +46,10 @@ static void idt_build_once(void)
 		return;
 	for (int v = 0; v < 256; v++)
 		idt_set(v, isr_stub_table[v], 0, 0);
-	idt_set(8, isr_stub_table[8], 1, 0);
-	idt_set(2, isr_stub_table[2], 2, 0);
-	idt_set(18, isr_stub_table[18], 3, 0);
-	idt_set(3, isr_stub_table[3], 0, 3); /* int3 usable from user mode */
+	idt_set(VEC_DOUBLE_FAULT, isr_stub_table[VEC_DOUBLE_FAULT], 1, 0);
+	idt_set(VEC_NMI, isr_stub_table[VEC_NMI], 2, 0);
+	idt_set(VEC_MACHINE_CHECK, isr_stub_table[VEC_MACHINE_CHECK], 3, 0);
+	idt_set(VEC_BREAKPOINT, isr_stub_table[VEC_BREAKPOINT], 0, 3); /* int3 usable from user mode */
 	built = 1;
 }
 
@@ -142,7 +135,7 @@ void arch_cpu_init(struct cpu *cpu)
 	arch_fpu_init_cpu();
 
 	/* EFER: SCE (syscall) and NXE. */
-	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | 1u | (1u << 11));
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE | EFER_NXE);
 	/*
 	 * STAR: syscall loads CS = 0x08, SS = 0x10; sysret (64-bit) loads
 	 * CS = 0x10 + 16 = 0x20 | 3 and SS = 0x10 + 8 = 0x18 | 3.

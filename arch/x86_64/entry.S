@@ -5,6 +5,8 @@
 // stack, RDI = virtual address of struct boot_info.
 // We move to the kernel's own boot stack before any C runs, so that dropping the
 // identity map cannot pull the stack out from under us.
+#include "arch/x86_64/msr.h"
+
 	.section .text.entry, "ax"
 	.global _start
 	.type _start, @function
@@ -18,7 +20,7 @@ _start:
 	leaq cpus(%rip), %rax
 	movq %rax, %rdx
 	shrq $32, %rdx
-	movl $0xC0000101, %ecx
+	movl $MSR_GS_BASE, %ecx
 	wrmsr
 	movq %r12, %rdi
 	call kmain

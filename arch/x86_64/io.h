@@ -45,6 +45,6 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, 
 	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
 }
 
-#define MSR_EFER 0xC0000080u
+#include "arch/x86_64/msr.h" /* the numbers rdmsr/wrmsr take */
 
 #endif

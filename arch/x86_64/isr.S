@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Interrupt and exception entry stubs.
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/msr.h"
+#include "arch/x86_64/vectors.h"
 // On entry: the CPU has pushed SS, RSP, RFLAGS, CS, RIP (and an error code for
 // some exceptions) on the kernel stack (TSS.RSP0 from user mode, the current
 // stack from kernel mode, or an IST stack). IF is clear (all gates are
@@ -28,8 +30,6 @@
 //   threads, which must never happen on an IST stack.
 	.text
 
-#define MSR_GS_BASE 0xC0000101
-
 .macro STUB vec, has_error, path=isr_common
 	.global isr_stub_\vec
 isr_stub_\vec:
@@ -42,7 +42,7 @@ isr_stub_\vec:
 
 isr_common:
 	ENTRY_CLAC
-	testb $3, 24(%rsp)          /* CS of the interrupted context */
+	testb $3, FRAME_CS-FRAME_VECTOR(%rsp) /* CS of the interrupted context */
 	jz 1f
 	swapgs
 	/*
@@ -54,14 +54,14 @@ isr_common:
 	cld
 	movq %rsp, %rdi
 	/* Make the frame look like a call from the interrupted RIP for backtraces. */
-	movq 17*8(%rsp), %rax       /* rip */
+	movq FRAME_RIP(%rsp), %rax  /* rip */
 	pushq %rax
 	pushq %rbp
 	movq %rsp, %rbp
 	call trap_dispatch
 	addq $16, %rsp
 	/* Returning to user mode: notes, kill and rescheduling first (IRQs are off). */
-	testb $3, 18*8(%rsp)
+	testb $3, FRAME_CS(%rsp)
 	jz isr_return
 	movq %rsp, %rdi
 	call user_return_work
@@ -80,7 +80,7 @@ paranoid_common:
 	movl $1, %ebx
 1:	lfence                      /* as in isr_common: no speculation past the GS decision */
 	movq %rsp, %rdi
-	movq 17*8(%rsp), %rax       /* rip, for backtraces as above */
+	movq FRAME_RIP(%rsp), %rax  /* rip, for backtraces as above */
 	pushq %rax
 	pushq %rbp
 	movq %rsp, %rbp
@@ -93,26 +93,12 @@ paranoid_common:
 
 	.global isr_return
 isr_return:
-	testb $3, 18*8(%rsp)        /* CS: swap back only for user mode */
+	testb $3, FRAME_CS(%rsp)    /* CS: swap back only for user mode */
 	jz isr_pop_iret
 	/* GS swaps after the pops would need %rsp-relative CS again; do it now. */
 	swapgs
 isr_pop_iret:
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	POP_GPRS
 	addq $16, %rsp              /* vector and error code */
 	iretq
 
@@ -123,9 +109,9 @@ isr_pop_iret:
 	.irp v, 10,11,12,13,14,17,21,29,30
 	STUB \v, 1
 	.endr
-	STUB 2, 0, paranoid_common      /* NMI */
-	STUB 8, 1, paranoid_common      /* double fault */
-	STUB 18, 0, paranoid_common     /* machine check */
+	STUB VEC_NMI, 0, paranoid_common      /* NMI */
+	STUB VEC_DOUBLE_FAULT, 1, paranoid_common      /* double fault */
+	STUB VEC_MACHINE_CHECK, 0, paranoid_common     /* machine check */
 	.altmacro
 	.set v, 32
 	.rept 224

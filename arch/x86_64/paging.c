@@ -8,6 +8,7 @@
 // Locks: none here; the caller serializes changes to one address space.
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/io.h"
+#include "arch/x86_64/symbols.h"
 #include "kernel/boot.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
@@ -186,34 +187,57 @@ uint64_t arch_pt_next_table(uint64_t root, uint64_t va, uint64_t end)
 	return end;
 }
 
+/* The end of the leaf table's span that holds @va (a 2 MiB boundary), at most @end. */
+static inline uint64_t span_end(uint64_t va, uint64_t end)
+{
+	uint64_t next = (va + (2ULL << 20)) & ~((2ULL << 20) - 1);
+	return next > end || next == 0 ? end : next;
+}
+
+/*
+ * The next run of [*va, end) that one existing leaf table covers: moves *va
+ * to its start, sets *stop to its end and returns the entry for *va; NULL
+ * when no leaf table is left in the range.
+ */
+static inline uint64_t *next_leaf_run(uint64_t root, uint64_t *va, uint64_t end, uint64_t *stop)
+{
+	while ((*va = arch_pt_next_table(root, *va, end)) < end) {
+		*stop = span_end(*va, end);
+		uint64_t *pte = walk(root, *va, false);
+		if (pte)
+			return pte;
+		*va = *stop;
+	}
+	return NULL;
+}
+
 uint64_t arch_pt_unmap_range(uint64_t root, uint64_t start, uint64_t end, void (*page_fn)(uint64_t pa, void *ctx),
 			     void *ctx)
 {
-	uint64_t unmapped = 0;
-	uint64_t va = start;
-	while ((va = arch_pt_next_table(root, va, end)) < end) {
-		uint64_t table_end = (va + (2ULL << 20)) & ~((2ULL << 20) - 1);
-		if (table_end > end || table_end == 0)
-			table_end = end;
-		uint64_t *pte = walk(root, va, false);
-		if (pte) {
-			uint64_t table_phys = virt_to_phys_direct(pte) & PTE_ADDR;
-			for (uint64_t v = va; v < table_end; v += PAGE_SIZE, pte++) {
-				if (!(*pte & PTE_P))
-					continue;
-				uint64_t pa = *pte & PTE_ADDR;
-				*pte = 0;
-				count_entry(table_phys, -1);
-				unmapped++;
-				if (page_fn)
-					page_fn(pa, ctx);
-			}
-			if (pmm_page(table_phys)->refcount == 0)
-				prune(root, va);
+	uint64_t unmapped = 0, stop, *pte;
+	for (uint64_t va = start; (pte = next_leaf_run(root, &va, end, &stop)); va = stop) {
+		uint64_t table_phys = virt_to_phys_direct(pte) & PTE_ADDR;
+		for (uint64_t v = va; v < stop; v += PAGE_SIZE, pte++) {
+			if (!(*pte & PTE_P))
+				continue;
+			uint64_t pa = *pte & PTE_ADDR;
+			*pte = 0;
+			count_entry(table_phys, -1);
+			unmapped++;
+			if (page_fn)
+				page_fn(pa, ctx);
 		}
-		va = table_end;
+		if (pmm_page(table_phys)->refcount == 0)
+			prune(root, va);
 	}
 	return unmapped;
+}
+
+/* A user-accessible, writable, executable entry (at one level of the walk). */
+static inline bool user_wx(uint64_t e)
+{
+	const uint64_t need = PTE_P | PTE_W | PTE_U;
+	return (e & need) == need && !(e & PTE_NX);
 }
 
 uint64_t arch_pt_count_user_wx(uint64_t root)
@@ -221,37 +245,33 @@ uint64_t arch_pt_count_user_wx(uint64_t root)
 	/*
 	 * Effective rights of a leaf combine every level: writable only if all
 	 * levels have W, user only if all have U, executable only if none has NX.
+	 * So a walk only descends through entries that are themselves user_wx.
 	 * Four nested loops over the user half (PML4 slots 0-255), no recursion.
 	 */
-	const uint64_t need = PTE_P | PTE_W | PTE_U;
 	uint64_t found = 0;
 	uint64_t *l4 = table_virt(root);
 	for (int i4 = 0; i4 < 256; i4++) {
-		uint64_t e4 = l4[i4];
-		if ((e4 & need) != need || (e4 & PTE_NX))
+		if (!user_wx(l4[i4]))
 			continue;
-		uint64_t *l3 = table_virt(e4);
+		uint64_t *l3 = table_virt(l4[i4]);
 		for (int i3 = 0; i3 < 512; i3++) {
-			uint64_t e3 = l3[i3];
-			if ((e3 & need) != need || (e3 & PTE_NX))
+			if (!user_wx(l3[i3]))
 				continue;
-			if (e3 & PTE_PS) {
+			if (l3[i3] & PTE_PS) {
 				found += 512 * 512;
 				continue;
 			}
-			uint64_t *l2 = table_virt(e3);
+			uint64_t *l2 = table_virt(l3[i3]);
 			for (int i2 = 0; i2 < 512; i2++) {
-				uint64_t e2 = l2[i2];
-				if ((e2 & need) != need || (e2 & PTE_NX))
+				if (!user_wx(l2[i2]))
 					continue;
-				if (e2 & PTE_PS) {
+				if (l2[i2] & PTE_PS) {
 					found += 512;
 					continue;
 				}
-				uint64_t *l1 = table_virt(e2);
+				uint64_t *l1 = table_virt(l2[i2]);
 				for (int i1 = 0; i1 < 512; i1++)
-					if ((l1[i1] & need) == need && !(l1[i1] & PTE_NX))
-						found++;
+					found += user_wx(l1[i1]);
 			}
 		}
 	}
@@ -260,24 +280,15 @@ uint64_t arch_pt_count_user_wx(uint64_t root)
 
 uint64_t arch_pt_protect_range(uint64_t root, uint64_t start, uint64_t end, unsigned flags)
 {
-	uint64_t changed = 0;
-	uint64_t va = start;
-	uint64_t keep = PTE_ADDR;
+	uint64_t changed = 0, stop, *pte;
 	uint64_t bits = leaf_bits(flags);
-	while ((va = arch_pt_next_table(root, va, end)) < end) {
-		uint64_t table_end = (va + (2ULL << 20)) & ~((2ULL << 20) - 1);
-		if (table_end > end || table_end == 0)
-			table_end = end;
-		uint64_t *pte = walk(root, va, false);
-		if (pte) {
-			for (uint64_t v = va; v < table_end; v += PAGE_SIZE, pte++) {
-				if (!(*pte & PTE_P))
-					continue;
-				*pte = (*pte & keep) | bits;
-				changed++;
-			}
+	for (uint64_t va = start; (pte = next_leaf_run(root, &va, end, &stop)); va = stop) {
+		for (uint64_t v = va; v < stop; v += PAGE_SIZE, pte++) {
+			if (!(*pte & PTE_P))
+				continue;
+			*pte = (*pte & PTE_ADDR) | bits;
+			changed++;
 		}
-		va = table_end;
 	}
 	return changed;
 }
@@ -288,9 +299,7 @@ int arch_pt_map_range(uint64_t root, uint64_t va, uint64_t npages, uint64_t (*ne
 	uint64_t bits = leaf_bits(flags);
 	uint64_t end = va + npages * PAGE_SIZE;
 	while (va < end) {
-		uint64_t table_end = (va + (2ULL << 20)) & ~((2ULL << 20) - 1);
-		if (table_end > end || table_end == 0)
-			table_end = end;
+		uint64_t table_end = span_end(va, end);
 		uint64_t *pte = walk(root, va, true);
 		if (!pte)
 			return -12;
@@ -377,8 +386,6 @@ static bool has_1g_pages(void)
 	return (d >> 26) & 1;
 }
 
-extern char __text_start[], __rodata_start[], __data_start[], __kernel_end[];
-
 /* Map [start, end) of the kernel image with @flags. */
 static void map_kernel_span(uint64_t root, char *start, char *end, unsigned flags)
 {
@@ -430,4 +437,20 @@ void arch_paging_init(uint64_t phys_end)
 	uint64_t cr4 = read_cr4();
 	write_cr4(cr4 & ~(1ULL << 7));
 	write_cr4(cr4);
+}
+
+void arch_drop_identity_map(void)
+{
+	uint64_t *pml4 = (uint64_t *)(BOOT_DIRECT_MAP_BASE + (read_cr3() & PTE_ADDR));
+	for (int i = 0; i < 256; i++)
+		pml4[i] = 0;
+	/*
+	 * The identity and direct maps share leaf entries, which carry the global
+	 * bit: toggling CR4.PGE is what flushes global translations too.
+	 */
+	uint64_t cr4 = read_cr4();
+	write_cr4(cr4 & ~(1ULL << 7));
+	write_cr4(cr4 | (1ULL << 7));
+	/* Kernel text and rodata are read-only from here on, for the kernel too. */
+	write_cr0(read_cr0() | (1u << 16));
 }

@@ -40,8 +40,6 @@ void arch_timer_oneshot(uint64_t ns)
 	lapic_timer_oneshot(ns);
 }
 
-void arch_smp_start(const uint32_t *apic_ids, unsigned n);
-void arch_smp_register_handlers(void);
 
 void arch_platform_init(uint64_t rsdp)
 {
@@ -79,11 +77,11 @@ void arch_platform_init(uint64_t rsdp)
 void arch_read_cpu_state(struct arch_cpu_state *out)
 {
 	out->efer = rdmsr(MSR_EFER);
-	out->star = rdmsr(0xC0000081u);
-	out->lstar = rdmsr(0xC0000082u);
-	out->sfmask = rdmsr(0xC0000084u);
-	out->gs_base = rdmsr(0xC0000101u);
-	out->kernel_gs_base = rdmsr(0xC0000102u);
+	out->star = rdmsr(MSR_STAR);
+	out->lstar = rdmsr(MSR_LSTAR);
+	out->sfmask = rdmsr(MSR_SFMASK);
+	out->gs_base = rdmsr(MSR_GS_BASE);
+	out->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
 	out->cr0 = read_cr0();
 	out->cr4 = read_cr4();
 	out->apic_id = lapic_id();
@@ -105,4 +103,12 @@ void arch_route_isa_irq(uint8_t irq, uint8_t vector)
 void arch_lapic_eoi(void)
 {
 	lapic_eoi();
+}
+
+/* QEMU's isa-debug-exit device: QEMU exits with (value << 1) | 1. */
+#define QEMU_EXIT_PORT 0xf4
+
+void arch_qemu_exit(uint32_t value)
+{
+	outl(QEMU_EXIT_PORT, value);
 }

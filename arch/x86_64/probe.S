@@ -4,13 +4,15 @@
 // -EFAULT (-14). Used by tests of the trap path, and by the kernel where it
 // must read memory that may not be there.
 // All are SysV functions; IRQ state unchanged.
+#include "arch/x86_64/cpu.h" /* EXTABLE */
+
 	.text
 
-.macro EXTABLE fault, fixup
-	.pushsection .extable, "a"
-	.balign 8
-	.quad \fault, \fixup
-	.popsection
+// The fix-up of the probe at 1: return -EFAULT.
+.macro FIXUP_RETURN_EFAULT
+2:	movq $-14, %rax
+	ret
+	EXTABLE 1b, 2b
 .endm
 
 // int arch_probe_read64(uint64_t addr, uint64_t *out)
@@ -20,9 +22,7 @@ arch_probe_read64:
 	movq %rax, (%rsi)
 	xorl %eax, %eax
 	ret
-2:	movq $-14, %rax
-	ret
-	EXTABLE 1b, 2b
+	FIXUP_RETURN_EFAULT
 
 // int arch_probe_write64(uint64_t addr, uint64_t value)
 	.global arch_probe_write64
@@ -30,9 +30,7 @@ arch_probe_write64:
 1:	movq %rsi, (%rdi)
 	xorl %eax, %eax
 	ret
-2:	movq $-14, %rax
-	ret
-	EXTABLE 1b, 2b
+	FIXUP_RETURN_EFAULT
 
 // int arch_probe_divide(uint64_t dividend, uint64_t divisor, uint64_t *quotient)
 	.global arch_probe_divide
@@ -44,6 +42,4 @@ arch_probe_divide:
 	movq %rax, (%rcx)
 	xorl %eax, %eax
 	ret
-2:	movq $-14, %rax
-	ret
-	EXTABLE 1b, 2b
+	FIXUP_RETURN_EFAULT

@@ -7,6 +7,7 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/io.h"
+#include "arch/x86_64/symbols.h"
 #include "kernel/boot.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
@@ -19,9 +20,6 @@
 #define TRAMP_PDPT_PHYS 0xA000ULL
 #define TRAMP_PD_PHYS   0xB000ULL
 
-extern const char trampoline_start[], trampoline_end[];
-extern uint64_t tramp_cr3, tramp_stack, tramp_cpu, tramp_entry;
-extern void ap_entry64(void);
 uint64_t ap_kernel_cr3;
 
 static volatile uint32_t ap_online_flag;
@@ -35,14 +33,6 @@ uint64_t arch_online_mask(void)
 unsigned arch_cpu_count(void)
 {
 	return cpu_count;
-}
-
-/* Provided by the scheduler once it exists: what an AP does after bring-up. */
-__attribute__((weak)) void kernel_ap_main(unsigned cpu)
-{
-	arch_irq_enable();
-	for (;;)
-		__asm__ volatile("hlt");
 }
 
 __attribute__((noreturn)) void ap_main(struct cpu *cpu)
@@ -271,15 +261,6 @@ unsigned arch_stop_other_cpus(void)
 	for (uint64_t spin = 0; spin < 200000000ULL && __atomic_load_n(&cpus_halted, __ATOMIC_ACQUIRE) < others; spin++)
 		arch_cpu_relax();
 	return __atomic_load_n(&cpus_halted, __ATOMIC_ACQUIRE);
-}
-
-/* Scheduler hooks, weak until the scheduler exists. */
-__attribute__((weak)) void sched_timer_interrupt(void)
-{
-}
-
-__attribute__((weak)) void sched_reschedule_interrupt(void)
-{
 }
 
 static void ipi_handler(unsigned vector, void *frame)

@@ -13,13 +13,8 @@
 // the return RIP is a canonical user address below USER_MAX; otherwise the
 // frame leaves through IRETQ (spec §2.1, §11 row 42).
 #include "arch/x86_64/cpu.h"
-
-#define FRAME_RAX    (14 * 8)
-#define FRAME_RCX    (12 * 8)
-#define FRAME_R11    (4 * 8)
-#define FRAME_RIP    (17 * 8)
-#define FRAME_RFLAGS (19 * 8)
-#define FRAME_RSP    (20 * 8)
+#include "arch/x86_64/vectors.h"
+#include "kernel/abi/layout.h"
 
 	.text
 	.global syscall_entry
@@ -33,7 +28,7 @@ syscall_entry:
 	pushq $SEL_UCODE                /* cs */
 	pushq %rcx                      /* rip */
 	pushq $0                        /* error code */
-	pushq $0x100                    /* "vector": a system call */
+	pushq $VEC_SYSCALL              /* "vector": a system call */
 	PUSH_GPRS
 	movq %rsp, %rbx                 /* callee-saved: the frame */
 	/* A fake frame (user RIP, RBP) makes kernel backtraces end at the user caller. */
@@ -50,29 +45,15 @@ syscall_entry:
 	movq %rbx, %rdi
 	call user_return_work
 	movq %rbx, %rsp
-	/* SYSRET only to a canonical user RIP below USER_MAX (0x7FFFFFFFF000). */
+	/* SYSRET only to a canonical user RIP below USER_MAX. */
 	movq FRAME_RIP(%rsp), %rcx
-	movq $0x00007FFFFFFFF000, %r11
+	movq $USER_MAX, %r11
 	cmpq %r11, %rcx
 	jae 1f
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	addq $8, %rsp                   /* r11: replaced by RFLAGS below */
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	addq $8, %rsp                   /* rcx: replaced by RIP below */
-	popq %rbx
-	popq %rax
-	movq 16(%rsp), %rcx             /* rip (after vector and error code) */
-	movq 32(%rsp), %r11             /* rflags */
-	movq 40(%rsp), %rsp             /* user rsp: last use of the kernel stack */
+	POP_GPRS sysret=1
+	movq FRAME_RIP-FRAME_VECTOR(%rsp), %rcx
+	movq FRAME_RFLAGS-FRAME_VECTOR(%rsp), %r11
+	movq FRAME_RSP-FRAME_VECTOR(%rsp), %rsp /* last use of the kernel stack */
 	swapgs
 	sysretq
 1:	jmp isr_return                  /* IRETQ path: pops the same frame, swaps GS */

@@ -5,6 +5,8 @@
 // (identity map of the first 2 MiB plus the kernel half), then jumps to
 // ap_entry64 in the kernel with RSP = the AP's kernel stack and
 // RDI = its struct cpu. IF stays clear throughout.
+#include "arch/x86_64/msr.h"
+
 #define TRAMP(sym) ((sym) - trampoline_start + 0x8000)
 
 	.section .rodata
@@ -32,9 +34,9 @@ pm32:
 	movl %eax, %cr4
 	movl TRAMP(tramp_cr3), %eax
 	movl %eax, %cr3
-	movl $0xC0000080, %ecx
+	movl $MSR_EFER, %ecx
 	rdmsr
-	orl $((1 << 8) | (1 << 11)), %eax   /* LME, NXE */
+	orl $(EFER_LME | EFER_NXE), %eax
 	wrmsr
 	movl %cr0, %eax
 	orl $((1 << 31) | (1 << 16)), %eax  /* PG, WP */

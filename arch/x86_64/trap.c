@@ -6,13 +6,24 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/io.h"
+#include "arch/x86_64/symbols.h"
+#include "arch/x86_64/vectors.h"
+#include "kernel/abi/layout.h"
 #include "kernel/log/log.h"
 
-struct extable_entry {
-	uint64_t fault_ip;
-	uint64_t fixup_ip;
-};
-extern const struct extable_entry __extable_start[], __extable_end[];
+/* The layouts isr.S, syscall.S and entry code read through fixed offsets. */
+_Static_assert(offsetof(struct trap_frame, rax) == FRAME_RAX, "trap frame: rax");
+_Static_assert(offsetof(struct trap_frame, vector) == FRAME_VECTOR, "trap frame: vector");
+_Static_assert(offsetof(struct trap_frame, rip) == FRAME_RIP, "trap frame: rip");
+_Static_assert(offsetof(struct trap_frame, cs) == FRAME_CS, "trap frame: cs");
+_Static_assert(offsetof(struct trap_frame, rflags) == FRAME_RFLAGS, "trap frame: rflags");
+_Static_assert(offsetof(struct trap_frame, rsp) == FRAME_RSP, "trap frame: rsp");
+_Static_assert(sizeof(struct trap_frame) == FRAME_SIZE, "trap frame: size");
+_Static_assert(offsetof(struct cpu, self) == CPU_OFF_SELF, "struct cpu: self");
+_Static_assert(offsetof(struct cpu, current) == CPU_OFF_CURRENT, "struct cpu: current");
+_Static_assert(offsetof(struct cpu, kstack_top) == CPU_OFF_KSTACK_TOP, "struct cpu: kstack_top");
+_Static_assert(offsetof(struct cpu, user_rsp) == CPU_OFF_USER_RSP, "struct cpu: user_rsp");
+
 
 static arch_irq_handler_t irq_handlers[256];
 
@@ -27,14 +38,14 @@ static const char *const exception_names[32] = {
 
 void arch_irq_register(unsigned vector, arch_irq_handler_t handler)
 {
-	ASSERT(vector >= 32 && vector < 256);
+	ASSERT(vector >= VEC_FIRST_IRQ && vector < 256);
 	irq_handlers[vector] = handler;
 }
 
 void arch_dump_frame(const void *frame, void (*out)(const char *fmt, ...))
 {
 	const struct trap_frame *f = frame;
-	out("  vector %lu (%s) error 0x%lx cr2 0x%lx\n", f->vector, f->vector < 32 ? exception_names[f->vector] : "irq",
+	out("  vector %lu (%s) error 0x%lx cr2 0x%lx\n", f->vector, f->vector < VEC_FIRST_IRQ ? exception_names[f->vector] : "irq",
 	    f->error_code, read_cr2());
 	out("  rip %016lx cs %04lx rflags %08lx rsp %016lx ss %04lx\n", f->rip, f->cs, f->rflags, f->rsp, f->ss);
 	out("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
@@ -60,15 +71,13 @@ static bool fixup(struct trap_frame *f)
 			struct cpu *cpu = this_cpu();
 			cpu->fixup_vector = f->vector;
 			cpu->fixup_error = f->error_code;
-			cpu->fixup_cr2 = f->vector == 14 ? read_cr2() : 0;
+			cpu->fixup_cr2 = f->vector == VEC_PAGE_FAULT ? read_cr2() : 0;
 			f->rip = e->fixup_ip;
 			return true;
 		}
 	}
 	return false;
 }
-
-int log_verbose_faults;
 
 #define RFLAGS_TF (1u << 8)
 #define RFLAGS_IF (1u << 9)
@@ -84,13 +93,13 @@ void trap_dispatch(struct trap_frame *f)
 {
 	bool user = (f->cs & 3) != 0;
 	arch_check_user_access_closed();
-	if (f->vector >= 32) {
+	if (f->vector >= VEC_FIRST_IRQ) {
 		arch_irq_handler_t h = irq_handlers[f->vector];
 		if (h)
 			h((unsigned)f->vector, f);
 		return;
 	}
-	if (f->vector == 2) {
+	if (f->vector == VEC_NMI) {
 		/* NMI: the panicking CPU uses it to stop everyone else. */
 		if (panic_in_progress())
 			arch_park_for_panic();
@@ -106,9 +115,9 @@ void trap_dispatch(struct trap_frame *f)
 	 * isr.S), so not even a user-mode one can end just its process here: a
 	 * double fault is a kernel bug, a machine check a hardware error.
 	 */
-	if (f->vector == 8 || f->vector == 18)
+	if (f->vector == VEC_DOUBLE_FAULT || f->vector == VEC_MACHINE_CHECK)
 		panic_trap(f, "%s exception (%s mode)", exception_names[f->vector], user ? "user" : "kernel");
-	if (f->vector == 14) {
+	if (f->vector == VEC_PAGE_FAULT) {
 		int r = mm_handle_page_fault(read_cr2(), fault_access(f->error_code), user ? f->rip : 0,
 					     f->rflags & RFLAGS_IF);
 		if (r == MM_FAULT_RETRY_STEP)
@@ -116,7 +125,7 @@ void trap_dispatch(struct trap_frame *f)
 		if (r != MM_FAULT_UNRESOLVED)
 			return;
 	}
-	if (f->vector == 1 && user && mm_single_step_done()) {
+	if (f->vector == VEC_DEBUG && user && mm_single_step_done()) {
 		f->rflags &= ~RFLAGS_TF;
 		return;
 	}
@@ -124,9 +133,6 @@ void trap_dispatch(struct trap_frame *f)
 		return;
 	if (user) {
 		/* An unhandled exception in user mode ends the process with status 14 (spec §9.3). */
-		if (log_verbose_faults)
-			kprintf("user fault: %s at rip %lx (cr2 %lx)\n", exception_names[f->vector], f->rip,
-				f->vector == 14 ? read_cr2() : 0);
 		sched_user_fault();
 		return;
 	}
@@ -144,33 +150,32 @@ void arch_last_fixup(uint64_t *vector, uint64_t *error, uint64_t *cr2)
 bool arch_frame_returns_to_user_ok(const void *frame)
 {
 	const struct trap_frame *f = frame;
-	return f->rip < 0x0000800000000000ULL;
+	return f->rip < USER_MAX;
 }
 
 void arch_probe_nmi(bool with_user_gs, uint64_t user_gs, struct arch_nmi_probe *out)
 {
-	const uint32_t msr_gs_base = 0xC0000101u, msr_kernel_gs_base = 0xC0000102u;
 	irqflags_t f = arch_irq_save();
 	struct cpu *cpu = this_cpu();
-	uint64_t saved_user_gs = rdmsr(msr_kernel_gs_base);
+	uint64_t saved_user_gs = rdmsr(MSR_KERNEL_GS_BASE);
 	uint32_t lo, hi;
 	out->nmi_count_before = cpu->nmi_count;
 	if (with_user_gs) {
-		wrmsr(msr_kernel_gs_base, user_gs);
+		wrmsr(MSR_KERNEL_GS_BASE, user_gs);
 		/* Nothing between the two swapgs may use GS: all of it is in one asm block. */
 		__asm__ volatile("swapgs\n\t"
 				 "int $2\n\t"
 				 "rdmsr\n\t"
 				 "swapgs"
 				 : "=a"(lo), "=d"(hi)
-				 : "c"(msr_gs_base)
+				 : "c"(MSR_GS_BASE)
 				 : "memory");
-		wrmsr(msr_kernel_gs_base, saved_user_gs);
+		wrmsr(MSR_KERNEL_GS_BASE, saved_user_gs);
 	} else {
 		__asm__ volatile("int $2\n\t"
 				 "rdmsr"
 				 : "=a"(lo), "=d"(hi)
-				 : "c"(msr_gs_base)
+				 : "c"(MSR_GS_BASE)
 				 : "memory");
 	}
 	out->gs_base_after = ((uint64_t)hi << 32) | lo;

@@ -5,26 +5,16 @@
 // reports how much was left. The SMAP window (stac/clac) is open only here.
 // All functions: SysV ABI, any IRQ state, callable from thread context.
 
+#include "arch/x86_64/cpu.h" /* EXTABLE, SMAP_OPEN, SMAP_CLOSE */
+
 	.text
-.macro EXTABLE fault, fixup
-	.pushsection .extable, "a"
-	.balign 8
-	.quad \fault, \fixup
-	.popsection
-.endm
 
-.macro SMAP_OPEN
-	testb $1, arch_smap_enabled(%rip)
-	jz 91f
-	stac
-91:
-.endm
-
-.macro SMAP_CLOSE
-	testb $1, arch_smap_enabled(%rip)
-	jz 92f
-	clac
-92:
+// The fix-up of the one access at 1: close the window, return -1.
+.macro FIXUP_RETURN_MINUS_ONE
+2:	SMAP_CLOSE
+	movl $-1, %eax
+	ret
+	EXTABLE 1b, 2b
 .endm
 
 // uint64_t arch_copy_user(void *dst, const void *src, uint64_t len)
@@ -96,10 +86,7 @@ arch_get_user_u64:
 	movq %rax, (%rdi)
 	xorl %eax, %eax
 	ret
-2:	SMAP_CLOSE
-	movl $-1, %eax
-	ret
-	EXTABLE 1b, 2b
+	FIXUP_RETURN_MINUS_ONE
 
 // int arch_put_user_u64(void *dst, uint64_t value): 0 or -1.
 	.global arch_put_user_u64
@@ -109,7 +96,4 @@ arch_put_user_u64:
 	SMAP_CLOSE
 	xorl %eax, %eax
 	ret
-2:	SMAP_CLOSE
-	movl $-1, %eax
-	ret
-	EXTABLE 1b, 2b
+	FIXUP_RETURN_MINUS_ONE

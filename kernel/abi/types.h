@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/abi/layout.h"
+
 typedef uint64_t fd_t;
 typedef uint64_t tid_t;
 typedef uint64_t clock_t_;   /* the ABI's clock_t: nanoseconds (libc names it clock_t) */

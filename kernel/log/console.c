@@ -4,6 +4,7 @@
 // the interrupt handler takes it too.
 #include "kernel/log/console.h"
 
+#include "arch/x86_64/arch.h" /* console_input_push */
 #include "kernel/abi/errno.h"
 #include "kernel/sync/spinlock.h"
 

@@ -8,8 +8,7 @@
 
 #include "kernel/sched/wait.h"
 
-/* From the UART interrupt: queue one received byte (dropped when the buffer is full). */
-void console_input_push(char c);
+/* console_input_push (called by the UART interrupt) is declared in arch/x86_64/arch.h. */
 /*
  * console_read - copy up to @len buffered bytes into @buf (kernel memory);
  * blocks until at least one is there unless @nonblock. Returns the count,

@@ -47,11 +47,6 @@ struct page *pmm_page(paddr_t addr)
 	return pfn < max_pfn ? &pages[pfn] : NULL;
 }
 
-uint64_t pmm_max_pfn(void)
-{
-	return max_pfn;
-}
-
 static void list_push(unsigned order, uint32_t pfn)
 {
 	struct page *p = &pages[pfn];

@@ -81,7 +81,6 @@ uint64_t pmm_total_pages_count(void);
 
 /* The struct page of a frame; NULL outside managed memory. */
 struct page *pmm_page(paddr_t addr);
-uint64_t pmm_max_pfn(void);
 
 /* Return the calling CPU's cached pages to the buddy lists (tests, CPU offline). */
 void pmm_drain_cpu_cache(void);

@@ -3,16 +3,11 @@
 // arch/x86_64/uaccess.S (fault fix-ups).
 #include "kernel/mm/uaccess.h"
 
+#include "arch/x86_64/arch.h"
 #include "kernel/abi/errno.h"
 #include "kernel/mm/vmm.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/thread.h"
-
-uint64_t arch_copy_user(void *dst, const void *src, uint64_t len);
-uint64_t arch_clear_user(void *dst, uint64_t len);
-int64_t arch_strncpy_user(char *dst, const char *src, uint64_t max);
-int arch_get_user_u64(uint64_t *out, const void *src);
-int arch_put_user_u64(void *dst, uint64_t value);
 
 void uaccess_note_oom(void)
 {

@@ -11,8 +11,7 @@
 #include "kernel/lib/rbtree.h"
 #include "kernel/sync/spinlock.h"
 
-#define USER_MIN 0x0000000000400000ULL
-#define USER_MAX 0x00007FFFFFFFF000ULL /* exclusive */
+#include "kernel/abi/layout.h" /* USER_MIN, USER_MAX */
 
 /*
  * Region protection (the spec's PROT_READ / PROT_WRITE / PROT_EXECUTE values).

@@ -37,7 +37,6 @@ struct runqueue {
 	struct thread *dead;             /* switched away from for good; unreferenced after the switch */
 	uint64_t slice_end;
 	bool need_resched;
-	uint64_t switches;
 } __attribute__((aligned(64)));
 
 static struct runqueue rqs[MAX_RQS];
@@ -53,14 +52,6 @@ uint64_t threads_live(void)
 	return __atomic_load_n(&threads_alive, __ATOMIC_RELAXED);
 }
 
-uint64_t sched_context_switches(void)
-{
-	uint64_t n = 0;
-	for (unsigned i = 0; i < arch_cpu_count(); i++)
-		n += __atomic_load_n(&rqs[i].switches, __ATOMIC_RELAXED);
-	return n;
-}
-
 struct thread *current_thread(void)
 {
 	return arch_current_thread();
@@ -70,11 +61,6 @@ struct process *current_process(void)
 {
 	struct thread *t = arch_current_thread();
 	return t ? t->proc : &kernel_process;
-}
-
-uint64_t thread_tid(struct thread *t)
-{
-	return t->tid;
 }
 
 /* ------------------------------------------------------------ run queues */
@@ -295,7 +281,6 @@ void schedule(void)
 		arch_irq_restore(f);
 		return;
 	}
-	rq->switches++;
 	arch_set_current_thread(next);
 	arch_set_kernel_stack(next->kstack_top);
 	if (prev->fpu)
@@ -598,8 +583,7 @@ void sched_init(void)
 {
 	/* The boot flow becomes a kernel thread; an idle thread is made for this CPU. */
 	struct runqueue *rq = this_rq();
-	extern char boot_stack_top[];
-	struct thread *boot = adopt_current(SCHED_PRIORITIES / 2, (uint64_t)boot_stack_top);
+	struct thread *boot = adopt_current(SCHED_PRIORITIES / 2, arch_boot_stack_top());
 	rq->current = boot;
 	arch_set_current_thread(boot);
 	struct thread *idle = thread_alloc(&kernel_process, (void (*)(void *))idle_loop, NULL, 0);
@@ -618,7 +602,7 @@ void sched_init(void)
 			arch_cpu_relax();
 }
 
-/* An AP after bring-up (overrides the weak hook in arch/): wait for sched_init, then idle. */
+/* An AP after bring-up: wait for sched_init, then idle. */
 void kernel_ap_main(unsigned cpu)
 {
 	arch_irq_disable();

@@ -62,10 +62,8 @@ void thread_get(struct thread *t);
 void thread_put(struct thread *t);
 /* Block until @t has finished running (for kernel tests and joins). Returns 0 or -EINTR. */
 int thread_join(struct thread *t);
-uint64_t thread_tid(struct thread *t);
 
 /* Counters for leak checks and /proc. */
 uint64_t threads_live(void);
-uint64_t sched_context_switches(void);
 
 #endif

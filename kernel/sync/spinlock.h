@@ -43,11 +43,6 @@ static inline void spin_unlock(struct spinlock *l)
 	__atomic_store_n(&l->serving, l->serving + 1, __ATOMIC_RELEASE);
 }
 
-static inline int spin_is_locked(struct spinlock *l)
-{
-	return __atomic_load_n(&l->next, __ATOMIC_RELAXED) != __atomic_load_n(&l->serving, __ATOMIC_RELAXED);
-}
-
 static inline irqflags_t spin_lock_irqsave(struct spinlock *l)
 {
 	irqflags_t flags = arch_irq_save();

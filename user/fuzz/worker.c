@@ -45,8 +45,6 @@
 #include "user/fuzz/fuzz.h"
 
 #define PAGE 4096ull
-#define USER_MIN 0x400000ull
-#define USER_MAX 0x00007FFFFFFFF000ull
 #define ARENA_PAGES 128
 #define SCRATCH_PAGES 16
 /* Mappings the kernel places for us are recorded only below this, far from the thread stacks. */
