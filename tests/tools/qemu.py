@@ -17,7 +17,8 @@ without knowing about it; `make coverage` (tests/tools/kernel_coverage.py) sets 
                        kernel (a --kernel path ending in /kernel/kernel.elf);
                        other kernels (selfcheck variants, corrupted copies) stay
   QUILT_CMDLINE_EXTRA  words put at the front of every kernel command line
-  QUILT_TIMEOUT_SCALE  factor applied to every boot's wall-clock timeout
+  QUILT_TIMEOUT_SCALE  factor applied to every boot's timeout (quiet time for
+                       captured boots, wall-clock time for `run`)
   QUILT_SERIAL_DIR     a directory that receives a copy of every boot's serial
                        output (one file per boot)"""
 import argparse
@@ -135,26 +136,49 @@ def fresh_vars(workdir):
     return path
 
 
+# A boot whose serial output keeps growing may run this many times its
+# quiet-time limit in all (then it is a runaway, not a slow machine).
+TOTAL_LIMIT_FACTOR = 4
+
+
 def boot_captured(image, timeout, workdir, **kw):
-    """Boot with serial captured. Returns (qemu_exit_code or None on timeout, output text, seconds)."""
+    """Boot with serial captured. Returns (qemu_exit_code or None on timeout, output text, seconds).
+
+    @timeout bounds the time without serial output, not the whole boot: a
+    guest that keeps reporting (test results, the user tests' watchdog
+    heartbeats) is slow, not hung, however loaded the host is; one that goes
+    quiet for @timeout seconds is stopped. TOTAL_LIMIT_FACTOR * @timeout caps
+    the whole boot."""
     os.makedirs(workdir, exist_ok=True)
     timeout = timeout * timeout_scale() if timeout else timeout
     vars_copy = fresh_vars(workdir)
     log = tempfile.NamedTemporaryFile(prefix="serial.", suffix=".log", dir=workdir, delete=False)
     log.close()
+    errlog = tempfile.TemporaryFile(dir=workdir)
     cmd = qemu_command(image, vars_copy, serial=f"file:{log.name}", **kw)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        _, err = proc.communicate(timeout=timeout)
-        code = proc.returncode
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        code = None
-        err = b""
+                            stderr=errlog, start_new_session=True)
+    code, size, last_output = None, 0, start
+    while True:
+        try:
+            code = proc.wait(timeout=1)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.monotonic()
+        grown = os.path.getsize(log.name)
+        if grown != size:
+            size, last_output = grown, now
+        if timeout and (now - last_output > timeout or now - start > TOTAL_LIMIT_FACTOR * timeout):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            code = None
+            break
     elapsed = time.monotonic() - start
+    errlog.seek(0)
+    err = errlog.read() if code is not None else b""
+    errlog.close()
     with open(log.name, "rb") as f:
         out = f.read().decode("utf-8", "replace").replace("\r\n", "\n")
     os.unlink(log.name)

@@ -183,8 +183,9 @@ def run_user_boot(build, seed, smp=2, mem="512M", progs=None):
     @seed reaches every program as SEED in its environment (see tu_seed)."""
     progs = progs or user_test_programs(build)
     cmdline = f"qemu_exit leakcheck -- /bin/tests/runner --seed {seed} --clean /tmp " + " ".join(progs)
-    # Hang detectors: about 150 s on an idle host, several times that with another `make test` beside.
-    code, text, secs = boot(build, f"user-tests-q35-smp{smp}-{mem}", cmdline, timeout=1200 if smp <= 2 else 1800,
+    # Hang detector: the boot is stopped after 600 s without serial output (every test program's
+    # watchdog reports at least once a minute while a test runs); about 150 s in all on an idle host.
+    code, text, secs = boot(build, f"user-tests-q35-smp{smp}-{mem}", cmdline, timeout=600,
                             machine="q35", smp=smp, mem=mem)
     return code, text, secs, len(progs)
 

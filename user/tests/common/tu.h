@@ -162,6 +162,68 @@ static inline bool tu_thread_join(struct tu_thread *t, clock_t timeout)
 	return tu_wait_eq(&t->done, 1, timeout);
 }
 
+/*
+ * Progress marks: a test calls tu_progress() (any thread, cheap) for every
+ * step it completes. The watchdog below and the waits that use
+ * tu_progress_count() judge a test stuck only when the marks stop, so a
+ * test on a slow or loaded machine is not mistaken for a hung one.
+ */
+static inline _Atomic(uint64_t) *tu_progress_word(void)
+{
+	static _Atomic(uint64_t) marks;
+	return &marks;
+}
+
+static inline void tu_progress(void)
+{
+	atomic_fetch_add_explicit(tu_progress_word(), 1, memory_order_relaxed);
+}
+
+static inline uint64_t tu_progress_count(void)
+{
+	return atomic_load_explicit(tu_progress_word(), memory_order_relaxed);
+}
+
+/*
+ * tu_wait_ge_progress - wait for *@word >= @want as long as the test makes
+ * progress: false only after @stall ns without a tu_progress() from any thread.
+ */
+static inline bool tu_wait_ge_progress(_Atomic(uint64_t) *word, uint64_t want, clock_t stall)
+{
+	uint64_t seen = tu_progress_count();
+	clock_t quiet_since = uptime();
+	while (!tu_wait_ge(word, want, TU_SEC)) {
+		uint64_t marks = tu_progress_count();
+		if (marks != seen) {
+			seen = marks;
+			quiet_since = uptime();
+		} else if (uptime() - quiet_since >= stall) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * tu_thread_join_progress - wait for @t as long as the test makes progress:
+ * false only after @stall ns without a tu_progress() from any thread.
+ */
+static inline bool tu_thread_join_progress(struct tu_thread *t, clock_t stall)
+{
+	uint64_t seen = tu_progress_count();
+	clock_t quiet_since = uptime();
+	while (!tu_thread_join(t, TU_SEC)) {
+		uint64_t marks = tu_progress_count();
+		if (marks != seen) {
+			seen = marks;
+			quiet_since = uptime();
+		} else if (uptime() - quiet_since >= stall) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* ------------------------------------------------------------------ processes */
 
 /* tu_kill - end process @pid through its ctl file (spec §8.5); its status becomes 0. */
@@ -307,18 +369,24 @@ static inline int tu_run_role_timeout(clock_t timeout, const char *self, const c
 /* ------------------------------------------------------------------ KTAP driver */
 
 /*
- * The watchdog: a thread that checks every 200 ms how long the current test
- * has been running. A test that outlives the limit (a kernel that ignores a
- * timeout, a lost wake-up, a deadlock) is reported "not ok" by the watchdog,
- * which then ends the process: the missing results fail the run instead of
- * hanging it. `started` is 0 between tests; whoever swaps it to 0 first
- * (the test finishing, or the watchdog) reports the result.
+ * The watchdog: a thread that checks every 200 ms whether the current test
+ * is still getting somewhere. A test that makes no progress for the limit (a
+ * kernel that ignores a timeout, a lost wake-up, a deadlock) is reported
+ * "not ok" by the watchdog, which then ends the process: the missing results
+ * fail the run instead of hanging it. Progress is the test's start plus every
+ * tu_progress() it calls (a test that marks no steps is bounded from its
+ * start). While a test runs,
+ * a diagnostic line every minute tells the runner the guest is alive.
+ * `started` is 0 between tests; whoever swaps it to 0 first (the test
+ * finishing, or the watchdog) reports the result.
  */
 struct tu_watchdog {
 	_Atomic(uint64_t) started;
 	const char *_Atomic name;
 	clock_t limit;
 };
+
+#define TU_HEARTBEAT (60 * TU_SEC)
 
 static inline struct tu_watchdog *tu_watchdog_state(void)
 {
@@ -329,16 +397,35 @@ static inline struct tu_watchdog *tu_watchdog_state(void)
 static inline void tu_watchdog_main(void *arg)
 {
 	struct tu_watchdog *wd = tu_watchdog_state();
+	uint64_t test = 0, marks = 0;
+	clock_t quiet_since = 0, heartbeat = 0;
 	for (;;) {
 		nanosleep(200 * TU_MS);
 		uint64_t started = atomic_load(&wd->started);
-		if (!started || uptime() - started <= wd->limit)
+		if (!started)
+			continue;
+		clock_t now = uptime();
+		uint64_t p = tu_progress_count();
+		if (started != test || p != marks) {
+			quiet_since = started != test ? started : now;
+			if (started != test)
+				heartbeat = started;
+			test = started;
+			marks = p;
+		}
+		if (now > heartbeat && now - heartbeat >= TU_HEARTBEAT) {
+			heartbeat = now;
+			printf("# watchdog: %s running for %llu s, %llu steps so far\n", atomic_load(&wd->name),
+			       (unsigned long long)((now - started) / TU_SEC), (unsigned long long)p);
+			fflush(stdout);
+		}
+		if (now <= quiet_since || now - quiet_since <= wd->limit)
 			continue;
 		if (!atomic_compare_exchange_strong(&wd->started, &started, 0))
 			continue; /* the test finished just now */
 		const char *name = atomic_load(&wd->name);
-		ktap_fail(__FILE__, __LINE__, "watchdog: %s still running after %llu s", name,
-			  (unsigned long long)(wd->limit / TU_SEC));
+		ktap_fail(__FILE__, __LINE__, "watchdog: %s made no progress for %llu s (running for %llu s)", name,
+			  (unsigned long long)(wd->limit / TU_SEC), (unsigned long long)((now - started) / TU_SEC));
 		ktap_end(name);
 		printf("# watchdog: giving up on the remaining tests\n");
 		fflush(stdout);
@@ -347,8 +434,8 @@ static inline void tu_watchdog_main(void *arg)
 }
 
 /*
- * tu_ktap_main - like ktap_main(), but each test is bounded by @limit ns
- * (see the watchdog above). Returns main's exit status: 0 if every test
+ * tu_ktap_main - like ktap_main(), but no test may go @limit ns without
+ * progress (see the watchdog above). Returns main's exit status: 0 if every test
  * passed or was skipped, 1 otherwise.
  */
 static inline int tu_ktap_main(clock_t limit)

@@ -59,6 +59,7 @@ static void prime_worker(void *arg)
 	int *out = arg;
 	*out = count_primes(PRIME_LIMIT);
 	atomic_fetch_add(&finished_total, 1);
+	tu_progress();
 	tu_store_wake(&finished[out - counted], 1);
 }
 
@@ -105,6 +106,29 @@ static void progress_reporter(void *arg)
 	}
 }
 
+/*
+ * Wait until worker @i of the round has stored its count. Only a round that
+ * stalls fails: no worker at all finishing for STALL_LIMIT (on a loaded host
+ * one worker may legitimately wait long for a CPU; a lost thread stops
+ * them all before long).
+ */
+#define STALL_LIMIT (120 * TU_SEC)
+static bool wait_finished(int i)
+{
+	uint64_t seen = atomic_load(&finished_total);
+	clock_t quiet_since = uptime();
+	while (!tu_wait_eq(&finished[i], 1, 5 * TU_SEC)) {
+		uint64_t total = atomic_load(&finished_total);
+		if (total != seen) {
+			seen = total;
+			quiet_since = uptime();
+		} else if (uptime() - quiet_since >= STALL_LIMIT) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* One round: @n threads, all started before the first is joined. Returns false on a failure (reported). */
 static bool run_round(int n)
 {
@@ -116,6 +140,7 @@ static bool run_round(int n)
 		atomic_store(&finished[i], 0);
 		atomic_store(&round_index, (uint64_t)i);
 		atomic_fetch_add(&round_steps, 1);
+		tu_progress();
 		round_tids[i] = thrd_create_raw(prime_worker, &counted[i]);
 		if (round_tids[i] < 0) {
 			ktap_fail(__FILE__, __LINE__, "round of %d: thread %d not created: %s", n, i, strerror(errno));
@@ -134,9 +159,9 @@ static bool run_round(int n)
 		 * and a join that misses its wake-up are told apart here, with
 		 * the state of the round, instead of the watchdog's bare timeout.
 		 */
-		if (!tu_wait_eq(&finished[i], 1, 120 * TU_SEC)) {
+		if (!wait_finished(i)) {
 			ktap_fail(__FILE__, __LINE__,
-				  "round of %d: tid %d (index %d) did not finish in 120 s; %llu of %d finished, "
+				  "round of %d: tid %d (index %d) not finished, none finished for 120 s; %llu of %d finished, "
 				  "%lld threads in the process",
 				  n, round_tids[i], i, (unsigned long long)atomic_load(&finished_total), n,
 				  thread_count_now());
@@ -343,6 +368,7 @@ static bool churn_batch(int n)
 			ktap_fail(__FILE__, __LINE__, "churn thread %d of a batch never ended", i);
 			return false;
 		}
+		tu_progress();
 	}
 	return ok;
 }
