@@ -267,22 +267,27 @@ static inline int tu_read_status(fd_t fd, int *status)
 	return 0;
 }
 
-/*
- * tu_wait - wait at most @timeout ns for process @pid to end and store its
- * exit status. The bound comes from polling /proc/<pid>/wait for POLLIN
- * (spec §7 number 17); the status is read from the same descriptor, which
- * stays usable however long ago the process was reaped (a second open could
- * come after the reaper on a loaded host). On a timeout the child is
- * killed, so that it cannot disturb later tests, and TU_TIMEOUT is
- * returned. Returns 0, TU_TIMEOUT or -1.
- */
-static inline int tu_wait(pid_t pid, clock_t timeout, int *status)
+/* tu_wait_open - open /proc/<pid>/wait for tu_wait_fd. Returns the descriptor or ERR. */
+static inline fd_t tu_wait_open(pid_t pid)
 {
 	char path[48];
 	snprintf(path, sizeof(path), "/proc/%llu/wait", (unsigned long long)pid);
-	fd_t fd = open(path);
-	if (fd == ERR)
-		return -1;
+	return open(path);
+}
+
+/*
+ * tu_wait_fd - wait at most @timeout ns for process @pid to end and store its
+ * exit status, through @fd from tu_wait_open (closed here). The bound comes
+ * from polling the wait file for POLLIN (spec §7 number 17); the status is
+ * read from the same descriptor, which stays usable however long ago the
+ * process was reaped. On a timeout the child is killed, so that it cannot
+ * disturb later tests, and TU_TIMEOUT is returned. Returns 0, TU_TIMEOUT or -1.
+ * Open the descriptor while the process certainly exists (before killing it,
+ * or while it waits for us): its /proc entry lasts only a second after it
+ * ends, and on a loaded host a second can pass between two lines of a test.
+ */
+static inline int tu_wait_fd(fd_t fd, pid_t pid, clock_t timeout, int *status)
+{
 	struct abi_pollfd p = { .fd = fd, .events = POLLIN, .revents = 0 };
 	uint64_t ready = poll(&p, 1, timeout);
 	if (ready == 0) {
@@ -301,19 +306,50 @@ static inline int tu_wait(pid_t pid, clock_t timeout, int *status)
 }
 
 /*
+ * tu_spawn_watched - spawn @argv with @flags, its wait file open in *@wait_fd
+ * before it can run (suspended until the file is open, then started unless
+ * @flags asked for SPAWN_SUSPEND). Returns the pid, or ERR with errno.
+ */
+static inline pid_t tu_spawn_watched(const char *const *argv, spawn_flags_t flags, fd_t *wait_fd)
+{
+	pid_t pid = spawn((const char **)argv, flags | SPAWN_SUSPEND);
+	if (pid == ERR)
+		return ERR;
+	*wait_fd = tu_wait_open(pid);
+	int e = errno;
+	if (*wait_fd == ERR || (!(flags & SPAWN_SUSPEND) && proc_ctl(pid, "start") != 0)) {
+		e = *wait_fd == ERR ? e : errno;
+		tu_kill(pid);
+		if (*wait_fd != ERR)
+			close(*wait_fd);
+		errno = e;
+		return ERR;
+	}
+	return pid;
+}
+
+/* tu_wait - tu_wait_fd on a descriptor opened now. */
+static inline int tu_wait(pid_t pid, clock_t timeout, int *status)
+{
+	fd_t fd = tu_wait_open(pid);
+	return fd == ERR ? -1 : tu_wait_fd(fd, pid, timeout, status);
+}
+
+/*
  * tu_run - spawn @argv (NULL-terminated) with default flags and wait at most
  * @timeout ns for its exit status. Failures are reported as KTAP diagnostics
  * (they fail the current test). Returns whether *@status was stored.
  */
 static inline bool tu_run(const char *const *argv, clock_t timeout, int *status)
 {
-	pid_t pid = spawn((const char **)argv, 0);
+	fd_t wait_fd;
+	pid_t pid = tu_spawn_watched(argv, 0, &wait_fd);
 	if (pid == ERR) {
 		ktap_fail(__FILE__, __LINE__, "spawn %s %s failed: %s", argv[0], argv[1] ? argv[1] : "",
 			  strerror(errno));
 		return false;
 	}
-	int r = tu_wait(pid, timeout, status);
+	int r = tu_wait_fd(wait_fd, pid, timeout, status);
 	if (r == TU_TIMEOUT) {
 		ktap_fail(__FILE__, __LINE__, "child %s %s (pid %llu) still running after %llu ms: killed",
 			  argv[0], argv[1] ? argv[1] : "", (unsigned long long)pid,

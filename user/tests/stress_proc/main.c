@@ -134,12 +134,13 @@ static void check_block(const char *how, int want)
 			ktap_fail(__FILE__, __LINE__, "spawn: %s", strerror(errno));
 			continue;
 		}
+		fd_t wait_fd = tu_wait_open(pid); /* before the kill: the entry goes a second after the end */
 		if (want == 0) {
 			nanosleep(100 * TU_MS); /* most likely blocked by now; killed earlier ends the same way */
 			tu_kill(pid);
 		}
-		int status;
-		int r = tu_wait(pid, 20 * TU_SEC, &status);
+		int status = -1;
+		int r = wait_fd == ERR ? -1 : tu_wait_fd(wait_fd, pid, 20 * TU_SEC, &status);
 		if (r == TU_TIMEOUT)
 			ktap_fail(__FILE__, __LINE__, "%s, %s: the process did not end within 20 s", kinds[i], how);
 		else if (r != 0)
@@ -229,17 +230,18 @@ KTAP_TEST(spawn_kill_storm_while_proc_files_are_used)
 		pid_t pid = spawn(argv, round % 3 == 0 ? SPAWN_SUSPEND | SPAWN_EMPTY_FDS : SPAWN_EMPTY_FDS);
 		TASSERT(pid != ERR);
 		atomic_store(&storm.victim, pid);
+		/* Opened while it lives (it blocks until killed): its entry goes a second after the end. */
+		fd_t wait_fd = tu_wait_open(pid), fd = tu_wait_open(pid);
+		TEXPECT(wait_fd != ERR);
+		TEXPECT(fd != ERR);
 		nanosleep((uint64_t)(round % 5) * TU_MS); /* kill at different moments of its life */
 		tu_kill(pid);
-		int status;
-		int r = tu_wait(pid, 20 * TU_SEC, &status);
+		int status = -1;
+		int r = wait_fd == ERR ? -1 : tu_wait_fd(wait_fd, pid, 20 * TU_SEC, &status);
 		TEXPECT_EQ(r, 0);
 		TEXPECT_EQ(status, 0);
-		/* After its death its files still answer: the wait file reads the status. */
-		char path[48], text[16] = { 0 };
-		snprintf(path, sizeof(path), "/proc/%llu/wait", (unsigned long long)pid);
-		fd_t fd = open(path);
-		TEXPECT(fd != ERR);
+		/* After its death its files still answer: a second wait file reads the status too. */
+		char text[16] = { 0 };
 		if (fd != ERR) {
 			TEXPECT_EQ(read(fd, text, sizeof(text) - 1), 1);
 			TEXPECT_STREQ(text, "0");

@@ -1153,12 +1153,13 @@ KTAP_TEST(pids_strictly_increasing)
 {
 	const char *argv[] = { self, "child-exit-raw", "0", NULL };
 	pid_t pids[4];
+	fd_t wait_fds[4];
 	for (int i = 0; i < 4; i++)
-		pids[i] = spawn(argv, 0);
+		pids[i] = tu_spawn_watched(argv, 0, &wait_fds[i]);
 	for (int i = 0; i < 4; i++) {
 		TASSERT(pids[i] != ERR);
 		int status;
-		TEXPECT_EQ(tu_wait(pids[i], TU_CHILD_TIMEOUT, &status), 0);
+		TEXPECT_EQ(tu_wait_fd(wait_fds[i], pids[i], TU_CHILD_TIMEOUT, &status), 0);
 	}
 	TEXPECT(pids[0] > getpid());
 	for (int i = 1; i < 4; i++)

@@ -498,10 +498,13 @@ KTAP_TEST(kill_while_creating_threads)
 	for (int i = 0; i < 40; i++) {
 		pid_t pid = spawn((const char *[]){ self_path, "creator", NULL }, 0);
 		TASSERT(pid != ERR);
+		/* Opened before the kill (it runs until killed): the /proc entry goes a second after the end. */
+		fd_t wait_fd = tu_wait_open(pid);
+		TASSERT(wait_fd != ERR);
 		nanosleep((uint64_t)(5 + i % 7 * 3) * TU_MS);
 		tu_kill(pid);
 		int status = -1;
-		int r = tu_wait(pid, 30 * TU_SEC, &status);
+		int r = tu_wait_fd(wait_fd, pid, 30 * TU_SEC, &status);
 		if (r != 0 || status != 0) {
 			ktap_fail(__FILE__, __LINE__, "round %d: wait gave %d, status %d", i, r, status);
 			return;
