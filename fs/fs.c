@@ -12,7 +12,6 @@
 #include "kernel/mm/kmalloc.h"
 #include "kernel/mm/pmm.h"
 #include "kernel/sched/process.h"
-#include "kernel/test/ktest.h"
 
 /* Mount @root on the directory @name of the system root, in the kernel namespace. */
 static void mount_on(const char *name, struct inode *root)
@@ -82,8 +81,6 @@ void fs_init(const void *archive, uint64_t archive_size)
 	ctx->ns = fs_kernel_ns;
 	kernel_process.fs = ctx;
 
-	ktest_register_counter("open files", fs_open_files_live);
-	ktest_register_counter("inodes", fs_inodes_live);
 }
 
 int fs_process_init(struct process *child, struct process *parent, uint32_t spawn_flags)

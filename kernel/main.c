@@ -7,6 +7,7 @@
 #include "kernel/boot_check.h"
 #include "kernel/boot_info.h"
 #include "kernel/cmdline.h"
+#include "kernel/leak.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
 #include "kernel/mm/kmalloc.h"
@@ -77,13 +78,6 @@ static void print_banner(const struct boot_info *bi, const struct boot_mem_entry
 	kprintf("cmdline: %s\n", bi->cmdline);
 }
 
-/* Pages the kernel holds for callers: what a leak check compares. */
-static uint64_t pages_in_use(void)
-{
-	return pmm_total_pages_count() - pmm_free_pages_count() - arch_kernel_table_pages() -
-	       kmalloc_retained_pages();
-}
-
 /*
  * Memory: the page allocator over the boot map, the kernel's own page tables,
  * then the loader's hand-over data is copied out and its pages reclaimed
@@ -134,11 +128,6 @@ static void memory_init(const struct boot_info *bi, const struct boot_mem_entry 
 		}
 	}
 	kprintf("mm: %lu MiB managed, %lu MiB free\n", pmm_total_pages_count() >> 8, pmm_free_pages_count() >> 8);
-	ktest_register_counter("pages in use", pages_in_use);
-	ktest_register_counter("heap bytes", kmalloc_bytes_in_use);
-	ktest_register_counter("address spaces", vm_spaces_live);
-	ktest_register_counter("regions", vm_regions_live);
-	ktest_register_counter("kernel stacks", kstacks_live);
 }
 
 /*
@@ -165,23 +154,8 @@ static __attribute__((noreturn)) void power_off(uint32_t qemu_value)
  * one "leakcheck: name before after" line each (tests/tools/run_tests.py
  * turns them into results).
  */
-struct leak_counter {
-	const char *name;
-	uint64_t (*read)(void);
-	uint64_t before;
-};
-
-static struct leak_counter leak_counters[] = {
-	{ "open files", fs_open_files_live, 0 }, { "inodes", fs_inodes_live, 0 },
-	{ "pages in use", pages_in_use, 0 },     { "heap bytes", kmalloc_bytes_in_use, 0 },
-	{ "processes", processes_live, 0 },      { "threads", threads_live, 0 },
-	{ "namespaces", fs_namespaces_live, 0 }, { "mounts", fs_mounts_live, 0 },
-	{ "share keys", share_keys_live, 0 },    { "memory objects", vm_objects_live, 0 },
-	/* Not a leak but a hardening check: kernel entries that found user-set RFLAGS.AC. */
-	{ "open user-access windows", arch_user_access_leaks, 0 },
-	/* Also a hardening check: user pages writable and executable found at address-space teardown. */
-	{ "writable+executable user pages", vm_wx_pages_seen, 0 },
-};
+/* Counter values before init started (leakcheck). */
+static uint64_t leak_before[LEAK_COUNTERS_MAX];
 
 static int report_survivor(struct process *p, void *ctx)
 {
@@ -200,20 +174,22 @@ static void leak_check_report(void)
 	 */
 	uint64_t deadline = time_now_ns() + 30000000000ULL;
 	while (processes_live() > 0 && time_now_ns() < deadline) {
-		struct wait_queue never = WAIT_QUEUE_INIT;
-		WAIT_EVENT(&never, false, time_now_ns() + 100000000ULL);
+		sleep_until(time_now_ns() + 100000000ULL);
 	}
 	process_for_each(report_survivor, NULL);
-	for (unsigned i = 0; i < sizeof(leak_counters) / sizeof(leak_counters[0]); i++)
-		kprintf("leakcheck: %s %lu %lu\n", leak_counters[i].name, leak_counters[i].before,
-			leak_counters[i].read());
+	unsigned n;
+	const struct leak_counter *c = leak_counters(&n);
+	for (unsigned i = 0; i < n; i++)
+		kprintf("leakcheck: %s %lu %lu\n", c[i].name, leak_before[i], c[i].read());
 }
 
 static __attribute__((noreturn)) void start_init(void)
 {
 	bool leakcheck = cmdline_has("leakcheck");
-	for (unsigned i = 0; leakcheck && i < sizeof(leak_counters) / sizeof(leak_counters[0]); i++)
-		leak_counters[i].before = leak_counters[i].read();
+	unsigned n;
+	const struct leak_counter *c = leak_counters(&n);
+	for (unsigned i = 0; leakcheck && i < n; i++)
+		leak_before[i] = c[i].read();
 	struct process *p = process_create(31);
 	if (!p)
 		panic("cannot create the init process");
@@ -287,10 +263,6 @@ void kmain(const struct boot_info *bi_virt)
 	syscall_table_init();
 	process_init();
 	fs_init(phys_to_virt(boot_info->archive), boot_info->archive_size);
-	ktest_register_counter("threads", threads_live);
-	ktest_register_counter("processes", processes_live);
-	ktest_register_counter("share keys", share_keys_live);
-	ktest_register_counter("memory objects", vm_objects_live);
 
 	char filter[256];
 	if (cmdline_get("ktest", filter, sizeof(filter))) {

@@ -389,8 +389,7 @@ static void reaper(void *arg)
 	for (;;) {
 		reap_ended(1000000000ULL);
 		share_sweep_expired(); /* expired SHARE keys give back their files promptly */
-		struct wait_queue never = WAIT_QUEUE_INIT;
-		WAIT_EVENT(&never, false, time_now_ns() + 500000000ULL);
+		sleep_until(time_now_ns() + 500000000ULL);
 	}
 }
 

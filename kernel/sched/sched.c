@@ -412,6 +412,19 @@ void thread_sleep_uninterruptible(void)
 	t->uninterruptible = false;
 }
 
+int sleep_until(uint64_t deadline_ns)
+{
+	/* Nothing wakes this sleep but its deadline or a note: other wakes (none expected) just loop. */
+	for (;;) {
+		thread_prepare_sleep();
+		int r = thread_sleep(deadline_ns);
+		if (r == -ETIMEDOUT)
+			return 0;
+		if (r == -EINTR)
+			return -EINTR;
+	}
+}
+
 bool thread_has_pending_interrupt(struct thread *t)
 {
 	return __atomic_load_n(&t->flags, __ATOMIC_ACQUIRE) & (THREAD_KILL | THREAD_NOTE);

@@ -67,6 +67,11 @@ int thread_sleep(uint64_t deadline_ns);
 void thread_cancel_sleep(void);
 /* As thread_sleep() without a deadline, but notes do not end it (locks). */
 void thread_sleep_uninterruptible(void);
+/*
+ * sleep_until - sleep until @deadline_ns (absolute, time_now_ns clock) has
+ * passed. Returns 0 then, or -EINTR for a note or kill. Context: thread.
+ */
+int sleep_until(uint64_t deadline_ns);
 
 /*
  * WAIT_EVENT - sleep on @wq until @cond (re-evaluated after every wake-up,

@@ -113,15 +113,7 @@ SYSCALL_DEFINE(SYS_NANOSLEEP, uint64_t, uint64_t, nanoseconds)
 		sched_yield();
 		return 0;
 	}
-	uint64_t deadline = time_deadline(time_now_ns(), nanoseconds);
-	for (;;) {
-		thread_prepare_sleep();
-		int r = thread_sleep(deadline);
-		if (r == -ETIMEDOUT)
-			return 0;
-		if (r == -EINTR)
-			return -EINTR;
-	}
+	return sleep_until(time_deadline(time_now_ns(), nanoseconds));
 }
 
 SYSCALL_DEFINE(SYS_ERRNO, uint64_t)

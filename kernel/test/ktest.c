@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 // KTAP runner for in-kernel tests. Every test is bracketed by a leak check:
-// the registered resource counters (free pages, heap bytes, ...) must read the
-// same before and after, or the test fails.
+// the kernel's leak counters (kernel/leak.h: pages, heap bytes, ...) must read
+// the same before and after, or the test fails.
 #include "kernel/test/ktest.h"
 
 #include <stdarg.h>
 
 #include "kernel/cmdline.h"
+#include "kernel/leak.h"
 #include "kernel/lib/printf.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
@@ -14,18 +15,6 @@
 #include "kernel/time/time.h"
 
 extern const struct ktest __ktests_start[], __ktests_end[];
-
-#define MAX_COUNTERS 16
-static struct ktest_counter counters[MAX_COUNTERS];
-static int ncounters;
-
-void ktest_register_counter(const char *name, uint64_t (*read)(void))
-{
-	ASSERT(ncounters < MAX_COUNTERS);
-	counters[ncounters].name = name;
-	counters[ncounters].read = read;
-	ncounters++;
-}
 
 void ktest_fail(struct ktest_ctx *ctx, const char *file, int line, const char *fmt, ...)
 {
@@ -38,9 +27,9 @@ void ktest_fail(struct ktest_ctx *ctx, const char *file, int line, const char *f
 	ctx->failed = true;
 }
 
-static bool counters_match(const uint64_t *before)
+static bool counters_match(const struct leak_counter *counters, unsigned ncounters, const uint64_t *before)
 {
-	for (int i = 0; i < ncounters; i++)
+	for (unsigned i = 0; i < ncounters; i++)
 		if (counters[i].read() != before[i])
 			return false;
 	return true;
@@ -48,8 +37,7 @@ static bool counters_match(const uint64_t *before)
 
 static void settle_briefly(void)
 {
-	struct wait_queue wq = WAIT_QUEUE_INIT;
-	WAIT_EVENT(&wq, false, time_now_ns() + 1000000ULL);
+	sleep_until(time_now_ns() + 1000000ULL);
 }
 
 /* Is @t named by the comma-separated @filter? */
@@ -135,17 +123,19 @@ int ktest_run(const char *filter)
 			continue;
 		n++;
 		struct ktest_ctx ctx = { 0 };
-		uint64_t before[MAX_COUNTERS];
-		for (int i = 0; i < ncounters; i++)
+		unsigned ncounters;
+		const struct leak_counter *counters = leak_counters(&ncounters);
+		uint64_t before[LEAK_COUNTERS_MAX];
+		for (unsigned i = 0; i < ncounters; i++)
 			before[i] = counters[i].read();
 		running = t;
 		t->fn(&ctx);
 		running = NULL;
 		if (!ctx.skip_reason) {
 			/* Some resources are reclaimed asynchronously (a dead thread by the next switch on its CPU): let them settle. */
-			for (int tries = 0; tries < 200 && !counters_match(before); tries++)
+			for (int tries = 0; tries < 200 && !counters_match(counters, ncounters, before); tries++)
 				settle_briefly();
-			for (int i = 0; i < ncounters; i++) {
+			for (unsigned i = 0; i < ncounters; i++) {
 				uint64_t after = counters[i].read();
 				if (after != before[i])
 					ktest_fail(&ctx, __FILE__, __LINE__, "leak check: %s was %lu before, %lu after",

@@ -83,11 +83,5 @@ uint64_t ktest_run_seed(void);
  */
 int ktest_run(const char *filter);
 
-/* Optional resource counters checked before and after each test (leak check). */
-struct ktest_counter {
-	const char *name;
-	uint64_t (*read)(void);
-};
-void ktest_register_counter(const char *name, uint64_t (*read)(void));
 
 #endif

@@ -173,8 +173,7 @@ KTEST(sched, mutex_excludes)
 static void wake_after(void *arg)
 {
 	struct pingpong *pp = arg;
-	struct wait_queue dummy = WAIT_QUEUE_INIT;
-	WAIT_EVENT(&dummy, false, time_now_ns() + 10000000ULL);
+	sleep_until(time_now_ns() + 10000000ULL);
 	__atomic_store_n(&pp->turn, 1, __ATOMIC_RELEASE);
 	wait_queue_wake_all(&pp->wq);
 }
