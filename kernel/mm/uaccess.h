@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 /* Marks user pointers; only the uaccess helpers may dereference them. */
-#define __user
+#define __user __attribute__((noderef))
 
 /*
  * user_range_check - the buffer rule of §4.2 steps 1-4: returns 0 when

@@ -16,6 +16,7 @@ import argparse
 import concurrent.futures
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -299,6 +300,7 @@ def main():
     ap.add_argument("--no-selfchecks", action="store_true",
                     help="skip the harness self-checks (they boot their own kernels; make coverage)")
     ap.add_argument("--fuzz", action="store_true", help="only the fuzzer boot (make fuzz)")
+    ap.add_argument("--kernel-cc", help="the kernel's compiler and flags, for the build checks")
     ap.add_argument("--seconds", type=int, default=FUZZ_SECONDS)
     ap.add_argument("--procs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=4)
@@ -328,6 +330,9 @@ def main():
                          capture_output=True, text=True)
     tally.record(rec.returncode == 0, "static.kernel_has_no_direct_recursion",
                  (rec.stdout + rec.stderr).strip().replace("\n", "; "))
+
+    if a.kernel_cc:
+        build_checks(tally, a.kernel_cc)
 
     # Boots are independent: run them two at a time on the two cores.
     jobs = []
@@ -375,6 +380,23 @@ def main():
         print("failed: " + ", ".join(tally.failures))
     print(f"{tally.passed} passed, {tally.failed} failed")
     return 1 if tally.failed else 0
+
+
+def build_checks(tally, kernel_cc):
+    """Contracts the compiler enforces, proved by compiling tests/build/ sources with the kernel's flags."""
+    src = os.path.join("tests", "build", "user_deref.c")
+
+    def compiles(*extra):
+        flags = [f for f in shlex.split(kernel_cc) if not f.startswith("-M")]  # no dependency files
+        r = subprocess.run(flags + list(extra) + ["-c", src, "-o", os.devnull],
+                           capture_output=True, text=True)
+        return r.returncode == 0, (r.stdout + r.stderr).strip()
+
+    ok, out = compiles()
+    tally.record(ok, "build.user_pointer_through_uaccess_compiles", out.replace("\n", "; ")[:400])
+    ok, out = compiles("-DDEREF")
+    tally.record(not ok and "noderef" in out, "build.user_pointer_dereference_fails_to_compile",
+                 "compiled" if ok else out.replace("\n", "; ")[:400])
 
 
 def run_fuzz_only(build, a):
