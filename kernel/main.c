@@ -19,7 +19,9 @@
 #include "kernel/sched/user.h"
 #include "kernel/syscall/syscall.h"
 #include "kernel/test/cov.h"
+#ifdef QUILT_TEST_KERNEL
 #include "kernel/test/ktest.h"
+#endif
 #include "kernel/time/time.h"
 #include "fs/fs.h"
 #include "fs/share.h"
@@ -264,11 +266,14 @@ void kmain(const struct boot_info *bi_virt)
 	process_init();
 	fs_init(phys_to_virt(boot_info->archive), boot_info->archive_size);
 
+#ifdef QUILT_TEST_KERNEL
+	/* Test kernels (build/test/kernel.elf and its variants) run their suites instead of init. */
 	char filter[256];
 	if (cmdline_get("ktest", filter, sizeof(filter))) {
 		int failures = ktest_run(filter[0] ? filter : "all");
 		power_off(failures ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);
 	}
+#endif
 
 	start_init();
 }

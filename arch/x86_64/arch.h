@@ -66,29 +66,6 @@ uint64_t arch_frame_ip(const void *frame);
 typedef void (*arch_irq_handler_t)(unsigned vector, void *frame);
 void arch_irq_register(unsigned vector, arch_irq_handler_t handler);
 
-/*
- * Recoverable probes: the access or division runs with an exception-table
- * fix-up, so a fault returns -EFAULT instead of crashing. The vector, error
- * code and CR2 of the last recovered fault are in arch_last_fixup().
- */
-int arch_probe_read64(uint64_t addr, uint64_t *out);
-int arch_probe_write64(uint64_t addr, uint64_t value);
-int arch_probe_divide(uint64_t dividend, uint64_t divisor, uint64_t *quotient);
-void arch_last_fixup(uint64_t *vector, uint64_t *error, uint64_t *cr2);
-
-/*
- * arch_probe_nmi - test hook for the paranoid NMI entry: raise vector 2
- * (`int $2`) on this CPU, with IRQs off, either from the normal kernel state
- * or (@with_user_gs) after swapgs with @user_gs as the user GS base, the state
- * right after the SYSCALL entry's swapgs. Reports this CPU's NMI count before
- * and after and the GS base found right after the handler returned (before
- * swapping back). Context: thread, any IRQ state.
- */
-struct arch_nmi_probe {
-	uint64_t nmi_count_before, nmi_count_after, gs_base_after;
-};
-void arch_probe_nmi(bool with_user_gs, uint64_t user_gs, struct arch_nmi_probe *out);
-
 /* Cycle counter (TSC); monotonic per CPU. */
 uint64_t arch_cycles(void);
 
@@ -219,14 +196,6 @@ void arch_isa_override(uint8_t irq, uint32_t *gsi, uint32_t *flags);
 /* Cycle-counter calibration and RTC (arch/x86_64/clock.c). */
 uint64_t arch_calibrate_cycles(uint64_t hpet_phys, uint32_t pm_port, bool pm_wide, const char **source);
 uint64_t arch_rtc_epoch(uint16_t century_reg);
-
-/* Control state of the calling CPU, for per-CPU checks. */
-struct arch_cpu_state {
-	uint64_t efer, star, lstar, sfmask, gs_base, kernel_gs_base, cr0, cr4;
-	uint32_t apic_id, index;
-	bool has_smep, has_smap, has_umip, has_nx; /* what CPUID offers */
-};
-void arch_read_cpu_state(struct arch_cpu_state *out);
 
 /*
  * Threads: a kernel stack prepared so that the first arch_context_switch()

@@ -40,7 +40,6 @@ void arch_timer_oneshot(uint64_t ns)
 	lapic_timer_oneshot(ns);
 }
 
-
 void arch_platform_init(uint64_t rsdp)
 {
 	const char *why = "no RSDP from the loader";
@@ -72,27 +71,6 @@ void arch_platform_init(uint64_t rsdp)
 		n = 0;
 	cpus_expected = n ? n : 1;
 	arch_smp_start(ids, n);
-}
-
-void arch_read_cpu_state(struct arch_cpu_state *out)
-{
-	out->efer = rdmsr(MSR_EFER);
-	out->star = rdmsr(MSR_STAR);
-	out->lstar = rdmsr(MSR_LSTAR);
-	out->sfmask = rdmsr(MSR_SFMASK);
-	out->gs_base = rdmsr(MSR_GS_BASE);
-	out->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
-	out->cr0 = read_cr0();
-	out->cr4 = read_cr4();
-	out->apic_id = lapic_id();
-	out->index = this_cpu()->index;
-	uint32_t a, b, c, d;
-	cpuid(7, 0, &a, &b, &c, &d);
-	out->has_smep = (b >> 7) & 1;
-	out->has_smap = (b >> 20) & 1;
-	out->has_umip = (c >> 2) & 1;
-	cpuid(0x80000001u, 0, &a, &b, &c, &d);
-	out->has_nx = (d >> 20) & 1;
 }
 
 void arch_route_isa_irq(uint8_t irq, uint8_t vector)

@@ -24,7 +24,6 @@ _Static_assert(offsetof(struct cpu, current) == CPU_OFF_CURRENT, "struct cpu: cu
 _Static_assert(offsetof(struct cpu, kstack_top) == CPU_OFF_KSTACK_TOP, "struct cpu: kstack_top");
 _Static_assert(offsetof(struct cpu, user_rsp) == CPU_OFF_USER_RSP, "struct cpu: user_rsp");
 
-
 static arch_irq_handler_t irq_handlers[256];
 
 static const char *const exception_names[32] = {
@@ -139,46 +138,9 @@ void trap_dispatch(struct trap_frame *f)
 	panic_trap(f, "%s exception in kernel mode", exception_names[f->vector]);
 }
 
-void arch_last_fixup(uint64_t *vector, uint64_t *error, uint64_t *cr2)
-{
-	struct cpu *cpu = this_cpu();
-	*vector = cpu->fixup_vector;
-	*error = cpu->fixup_error;
-	*cr2 = cpu->fixup_cr2;
-}
-
 bool arch_frame_returns_to_user_ok(const void *frame)
 {
 	const struct trap_frame *f = frame;
 	return f->rip < USER_MAX;
 }
 
-void arch_probe_nmi(bool with_user_gs, uint64_t user_gs, struct arch_nmi_probe *out)
-{
-	irqflags_t f = arch_irq_save();
-	struct cpu *cpu = this_cpu();
-	uint64_t saved_user_gs = rdmsr(MSR_KERNEL_GS_BASE);
-	uint32_t lo, hi;
-	out->nmi_count_before = cpu->nmi_count;
-	if (with_user_gs) {
-		wrmsr(MSR_KERNEL_GS_BASE, user_gs);
-		/* Nothing between the two swapgs may use GS: all of it is in one asm block. */
-		__asm__ volatile("swapgs\n\t"
-				 "int $2\n\t"
-				 "rdmsr\n\t"
-				 "swapgs"
-				 : "=a"(lo), "=d"(hi)
-				 : "c"(MSR_GS_BASE)
-				 : "memory");
-		wrmsr(MSR_KERNEL_GS_BASE, saved_user_gs);
-	} else {
-		__asm__ volatile("int $2\n\t"
-				 "rdmsr"
-				 : "=a"(lo), "=d"(hi)
-				 : "c"(MSR_GS_BASE)
-				 : "memory");
-	}
-	out->gs_base_after = ((uint64_t)hi << 32) | lo;
-	out->nmi_count_after = cpu->nmi_count;
-	arch_irq_restore(f);
-}

@@ -158,14 +158,11 @@ SYSCALL_DEFINE(SYS_THREAD_CREATE, uint64_t, void __user *, entry, void __user *,
 	return user_thread_spawn(p, (uint64_t)entry, (uint64_t)arg);
 }
 
-/* The selfcheck-gap kernel leaves this one out: boot must refuse the table. */
-#ifndef QUILT_SELFCHECK_GAP
 SYSCALL_DEFINE(SYS_YIELD, uint64_t)
 {
 	sched_yield();
 	return 0;
 }
-#endif
 
 SYSCALL_DEFINE(SYS_FUTEX, uint64_t, uint64_t __user *, addr, uint64_t, val, uint32_t, op, uint64_t, timeout)
 {

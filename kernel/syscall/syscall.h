@@ -59,7 +59,7 @@ struct syscall_desc {
 		return sys_impl_##num(SC_CAT(SC_CAST, SC_NARGS(__VA_ARGS__))(__VA_ARGS__));               \
 	}                                                                                                 \
 	static const struct syscall_desc sys_desc_##num                                                   \
-		__attribute__((used, section(".syscall_table"), aligned(8))) = {                         \
+		__attribute__((used, section(".syscall_table." #num), aligned(8))) = {                  \
 			num, #num, sys_entry_##num, __builtin_types_compatible_p(ret, void *)             \
 		};                                                                                        \
 	static int64_t sys_impl_##num(SC_CAT(SC_DECL, SC_NARGS(__VA_ARGS__))(__VA_ARGS__))

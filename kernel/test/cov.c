@@ -8,7 +8,8 @@
 // line; tests/tools/kernel_coverage.py rebuilds a raw profile (format version 8,
 // clang 14) from the three.
 //
-// The functions here are not instrumented: dumping should not change what it dumps.
+// Built into the coverage kernel only. The functions here are not
+// instrumented: dumping should not change what it dumps.
 #include "kernel/test/cov.h"
 
 #include <stdbool.h>
@@ -19,10 +20,9 @@
 
 #define NO_COV __attribute__((no_profile_instrument_function))
 
-/* From arch/x86_64/linker.ld; equal in a kernel built without coverage. */
+/* From arch/x86_64/linker.ld. */
 extern uint64_t __cov_counters_start[], __cov_counters_end[];
 
-#ifdef QUILT_COVERAGE
 /*
  * clang references these for targets it does not know to collect the
  * sections by linker magic (ours is x86_64-unknown-none): a hook variable
@@ -31,13 +31,14 @@ extern uint64_t __cov_counters_start[], __cov_counters_end[];
  * runs in this kernel, so they are empty.
  */
 int __llvm_profile_runtime;
+void __llvm_profile_register_function(void *data);
+void __llvm_profile_register_names_function(void *names, uint64_t size);
 NO_COV void __llvm_profile_register_function(void *data) { (void)data; }
 NO_COV void __llvm_profile_register_names_function(void *names, uint64_t size)
 {
 	(void)names;
 	(void)size;
 }
-#endif
 
 static int dumped;
 

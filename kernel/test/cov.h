@@ -20,6 +20,12 @@
  * Context: any, at the end of a boot, including panic with other CPUs
  * stopped; counters other CPUs are still bumping are read as they are.
  */
+#ifdef QUILT_COVERAGE
 void cov_dump(void);
+#else
+static inline void cov_dump(void)
+{
+}
+#endif
 
 #endif

@@ -3,6 +3,7 @@
 // GS block and syscall MSRs; IPIs; the clock monotonic across CPUs; TLB
 // shootdown of kernel mappings.
 #include "arch/x86_64/arch.h"
+#include "arch/x86_64/test/arch_test.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/pmm.h"
 #include "kernel/test/ktest.h"

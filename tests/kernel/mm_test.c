@@ -3,6 +3,7 @@
 // kernel stacks. Every test is bracketed by the runner's leak check (pages in
 // use, heap bytes, spaces, regions, stacks equal before and after).
 #include "arch/x86_64/arch.h"
+#include "arch/x86_64/test/arch_test.h"
 #include "kernel/abi/errno.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/kmalloc.h"

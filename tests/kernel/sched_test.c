@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Scheduler, kernel threads, wait queues, sleeping and mutexes, across CPUs.
 #include "arch/x86_64/arch.h"
+#include "arch/x86_64/test/arch_test.h"
 #include "kernel/abi/errno.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/wait.h"

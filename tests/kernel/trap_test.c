@@ -2,6 +2,7 @@
 // Exceptions taken on purpose through the recoverable probes: each must be
 // delivered to the trap path with the right vector, error code and address.
 #include "arch/x86_64/arch.h"
+#include "arch/x86_64/test/arch_test.h"
 #include "kernel/test/ktest.h"
 
 KTEST(trap, page_fault_recovered)

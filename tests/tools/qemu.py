@@ -14,7 +14,8 @@ Environment hooks, so that any boot made through this file (make run, make
 test, make fuzz, or a script of its own) can be switched to another kernel
 without knowing about it; `make coverage` (tests/tools/kernel_coverage.py) sets them:
   QUILT_KERNEL         a kernel.elf put in every image in place of the normal
-                       kernel (a --kernel path ending in /kernel/kernel.elf);
+                       kernels (a --kernel path ending in /kernel/kernel.elf
+                       or /test/kernel.elf);
                        other kernels (selfcheck variants, corrupted copies) stay
   QUILT_CMDLINE_EXTRA  words put at the front of every kernel command line
   QUILT_TIMEOUT_SCALE  factor applied to every boot's timeout (quiet time for
@@ -42,12 +43,12 @@ def sh(*cmd):
 
 
 def image_kernel(kernel):
-    """The kernel an image gets: QUILT_KERNEL replaces the normal one only."""
+    """The kernel an image gets: QUILT_KERNEL replaces the production and test kernels only."""
     override = os.environ.get("QUILT_KERNEL")
-    normal = os.path.join("kernel", "kernel.elf")
     path = os.path.normpath(kernel)
-    if override and (path == normal or path.endswith(os.sep + normal)):
-        return override
+    for normal in (os.path.join("kernel", "kernel.elf"), os.path.join("test", "kernel.elf")):
+        if override and (path == normal or path.endswith(os.sep + normal)):
+            return override
     return kernel
 
 

@@ -117,7 +117,8 @@ class Build:
     def __init__(self, root, logs=None):
         self.root = root
         self.efi = os.path.join(root, "BOOTX64.EFI")
-        self.kernel = os.path.join(root, "kernel", "kernel.elf")
+        self.kernel = os.path.join(root, "kernel", "kernel.elf")  # production: make run, user boots
+        self.test_kernel = os.path.join(root, "test", "kernel.elf")  # plus the in-kernel suites
         self.selfcheck = os.path.join(root, "selfcheck", "kernel.elf")
         self.archive = os.path.join(root, "root.cpio")
         self.logs = logs or os.path.join(root, "test-logs")
@@ -263,7 +264,8 @@ def run_kernel_boot(build, spec, seed):
     # A limit is a hang detector, not a verdict on speed: leave room for a host running another
     # `make test` beside this one (the general boot took 20 of its 72 tests in 120 s there).
     opts = dict(opts, timeout=max(opts.get("timeout", 0), 300))
-    code, text, secs = boot(build, name, f"qemu_exit heap_debug seed={seed} ktest={filt}", **opts)
+    code, text, secs = boot(build, name, f"qemu_exit heap_debug seed={seed} ktest={filt}",
+                            kernel=build.test_kernel, **opts)
     return name, code, text, secs
 
 
@@ -333,6 +335,7 @@ def main():
 
     if a.kernel_cc:
         build_checks(tally, a.kernel_cc)
+    test_code_checks(tally, build)
 
     # Boots are independent: run them two at a time on the two cores.
     jobs = []
@@ -399,6 +402,25 @@ def build_checks(tally, kernel_cc):
                  "compiled" if ok else out.replace("\n", "; ")[:400])
 
 
+# Symbols only test code defines: the ktest runner and suites, the arch test hooks, the coverage dump.
+TEST_SYMBOL_RE = re.compile(r"ktest|selfcheck|arch_probe_|arch_last_fixup|arch_read_cpu_state|cov_dump|__llvm_prf")
+
+
+def test_symbols(elf):
+    """The test-only symbols defined in @elf (nm), or None if it cannot be read."""
+    r = subprocess.run(["nm", "--defined-only", elf], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None
+    return sorted({line.split()[-1] for line in r.stdout.splitlines() if TEST_SYMBOL_RE.search(line)})
+
+
+def test_code_checks(tally, build):
+    """The kernel make run and make flash use carries no test code; the test kernel does (the control)."""
+    prod, test = test_symbols(build.kernel), test_symbols(build.test_kernel)
+    tally.record(prod == [] and bool(test), "static.production_kernel_has_no_test_code",
+                 f"production: {prod[:8] if prod else prod}, test kernel: {len(test or [])} test symbols")
+
+
 def run_fuzz_only(build, a):
     """`make fuzz`: one fuzzer boot; its diagnostics (the failing calls) and results."""
     tally = Tally()
@@ -437,7 +459,7 @@ def run_bench(build):
     if why or not results:
         print(f"bench: failed ({why or 'no results'}); log in {build.logs}")
         failed = True
-    code, text, _ = boot(build, "bench-kernel-q35-smp2", "qemu_exit ktest=bench", timeout=240,
+    code, text, _ = boot(build, "bench-kernel-q35-smp2", "qemu_exit ktest=bench", timeout=240, kernel=build.test_kernel,
                          machine="q35", smp=2, mem="512M")
     results += re.findall(r"^# bench (\w+) (\d+)\s*$", text, re.M)
     for name, ns in results:
