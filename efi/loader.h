@@ -6,10 +6,10 @@
 #include <efi.h>
 #include <stdint.h>
 
+#include "kernel/abi/layout.h" /* PAGE_SIZE */
 #include "kernel/boot_info.h"
 #include "kernel/lib/elf.h"
 
-#define PAGE_SIZE 4096ULL
 
 extern EFI_SYSTEM_TABLE *ST; /* NULL once boot services are gone */
 extern EFI_BOOT_SERVICES *BS;

@@ -189,35 +189,6 @@ void poll_wait(struct poll_table *pt, struct wait_queue *wq)
 	wait_queue_add(wq, w);
 }
 
-int fs_user_check(const void __user *ptr, uint64_t len, bool write)
-{
-	int err = user_range_check(ptr, len);
-	if (err || len == 0)
-		return err;
-	struct vm_space *space = current_process()->space;
-	if (!space)
-		return 0; /* kernel threads pass kernel buffers only in tests */
-	/*
-	 * Rule 5 (OUR CHOICE): every page must be mapped, and writable when the
-	 * kernel writes. One region lookup per region spanned, not per page.
-	 */
-	uint64_t a = (uint64_t)ptr & ~(PAGE_SIZE_ABI - 1ULL), end = (uint64_t)ptr + len;
-	for (uint64_t n = 1; a < end; n++) {
-		/* Up to VM_MAX_REGIONS lookups: a preemption and kill point every 64. */
-		if (n % 64 == 0 && sched_checkpoint())
-			return -EINTR;
-		struct vm_region r;
-		if (!vm_query(space, a, &r))
-			return -EFAULT;
-		if (write && !(r.prot & VM_WRITE))
-			return -EFAULT;
-		if (!(r.prot & VM_READ))
-			return -EFAULT;
-		a = r.end;
-	}
-	return 0;
-}
-
 int64_t fs_read_text(const char *text, uint64_t len, void __user *buf, uint64_t count, uint64_t *pos)
 {
 	if (*pos >= len)

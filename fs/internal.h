@@ -261,7 +261,5 @@ int pipe_open2(struct inode *ino, struct file *f[2]);
 /* Read a generated text at *@pos into the user buffer (helper for text pseudo-files). */
 int64_t fs_read_text(const char *text, uint64_t len, void __user *buf, uint64_t count, uint64_t *pos);
 
-/* User-buffer check of spec §4.2 incl. rule 5 (every page mapped, writable when @write). */
-int fs_user_check(const void __user *ptr, uint64_t len, bool write);
 
 #endif

@@ -128,7 +128,7 @@ static int64_t prio_read(struct file *f, void __user *buf, uint64_t count, uint6
 	if (is_kernel(p))
 		return -EACCES;
 	char text[8];
-	int n = ksnprintf(text, sizeof(text), "%u", (unsigned)__atomic_load_n(&p->priority, __ATOMIC_RELAXED));
+	int n = ksnprintf(text, sizeof(text), "%u", (unsigned)process_priority(p));
 	return fs_read_text(text, (uint64_t)n, buf, count, pos);
 }
 
@@ -155,9 +155,7 @@ static int64_t prio_write(struct file *f, const void __user *buf, uint64_t count
 		return -EINVAL;
 	if (value > PRIORITY_MAX_USER)
 		return -EACCES;
-	irqflags_t fl = spin_lock_irqsave(&p->lock);
-	p->priority = (uint8_t)value;
-	spin_unlock_irqrestore(&p->lock, fl);
+	process_set_priority(p, (uint8_t)value);
 	return (int64_t)count;
 }
 
@@ -268,8 +266,7 @@ static int ctl_run(struct process *p, int n, char **w)
 			return -EUNKNOWNCTL;
 		if (is_kernel(p))
 			return -EACCES;
-		__atomic_store_n(&p->suspended, false, __ATOMIC_RELEASE);
-		wait_queue_wake_all(&p->start_wq);
+		process_resume(p);
 		return 0;
 	}
 	if (strcmp(w[0], "kill") == 0) {
@@ -345,15 +342,12 @@ static int64_t perf_read(struct file *f, void __user *buf, uint64_t count, uint6
 	struct process *p = proc_of(f);
 	if (is_kernel(p))
 		return -EACCES;
-	irqflags_t fl = spin_lock_irqsave(&p->lock);
-	uint64_t pages = p->space ? __atomic_load_n(&p->space->resident, __ATOMIC_RELAXED) : 0;
-	uint64_t threads = p->nthreads;
-	spin_unlock_irqrestore(&p->lock, fl);
+	struct process_stats st;
+	process_stats(p, &st);
 	char text[200];
 	int n = ksnprintf(text, sizeof(text),
 			  "user_clocks %lu\nkernel_clocks %lu\nstart_clocks %lu\nuser_pages %lu\nthread_count %lu",
-			  __atomic_load_n(&p->user_ns, __ATOMIC_RELAXED),
-			  __atomic_load_n(&p->kernel_ns, __ATOMIC_RELAXED), p->start_ns, pages, threads);
+			  st.user_ns, st.kernel_ns, st.start_ns, st.user_pages, st.threads);
 	return fs_read_text(text, (uint64_t)n, buf, count, pos);
 }
 

@@ -3,7 +3,8 @@
 // host tests can feed it broken structures.
 #include "kernel/boot_check.h"
 
-#define PAGE 4096ULL
+#include "kernel/abi/layout.h" /* PAGE_SIZE */
+
 
 const char *boot_info_check(const struct boot_info *bi, const struct boot_mem_entry *map)
 {
@@ -17,20 +18,20 @@ const char *boot_info_check(const struct boot_info *bi, const struct boot_mem_en
 		return "unterminated string";
 	if (bi->mem_map_count == 0 || bi->mem_map_count > 1u << 16)
 		return "implausible memory map size";
-	if ((bi->kernel_phys | bi->kernel_size) & (PAGE - 1) || bi->kernel_size == 0)
+	if ((bi->kernel_phys | bi->kernel_size) & (PAGE_SIZE - 1) || bi->kernel_size == 0)
 		return "kernel image not page aligned";
 	if (bi->kernel_virt != BOOT_KERNEL_BASE)
 		return "kernel not at its link address";
 	uint64_t usable = 0;
 	for (uint64_t i = 0; i < bi->mem_map_count; i++) {
 		const struct boot_mem_entry *e = &map[i];
-		if (e->base & (PAGE - 1))
+		if (e->base & (PAGE_SIZE - 1))
 			return "memory map entry not page aligned";
-		if (e->npages == 0 || e->npages > (UINT64_MAX - e->base) / PAGE)
+		if (e->npages == 0 || e->npages > (UINT64_MAX - e->base) / PAGE_SIZE)
 			return "memory map entry size invalid";
 		if (e->type < BOOT_MEM_USABLE || e->type > BOOT_MEM_BAD)
 			return "memory map entry of unknown type";
-		if (i > 0 && map[i - 1].base + map[i - 1].npages * PAGE > e->base)
+		if (i > 0 && map[i - 1].base + map[i - 1].npages * PAGE_SIZE > e->base)
 			return "memory map not sorted or overlapping";
 		if (e->type == BOOT_MEM_USABLE)
 			usable += e->npages;

@@ -38,7 +38,7 @@ static bool is_ram(uint32_t type)
 
 static bool adjacent(const struct boot_mem_entry *a, const struct boot_mem_entry *b)
 {
-	return a->base + a->npages * 4096 == b->base;
+	return a->base + a->npages * PAGE_SIZE == b->base;
 }
 
 static void print_banner(const struct boot_info *bi, const struct boot_mem_entry *map)
@@ -62,8 +62,8 @@ static void print_banner(const struct boot_info *bi, const struct boot_mem_entry
 	}
 	kprintf("Quilt kernel booting\n");
 	kprintf("firmware: %s rev 0x%x\n", bi->firmware_vendor, bi->firmware_revision);
-	kprintf("memory: %lu MiB total, %lu MiB usable, %lu map entries\n", (total * 4096 + (1 << 19)) >> 20,
-		(usable * 4096) >> 20, bi->mem_map_count);
+	kprintf("memory: %lu MiB total, %lu MiB usable, %lu map entries\n", (total * PAGE_SIZE + (1 << 19)) >> 20,
+		(usable * PAGE_SIZE) >> 20, bi->mem_map_count);
 	if (bi->fb.phys)
 		kprintf("framebuffer: %ux%u stride %u at 0x%lx\n", bi->fb.width, bi->fb.height,
 			bi->fb.stride_pixels, bi->fb.phys);
@@ -73,7 +73,7 @@ static void print_banner(const struct boot_info *bi, const struct boot_mem_entry
 		static const char *const names[] = { "?", "usable", "boot-reclaim", "loader-data", "kernel",
 						     "acpi-reclaim", "acpi-nvs", "runtime", "mmio", "reserved", "bad" };
 		for (uint64_t i = 0; i < bi->mem_map_count; i++)
-			kprintf("  [%016lx-%016lx) %s\n", map[i].base, map[i].base + map[i].npages * 4096,
+			kprintf("  [%016lx-%016lx) %s\n", map[i].base, map[i].base + map[i].npages * PAGE_SIZE,
 				map[i].type <= BOOT_MEM_BAD ? names[map[i].type] : "?");
 	}
 	kprintf("acpi: rsdp at 0x%lx\n", bi->rsdp);
@@ -91,8 +91,8 @@ static void memory_init(const struct boot_info *bi, const struct boot_mem_entry 
 	pmm_init(map, bi->mem_map_count);
 	uint64_t phys_end = 4ULL << 30;
 	for (uint64_t i = 0; i < bi->mem_map_count; i++)
-		if (is_ram(map[i].type) && map[i].base + map[i].npages * 4096 > phys_end)
-			phys_end = map[i].base + map[i].npages * 4096;
+		if (is_ram(map[i].type) && map[i].base + map[i].npages * PAGE_SIZE > phys_end)
+			phys_end = map[i].base + map[i].npages * PAGE_SIZE;
 	if (bi->fb.phys && bi->fb.phys + bi->fb.size_bytes > phys_end)
 		phys_end = bi->fb.phys + bi->fb.size_bytes;
 	arch_paging_init(phys_end);
@@ -114,17 +114,17 @@ static void memory_init(const struct boot_info *bi, const struct boot_mem_entry 
 			symbols_init(sym, bi->symtab_size, str, bi->strtab_size);
 		}
 	}
-	uint64_t arch_lo = bi->archive & ~4095ULL, arch_hi = (bi->archive + bi->archive_size + 4095) & ~4095ULL;
+	uint64_t arch_lo = bi->archive & ~(PAGE_SIZE - 1), arch_hi = (bi->archive + bi->archive_size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 	for (uint64_t i = 0; i < bi->mem_map_count; i++) {
 		if (map[i].type != BOOT_MEM_LOADER_DATA)
 			continue;
-		uint64_t lo = map[i].base, hi = lo + map[i].npages * 4096;
+		uint64_t lo = map[i].base, hi = lo + map[i].npages * PAGE_SIZE;
 		/* Release around the archive. */
 		if (arch_hi > lo && arch_lo < hi) {
 			if (arch_lo > lo)
-				pmm_release_range(lo, (arch_lo - lo) / 4096);
+				pmm_release_range(lo, (arch_lo - lo) / PAGE_SIZE);
 			if (hi > arch_hi)
-				pmm_release_range(arch_hi, (hi - arch_hi) / 4096);
+				pmm_release_range(arch_hi, (hi - arch_hi) / PAGE_SIZE);
 		} else {
 			pmm_release_range(lo, map[i].npages);
 		}

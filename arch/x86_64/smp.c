@@ -57,9 +57,9 @@ static void prepare_trampoline(void)
 	/* Temporary tables: identity 2 MiB (where the trampoline runs) plus the kernel half. */
 	uint64_t *pml4 = phys_to_virt(TRAMP_PML4_PHYS), *pdpt = phys_to_virt(TRAMP_PDPT_PHYS);
 	uint64_t *pd = phys_to_virt(TRAMP_PD_PHYS);
-	memset(pml4, 0, 4096);
-	memset(pdpt, 0, 4096);
-	memset(pd, 0, 4096);
+	memset(pml4, 0, PAGE_SIZE);
+	memset(pdpt, 0, PAGE_SIZE);
+	memset(pd, 0, PAGE_SIZE);
 	memcpy(pml4 + 256, (uint64_t *)phys_to_virt(arch_pt_kernel_root()) + 256, 256 * 8);
 	pml4[0] = TRAMP_PDPT_PHYS | 3;
 	pdpt[0] = TRAMP_PD_PHYS | 3;

@@ -20,7 +20,6 @@ typedef uint8_t priority_t;
 #define CLOCKS_PER_SEC 1000000000ULL
 #define CLOCKS_NEVER UINT64_MAX
 
-#define PAGE_SIZE_ABI 4096
 #define MAX_PATH 256
 #define MAX_NAME 32
 #define CONFIG_MAX_FD 64

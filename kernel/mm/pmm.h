@@ -9,9 +9,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/abi/layout.h" /* PAGE_SIZE */
+
 #include "kernel/boot.h"
 
-#define PAGE_SIZE  4096ULL
 #define PAGE_SHIFT 12
 #define PMM_MAX_ORDER 10 /* largest block: 2^10 pages = 4 MiB */
 

@@ -6,6 +6,7 @@
 #include "arch/x86_64/arch.h"
 #include "kernel/abi/errno.h"
 #include "kernel/mm/vmm.h"
+#include "kernel/sched/process.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/thread.h"
 
@@ -108,4 +109,33 @@ int put_user_u64(void __user *dst, uint64_t value)
 		return err;
 	oom_clear();
 	return arch_put_user_u64((void *)dst, value) ? fault_error() : 0;
+}
+
+int user_buffer_check(const void __user *ptr, uint64_t len, bool write)
+{
+	int err = user_range_check(ptr, len);
+	if (err || len == 0)
+		return err;
+	struct vm_space *space = current_process()->space;
+	if (!space)
+		return -EFAULT; /* a kernel thread has no user memory */
+	/*
+	 * Rule 5 (OUR CHOICE): every page must be mapped, and writable when the
+	 * kernel writes. One region lookup per region spanned, not per page.
+	 */
+	uint64_t a = (uint64_t)ptr & ~(PAGE_SIZE - 1), end = (uint64_t)ptr + len;
+	for (uint64_t n = 1; a < end; n++) {
+		/* Up to VM_MAX_REGIONS lookups: a preemption and kill point every 64. */
+		if (n % 64 == 0 && sched_checkpoint())
+			return -EINTR;
+		struct vm_region r;
+		if (!vm_query(space, a, &r))
+			return -EFAULT;
+		if (write && !(r.prot & VM_WRITE))
+			return -EFAULT;
+		if (!(r.prot & VM_READ))
+			return -EFAULT;
+		a = r.end;
+	}
+	return 0;
 }

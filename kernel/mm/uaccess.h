@@ -7,6 +7,7 @@
 #ifndef QUILT_MM_UACCESS_H
 #define QUILT_MM_UACCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,14 @@
  * len > 0, -EOVERFLOW when ptr + len wraps, -EFAULT outside [USER_MIN, USER_MAX).
  */
 int user_range_check(const void __user *ptr, uint64_t len);
+
+/*
+ * user_buffer_check - the whole buffer rule of §4.2, for calls that check a
+ * buffer before they start: user_range_check, then (rule 5, OUR CHOICE)
+ * every page mapped, and writable when @write. 0 or -errno; -EINTR when the
+ * caller was killed during a long walk. Context: thread, may sleep.
+ */
+int user_buffer_check(const void __user *ptr, uint64_t len, bool write);
 
 /* Copy in/out. Return 0 or a negative errno from user_range_check / -EFAULT on a fault. */
 int copy_from_user(void *dst, const void __user *src, uint64_t len);

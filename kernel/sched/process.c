@@ -269,6 +269,35 @@ void process_terminate(struct process *p, int64_t status)
 	wait_queue_wake_all(&p->exit_wq);
 }
 
+uint8_t process_priority(struct process *p)
+{
+	return __atomic_load_n(&p->priority, __ATOMIC_RELAXED);
+}
+
+void process_set_priority(struct process *p, uint8_t priority)
+{
+	irqflags_t f = spin_lock_irqsave(&p->lock);
+	p->priority = priority;
+	spin_unlock_irqrestore(&p->lock, f);
+}
+
+void process_resume(struct process *p)
+{
+	__atomic_store_n(&p->suspended, false, __ATOMIC_RELEASE);
+	wait_queue_wake_all(&p->start_wq);
+}
+
+void process_stats(struct process *p, struct process_stats *out)
+{
+	irqflags_t f = spin_lock_irqsave(&p->lock);
+	out->user_pages = p->space ? __atomic_load_n(&p->space->resident, __ATOMIC_RELAXED) : 0;
+	out->threads = p->nthreads;
+	spin_unlock_irqrestore(&p->lock, f);
+	out->user_ns = __atomic_load_n(&p->user_ns, __ATOMIC_RELAXED);
+	out->kernel_ns = __atomic_load_n(&p->kernel_ns, __ATOMIC_RELAXED);
+	out->start_ns = p->start_ns;
+}
+
 static void drop_if_loaded(void *arg)
 {
 	if (vm_space_current() == arg)

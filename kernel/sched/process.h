@@ -74,6 +74,17 @@ __attribute__((noreturn)) void thread_exit(void);
 
 uint64_t processes_live(void);
 
+/* The priority new threads of @p get (0-63); set it (the caller checked the range). */
+uint8_t process_priority(struct process *p);
+void process_set_priority(struct process *p, uint8_t priority);
+/* Let a process spawned with SPAWN_SUSPEND run (the "start" ctl command). */
+void process_resume(struct process *p);
+/* What /proc/<pid>/perf shows: clocks in ns, resident user pages, live threads. */
+struct process_stats {
+	uint64_t user_ns, kernel_ns, start_ns, user_pages, threads;
+};
+void process_stats(struct process *p, struct process_stats *out);
+
 /*
  * thread_send_note - queue a 1-63 byte note for @t (8 kept, the oldest
  * dropped) and end its current sleep with EINTR; "kill" terminates @t.

@@ -5,11 +5,13 @@
 
 #include <stdint.h>
 
+#include "kernel/abi/layout.h" /* PAGE_SIZE */
+
 struct process;
 struct thread;
 
 #define USER_STACK_TOP    0x00007FFFFFFFF000ULL
-#define USER_STACK_BYTES  (100 * 4096ULL)   /* CONFIG_MAX_USER_STACK_PAGES */
+#define USER_STACK_BYTES  (100 * PAGE_SIZE)   /* CONFIG_MAX_USER_STACK_PAGES */
 #define USER_STACK_STRIDE 0x65000ULL        /* 100 stack pages + 1 guard page */
 /* The highest tid whose stack region (and the guard page below it) lies above USER_MIN. */
 #define USER_STACK_LAST_TID ((USER_STACK_TOP - USER_MIN) / USER_STACK_STRIDE - 1)

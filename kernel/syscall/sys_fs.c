@@ -6,6 +6,7 @@
 #include "fs/path.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/kmalloc.h"
+#include "kernel/mm/uaccess.h"
 #include "kernel/sched/process.h"
 #include "kernel/sched/sched.h"
 #include "kernel/syscall/syscall.h"
@@ -63,7 +64,7 @@ SYSCALL_DEFINE(SYS_OPEN2, uint64_t, const char __user *, path, uint64_t __user *
 	if (!ufds)
 		return -EINVAL;
 	/* OUR CHOICE (spec §11 row 15): the output is checked before anything is opened. */
-	if (fs_user_check(ufds, 2 * sizeof(uint64_t), true))
+	if (user_buffer_check(ufds, 2 * sizeof(uint64_t), true))
 		return -EFAULT;
 	struct path_parsed parsed;
 	struct vfs_lookup lk;
@@ -112,7 +113,7 @@ SYSCALL_DEFINE(SYS_READ, uint64_t, uint64_t, fd, void __user *, buf, uint64_t, c
 	struct file *f = fd_get(current_process(), fd);
 	if (!f)
 		return -EBADF;
-	int64_t r = fs_user_check(buf, count, true);
+	int64_t r = user_buffer_check(buf, count, true);
 	if (r)
 		goto out;
 	if (f->is_dir)
@@ -140,7 +141,7 @@ SYSCALL_DEFINE(SYS_WRITE, uint64_t, uint64_t, fd, const void __user *, buf, uint
 	struct file *f = fd_get(current_process(), fd);
 	if (!f)
 		return -EBADF;
-	int64_t r = fs_user_check(buf, count, false);
+	int64_t r = user_buffer_check(buf, count, false);
 	if (r)
 		goto out;
 	if (f->is_dir)
@@ -187,7 +188,7 @@ SYSCALL_DEFINE(SYS_IOCTL, uint64_t, uint64_t, fd, uint64_t, request, void __user
 	struct file *f = fd_get(current_process(), fd);
 	if (!f)
 		return -EBADF;
-	int64_t r = fs_user_check(argp, size, true);
+	int64_t r = user_buffer_check(argp, size, true);
 	if (!r) {
 		if (f->is_dir)
 			r = -EISDIR;
@@ -214,7 +215,7 @@ SYSCALL_DEFINE(SYS_POLL, uint64_t, struct abi_pollfd __user *, ufds, uint64_t, a
 	/* OUR CHOICE (spec §11 row 22): 1..64 entries. */
 	if (amount == 0 || amount > POLL_MAX)
 		return -EINVAL;
-	if (fs_user_check(ufds, amount * sizeof(struct abi_pollfd), true))
+	if (user_buffer_check(ufds, amount * sizeof(struct abi_pollfd), true))
 		return -EFAULT;
 	uint64_t deadline = time_deadline(time_now_ns(), timeout);
 	struct abi_pollfd fds[POLL_MAX];
@@ -286,7 +287,7 @@ SYSCALL_DEFINE(SYS_STAT, uint64_t, const char __user *, path, struct abi_stat __
 	int err = path_from_user(path, &parsed);
 	if (err)
 		return err;
-	err = fs_user_check(out, sizeof(struct abi_stat), true);
+	err = user_buffer_check(out, sizeof(struct abi_stat), true);
 	if (err)
 		return err;
 	if (parsed.flags)
@@ -308,7 +309,7 @@ SYSCALL_DEFINE(SYS_GETDENTS, uint64_t, uint64_t, fd, struct abi_dirent __user *,
 	struct file *f = fd_get(current_process(), fd);
 	if (!f)
 		return -EBADF;
-	int64_t r = fs_user_check(buf, count, true);
+	int64_t r = user_buffer_check(buf, count, true);
 	if (!r)
 		r = vfs_getdents(f, buf, count);
 	file_put(f);

@@ -44,7 +44,6 @@
 #include "kernel/abi/path_flags.h"
 #include "user/fuzz/fuzz.h"
 
-#define PAGE 4096ull
 #define ARENA_PAGES 128
 #define SCRATCH_PAGES 16
 /* Mappings the kernel places for us are recorded only below this, far from the thread stacks. */
@@ -103,7 +102,7 @@ static void note_fd(uint64_t fd)
  */
 static void note_mapping(uint64_t addr, uint64_t len)
 {
-	len = len < PAGE ? len : PAGE;
+	len = len < PAGE_SIZE ? len : PAGE_SIZE;
 	if (!addr || addr + len < addr || addr + len > RECORD_LIMIT)
 		return;
 	uint64_t i = atomic_fetch_add(&nmaps_seen, 1) % NMAPS;
@@ -181,7 +180,7 @@ static uint64_t gen_fuzz_memory(struct fthread *t)
 		if (a && l)
 			return a + below(t, l);
 	}
-	return (uint64_t)arena + below(t, ARENA_PAGES * PAGE);
+	return (uint64_t)arena + below(t, ARENA_PAGES * PAGE_SIZE);
 }
 
 enum dir { IN, OUT }; /* IN: the kernel reads the buffer; OUT: it writes it */
@@ -199,9 +198,9 @@ static uint64_t gen_ptr(struct fthread *t, enum dir d, uint64_t count)
 	case 1:
 		return gen_int(t);
 	case 2: /* the last bytes before the hole after the scratch pages */
-		return (uint64_t)t->scratch + SCRATCH_PAGES * PAGE - 1 - below(t, 64);
+		return (uint64_t)t->scratch + SCRATCH_PAGES * PAGE_SIZE - 1 - below(t, 64);
 	case 3:
-		return (uint64_t)ro_page + below(t, PAGE);
+		return (uint64_t)ro_page + below(t, PAGE_SIZE);
 	case 4:
 	case 5:
 		return gen_fuzz_memory(t);
@@ -216,7 +215,7 @@ static uint64_t gen_ptr(struct fthread *t, enum dir d, uint64_t count)
 	default:
 		if (d == IN && chance(t, 50))
 			return (uint64_t)t->wbuf;
-		return (uint64_t)t->scratch + 256 + below(t, 2) * below(t, SCRATCH_PAGES * PAGE - 256);
+		return (uint64_t)t->scratch + 256 + below(t, 2) * below(t, SCRATCH_PAGES * PAGE_SIZE - 256);
 	}
 }
 
@@ -237,9 +236,9 @@ static uint64_t gen_path_ptr(struct fthread *t, bool empty_ok)
 	case 1:
 		return gen_int(t) | (chance(t, 50) ? 0x8000000000000000ull : 0);
 	case 3:
-		return (uint64_t)ro_page + below(t, PAGE); /* zeroes: the empty path */
+		return (uint64_t)ro_page + below(t, PAGE_SIZE); /* zeroes: the empty path */
 	default:
-		return (uint64_t)unterminated + PAGE - 1 - below(t, 300); /* EFAULT, ENAMETOOLONG or EINVAL */
+		return (uint64_t)unterminated + PAGE_SIZE - 1 - below(t, 300); /* EFAULT, ENAMETOOLONG or EINVAL */
 	}
 }
 
@@ -480,7 +479,7 @@ static uint64_t gen_argv(struct fthread *t)
 	if (r == 1)
 		return gen_int(t);
 	if (r == 2)
-		return (uint64_t)t->scratch + SCRATCH_PAGES * PAGE - 8; /* runs into the hole */
+		return (uint64_t)t->scratch + SCRATCH_PAGES * PAGE_SIZE - 8; /* runs into the hole */
 	unsigned n = 0;
 	const char *p = progs[below(t, sizeof(progs) / sizeof(progs[0]))];
 	if (!strcmp(p, "/tmp/fuzz/0/a")) {
@@ -536,7 +535,7 @@ static void gen_range(struct fthread *t, uint64_t *addr, uint64_t *len)
 	unsigned r = (unsigned)below(t, 10);
 	if (r < 2) {
 		*addr = gen_int(t);
-		*len = chance(t, 50) ? gen_int(t) : PAGE * below(t, 4);
+		*len = chance(t, 50) ? gen_int(t) : PAGE_SIZE * below(t, 4);
 		/* never a user range: those could hit the worker's own memory */
 		if (*addr >= USER_MIN && *addr < USER_MAX)
 			*addr = 0;
@@ -547,17 +546,17 @@ static void gen_range(struct fthread *t, uint64_t *addr, uint64_t *len)
 		uint64_t i = below(t, n < NMAPS ? n : NMAPS);
 		uint64_t a = atomic_load(&map_addr[i]), l = atomic_load(&map_len[i]);
 		if (a && l && l < (1ull << 40)) {
-			uint64_t lp = (l + PAGE - 1) & ~(PAGE - 1);
-			uint64_t off = below(t, lp / PAGE) * PAGE;
-			*addr = a + off + (chance(t, 10) ? below(t, PAGE) : 0);
+			uint64_t lp = (l + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+			uint64_t off = below(t, lp / PAGE_SIZE) * PAGE_SIZE;
+			*addr = a + off + (chance(t, 10) ? below(t, PAGE_SIZE) : 0);
 			*len = 1 + below(t, lp - off - (*addr - a - off));
 			return;
 		}
 	}
-	uint64_t off = below(t, ARENA_PAGES) * PAGE;
-	*addr = (uint64_t)arena + off + (chance(t, 10) ? below(t, PAGE) : 0);
-	uint64_t room = (uint64_t)arena + ARENA_PAGES * PAGE - *addr;
-	*len = chance(t, 10) ? 0 : 1 + below(t, room < 16 * PAGE ? room : 16 * PAGE);
+	uint64_t off = below(t, ARENA_PAGES) * PAGE_SIZE;
+	*addr = (uint64_t)arena + off + (chance(t, 10) ? below(t, PAGE_SIZE) : 0);
+	uint64_t room = (uint64_t)arena + ARENA_PAGES * PAGE_SIZE - *addr;
+	*len = chance(t, 10) ? 0 : 1 + below(t, room < 16 * PAGE_SIZE ? room : 16 * PAGE_SIZE);
 }
 
 static uint64_t gen_prot(struct fthread *t)
@@ -715,7 +714,7 @@ static uint64_t gen_args(struct fthread *t, uint64_t nr, uint64_t a[4])
 		static const uint64_t lens[] = { 0, 1, 4095, 4096, 4097, 8192, 65536, 1 << 20, 1ull << 46,
 						 UINT64_MAX, UINT64_MAX - 4095, 0x100000000ull };
 		a[0] = chance(t, 50) ? mappable[below(t, 4)] : gen_fd(t);
-		a[2] = chance(t, 40) ? PAGE * (1 + below(t, 8)) : lens[below(t, sizeof(lens) / sizeof(lens[0]))];
+		a[2] = chance(t, 40) ? PAGE_SIZE * (1 + below(t, 8)) : lens[below(t, sizeof(lens) / sizeof(lens[0]))];
 		if (chance(t, 60)) {
 			a[1] = 0;
 		} else {
@@ -753,7 +752,7 @@ static uint64_t gen_args(struct fthread *t, uint64_t nr, uint64_t a[4])
 		if (r == 999) {
 			/* A mapped-or-not user address that is no code: the thread faults, the process ends (14). */
 			atomic_store(&slot_shm->fault_ok, 1);
-			a[0] = (uint64_t)arena + below(t, ARENA_PAGES * PAGE);
+			a[0] = (uint64_t)arena + below(t, ARENA_PAGES * PAGE_SIZE);
 		} else {
 			a[0] = gen_int(t);
 			if (a[0] >= USER_MIN && a[0] < USER_MAX)
@@ -857,7 +856,7 @@ static void do_call(struct fthread *t)
 		break;
 	case SYS_OPEN2:
 		/* Our scratch is never unmapped: read the two descriptors back from there. */
-		if (a[1] >= (uint64_t)t->scratch && a[1] + 16 <= (uint64_t)t->scratch + SCRATCH_PAGES * PAGE) {
+		if (a[1] >= (uint64_t)t->scratch && a[1] + 16 <= (uint64_t)t->scratch + SCRATCH_PAGES * PAGE_SIZE) {
 			note_fd(((volatile uint64_t *)a[1])[0]);
 			note_fd(((volatile uint64_t *)a[1])[1]);
 		}
@@ -928,7 +927,7 @@ void fuzz_thread_main(uint64_t idx)
 {
 	struct fthread *t = &threads[idx % FUZZ_MAX_THREADS];
 	t->ring = &slot_shm->threads[t->idx];
-	t->scratch = scratch_base + (uint64_t)t->idx * (SCRATCH_PAGES + 1) * PAGE;
+	t->scratch = scratch_base + (uint64_t)t->idx * (SCRATCH_PAGES + 1) * PAGE_SIZE;
 	fuzz_loop(t);
 }
 
@@ -999,30 +998,30 @@ int fuzz_worker_main(int slot, uint64_t seed, uint64_t lifetime_ms, int nthreads
 	for (uint64_t nr = 0; nr < SYS_TOTAL_AMOUNT; nr++)
 		weight_total += weight[nr];
 
-	arena = map_anon(ARENA_PAGES * PAGE);
-	ro_page = map_anon(PAGE);
-	uint64_t per = (SCRATCH_PAGES + 1) * PAGE;
+	arena = map_anon(ARENA_PAGES * PAGE_SIZE);
+	ro_page = map_anon(PAGE_SIZE);
+	uint64_t per = (SCRATCH_PAGES + 1) * PAGE_SIZE;
 	scratch_base = map_anon(per * FUZZ_MAX_THREADS);
 	if (!arena || !ro_page || !scratch_base)
 		return FUZZ_SETUP_FAILED;
-	unterminated = map_anon(2 * PAGE);
+	unterminated = map_anon(2 * PAGE_SIZE);
 	if (!unterminated)
 		return FUZZ_SETUP_FAILED;
 	/*
 	 * '*' is no name character: even if a later mapping fills the hole and
 	 * ends the string, the path fails to parse instead of naming something.
 	 */
-	memset(unterminated, '*', PAGE);
-	if (!mprotect(ro_page, PAGE, PROT_READ) || !mprotect(unterminated, PAGE, PROT_READ) ||
-	    !munmap(unterminated + PAGE, PAGE))
+	memset(unterminated, '*', PAGE_SIZE);
+	if (!mprotect(ro_page, PAGE_SIZE, PROT_READ) || !mprotect(unterminated, PAGE_SIZE, PROT_READ) ||
+	    !munmap(unterminated + PAGE_SIZE, PAGE_SIZE))
 		return FUZZ_SETUP_FAILED;
 	for (int i = 0; i < FUZZ_MAX_THREADS; i++)
-		if (!munmap(scratch_base + i * per + SCRATCH_PAGES * PAGE, PAGE))
+		if (!munmap(scratch_base + i * per + SCRATCH_PAGES * PAGE_SIZE, PAGE_SIZE))
 			return FUZZ_SETUP_FAILED;
 	/* Give half the arena some shape: read-only pages and holes. */
 	for (int i = 0; i < ARENA_PAGES; i += 8) {
-		mprotect(arena + i * PAGE, PAGE, PROT_READ);
-		munmap(arena + (i + 5) * PAGE, PAGE);
+		mprotect(arena + i * PAGE_SIZE, PAGE_SIZE, PROT_READ);
+		munmap(arena + (i + 5) * PAGE_SIZE, PAGE_SIZE);
 	}
 	if (alone) { /* the supervisor's part: the sandbox */
 		char p[48];

@@ -20,7 +20,7 @@
  * shares one spare slot: its errno is then unreliable.
  */
 #define USER_STACK_TOP 0x00007FFFFFFFF000ull /* top(0) == USER_MAX */
-#define USER_STACK_STRIDE ((uint64_t)(CONFIG_MAX_USER_STACK_PAGES + 1) * PAGE_SIZE_ABI)
+#define USER_STACK_STRIDE ((uint64_t)(CONFIG_MAX_USER_STACK_PAGES + 1) * PAGE_SIZE)
 
 /* The highest tid whose stack region lies in user space (above 0x400000, spec §10.2). */
 #define USER_STACK_LAST_TID ((USER_STACK_TOP - 0x400000ull) / USER_STACK_STRIDE - 1)

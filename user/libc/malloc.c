@@ -103,9 +103,9 @@ static bool refill(int cls)
 
 static void *large_alloc(size_t size)
 {
-	if (size > SIZE_MAX - HEADER_BYTES - PAGE_SIZE_ABI)
+	if (size > SIZE_MAX - HEADER_BYTES - PAGE_SIZE)
 		return NULL;
-	size_t bytes = (size + HEADER_BYTES + PAGE_SIZE_ABI - 1) & ~(size_t)(PAGE_SIZE_ABI - 1);
+	size_t bytes = (size + HEADER_BYTES + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
 	mtx_lock(&heap_lock);
 	struct block *b = map_zero(bytes);
 	mtx_unlock(&heap_lock);

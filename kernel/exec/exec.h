@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+// Loading a program into a process (spec §10): used by a new process's first
+// thread (kernel/sched/user.c) before it enters user mode.
+#ifndef QUILT_EXEC_EXEC_H
+#define QUILT_EXEC_EXEC_H
+
+#include <stdint.h>
+
+struct process;
+
+/*
+ * exec_load_image - map the ELF executable @data (@size bytes, validated
+ * here) into @p's empty address space: the span of its PT_LOAD segments as
+ * one region, file bytes copied, each page given the union of the rights of
+ * the segments on it (read always; write, execute as their flags say; see
+ * kernel/mm/vmm.h for pages that are both). Stores the entry point. Returns
+ * 0, -ENOEXEC (not a valid executable for this ABI) or -ENOMEM.
+ * Context: the new process's first thread, its address space active.
+ */
+int exec_load_image(struct process *p, const void *data, uint64_t size, uint64_t *entry);
+
+/*
+ * exec_build_stack - the start-up stack of spec §10.5 below @top: the
+ * @argc NUL-terminated strings of @args (@args_len bytes) packed at the top
+ * (argv[0] lowest), the pointer array below them aligned to 8 and
+ * NULL-terminated, RSP 16-aligned below it. Stores RSP and the array's
+ * address. Returns 0 or -errno of the user copy.
+ */
+int exec_build_stack(uint64_t top, const char *args, uint64_t args_len, uint64_t argc, uint64_t *rsp_out,
+		     uint64_t *argv_out);
+
+#endif
