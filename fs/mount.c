@@ -347,6 +347,7 @@ int ns_for_each_child(struct namespace *ns, int (*fn)(struct namespace *child, v
 /* The node after @c in the pre-order of the subtree of @top. Needs ns_tree_lock. */
 static struct namespace *preorder_next(struct namespace *top, struct namespace *c)
 {
+	spin_assert_held(&ns_tree_lock);
 	if (c->first_child)
 		return c->first_child;
 	for (; c != top; c = c->parent)

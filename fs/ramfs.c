@@ -146,6 +146,7 @@ static int ramfs_lookup(struct inode *dir, const char *name, size_t len, struct 
 /* Add @name -> @ino to @dir (locked); the entry takes a new reference. */
 static int dir_add_locked(struct inode *dir, const char *name, size_t len, struct inode *ino)
 {
+	mutex_assert_held(&dir->lock);
 	struct ramfs_dir *d = dir->priv;
 	if (dir->removed)
 		return -ENOENT;
@@ -424,6 +425,7 @@ static void page_free(struct ramfs_file *rf, struct ramfs_page *p)
 #define RAMFS_BATCH 64
 static void truncate_locked(struct inode *ino, uint64_t size, bool preempt)
 {
+	mutex_assert_held(&ino->lock);
 	struct ramfs_file *rf = ino->priv;
 	uint64_t keep = (size + PAGE_SIZE - 1) / PAGE_SIZE;
 	/* Only the pages past @keep are visited: the tree is ordered by index. */
@@ -485,8 +487,11 @@ static void ramfs_evict(struct inode *ino)
 	 * pages can go with preemption points: removing a 500 MiB file does not
 	 * hold the CPU for its whole length.
 	 */
-	if (ino->type == INODE_FILE && ino->priv)
+	if (ino->type == INODE_FILE && ino->priv) {
+		mutex_lock(&ino->lock); /* uncontended: nobody else holds a reference */
 		truncate_locked(ino, 0, true);
+		mutex_unlock(&ino->lock);
+	}
 	/* Only a root goes with entries left (removed directories were emptied first). */
 	if (ino->type == INODE_DIR && ino->priv)
 		dir_clear_locked(ino);

@@ -77,6 +77,7 @@ static bool deadline_before(const struct share_key *a, const struct share_key *b
 /* The live key equal to @key, or NULL. Needs keys_lock. */
 static struct share_key *find_locked(const struct abi_key *key)
 {
+	spin_assert_held(&keys_lock);
 	struct rb_node *n = keys_by_value.node;
 	while (n) {
 		struct share_key *k = rb_entry(n, struct share_key, by_value);
@@ -91,6 +92,7 @@ static struct share_key *find_locked(const struct abi_key *key)
 /* Insert @k unless its bytes are taken. Returns false on a collision. Needs keys_lock. */
 static bool insert_locked(struct share_key *k)
 {
+	spin_assert_held(&keys_lock);
 	struct rb_node **link = &keys_by_value.node, *parent = NULL;
 	while (*link) {
 		parent = *link;
@@ -118,6 +120,7 @@ static bool insert_locked(struct share_key *k)
 
 static void remove_locked(struct share_key *k)
 {
+	spin_assert_held(&keys_lock);
 	rb_erase(&k->by_value, &keys_by_value);
 	if (k->deadline != UINT64_MAX)
 		rb_erase(&k->by_deadline, &keys_by_deadline);

@@ -155,7 +155,6 @@ struct cpu {
 	uint32_t apic_id;
 	/* Owner CPU only */
 	uint32_t irq_depth;
-	uint32_t held_locks;
 	void *space;          /* struct vm_space * whose root is loaded */
 	/* NMIs handled on this CPU (the paranoid-entry test reads it). */
 	uint64_t nmi_count;

@@ -71,6 +71,7 @@ static void partial_remove(struct size_class *sc, uint32_t pfn)
 /* A fresh slab page for @sc with all objects on its free list. Needs sc->lock. */
 static bool slab_grow(struct size_class *sc, unsigned cls)
 {
+	spin_assert_held(&sc->lock);
 	paddr_t phys = pmm_alloc_page();
 	if (!phys)
 		return false;

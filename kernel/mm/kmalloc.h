@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/lib/compiler.h"
+
 #define KMALLOC_MAX_SMALL 2048
 
 /*
@@ -14,9 +16,9 @@
  * KMALLOC_MAX_SMALL). Returns NULL when out of memory or @size is 0.
  * Context: any; does not sleep.
  */
-void *kmalloc(size_t size);
+__must_check void *kmalloc(size_t size);
 /* kzalloc - kmalloc, zero-filled. */
-void *kzalloc(size_t size);
+__must_check void *kzalloc(size_t size);
 /* kfree - free a kmalloc'd pointer; NULL is ignored. Panics on a double free when heap debugging is on. */
 void kfree(void *ptr);
 

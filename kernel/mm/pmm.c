@@ -74,6 +74,7 @@ static void list_remove(unsigned order, uint32_t pfn)
 /* Free a block into the buddy lists, merging with free buddies. Needs zone_lock. */
 static void buddy_free(uint64_t pfn, unsigned order)
 {
+	spin_assert_held(&zone_lock);
 	while (order < PMM_MAX_ORDER) {
 		uint64_t buddy = pfn ^ (1ULL << order);
 		if (buddy >= max_pfn)
@@ -92,6 +93,7 @@ static void buddy_free(uint64_t pfn, unsigned order)
 /* Take a block of 2^order pages, splitting larger ones. Needs zone_lock. Returns PFN_NONE if none. */
 static uint32_t buddy_alloc(unsigned order)
 {
+	spin_assert_held(&zone_lock);
 	unsigned o = order;
 	while (o <= PMM_MAX_ORDER && free_head[o] == PFN_NONE)
 		o++;

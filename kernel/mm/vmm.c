@@ -74,6 +74,7 @@ static unsigned arch_flags(unsigned prot)
 /* The lowest region whose end is above @addr (it may start after @addr). Needs lock. */
 static struct vm_region *first_ending_after(struct vm_space *s, uint64_t addr)
 {
+	spin_assert_held(&s->lock);
 	struct rb_node *n = s->regions.node;
 	struct vm_region *best = NULL;
 	while (n) {
@@ -256,6 +257,7 @@ static void reclaim_finish(struct vm_reclaim *rc)
 static void remove_range_locked(struct vm_space *s, uint64_t start, uint64_t end, struct vm_region **spare,
 				struct vm_reclaim *rc)
 {
+	spin_assert_held(&s->lock);
 	struct vm_region *r = first_ending_after(s, start);
 	while (r && r->start < end) {
 		struct vm_region *next = to_region(rb_next(&r->node));
@@ -304,6 +306,7 @@ static bool range_ok(uint64_t start, uint64_t end)
 /* Lowest gap of @len bytes at or above USER_MIN. Needs lock. Returns 0 if none. */
 static uint64_t find_gap(struct vm_space *s, uint64_t len)
 {
+	spin_assert_held(&s->lock);
 	uint64_t candidate = USER_MIN;
 	for (struct rb_node *n = rb_first(&s->regions); n; n = rb_next(n)) {
 		struct vm_region *r = to_region(n);
@@ -337,6 +340,7 @@ static uint64_t fill_next(void *arg)
 /* Whether @s may gain @more regions (VM_MAX_REGIONS, like Linux's max_map_count). Needs lock. */
 static bool regions_fit(struct vm_space *s, uint64_t more)
 {
+	spin_assert_held(&s->lock);
 	return s->nregions + more <= VM_MAX_REGIONS;
 }
 
@@ -528,6 +532,7 @@ void vm_space_clear(struct vm_space *s)
 /* Merge @r with its successor when they continue each other. Needs lock. */
 static bool try_merge_next(struct vm_space *s, struct vm_region *r)
 {
+	spin_assert_held(&s->lock);
 	struct vm_region *n = to_region(rb_next(&r->node));
 	if (!n || n->start != r->end || n->prot != r->prot || n->backing != r->backing)
 		return false;
@@ -669,6 +674,7 @@ static bool ip_on_page(uint64_t ip, uint64_t page)
 static int fault_on_present(struct vm_space *s, struct vm_region *r, uint64_t page, unsigned access,
 			    uint64_t user_ip, const struct arch_mapping *m)
 {
+	spin_assert_held(&s->lock);
 	bool write = access & MM_FAULT_WRITE, exec = access & MM_FAULT_EXEC;
 	if (prot_is_wx(r->prot) && write && m->executable && ip_on_page(user_ip, page)) {
 		/*

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/lib/compiler.h"
+
 #include "kernel/lib/rbtree.h"
 #include "kernel/sync/spinlock.h"
 
@@ -69,7 +71,7 @@ struct vm_space {
 };
 
 /* Create an empty user address space. Returns NULL when out of memory. Context: may allocate. */
-struct vm_space *vm_space_create(void);
+__must_check struct vm_space *vm_space_create(void);
 /* Free every user page, region and page-table page, then the space. It must not be loaded anywhere. */
 void vm_space_destroy(struct vm_space *space);
 /* Load @space (NULL: the kernel's own tables) on this CPU. Context: IRQs any. */
@@ -84,13 +86,13 @@ struct vm_space *vm_space_current(void);
  * Returns 0, -EINVAL (bad range or prot), -ENOMEM (no gap, no memory).
  * Context: takes space->lock; may allocate.
  */
-int vm_map(struct vm_space *space, uint64_t addr, uint64_t len, unsigned prot, enum vm_backing backing,
+__must_check int vm_map(struct vm_space *space, uint64_t addr, uint64_t len, unsigned prot, enum vm_backing backing,
 	   unsigned flags, uint64_t *out);
 /*
  * vm_map_object - as vm_map for VM_SHARED: map @npages pages of @object from
  * page @pgoff (taking a reference of the object). Pages are mapped on touch.
  */
-int vm_map_object(struct vm_space *space, uint64_t addr, struct vm_object *object, uint64_t pgoff,
+__must_check int vm_map_object(struct vm_space *space, uint64_t addr, struct vm_object *object, uint64_t pgoff,
 		  uint64_t npages, unsigned prot, unsigned flags, uint64_t *out);
 /*
  * vm_unmap - remove [addr, addr+len); holes are skipped. Works in pieces,
@@ -111,7 +113,7 @@ uint64_t vm_wx_pages_seen(void);
  * vm_protect - change the protection of [addr, addr+len), which must be fully
  * mapped (-ENOENT otherwise, nothing changed). Returns 0, -EINVAL, -ENOENT, -ENOMEM.
  */
-int vm_protect(struct vm_space *space, uint64_t addr, uint64_t len, unsigned prot);
+__must_check int vm_protect(struct vm_space *space, uint64_t addr, uint64_t len, unsigned prot);
 
 /*
  * vm_fault - resolve a fault at @addr in @space; @access is MM_FAULT_*
@@ -146,7 +148,7 @@ uint64_t vm_regions_live(void);
  * A shared-memory object (/dev/shmem): its pages are the same in every
  * mapping. Reference counted by the open file and by each mapping region.
  */
-struct vm_object *vm_object_create(void);
+__must_check struct vm_object *vm_object_create(void);
 /* The object's size in pages, fixed by the first call of vm_object_set_size (0 before). */
 uint64_t vm_object_pages(struct vm_object *o);
 /*
@@ -154,7 +156,7 @@ uint64_t vm_object_pages(struct vm_object *o);
  * must fit the memory programs may still take. Returns 0, -EEXIST (already
  * sized), -ENOMEM.
  */
-int vm_object_set_size(struct vm_object *o, uint64_t npages);
+__must_check int vm_object_set_size(struct vm_object *o, uint64_t npages);
 void vm_object_get(struct vm_object *o);
 void vm_object_put(struct vm_object *o);
 uint64_t vm_objects_live(void);

@@ -67,6 +67,7 @@ void process_put(struct process *p)
 
 static struct pnode *find_locked(uint64_t pid)
 {
+	spin_assert_held(&ptable_lock);
 	struct rb_node *n = ptable.node;
 	while (n) {
 		struct pnode *pn = rb_entry(n, struct pnode, node);
@@ -187,6 +188,7 @@ static void ended_add(struct process *p)
 /* Needs ptable_lock. */
 static void ended_remove_locked(struct process *p)
 {
+	spin_assert_held(&ptable_lock);
 	if (!p->on_ended_list)
 		return;
 	if (p->ended_prev)

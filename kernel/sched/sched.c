@@ -131,6 +131,7 @@ static void timer_remove(struct runqueue *rq, struct thread *t)
 /* Next timer event of this CPU: end of slice (if others wait) or the first deadline. Needs lock. */
 static void program_timer(struct runqueue *rq, uint64_t now)
 {
+	spin_assert_held(&rq->lock);
 	uint64_t next = UINT64_MAX;
 	if (rq->current != rq->idle)
 		next = rq->slice_end;
@@ -173,6 +174,7 @@ static int find_idle_cpu(unsigned not)
 /* After making @t ready on @rq: get a CPU to run it soon. Needs rq->lock. */
 static void kick(struct runqueue *rq, struct thread *t)
 {
+	spin_assert_held(&rq->lock);
 	unsigned cpu = rq_index(rq);
 	bool self = cpu == arch_cpu_index();
 	if (rq->current == rq->idle || t->priority > rq->current->priority) {
@@ -210,6 +212,7 @@ void thread_wake(struct thread *t, int reason)
 /* Take one ready thread from the busiest other queue. Needs our rq lock; others by trylock. */
 static struct thread *steal(struct runqueue *rq)
 {
+	spin_assert_held(&rq->lock);
 	struct runqueue *victim = NULL;
 	uint32_t most = 0;
 	for (unsigned i = 0; i < arch_cpu_count(); i++) {

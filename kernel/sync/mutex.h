@@ -31,5 +31,7 @@ void mutex_lock(struct mutex *m);
 bool mutex_trylock(struct mutex *m);
 void mutex_unlock(struct mutex *m);
 bool mutex_held(struct mutex *m); /* by the calling thread */
+/* mutex_assert_held - the calling thread holds @m (the owner is tracked in every build). */
+#define mutex_assert_held(m) ASSERT(mutex_held(m))
 
 #endif

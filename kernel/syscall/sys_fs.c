@@ -229,7 +229,7 @@ SYSCALL_DEFINE(SYS_POLL, uint64_t, struct abi_pollfd __user *, ufds, uint64_t, a
 		if (!files[got]) {
 			/* PW: the call fails and only this entry says POLLNVAL (kept). */
 			uint32_t nval = POLLNVAL;
-			copy_to_user(&ufds[got].revents, &nval, sizeof(nval));
+			(void)copy_to_user(&ufds[got].revents, &nval, sizeof(nval)); /* best effort: EBADF either way */
 			r = -EBADF;
 			break;
 		}
