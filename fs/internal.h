@@ -138,12 +138,6 @@ struct namespace {
 #define NS_MAX_MOUNTS 256
 
 struct namespace *ns_create(struct namespace *parent, struct mount *root, bool copy_parent);
-/*
- * ns_for_each_child - call @fn for each live child namespace of @ns (with a
- * reference held across the call) until it returns non-zero; returns that.
- * For BIND propagation (a later issue).
- */
-int ns_for_each_child(struct namespace *ns, int (*fn)(struct namespace *child, void *ctx), void *ctx);
 void ns_get(struct namespace *ns);
 void ns_put(struct namespace *ns);
 /* Attach @m (its mountpoint is the key) in @ns. 0, -EBUSY or -ENOMEM. */

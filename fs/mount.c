@@ -320,30 +320,6 @@ static bool ns_tryget(struct namespace *ns)
 	return false;
 }
 
-int ns_for_each_child(struct namespace *ns, int (*fn)(struct namespace *child, void *ctx), void *ctx)
-{
-	/*
-	 * Take the next child with a reference under the lock, call @fn without
-	 * it. A dying child is skipped; its children, spliced into its place,
-	 * are then children of @ns and are visited in their turn.
-	 */
-	struct namespace *prev = NULL;
-	int r = 0;
-	for (;;) {
-		irqflags_t f = spin_lock_irqsave(&ns_tree_lock);
-		struct namespace *c = prev ? prev->next_sibling : ns->first_child;
-		while (c && !ns_tryget(c))
-			c = c->next_sibling;
-		spin_unlock_irqrestore(&ns_tree_lock, f);
-		ns_put(prev);
-		prev = c;
-		if (!c || (r = fn(c, ctx)) != 0)
-			break;
-	}
-	ns_put(prev);
-	return r;
-}
-
 /* The node after @c in the pre-order of the subtree of @top. Needs ns_tree_lock. */
 static struct namespace *preorder_next(struct namespace *top, struct namespace *c)
 {

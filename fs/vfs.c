@@ -190,26 +190,38 @@ static int lookup_last(struct vfs_loc dir, const char *name, struct vfs_loc *out
 	return err;
 }
 
+/*
+ * The checks every open makes, in the spec's order, and the open file's
+ * flags: exactly the permissions asked for, or all the mount allows.
+ */
+static int open_check(struct vfs_loc loc, uint32_t *flags)
+{
+	struct inode *ino = loc.inode;
+	uint32_t req = *flags & PATH_FLAG_PERMS;
+	if (req & ~loc.mnt->perms)
+		return -EACCES;
+	if ((*flags & PATH_FLAG_DIRECTORY) && ino->type != INODE_DIR)
+		return -ENOTDIR;
+	if (!(*flags & PATH_FLAG_DIRECTORY) && ino->type == INODE_DIR)
+		return -EISDIR;
+	/*
+	 * Truncation needs no write request (PW, kept in vfs_open_loc), but it
+	 * does need a mount that allows writing: a read-only binding is a
+	 * read-only view (spec §7 number 32), and must not let anyone empty the
+	 * files it shows.
+	 */
+	if ((*flags & PATH_FLAG_TRUNCATE) && ino->type == INODE_FILE && !(loc.mnt->perms & PATH_FLAG_WRITE))
+		return -EACCES;
+	*flags = (*flags & ~PATH_FLAG_PERMS) | (req ? req : loc.mnt->perms);
+	return 0;
+}
+
 int vfs_open_loc(struct vfs_loc loc, uint32_t flags, struct file **out)
 {
 	struct inode *ino = loc.inode;
-	uint32_t req = flags & PATH_FLAG_PERMS;
-
-	if (req & ~loc.mnt->perms)
-		return -EACCES;
-	if ((flags & PATH_FLAG_DIRECTORY) && ino->type != INODE_DIR)
-		return -ENOTDIR;
-	if (!(flags & PATH_FLAG_DIRECTORY) && ino->type == INODE_DIR)
-		return -EISDIR;
-	/*
-	 * Truncation needs no write request (PW, kept below), but it does need a
-	 * mount that allows writing: a read-only binding is a read-only view
-	 * (spec §7 number 32), and must not let anyone empty the files it shows.
-	 */
-	if ((flags & PATH_FLAG_TRUNCATE) && ino->type == INODE_FILE && !(loc.mnt->perms & PATH_FLAG_WRITE))
-		return -EACCES;
-	/* The open file gets exactly what was asked, or all the mount allows. */
-	flags = (flags & ~PATH_FLAG_PERMS) | (req ? req : loc.mnt->perms);
+	int check = open_check(loc, &flags);
+	if (check)
+		return check;
 	/* PW truncates even without write permission; kept (spec §5.3). */
 	if ((flags & PATH_FLAG_TRUNCATE) && ino->type == INODE_FILE && ino->ops->truncate) {
 		int err = ino->ops->truncate(ino, 0);
@@ -312,16 +324,9 @@ int vfs_open2(struct vfs_lookup *lk, const char *pathname, uint32_t flags, struc
 	}
 	/* A paired device: the checks of a normal open, then one hook for both files. */
 	struct file *f[2] = { NULL, NULL };
-	uint32_t req = flags & PATH_FLAG_PERMS;
-	if (req & ~loc.mnt->perms)
-		err = -EACCES;
-	else if ((flags & PATH_FLAG_DIRECTORY) && ino->type != INODE_DIR)
-		err = -ENOTDIR;
-	else if (!(flags & PATH_FLAG_DIRECTORY) && ino->type == INODE_DIR)
-		err = -EISDIR;
+	err = open_check(loc, &flags);
 	if (err)
 		goto out;
-	flags = (flags & ~PATH_FLAG_PERMS) | (req ? req : loc.mnt->perms);
 	for (int i = 0; i < 2; i++) {
 		loc_get(loc);
 		f[i] = file_alloc(ino, loc.mnt, flags);

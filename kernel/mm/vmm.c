@@ -250,6 +250,24 @@ static void reclaim_finish(struct vm_reclaim *rc)
 }
 
 /*
+ * Split @r at @at (strictly inside it) using the region @tail: @r keeps
+ * [start, at), @tail gets [at, end) with the matching object offset and its
+ * own object reference. Returns @tail. Needs lock.
+ */
+static struct vm_region *region_split(struct vm_space *s, struct vm_region *r, uint64_t at, struct vm_region *tail)
+{
+	spin_assert_held(&s->lock);
+	*tail = *r;
+	tail->start = at;
+	tail->pgoff = r->pgoff + (at - r->start) / PAGE_SIZE;
+	if (tail->object)
+		vm_object_get(tail->object);
+	r->end = at;
+	region_insert(s, tail);
+	return tail;
+}
+
+/*
  * Remove [start, end) from the tree and the page tables, trimming or splitting
  * regions at the edges. A split needs one new region: *spare, consumed (set to
  * NULL) if used. Frames and removed regions go to @rc. Needs lock.
@@ -268,15 +286,9 @@ static void remove_range_locked(struct vm_space *s, uint64_t start, uint64_t end
 		rc->need_flush |= n != 0;
 		if (r->start < start && r->end > end) {
 			/* The range is strictly inside r: keep both sides. */
-			struct vm_region *tail = *spare;
+			region_split(s, r, end, *spare);
 			*spare = NULL;
-			*tail = *r;
-			tail->start = end;
-			tail->pgoff = r->pgoff + (end - r->start) / PAGE_SIZE;
-			if (tail->object)
-				vm_object_get(tail->object);
 			r->end = start;
-			region_insert(s, tail);
 			break;
 		} else if (r->start < start) {
 			r->end = start;
@@ -621,26 +633,10 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 		if (r->prot != prot) {
 			if (r->start < start) {
 				/* Split off the head that keeps its protection. */
-				struct vm_region *tail = spare[used++];
-				*tail = *r;
-				tail->start = start;
-				tail->pgoff = r->pgoff + (start - r->start) / PAGE_SIZE;
-				if (tail->object)
-					vm_object_get(tail->object);
-				r->end = start;
-				region_insert(s, tail);
-				r = tail;
+				r = region_split(s, r, start, spare[used++]);
 			}
-			if (r->end > end) {
-				struct vm_region *tail = spare[used++];
-				*tail = *r;
-				tail->start = end;
-				tail->pgoff = r->pgoff + (end - r->start) / PAGE_SIZE;
-				if (tail->object)
-					vm_object_get(tail->object);
-				r->end = end;
-				region_insert(s, tail);
-			}
+			if (r->end > end)
+				region_split(s, r, end, spare[used++]); /* and the tail */
 			r->prot = prot;
 		}
 		r = to_region(rb_next(&r->node));

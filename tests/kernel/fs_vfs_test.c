@@ -344,10 +344,9 @@ KTEST(fs, ramfs_concurrent_churn)
 		arch_run_on_cpu(i, drain_cache, NULL, true);
 }
 
-static int count_child(struct namespace *child, void *ctx)
+static void count_child(struct namespace *child, void *ctx)
 {
 	(*(int *)ctx)++;
-	return 0;
 }
 
 KTEST(fs, namespace_tree_links_children)
@@ -358,15 +357,15 @@ KTEST(fs, namespace_tree_links_children)
 	struct namespace *b = ns_create(parent, fs_root_mount, false);
 	KASSERT(a && b);
 	int n = 0;
-	KEXPECT_EQ(ns_for_each_child(parent, count_child, &n), 0);
+	ns_for_each_relative(parent, false, count_child, &n); /* no grandchildren: the children */
 	KEXPECT_EQ(n, 2);
 	ns_put(a);
 	n = 0;
-	ns_for_each_child(parent, count_child, &n);
+	ns_for_each_relative(parent, false, count_child, &n);
 	KEXPECT_EQ(n, 1);
 	ns_put(b);
 	n = 0;
-	ns_for_each_child(parent, count_child, &n);
+	ns_for_each_relative(parent, false, count_child, &n);
 	KEXPECT_EQ(n, 0);
 	ns_put(parent);
 }
