@@ -13,7 +13,7 @@
 #include "arch/x86_64/arch.h"
 #include "kernel/log/log.h"
 
-#ifdef QUILT_TEST_KERNEL
+#ifdef QUILT_LOCK_CHECKS /* test kernels, not the one make bench measures */
 #define SPIN_OWNER_CHECKS 1
 #endif
 

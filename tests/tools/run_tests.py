@@ -26,91 +26,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
 
-RESULT_RE = re.compile(r"^(ok|not ok) (\d+) ([^#]*?)\s*(#\s*(SKIP|TODO)\b.*)?$")
-PLAN_RE = re.compile(r"^1\.\.(\d+)$")
-
-
-class Ktap:
-    """Top-level KTAP results of one stream (indented subtests are ignored)."""
-
-    def __init__(self, text):
-        self.results = []  # (ok, name, directive)
-        self.plan = None
-        self.errors = []
-        lines = text.splitlines()
-        try:
-            start = next(i for i, l in enumerate(lines) if l.strip() == "KTAP version 1")
-        except StopIteration:
-            self.errors.append("no KTAP header")
-            return
-        expect = 1
-        for line in lines[start + 1:]:
-            if line.startswith((" ", "\t")):
-                continue
-            m = PLAN_RE.match(line.strip())
-            if m and self.plan is None:
-                self.plan = int(m.group(1))
-                continue
-            m = RESULT_RE.match(line.strip())
-            if m:
-                num = int(m.group(2))
-                if num != expect:
-                    self.errors.append(f"result {num} out of order (expected {expect})")
-                expect = num + 1
-                self.results.append((m.group(1) == "ok", m.group(3), (m.group(5) or "").upper()))
-        if self.plan is None:
-            self.errors.append("no KTAP plan")
-        elif self.plan != len(self.results):
-            self.errors.append(f"plan says {self.plan} tests, {len(self.results)} reported")
-
-
-class Tally:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-        self.failures = []
-
-    def record(self, ok, name, detail=""):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            self.failures.append(name)
-        mark = "PASS" if ok else "FAIL"
-        print(f"  {mark} {name}{(' - ' + detail) if detail and not ok else ''}", flush=True)
-
-
-def diagnostics_for(text, name):
-    """The '# ...' lines just before `not ok N name`."""
-    out, lines = [], text.splitlines()
-    for i, l in enumerate(lines):
-        m = RESULT_RE.match(l.strip())
-        if m and m.group(3) == name:
-            j = i - 1
-            while j >= 0 and lines[j].startswith("#"):
-                out.insert(0, lines[j])
-                j -= 1
-            break
-    return out
-
-
-def report_ktap(tally, prefix, text, extra_ok=True, extra_why=""):
-    """Count each KTAP result; stream-level problems count as one more failure."""
-    k = Ktap(text)
-    for ok, name, directive in k.results:
-        if directive == "SKIP":
-            print(f"  SKIP {prefix}{name}")
-            continue
-        tally.record(ok, prefix + name)
-        if not ok:
-            for d in diagnostics_for(text, name):
-                print(f"       {d}")
-    problems = list(k.errors)
-    if not extra_ok:
-        problems.append(extra_why)
-    if problems:
-        tally.record(False, prefix + "(run)", "; ".join(problems))
-    return k
+from ktap import RESULT_RE, Ktap, Tally, diagnostics_for, report_ktap  # noqa: E402,F401
 
 
 class Build:
@@ -326,6 +242,8 @@ def main():
     else:
         tally.record(False, "host.(build)", f"{host_bin} is missing")
 
+    ktap_unit_tests(tally)
+
     # No recursion on the 32 KiB kernel stack (issue 13 defect 1): a static check of the ELF.
     rec = subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                        "check_recursion.py"), build.kernel],
@@ -383,6 +301,21 @@ def main():
         print("failed: " + ", ".join(tally.failures))
     print(f"{tally.passed} passed, {tally.failed} failed")
     return 1 if tally.failed else 0
+
+
+def ktap_unit_tests(tally):
+    """tests/tools/ktap_test.py: the KTAP parser every verdict here depends on."""
+    import unittest
+    import ktap_test
+
+    def flat(suite):
+        for t in suite:
+            yield from flat(t) if isinstance(t, unittest.TestSuite) else [t]
+    for test in flat(unittest.defaultTestLoader.loadTestsFromModule(ktap_test)):
+        result = unittest.TestResult()
+        test.run(result)
+        why = "; ".join(tb.strip().splitlines()[-1] for _, tb in result.failures + result.errors)
+        tally.record(result.wasSuccessful(), f"host.ktap.{test.id().split('.')[-1]}", why)
 
 
 def build_checks(tally, kernel_cc):
@@ -459,7 +392,8 @@ def run_bench(build):
     if why or not results:
         print(f"bench: failed ({why or 'no results'}); log in {build.logs}")
         failed = True
-    code, text, _ = boot(build, "bench-kernel-q35-smp2", "qemu_exit ktest=bench", timeout=240, kernel=build.test_kernel,
+    code, text, _ = boot(build, "bench-kernel-q35-smp2", "qemu_exit ktest=bench", timeout=240,
+                         kernel=os.path.join(build.root, "bench", "kernel.elf"),
                          machine="q35", smp=2, mem="512M")
     results += re.findall(r"^# bench (\w+) (\d+)\s*$", text, re.M)
     for name, ns in results:
