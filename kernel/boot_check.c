@@ -3,10 +3,13 @@
 // host tests can feed it broken structures.
 #include "kernel/boot_check.h"
 
+#include <stddef.h>
+
+#include "kernel/abi/errno.h"
 #include "kernel/abi/layout.h" /* PAGE_SIZE */
 
-
-const char *boot_info_check(const struct boot_info *bi, const struct boot_mem_entry *map)
+/* The first problem found, or NULL. */
+static const char *first_problem(const struct boot_info *bi, const struct boot_mem_entry *map)
 {
 	if (bi->magic != BOOT_INFO_MAGIC)
 		return "bad magic (not started by the Quilt loader?)";
@@ -38,5 +41,11 @@ const char *boot_info_check(const struct boot_info *bi, const struct boot_mem_en
 	}
 	if (usable == 0)
 		return "no usable memory";
-	return 0;
+	return NULL;
+}
+
+int boot_info_check(const struct boot_info *bi, const struct boot_mem_entry *map, const char **why)
+{
+	*why = first_problem(bi, map);
+	return *why ? -EINVAL : 0;
 }

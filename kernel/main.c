@@ -244,10 +244,9 @@ void kmain(const struct boot_info *bi_virt)
 	arch_bsp_init();
 
 	/* Check before trusting any field; the map pointer is only read if the header is sane. */
-	const char *bad = bi->magic == BOOT_INFO_MAGIC && bi->version == BOOT_INFO_VERSION
-				  ? boot_info_check(bi, PHYS(bi->mem_map))
-				  : boot_info_check(bi, 0);
-	if (bad)
+	const char *bad;
+	bool header_ok = bi->magic == BOOT_INFO_MAGIC && bi->version == BOOT_INFO_VERSION;
+	if (boot_info_check(bi, header_ok ? PHYS(bi->mem_map) : 0, &bad))
 		panic("invalid boot_info: %s", bad);
 	const struct boot_mem_entry *map = PHYS(bi->mem_map);
 	boot_info = bi;

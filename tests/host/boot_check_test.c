@@ -42,9 +42,12 @@ static struct fixture *fixture_new(void)
 	return f;
 }
 
+/* The reason boot_info_check gives, or NULL when it accepts (and the result agrees with it). */
 static const char *check(struct fixture *f)
 {
-	return boot_info_check(&f->bi, f->map);
+	const char *why = "not set";
+	int r = boot_info_check(&f->bi, f->map, &why);
+	return (r == 0) == (why == NULL) ? why : "result and reason disagree";
 }
 
 static void fixture_free(struct fixture *f)

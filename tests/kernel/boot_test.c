@@ -11,7 +11,8 @@ extern char __text_start[], __rodata_start[], __data_start[], __bss_start[], __k
 
 KTEST(boot, boot_info_valid)
 {
-	KEXPECT(boot_info_check(boot_info, boot_mem_map) == NULL);
+	const char *why;
+	KEXPECT_EQ(boot_info_check(boot_info, boot_mem_map, &why), 0);
 	KEXPECT(boot_info->archive != 0);
 	KEXPECT(boot_info->rsdp != 0);
 }
