@@ -5,6 +5,7 @@
 #include "fs/fs.h"
 
 #include "fs/internal.h"
+#include "fs/share.h"
 #include "fs/path.h"
 #include "kernel/boot.h"
 #include "kernel/lib/string.h"
@@ -80,6 +81,7 @@ void fs_init(const void *archive, uint64_t archive_size)
 	ns_get(fs_kernel_ns);
 	ctx->ns = fs_kernel_ns;
 	kernel_process.fs = ctx;
+	share_init();
 
 }
 

@@ -171,11 +171,40 @@ static uint64_t sweep_some(uint64_t max)
 	return n;
 }
 
-/* Drop every expired key (prompt reclamation of their files), in batches. */
-void share_sweep_expired(void)
+/*
+ * Key expiry: a kernel thread sleeps until the soonest deadline and drops
+ * what has expired then, so an expired key gives its file back promptly
+ * (CLAIM and SHARE also sweep a batch on their way). A new key that becomes
+ * the soonest bumps expiry_generation and wakes it to sleep less.
+ */
+static struct wait_queue expiry_wq = WAIT_QUEUE_INIT;
+static uint64_t expiry_generation; /* atomic */
+
+static uint64_t soonest_deadline(void)
 {
-	while (sweep_some(SWEEP_BATCH) == SWEEP_BATCH)
-		(void)sched_checkpoint();
+	irqflags_t f = spin_lock_irqsave(&keys_lock);
+	struct rb_node *first = rb_first(&keys_by_deadline);
+	uint64_t d = first ? rb_entry(first, struct share_key, by_deadline)->deadline : UINT64_MAX;
+	spin_unlock_irqrestore(&keys_lock, f);
+	return d;
+}
+
+static void expiry_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		while (sweep_some(SWEEP_BATCH) == SWEEP_BATCH)
+			(void)sched_checkpoint();
+		uint64_t gen = __atomic_load_n(&expiry_generation, __ATOMIC_ACQUIRE);
+		WAIT_EVENT(&expiry_wq, __atomic_load_n(&expiry_generation, __ATOMIC_ACQUIRE) != gen,
+			   soonest_deadline());
+	}
+}
+
+void share_init(void)
+{
+	if (!kthread_create(expiry_thread, NULL, 40))
+		panic("share: cannot start the key expiry thread");
 }
 
 SYSCALL_DEFINE(SYS_SHARE, uint64_t, struct abi_key __user *, key_out, fd_t, fd, uint64_t, timeout)
@@ -207,7 +236,12 @@ SYSCALL_DEFINE(SYS_SHARE, uint64_t, struct abi_key __user *, key_out, fd_t, fd, 
 		memcpy(k->key.bytes + 8, &b, 8);
 	} while (!insert_locked(k)); /* unique among live keys */
 	struct abi_key copy = k->key;
+	bool soonest = k->deadline != UINT64_MAX && rb_first(&keys_by_deadline) == &k->by_deadline;
 	spin_unlock_irqrestore(&keys_lock, f);
+	if (soonest) {
+		__atomic_fetch_add(&expiry_generation, 1, __ATOMIC_RELEASE);
+		wait_queue_wake_all(&expiry_wq);
+	}
 
 	if (copy_to_user(key_out, &copy, sizeof(copy))) {
 		/* OUR CHOICE: a key that could not be handed out is withdrawn (unless a guesser claimed it). */

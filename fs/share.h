@@ -7,7 +7,7 @@
 
 /* Keys issued and neither claimed nor expired yet. */
 uint64_t share_keys_live(void);
-/* Release expired keys and their files. Context: thread context. */
-void share_sweep_expired(void);
+/* Boot: start the thread that drops expired keys (and their files) at their deadlines. */
+void share_init(void);
 
 #endif

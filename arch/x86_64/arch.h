@@ -285,8 +285,8 @@ void user_return_work(void *frame);
 
 /* switch.S: first thing a thread runs after arch_context_switch (releases the run-queue lock). */
 void sched_finish_switch(void);
-/* Timer interrupt (armed by arch_timer_oneshot) and reschedule IPI, IRQs off. */
-void sched_timer_interrupt(void);
+/* Timer interrupt (armed by arch_timer_oneshot; @from_user: it interrupted user mode) and reschedule IPI, IRQs off. */
+void sched_timer_interrupt(bool from_user);
 void sched_reschedule_interrupt(void);
 
 /* The UART interrupt: queue one received byte for /dev/console (dropped when the buffer is full). */

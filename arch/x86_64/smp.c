@@ -280,7 +280,7 @@ static void ipi_handler(unsigned vector, void *frame)
 		break;
 	case VEC_TIMER:
 		lapic_eoi();
-		sched_timer_interrupt();
+		sched_timer_interrupt(((const struct trap_frame *)frame)->cs & 3);
 		break;
 	case VEC_SPURIOUS:
 		break; /* no EOI for spurious interrupts */

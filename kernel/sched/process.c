@@ -6,7 +6,6 @@
 
 #include "arch/x86_64/arch.h"
 #include "fs/fs.h"
-#include "fs/share.h"
 #include "kernel/abi/errno.h"
 #include "kernel/lib/rbtree.h"
 #include "kernel/lib/string.h"
@@ -294,9 +293,14 @@ void process_stats(struct process *p, struct process_stats *out)
 	irqflags_t f = spin_lock_irqsave(&p->lock);
 	out->user_pages = p->space ? __atomic_load_n(&p->space->resident, __ATOMIC_RELAXED) : 0;
 	out->threads = p->nthreads;
-	spin_unlock_irqrestore(&p->lock, f);
+	/* Ended threads' time, then the live ones' (racy reads of their counters: a snapshot). */
 	out->user_ns = __atomic_load_n(&p->user_ns, __ATOMIC_RELAXED);
 	out->kernel_ns = __atomic_load_n(&p->kernel_ns, __ATOMIC_RELAXED);
+	for (struct thread *t = p->threads; t; t = t->proc_next) {
+		out->user_ns += __atomic_load_n(&t->user_ns, __ATOMIC_RELAXED);
+		out->kernel_ns += __atomic_load_n(&t->kernel_ns, __ATOMIC_RELAXED);
+	}
+	spin_unlock_irqrestore(&p->lock, f);
 	out->start_ns = p->start_ns;
 }
 
@@ -346,6 +350,9 @@ __attribute__((noreturn)) void thread_exit(void)
 			break;
 		}
 	}
+	/* Its CPU time stays with the process (the little from here to the last switch is lost). */
+	__atomic_fetch_add(&p->user_ns, t->user_ns, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&p->kernel_ns, t->kernel_ns, __ATOMIC_RELAXED);
 	bool last = --p->nthreads == 0;
 	spin_unlock_irqrestore(&p->lock, f);
 	if (last) {
@@ -419,7 +426,6 @@ static void reaper(void *arg)
 {
 	for (;;) {
 		reap_ended(1000000000ULL);
-		share_sweep_expired(); /* expired SHARE keys give back their files promptly */
 		sleep_until(time_now_ns() + 500000000ULL);
 	}
 }

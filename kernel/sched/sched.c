@@ -128,6 +128,18 @@ static void timer_remove(struct runqueue *rq, struct thread *t)
 	t->timer_armed = false;
 }
 
+/* Charge @t's CPU time since its last stamp to user or kernel mode. Needs rq->lock. */
+static void account(struct thread *t, uint64_t now, bool user)
+{
+	if (now > t->acct_since) {
+		if (user)
+			t->user_ns += now - t->acct_since;
+		else
+			t->kernel_ns += now - t->acct_since;
+	}
+	t->acct_since = now;
+}
+
 /* Next timer event of this CPU: end of slice (if others wait) or the first deadline. Needs lock. */
 static void program_timer(struct runqueue *rq, uint64_t now)
 {
@@ -252,6 +264,7 @@ void schedule(void)
 	rq->need_resched = false;
 
 	if (prev != rq->idle) {
+		account(prev, now, false); /* schedule() runs in the kernel */
 		if (prev->state == THREAD_RUNNING) {
 			if (rq->nr_ready == 0) {
 				/* Nothing else to run: keep going; the timer re-arms itself at slice end. */
@@ -276,6 +289,7 @@ void schedule(void)
 		next = rq->idle;
 	next->state = THREAD_RUNNING;
 	next->on_rq = true;
+	next->acct_since = now;
 	rq->current = next;
 	rq->slice_end = now + SCHED_SLICE_NS;
 	program_timer(rq, now);
@@ -320,12 +334,14 @@ int sched_checkpoint(void)
 	return sched_killed() ? -EINTR : 0;
 }
 
-/* Timer interrupt: expire deadlines, end slices. IRQs are off. */
-void sched_timer_interrupt(void)
+/* Timer interrupt: expire deadlines, end slices, sample CPU time. IRQs are off. */
+void sched_timer_interrupt(bool from_user)
 {
 	struct runqueue *rq = this_rq();
 	uint64_t now = time_now_ns();
 	spin_lock(&rq->lock);
+	if (rq->current != rq->idle)
+		account(rq->current, now, from_user);
 	while (rq->timers && rq->timers->deadline <= now) {
 		struct thread *t = rq->timers;
 		rq->timers = t->timer_next;

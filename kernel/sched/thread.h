@@ -47,6 +47,14 @@ struct thread {
 	uint64_t deadline;         /* sleeping until (UINT64_MAX: no timer) */
 	struct thread *timer_next; /* in the run queue's deadline list */
 	bool timer_armed;
+	/*
+	 * CPU time, charged at each context switch and timer interrupt to the
+	 * mode the thread was found in (tick-style, as Linux without
+	 * VIRT_CPU_ACCOUNTING): the total is exact, the split a sample. Written
+	 * by the CPU running the thread; read racily for /proc/<pid>/perf.
+	 */
+	uint64_t acct_since;
+	uint64_t user_ns, kernel_ns;
 
 	/* Owner thread only */
 	int64_t errno_slot;        /* spec §2.3: the calling thread's error code */

@@ -140,6 +140,39 @@ KTAP_TEST(perf_fields)
 	TEXPECT(strstr(buf, "\nthread_count 1") != NULL);
 }
 
+/* One numeric field of /proc/self/perf, or UINT64_MAX. */
+static uint64_t perf_field(const char *name)
+{
+	char buf[256];
+	if (read_text("/proc/self/perf", buf, sizeof(buf)) == ERR)
+		return UINT64_MAX;
+	const char *at = strstr(buf, name);
+	return at ? strtoull(at + strlen(name), NULL, 10) : UINT64_MAX;
+}
+
+/*
+ * CPU time is charged where it is spent: a thread computing in user mode for
+ * 100 ms (several scheduler slices, each ending in a timer interrupt that
+ * samples it) gains user time; one sleeping 200 ms gains next to none.
+ */
+KTAP_TEST(perf_clocks_count_cpu_time)
+{
+	uint64_t user0 = perf_field("user_clocks "), kernel0 = perf_field("kernel_clocks ");
+	TASSERT(user0 != UINT64_MAX && kernel0 != UINT64_MAX);
+	volatile uint64_t spin = 0;
+	for (clock_t end = uptime() + 100000000ull; uptime() < end;)
+		for (int i = 0; i < 100000; i++)
+			spin++;
+	uint64_t user1 = perf_field("user_clocks "), kernel1 = perf_field("kernel_clocks ");
+	TEXPECT(user1 > user0);
+	nanosleep(200000000ull);
+	uint64_t user2 = perf_field("user_clocks "), kernel2 = perf_field("kernel_clocks ");
+	TEXPECT((user2 - user1) + (kernel2 - kernel1) < 100000000ull);
+	ktap_diag("100 ms busy: +%llu ns user, +%llu ns kernel; 200 ms asleep: +%llu ns in all",
+		  (unsigned long long)(user1 - user0), (unsigned long long)(kernel1 - kernel0),
+		  (unsigned long long)((user2 - user1) + (kernel2 - kernel1)));
+}
+
 KTAP_TEST(wait_nonblock_and_position)
 {
 	const char *argv[] = { "/bin/tests/fs_proc", "sleep", "100", NULL };
