@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Wait queues (see wait.h for the sleeping protocol).
 // Locks: wq->lock guards the waiter list; taken before any run-queue lock.
+// A waiter lives on its sleeper's stack and is unlinked under wq->lock by
+// whoever removes it, so a waker that holds the lock never sees a waiter
+// whose stack frame is gone.
 #include "kernel/sched/wait.h"
 
 #include "kernel/sched/sched.h"
@@ -56,6 +59,12 @@ bool wait_queue_remove(struct wait_queue *wq, struct waiter *w)
 	return was;
 }
 
+/*
+ * Waiters stay queued: each sleeper re-checks its condition and leaves the
+ * queue itself (WAIT_EVENT), so a wake that races with a new sleeper is
+ * never lost, and one that finds the condition still false just costs a
+ * loop around.
+ */
 uint64_t wait_queue_wake_all(struct wait_queue *wq)
 {
 	uint64_t n = 0;
@@ -66,6 +75,11 @@ uint64_t wait_queue_wake_all(struct wait_queue *wq)
 	return n;
 }
 
+/*
+ * These waiters are dequeued as they are woken, oldest first: the count is
+ * of distinct sleepers (FUTEX_WAKE's result must be exact), and the next
+ * call wakes the next ones instead of the same.
+ */
 uint64_t wait_queue_wake_n(struct wait_queue *wq, uint64_t max)
 {
 	uint64_t n = 0;
@@ -80,6 +94,7 @@ uint64_t wait_queue_wake_n(struct wait_queue *wq, uint64_t max)
 	return n;
 }
 
+/* Lockless: a hint for fast paths (nobody to wake); a sleeper arriving just after is not seen. */
 bool wait_queue_empty(struct wait_queue *wq)
 {
 	return __atomic_load_n(&wq->head, __ATOMIC_ACQUIRE) == NULL;
