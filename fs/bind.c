@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-// SYS_BIND (spec §7 number 32): attach an open file's object at a mount point
-// of the caller's namespace, optionally in its parent or child namespaces.
+// BIND (spec §7 number 32; the handler is in kernel/syscall/sys_fs.c):
+// attach an open file's object at a mount point of the caller's namespace,
+// optionally in its parent or child namespaces.
 #include "fs/internal.h"
 #include "fs/path.h"
 #include "kernel/sched/process.h"
 #include "kernel/sched/sched.h"
-#include "kernel/syscall/syscall.h"
 
 struct propagation {
 	struct mount *mount;
@@ -19,31 +19,15 @@ static void add_to(struct namespace *ns, void *arg)
 	ns_set_mount(ns, pr->mount, pr->overwrite);
 }
 
-SYSCALL_DEFINE(SYS_BIND, uint64_t, uint64_t, source, const char __user *, umountpoint, uint32_t, flags)
+int vfs_bind(struct process *p, struct file *src, const char *pathname, uint32_t flags)
 {
-	if (!umountpoint)
-		return -EINVAL;
-	if (flags & ~(uint32_t)MOUNT_ALL_FLAGS)
-		return -EINVAL;
-	char buf[MAX_PATH];
-	int64_t n = strncpy_from_user(buf, umountpoint, MAX_PATH);
-	if (n < 0)
-		return n;
-	struct path_parsed parsed;
-	int err = path_parse(buf, &parsed); /* flags are parsed and ignored (spec §5.4) */
+	struct vfs_lookup lk;
+	int err = vfs_lookup_init(&lk, p, NULL);
 	if (err)
 		return err;
-	struct process *p = current_process();
-	struct file *src = fd_get(p, source);
-	if (!src)
-		return -EBADF;
-	struct vfs_lookup lk;
-	err = vfs_lookup_init(&lk, p, NULL);
-	if (err)
-		goto out_file;
 	struct vfs_loc at;
 	char last[MAX_NAME];
-	err = vfs_walk(&lk, parsed.pathname, &at, last);
+	err = vfs_walk(&lk, pathname, &at, last);
 	if (err)
 		goto out_lookup;
 	/*
@@ -85,7 +69,5 @@ SYSCALL_DEFINE(SYS_BIND, uint64_t, uint64_t, source, const char __user *, umount
 	loc_put(at);
 out_lookup:
 	vfs_lookup_done(&lk);
-out_file:
-	file_put(src);
 	return err;
 }

@@ -12,6 +12,7 @@
 #include "kernel/mm/vmm.h"
 #include "kernel/sched/process.h"
 #include "kernel/sched/sched.h"
+#include "kernel/time/time.h"
 
 static uint64_t files_alive; /* atomic */
 
@@ -187,6 +188,40 @@ void poll_wait(struct poll_table *pt, struct wait_queue *wq)
 	waiter_init(w);
 	pt->queues[pt->count++] = wq;
 	wait_queue_add(wq, w);
+}
+
+int64_t vfs_poll(struct file *const *files, struct abi_pollfd *fds, uint64_t n, uint64_t deadline)
+{
+	/* Only the first look registers on the files' queues; later looks just read their state. */
+	struct poll_table *pt = kmalloc(sizeof(*pt));
+	if (!pt)
+		return -ENOMEM;
+	pt->count = 0;
+	int64_t r = 0;
+	for (bool first = true;; first = false) {
+		/* Declare the sleep first, then look: a change after the look wakes us (wait.h). */
+		thread_prepare_sleep();
+		uint64_t ready = 0;
+		for (uint64_t i = 0; i < n; i++) {
+			uint32_t ev = files[i]->ops->poll(files[i], first ? pt : NULL);
+			fds[i].revents = ev & (fds[i].events | POLL_SPECIAL);
+			ready += fds[i].revents != 0;
+		}
+		if (ready || time_now_ns() >= deadline) {
+			thread_cancel_sleep();
+			r = (int64_t)ready;
+			break;
+		}
+		if (thread_sleep(deadline) == -EINTR) {
+			r = -EINTR;
+			break;
+		}
+		/* -ETIMEDOUT: one more look, then the deadline ends the loop. */
+	}
+	for (int i = 0; i < pt->count; i++)
+		wait_queue_remove(pt->queues[i], &pt->waiters[i]);
+	kfree(pt);
+	return r;
 }
 
 int64_t fs_read_text(const char *text, uint64_t len, void __user *buf, uint64_t count, uint64_t *pos)

@@ -204,6 +204,20 @@ int vfs_open2(struct vfs_lookup *lk, const char *pathname, uint32_t flags, struc
 int vfs_open_loc(struct vfs_loc loc, uint32_t flags, struct file **out);
 /* GETDENTS on @f (spec §7 number 22) into (@buf, @count), checked by the caller. Bytes or -errno. */
 int64_t vfs_getdents(struct file *f, struct abi_dirent __user *buf, uint64_t count);
+/*
+ * vfs_poll - wait until one of the @n files (each with a poll hook) has an
+ * event asked for in @fds (or a POLL_SPECIAL one), or @deadline (time_now_ns
+ * clock; 0: look once) passes. Stores each revents. Returns how many entries
+ * are ready (0 at the deadline), -EINTR or -ENOMEM. Context: thread, sleeps.
+ */
+int64_t vfs_poll(struct file *const *files, struct abi_pollfd *fds, uint64_t n, uint64_t deadline);
+/*
+ * vfs_bind - mount the object of @src at @pathname (already parsed) in @p's
+ * namespace, with @src's permissions; MOUNT_* @flags (checked by the caller)
+ * say whether an existing binding is replaced and where else it goes.
+ * 0 or -errno in §7 number 32's order. Context: thread.
+ */
+int vfs_bind(struct process *p, struct file *src, const char *pathname, uint32_t flags);
 int vfs_stat(struct vfs_lookup *lk, const char *pathname, struct abi_stat *st);
 int vfs_remove(struct vfs_lookup *lk, const char *pathname, uint32_t flags);
 int vfs_link(struct vfs_lookup *lk, const char *oldpath, const char *newpath);

@@ -6,12 +6,13 @@
 #include "arch/x86_64/arch.h"
 #include "fs/file.h"
 #include "fs/share.h"
+#include "kernel/abi/errno.h"
+#include "kernel/abi/types.h"
 #include "kernel/lib/rbtree.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/kmalloc.h"
 #include "kernel/sched/process.h"
 #include "kernel/sched/sched.h"
-#include "kernel/syscall/syscall.h"
 #include "kernel/time/time.h"
 
 /*
@@ -207,14 +208,8 @@ void share_init(void)
 		panic("share: cannot start the key expiry thread");
 }
 
-SYSCALL_DEFINE(SYS_SHARE, uint64_t, struct abi_key __user *, key_out, fd_t, fd, uint64_t, timeout)
+int share_create(struct process *p, struct file *file, uint64_t timeout, struct abi_key *out)
 {
-	if (user_range_check(key_out, KEY_SIZE) || !key_out)
-		return -EFAULT;
-	struct process *p = current_process();
-	struct file *file = fd_get(p, fd);
-	if (!file)
-		return -EBADF;
 	sweep_some(SWEEP_BATCH);
 	/* Take a slot of the process's and of the global budget first; give them back on failure. */
 	struct share_key *k = NULL;
@@ -235,36 +230,32 @@ SYSCALL_DEFINE(SYS_SHARE, uint64_t, struct abi_key __user *, key_out, fd_t, fd, 
 		memcpy(k->key.bytes, &a, 8);
 		memcpy(k->key.bytes + 8, &b, 8);
 	} while (!insert_locked(k)); /* unique among live keys */
-	struct abi_key copy = k->key;
+	*out = k->key;
 	bool soonest = k->deadline != UINT64_MAX && rb_first(&keys_by_deadline) == &k->by_deadline;
 	spin_unlock_irqrestore(&keys_lock, f);
 	if (soonest) {
 		__atomic_fetch_add(&expiry_generation, 1, __ATOMIC_RELEASE);
 		wait_queue_wake_all(&expiry_wq);
 	}
-
-	if (copy_to_user(key_out, &copy, sizeof(copy))) {
-		/* OUR CHOICE: a key that could not be handed out is withdrawn (unless a guesser claimed it). */
-		f = spin_lock_irqsave(&keys_lock);
-		struct share_key *withdrawn = find_locked(&copy);
-		if (withdrawn)
-			remove_locked(withdrawn);
-		spin_unlock_irqrestore(&keys_lock, f);
-		if (withdrawn)
-			key_free(withdrawn);
-		return -EFAULT;
-	}
 	return 0;
 }
 
-SYSCALL_DEFINE(SYS_CLAIM, uint64_t, const struct abi_key __user *, key)
+void share_withdraw(const struct abi_key *key)
 {
-	struct abi_key k;
-	if (!key || copy_from_user(&k, key, sizeof(k)))
-		return -EFAULT;
+	irqflags_t f = spin_lock_irqsave(&keys_lock);
+	struct share_key *withdrawn = find_locked(key);
+	if (withdrawn)
+		remove_locked(withdrawn);
+	spin_unlock_irqrestore(&keys_lock, f);
+	if (withdrawn)
+		key_free(withdrawn);
+}
+
+int64_t share_claim(struct process *p, const struct abi_key *key)
+{
 	sweep_some(SWEEP_BATCH);
 	irqflags_t f = spin_lock_irqsave(&keys_lock);
-	struct share_key *found = find_locked(&k);
+	struct share_key *found = find_locked(key);
 	if (found && found->deadline <= time_now_ns())
 		found = NULL; /* expired, not swept yet */
 	if (found)
@@ -272,7 +263,7 @@ SYSCALL_DEFINE(SYS_CLAIM, uint64_t, const struct abi_key __user *, key)
 	spin_unlock_irqrestore(&keys_lock, f);
 	if (!found)
 		return -ENOENT;
-	int64_t fd = fd_install(current_process(), found->file);
+	int64_t fd = fd_install(p, found->file);
 	if (fd < 0) {
 		/* OUR CHOICE: on EMFILE the key stays claimable (its bytes are still unique: no one could take them). */
 		f = spin_lock_irqsave(&keys_lock);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-// File-system system calls (spec §7 numbers 9-18, 22, 25, 26, 28, 29, 33).
+// File-system system calls (spec §7 numbers 9-18, 22, 25, 26, 28-33).
 // Each handler validates and copies in every argument in the order of its
 // §7 entry before changing any state, then calls into fs/.
 #include "fs/internal.h"
 #include "fs/path.h"
+#include "fs/share.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/kmalloc.h"
 #include "kernel/mm/uaccess.h"
@@ -239,46 +240,62 @@ SYSCALL_DEFINE(SYS_POLL, uint64_t, struct abi_pollfd __user *, ufds, uint64_t, a
 			break;
 		}
 	}
-	struct poll_table *pt = NULL;
-	if (!r) {
-		pt = kmalloc(sizeof(*pt));
-		if (!pt)
-			r = -ENOMEM;
-		else
-			pt->count = 0;
-	}
-	uint64_t ready = 0;
-	for (bool first = true; !r; first = false) {
-		/* Declare the sleep first, then look: a change after the look wakes us (wait.h). */
-		thread_prepare_sleep();
-		ready = 0;
-		for (uint64_t i = 0; i < amount; i++) {
-			uint32_t ev = files[i]->ops->poll(files[i], first ? pt : NULL);
-			fds[i].revents = ev & (fds[i].events | POLL_SPECIAL);
-			ready += fds[i].revents != 0;
-		}
-		if (ready || timeout == 0 || time_now_ns() >= deadline) {
-			thread_cancel_sleep();
-			break;
-		}
-		int err = thread_sleep(deadline);
-		if (err == -EINTR)
-			r = -EINTR;
-		/* -ETIMEDOUT: one more look, then the deadline ends the loop. */
-	}
-	if (pt) {
-		for (int i = 0; i < pt->count; i++)
-			wait_queue_remove(pt->queues[i], &pt->waiters[i]);
-		kfree(pt);
-	}
+	if (!r)
+		r = vfs_poll(files, fds, amount, timeout == 0 ? 0 : deadline);
 	for (uint64_t i = 0; i < got; i++)
 		file_put(files[i]);
-	if (r)
+	if (r < 0)
 		return r;
 	for (uint64_t i = 0; i < amount; i++)
 		if (copy_to_user(&ufds[i].revents, &fds[i].revents, sizeof(fds[i].revents)))
 			return -EFAULT;
-	return (int64_t)ready;
+	return r;
+}
+
+SYSCALL_DEFINE(SYS_BIND, uint64_t, uint64_t, source, const char __user *, umountpoint, uint32_t, flags)
+{
+	if (!umountpoint)
+		return -EINVAL;
+	if (flags & ~(uint32_t)MOUNT_ALL_FLAGS)
+		return -EINVAL;
+	struct path_parsed parsed;
+	int err = path_from_user(umountpoint, &parsed); /* flags are parsed and ignored (spec §5.4) */
+	if (err)
+		return err;
+	struct file *src = fd_get(current_process(), source);
+	if (!src)
+		return -EBADF;
+	err = vfs_bind(current_process(), src, parsed.pathname, flags);
+	file_put(src);
+	return err;
+}
+
+SYSCALL_DEFINE(SYS_SHARE, uint64_t, struct abi_key __user *, key_out, fd_t, fd, uint64_t, timeout)
+{
+	if (user_range_check(key_out, sizeof(struct abi_key)) || !key_out)
+		return -EFAULT;
+	struct process *p = current_process();
+	struct file *file = fd_get(p, fd);
+	if (!file)
+		return -EBADF;
+	struct abi_key key;
+	int err = share_create(p, file, timeout, &key);
+	if (err)
+		return err;
+	if (copy_to_user(key_out, &key, sizeof(key))) {
+		/* OUR CHOICE: a key that could not be handed out is withdrawn (unless a guesser claimed it). */
+		share_withdraw(&key);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+SYSCALL_DEFINE(SYS_CLAIM, uint64_t, const struct abi_key __user *, key)
+{
+	struct abi_key k;
+	if (!key || copy_from_user(&k, key, sizeof(k)))
+		return -EFAULT;
+	return share_claim(current_process(), &k);
 }
 
 SYSCALL_DEFINE(SYS_STAT, uint64_t, const char __user *, path, struct abi_stat __user *, out)
