@@ -210,6 +210,107 @@ static void ns_unlink(struct namespace *ns)
 	spin_unlock_irqrestore(&ns_tree_lock, f);
 }
 
+static void free_entries(struct ns_entry *list)
+{
+	while (list) {
+		struct ns_entry *next = list->next;
+		kfree(list);
+		list = next;
+	}
+}
+
+static uint64_t count_entries_locked(struct namespace *ns)
+{
+	spin_assert_held(&ns->lock);
+	uint64_t n = 0;
+	for (struct ns_entry *e = ns->entries; e; e = e->next)
+		n++;
+	return n;
+}
+
+/* A list of @n blank entries, or NULL (and nothing allocated) when out of memory. */
+static struct ns_entry *alloc_entries(uint64_t n, bool *ok)
+{
+	struct ns_entry *nodes = NULL;
+	*ok = true;
+	for (uint64_t i = 0; i < n; i++) {
+		struct ns_entry *e = kzalloc(sizeof(*e));
+		if (!e) {
+			free_entries(nodes);
+			*ok = false;
+			return NULL;
+		}
+		e->next = nodes;
+		nodes = e;
+	}
+	return nodes;
+}
+
+/*
+ * Give @ns a copy of every entry of @parent, taking the nodes from *@nodes
+ * (enough for all of them). Both locks held: parent, then child, the only
+ * place two namespace locks nest. The child is already linked (so that no
+ * BIND propagating to the parent's descendants can miss it), so such a BIND
+ * may have given it entries of its own by now: those are kept, as if the
+ * propagation came right after the copy, and shadow the parent's entry for
+ * the same mount point. The rest keeps the parent's order.
+ */
+static void copy_entries_locked(struct namespace *ns, struct namespace *parent, struct ns_entry **nodes)
+{
+	spin_assert_held(&parent->lock);
+	spin_assert_held(&ns->lock);
+	struct ns_entry *own = ns->entries, **tail = &ns->entries;
+	uint64_t copied = 0;
+	for (struct ns_entry *e = parent->entries; e; e = e->next) {
+		bool shadowed = false;
+		for (struct ns_entry *o = own; o && !shadowed; o = o->next)
+			shadowed = o->mount->mountpoint == e->mount->mountpoint;
+		if (shadowed)
+			continue;
+		struct ns_entry *c = *nodes;
+		*nodes = c->next;
+		mount_get(e->mount);
+		__atomic_fetch_add(&e->mount->mountpoint->mounted, 1, __ATOMIC_RELAXED);
+		c->mount = e->mount;
+		*tail = c;
+		tail = &c->next;
+		copied++;
+	}
+	*tail = own;
+	/* Own entries were counted as they came; the parent's copies add to them. */
+	ns->nentries += copied;
+}
+
+/*
+ * Copy @parent's entries into @ns without holding the parent's lock across
+ * kmalloc: count, allocate, then copy if the count still holds (entries
+ * come and go; a changed count means another round). 0 or -ENOMEM.
+ */
+static int copy_from_parent(struct namespace *ns, struct namespace *parent)
+{
+	for (;;) {
+		irqflags_t f = spin_lock_irqsave(&parent->lock);
+		uint64_t n = count_entries_locked(parent);
+		spin_unlock_irqrestore(&parent->lock, f);
+		bool ok;
+		struct ns_entry *nodes = alloc_entries(n, &ok);
+		if (!ok)
+			return -ENOMEM;
+		f = spin_lock_irqsave(&parent->lock);
+		if (count_entries_locked(parent) != n) {
+			spin_unlock_irqrestore(&parent->lock, f);
+			free_entries(nodes);
+			continue;
+		}
+		spin_lock(&ns->lock);
+		copy_entries_locked(ns, parent, &nodes);
+		spin_unlock(&ns->lock);
+		spin_unlock_irqrestore(&parent->lock, f);
+		free_entries(nodes); /* the ones a shadowed entry did not need */
+		return 0;
+	}
+}
+
 /*
  * A new namespace whose root is @root; with @copy_parent it starts with
  * every entry of @parent (the default for SPAWN), else with none
@@ -228,86 +329,11 @@ struct namespace *ns_create(struct namespace *parent, struct mount *root, bool c
 	ns->root = root;
 	if (parent)
 		ns_link_child(parent, ns);
-	if (!copy_parent || !parent)
-		return ns;
-	/*
-	 * Copy without holding the parent's lock across kmalloc: count, then
-	 * allocate, then copy what is there (entries are only ever added, so
-	 * more may have appeared; they are picked up by a second pass).
-	 */
-	for (;;) {
-		irqflags_t f = spin_lock_irqsave(&parent->lock);
-		uint64_t n = 0;
-		for (struct ns_entry *e = parent->entries; e; e = e->next)
-			n++;
-		spin_unlock_irqrestore(&parent->lock, f);
-		struct ns_entry *nodes = NULL;
-		for (uint64_t i = 0; i < n; i++) {
-			struct ns_entry *e = kzalloc(sizeof(*e));
-			if (!e)
-				goto nomem;
-			e->next = nodes;
-			nodes = e;
-		}
-		f = spin_lock_irqsave(&parent->lock);
-		uint64_t now = 0;
-		for (struct ns_entry *e = parent->entries; e; e = e->next)
-			now++;
-		if (now != n) {
-			spin_unlock_irqrestore(&parent->lock, f);
-			while (nodes) {
-				struct ns_entry *next = nodes->next;
-				kfree(nodes);
-				nodes = next;
-			}
-			continue;
-		}
-		/*
-		 * The child is already linked (so that no BIND propagating to the
-		 * parent's descendants can miss it), so such a BIND may have given
-		 * it entries of its own by now: install the copy under the child's
-		 * lock too (parent, then child: the only place two namespace locks
-		 * nest) and keep those, as if the propagation came right after the
-		 * copy. The rest keeps the parent's order.
-		 */
-		spin_lock(&ns->lock);
-		struct ns_entry *own = ns->entries, **tail = &ns->entries;
-		uint64_t copied = 0;
-		for (struct ns_entry *e = parent->entries; e; e = e->next) {
-			bool shadowed = false;
-			for (struct ns_entry *o = own; o && !shadowed; o = o->next)
-				shadowed = o->mount->mountpoint == e->mount->mountpoint;
-			if (shadowed)
-				continue;
-			struct ns_entry *c = nodes;
-			nodes = nodes->next;
-			mount_get(e->mount);
-			__atomic_fetch_add(&e->mount->mountpoint->mounted, 1, __ATOMIC_RELAXED);
-			c->mount = e->mount;
-			*tail = c;
-			tail = &c->next;
-			copied++;
-		}
-		*tail = own;
-		/* Own entries were counted as they came; the parent's copies add to them. */
-		ns->nentries += copied;
-		spin_unlock(&ns->lock);
-		spin_unlock_irqrestore(&parent->lock, f);
-		while (nodes) { /* the ones a shadowed entry did not need */
-			struct ns_entry *next = nodes->next;
-			kfree(nodes);
-			nodes = next;
-		}
-		return ns;
-nomem:
-		while (nodes) {
-			struct ns_entry *next = nodes->next;
-			kfree(nodes);
-			nodes = next;
-		}
+	if (copy_parent && parent && copy_from_parent(ns, parent)) {
 		ns_put(ns);
 		return NULL;
 	}
+	return ns;
 }
 
 /* A reference unless the namespace is already on its way out (count 0, not yet unlinked). */

@@ -593,50 +593,34 @@ static void sync_rights_chunked(struct vm_space *s, uint64_t start, uint64_t end
 	}
 }
 
-int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
+/* Whether regions cover [start, end) without a hole. Needs lock. */
+static bool range_covered(struct vm_space *s, uint64_t start, uint64_t end)
 {
-	uint64_t start = addr & ~(PAGE_SIZE - 1);
-	uint64_t end = addr + len;
-	if (len == 0 || end < addr || end > USER_MAX || start < USER_MIN)
-		return -EINVAL;
-	if (!prot_valid(prot))
-		return -EINVAL;
-	end = (end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-	struct vm_region *spare[2] = { region_alloc(), region_alloc() };
-	if (!spare[0] || !spare[1]) {
-		region_free(spare[0]);
-		region_free(spare[1]);
-		return -ENOMEM;
-	}
-	spin_lock(&s->lock);
-	if (!regions_fit(s, 2)) {
-		spin_unlock(&s->lock);
-		region_free(spare[0]);
-		region_free(spare[1]);
-		return -ENOMEM;
-	}
-	/* The whole range must be covered, without holes, before anything changes. */
+	spin_assert_held(&s->lock);
 	uint64_t covered = start;
 	for (struct vm_region *r = first_ending_after(s, start); r && r->start <= covered && covered < end;
 	     r = to_region(rb_next(&r->node)))
 		covered = r->end;
-	if (covered < end) {
-		spin_unlock(&s->lock);
-		region_free(spare[0]);
-		region_free(spare[1]);
-		return -ENOENT;
-	}
+	return covered >= end;
+}
+
+/*
+ * Give [start, end) (covered by regions) the protection @prot, splitting
+ * the edge regions with @spare (two). Returns how many spares it used.
+ * Needs lock.
+ */
+static int set_prot_locked(struct vm_space *s, uint64_t start, uint64_t end, unsigned prot,
+			   struct vm_region *spare[2])
+{
 	int used = 0;
 	struct vm_region *r = first_ending_after(s, start);
 	struct vm_region *prev = to_region(rb_prev(&r->node));
 	while (r && r->start < end) {
 		if (r->prot != prot) {
-			if (r->start < start) {
-				/* Split off the head that keeps its protection. */
-				r = region_split(s, r, start, spare[used++]);
-			}
+			if (r->start < start)
+				r = region_split(s, r, start, spare[used++]); /* the head keeps its rights */
 			if (r->end > end)
-				region_split(s, r, end, spare[used++]); /* and the tail */
+				region_split(s, r, end, spare[used++]); /* and so does the tail */
 			r->prot = prot;
 		}
 		r = to_region(rb_next(&r->node));
@@ -647,12 +631,40 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 		if (!try_merge_next(s, m))
 			m = to_region(rb_next(&m->node));
 	}
+	return used;
+}
+
+int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
+{
+	uint64_t start = addr & ~(PAGE_SIZE - 1);
+	uint64_t end = addr + len;
+	if (len == 0 || end < addr || end > USER_MAX || start < USER_MIN)
+		return -EINVAL;
+	if (!prot_valid(prot))
+		return -EINVAL;
+	end = (end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	/* A change in the middle of a region splits it in three: two spares, taken before the lock. */
+	struct vm_region *spare[2] = { region_alloc(), region_alloc() };
+	int err = 0, used = 0;
+	if (!spare[0] || !spare[1]) {
+		err = -ENOMEM;
+		goto out;
+	}
+	spin_lock(&s->lock);
+	if (!regions_fit(s, 2))
+		err = -ENOMEM;
+	else if (!range_covered(s, start, end))
+		err = -ENOENT; /* nothing changes unless the whole range is mapped */
+	else
+		used = set_prot_locked(s, start, end, prot, spare);
 	spin_unlock(&s->lock);
+	/* The tree has the new rights; the page tables follow, piece by piece. */
+	if (!err)
+		sync_rights_chunked(s, start, end);
+out:
 	for (int i = used; i < 2; i++)
 		region_free(spare[i]);
-	/* The tree has the new rights; the page tables follow, piece by piece. */
-	sync_rights_chunked(s, start, end);
-	return 0;
+	return err;
 }
 
 /* Whether the instruction at @ip (up to 15 bytes) may lie on @page. */
