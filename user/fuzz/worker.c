@@ -6,8 +6,8 @@
 // (exit, kill notes, closing every descriptor, unmapping its own test memory),
 // but it must not harm anything outside it, so a few calls are steered:
 //   * paths that may change the file system (create, truncate, write, remove,
-//     link) name only the worker's sandbox /tmp/fuzz/<slot> or its own /proc
-//     entries; every other path is opened with read permission only (no `w`,
+//     link) name only the worker's sandbox /tmp/fuzz/<slot>, its own /proc
+//     entries or device files (LINK's old name: the sandbox only); every other path is opened with read permission only (no `w`,
 //     `c`, `t`), and relative paths always are (the working directory may be
 //     anywhere). A read-only open file cannot be written, and a binding made
 //     from it is read-only (spec §7 number 32), so no alias can reach /bin.
@@ -355,11 +355,12 @@ static pid_t gen_child_pid(struct fthread *t)
 	return atomic_load(&slot_shm->children[below(t, n < FUZZ_MAX_CHILDREN ? n : FUZZ_MAX_CHILDREN)]);
 }
 
-enum pmode { PM_ANY, PM_MUTATE };
+enum pmode { PM_ANY, PM_MUTATE, PM_SANDBOX };
 
 /*
- * A path for @mode: PM_MUTATE gives only sandbox or own-/proc paths with any
- * flags; PM_ANY may name anything, read-only outside those places.
+ * A path for @mode: PM_SANDBOX gives only sandbox paths, PM_MUTATE sandbox,
+ * own-/proc and device paths, both with any flags; PM_ANY may name anything,
+ * read-only outside those places.
  */
 static const char *gen_path(struct fthread *t, int which, enum pmode mode);
 
@@ -369,7 +370,10 @@ static const char *gen_path(struct fthread *t, int which, enum pmode mode);
  * writable directory, so a read-only binding of /bin inside the sandbox would
  * let a worker link /bin/fuzz there and write it (seen after 2,394 workers of
  * a 30 min run). Relative paths (the working directory may be the sandbox)
- * and any path naming tmp go to /dev instead.
+ * and any path naming tmp go to /dev instead. LINK's old name comes from the
+ * sandbox only (PM_SANDBOX): a read-only /bin/fuzz bound onto /dev/null, a
+ * PM_MUTATE path, was linked into the sandbox and written after 8,060
+ * workers of a 2-hour run.
  */
 static const char *bind_target(const char *p)
 {
@@ -397,9 +401,9 @@ static const char *gen_path(struct fthread *t, int which, enum pmode mode)
 		return b.s;
 	}
 	bool safe = true, dir = chance(t, 25);
-	if (r < 45 || mode == PM_MUTATE) {
+	if (r < 45 || mode != PM_ANY) {
 		char pre[48];
-		unsigned k = (unsigned)below(t, 10);
+		unsigned k = mode == PM_SANDBOX ? 0 : (unsigned)below(t, 10);
 		if (k < 7) {
 			snprintf(pre, sizeof(pre), "/tmp/fuzz/%d", slot_index);
 			put(&b, pre);
@@ -780,7 +784,7 @@ static uint64_t gen_args(struct fthread *t, uint64_t nr, uint64_t a[4])
 		a[0] = chance(t, 3) ? gen_path_ptr(t, true) : (uint64_t)gen_path(t, 0, PM_MUTATE);
 		break;
 	case SYS_LINK:
-		a[0] = (uint64_t)gen_path(t, 0, PM_MUTATE);
+		a[0] = (uint64_t)gen_path(t, 0, PM_SANDBOX);
 		a[1] = (uint64_t)gen_path(t, 1, PM_MUTATE);
 		if (chance(t, 3))
 			a[chance(t, 50)] = gen_path_ptr(t, true);
