@@ -745,8 +745,9 @@ static void kstack_racer(void *arg)
 {
 	struct kstack_racer *r = arg;
 	__atomic_fetch_add(&r->race->gate, 1, __ATOMIC_ACQ_REL);
+	/* Yield, not spin: kernel threads are not preempted, and with one CPU the other needs it. */
 	while (__atomic_load_n(&r->race->gate, __ATOMIC_ACQUIRE) < 2)
-		arch_cpu_relax();
+		sched_yield();
 	for (int i = 0; i < KSTACK_RACE_STACKS; i++)
 		r->race->bottoms[r->side][i] = kstack_alloc();
 }
