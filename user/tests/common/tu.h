@@ -210,18 +210,7 @@ static inline bool tu_wait_ge_progress(_Atomic(uint64_t) *word, uint64_t want, c
  */
 static inline bool tu_thread_join_progress(struct tu_thread *t, clock_t stall)
 {
-	uint64_t seen = tu_progress_count();
-	clock_t quiet_since = uptime();
-	while (!tu_thread_join(t, TU_SEC)) {
-		uint64_t marks = tu_progress_count();
-		if (marks != seen) {
-			seen = marks;
-			quiet_since = uptime();
-		} else if (uptime() - quiet_since >= stall) {
-			return false;
-		}
-	}
-	return true;
+	return tu_wait_ge_progress(&t->done, 1, stall);
 }
 
 /* ------------------------------------------------------------------ processes */

@@ -115,18 +115,7 @@ static void progress_reporter(void *arg)
 #define STALL_LIMIT (120 * TU_SEC)
 static bool wait_finished(int i)
 {
-	uint64_t seen = atomic_load(&finished_total);
-	clock_t quiet_since = uptime();
-	while (!tu_wait_eq(&finished[i], 1, 5 * TU_SEC)) {
-		uint64_t total = atomic_load(&finished_total);
-		if (total != seen) {
-			seen = total;
-			quiet_since = uptime();
-		} else if (uptime() - quiet_since >= STALL_LIMIT) {
-			return false;
-		}
-	}
-	return true;
+	return tu_wait_ge_progress(&finished[i], 1, STALL_LIMIT); /* each finished worker is a mark */
 }
 
 /* One round: @n threads, all started before the first is joined. Returns false on a failure (reported). */
