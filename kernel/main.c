@@ -9,6 +9,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/leak.h"
 #include "kernel/lib/string.h"
+#include "kernel/log/bootprof.h"
 #include "kernel/log/log.h"
 #include "kernel/mm/kmalloc.h"
 #include "kernel/mm/kstack.h"
@@ -89,6 +90,7 @@ static void memory_init(const struct boot_info *bi, const struct boot_mem_entry 
 {
 	static struct boot_info info_copy;
 	pmm_init(map, bi->mem_map_count);
+	bootprof_mark("pmm");
 	uint64_t phys_end = 4ULL << 30;
 	for (uint64_t i = 0; i < bi->mem_map_count; i++)
 		if (is_ram(map[i].type) && map[i].base + map[i].npages * PAGE_SIZE > phys_end)
@@ -96,6 +98,7 @@ static void memory_init(const struct boot_info *bi, const struct boot_mem_entry 
 	if (bi->fb.phys && bi->fb.phys + bi->fb.size_bytes > phys_end)
 		phys_end = bi->fb.phys + bi->fb.size_bytes;
 	arch_paging_init(phys_end);
+	bootprof_mark("paging");
 
 	/* Keep what is still needed; the rest of the loader's data goes back to the allocator. */
 	info_copy = *bi;
@@ -129,6 +132,7 @@ static void memory_init(const struct boot_info *bi, const struct boot_mem_entry 
 			pmm_release_range(lo, map[i].npages);
 		}
 	}
+	bootprof_mark("boot-data");
 	kprintf("mm: %lu MiB managed, %lu MiB free\n", pmm_total_pages_count() >> 8, pmm_free_pages_count() >> 8);
 }
 
@@ -239,6 +243,7 @@ static __attribute__((noreturn)) void start_init(void)
 void kmain(const struct boot_info *bi_virt)
 {
 	const struct boot_info *bi = bi_virt;
+	bootprof_mark("entry");
 	arch_console_init();
 	arch_drop_identity_map();
 	arch_bsp_init();
@@ -256,14 +261,19 @@ void kmain(const struct boot_info *bi_virt)
 	log_qemu_exit = cmdline_has("qemu_exit");
 	kmalloc_debug = cmdline_has("heap_debug");
 	print_banner(bi, map);
+	bootprof_mark("banner");
 
 	memory_init(bi, map);
 	arch_platform_init(boot_info->rsdp);
+	bootprof_mark("platform");
 	sched_init();
 	arch_console_enable_input();
 	syscall_table_init();
 	process_init();
+	bootprof_mark("sched");
 	fs_init(phys_to_virt(boot_info->archive), boot_info->archive_size);
+	bootprof_mark("fs");
+	bootprof_report();
 
 #ifdef QUILT_TEST_KERNEL
 	/* Test kernels (build/test/kernel.elf and its variants) run their suites instead of init. */

@@ -6,6 +6,7 @@
 
 #include "arch/x86_64/arch.h" /* console_input_push */
 #include "kernel/abi/errno.h"
+#include "kernel/log/bootprof.h"
 #include "kernel/sync/spinlock.h"
 
 #define IN_BYTES 1024
@@ -39,6 +40,7 @@ bool console_input_ready(void)
 
 int64_t console_read(char *buf, uint64_t len, bool nonblock)
 {
+	bootprof_console_read();
 	if (len == 0)
 		return 0;
 	for (;;) {

@@ -24,13 +24,17 @@ void time_init(uint64_t cycles_hz, uint64_t boot_epoch)
 	base_cycles = arch_cycles();
 }
 
+uint64_t time_cycles_to_ns(uint64_t cycles)
+{
+	return (uint64_t)(((unsigned __int128)cycles * mult) >> 32);
+}
+
 uint64_t time_now_ns(void)
 {
 	if (!hz)
 		return 0;
 	uint64_t c = arch_cycles();
-	uint64_t delta = c > base_cycles ? c - base_cycles : 0;
-	return (uint64_t)(((unsigned __int128)delta * mult) >> 32);
+	return time_cycles_to_ns(c > base_cycles ? c - base_cycles : 0);
 }
 
 uint64_t time_unix_epoch(void)

@@ -10,6 +10,8 @@
 void time_init(uint64_t cycles_hz, uint64_t boot_epoch);
 /* Nanoseconds since time_init(); never decreases, on any CPU. Context: any. */
 uint64_t time_now_ns(void);
+/* A span of @cycles (arch_cycles) in ns; 0 before time_init. */
+uint64_t time_cycles_to_ns(uint64_t cycles);
 /* Seconds since 1970-01-01 UTC, or 0 when no RTC was found. */
 uint64_t time_unix_epoch(void);
 /* The cycle-counter value @ns nanoseconds from now (for TSC-deadline timers). */
