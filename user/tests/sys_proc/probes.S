@@ -2,9 +2,10 @@
 // Assembly probes for sys_proc: register state across SYSCALL, a thread's entry state, an SSE scrambler.
 
 /*
- * All probe data lives in C (main.c) and is reached RIP-relative, so no
- * general register is needed to address it while every one of them holds a
- * pattern. Layouts (offsets in bytes) must match the C declarations:
+ * All probe data lives in C (regs_* in 09_convention.c, entry_* in
+ * 06_threads.c) and is reached RIP-relative, so no general register is
+ * needed to address it while every one of them holds a pattern. Layouts
+ * (offsets in bytes) must match the C declarations:
  *
  *   uint64_t regs_gpr_in[12], regs_gpr_out[12]:
  *	rbx 0, rbp 8, r12 16, r13 24, r14 32, r15 40,
