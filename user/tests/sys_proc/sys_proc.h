@@ -65,13 +65,20 @@ uint8_t *map_hole(uint64_t pages);
  * with the status its test expects; see the comment at each.
  */
 typedef int child_role_fn(int argc, char **argv);
-child_role_fn child_exit_raw, child_exit_from_thread, child_exit_with_sleepers, child_thread_exit_only,
-	child_thread_exit_others_run, child_thread_exit_last;		/* 01_exit.c */
+
+/* 01_exit.c */
+child_role_fn child_exit_raw, child_exit_from_thread, child_exit_with_sleepers,
+	child_thread_exit_only, child_thread_exit_others_run, child_thread_exit_last;
+/* 02_faults.c */
 child_role_fn child_fault_null, child_fault_ud2, child_fault_div0, child_fault_kernel,
-	child_fault_noncanonical, child_fault_in_thread;		/* 02_faults.c */
-child_role_fn child_argv, child_argc;					/* 03_spawn.c */
-child_role_fn child_exit_pid;						/* 05_ids.c */
-child_role_fn child_thread_entry, child_thread_create_errors;		/* 06_threads.c */
-child_role_fn child_regs, child_regs_ymm;				/* 09_convention.c */
+	child_fault_noncanonical, child_fault_in_thread;
+/* 03_spawn.c */
+child_role_fn child_argv, child_argc;
+/* 05_ids.c */
+child_role_fn child_exit_pid;
+/* 06_threads.c */
+child_role_fn child_thread_entry, child_thread_create_errors;
+/* 09_convention.c */
+child_role_fn child_regs, child_regs_ymm;
 
 #endif
