@@ -25,7 +25,8 @@ struct ktap_case {
 /*
  * KTAP_TEST(name) { body } - define a test and register it in the
  * ktap_tests section (collected by user/user.ld); ktap_main() runs them in
- * link order, which is source order within one file.
+ * link order, which is source order within one file and file-name order
+ * across the files of one program (user/user.mk sorts them).
  */
 #define KTAP_TEST(name)                                                                   \
 	static void ktap_fn_##name(void);                                                 \
