@@ -1,21 +1,20 @@
 // SPDX-License-Identifier: MIT
-// bench: micro-benchmarks of the system-call ABI, one "name ns_per_op" line each, timed with SYS_UPTIME.
+// bench: micro-benchmarks of the system-call ABI, timed with SYS_UPTIME.
 //
 // Usage: /bin/bench [name...]    run every benchmark, or only the named ones
 //        /bin/bench pong IN OUT X Y  (internal: the pipe benchmark's partner)
 //
-// Each benchmark runs for about BENCH_TIME of wall time (batches doubling
-// until a batch takes 10 ms, so the clock is read rarely) after one
-// untimed warm-up operation, and prints the mean in whole nanoseconds.
+// Each benchmark runs for about BENCH_TIME of wall time after one untimed
+// warm-up operation. Operations run in batches, so the clock is read
+// rarely: the batch doubles while one takes under SAMPLE_TIME/2; each batch
+// SAMPLE_TIME/4 or more is one sample (its ns per operation). The line is
+// "name median_ns min=<ns> max=<ns> n=<samples>": the median is the figure,
+// min and max the spread between batches. At least MIN_SAMPLES samples are
+// taken even past BENCH_TIME, so a slow operation still shows a spread.
 // Anything that fails prints "# skipped <name>: <reason>" instead, and the
 // program goes on. A watchdog thread bounds every benchmark: one stuck in a
 // blocking call is reported as skipped and the program ends (the pipe
 // benchmark, whose reads cannot carry a timeout, runs last for that reason).
-//
-// Source of a complete /bin/bench: user.mk builds only user/<dir>/main.c,
-// so this file is built by moving it to user/bench/main.c (see the report
-// that came with it); it replaces the three file-layer benchmarks there
-// with the same names and adds the ABI ones.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -35,6 +34,9 @@
 #include "user/tests/common/tu.h"
 
 #define BENCH_TIME (300 * TU_MS)
+#define SAMPLE_TIME (BENCH_TIME / 10) /* batches take 1/2 to 1 of it: 10 to 20 samples */
+#define MIN_SAMPLES 5
+#define MAX_SAMPLES 64
 #define BENCH_LIMIT (20 * TU_SEC) /* watchdog: no benchmark may take longer */
 #define P TU_PAGE
 #define RW (PROT_READ | PROT_WRITE)
@@ -50,6 +52,23 @@ static bool bench_fail(const char *fmt, ...)
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	return false;
+}
+
+/* ------------------------------------------------------------------ samples */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Print "<median> min=<> max=<> n=<>" of @v[0..@n) (n > 0, sorted in place) and a newline. */
+static void print_spread(uint64_t *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	uint64_t median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2] + 1) / 2;
+	printf("%llu min=%llu max=%llu n=%llu\n", (unsigned long long)median, (unsigned long long)v[0],
+	       (unsigned long long)v[n - 1], (unsigned long long)n);
 }
 
 struct bench {
@@ -470,6 +489,7 @@ static const struct bench benches[] = {
 
 static void run(const struct bench *b)
 {
+	static uint64_t samples[MAX_SAMPLES]; /* ns per call of each sample batch */
 	reason[0] = '\0';
 	atomic_store(&current_name, b->name);
 	atomic_store(&current_start, uptime() | 1);
@@ -479,29 +499,50 @@ static void run(const struct bench *b)
 		return;
 	}
 	bool ok = b->op(); /* warm-up: first-touch costs, and a check that it works at all */
+	uint64_t calls = b->calls_per_op ? b->calls_per_op : 1;
+	/*
+	 * A capped benchmark's batches stay small enough that calibration
+	 * (at most twice the cap) and MIN_SAMPLES batches fit in max_ops.
+	 */
+	uint64_t batch_cap = b->max_ops ? b->max_ops / (2 * MIN_SAMPLES) : 1u << 20;
+	if (batch_cap == 0)
+		batch_cap = 1;
 	uint64_t ops = 0, batch = 1;
-	clock_t t0 = uptime(), elapsed = 0;
-	while (ok && elapsed < BENCH_TIME && (!b->max_ops || ops < b->max_ops)) {
-		if (b->max_ops && batch > b->max_ops - ops)
-			batch = b->max_ops - ops;
+	size_t n = 0;
+	clock_t t0 = uptime();
+	while (ok && (!b->max_ops || ops + batch <= b->max_ops)) {
 		clock_t b0 = uptime();
 		for (uint64_t i = 0; i < batch && ok; i++)
 			ok = b->op();
+		clock_t took = uptime() - b0;
 		ops += batch;
-		clock_t now = uptime();
-		elapsed = now - t0;
-		if (now - b0 < 10 * TU_MS && batch < (1u << 20))
-			batch *= 2;
+		if (!ok)
+			break;
+		/*
+		 * A short batch would measure the clock calls around it, not the
+		 * operation: it is no sample, and the next one is twice as long.
+		 * The batch keeps growing after the first sample, so one batch
+		 * that a busy host stretched cannot fix the size too small.
+		 */
+		bool sample = took >= SAMPLE_TIME / 4 || batch == batch_cap;
+		if (sample)
+			samples[n++] = (took + batch * calls / 2) / (batch * calls);
+		if (took < SAMPLE_TIME / 2 && batch < batch_cap)
+			batch = batch * 2 < batch_cap ? batch * 2 : batch_cap;
+		if (sample && (n == MAX_SAMPLES || (n >= MIN_SAMPLES && uptime() - t0 >= BENCH_TIME)))
+			break;
 	}
 	if (b->teardown)
 		b->teardown();
 	atomic_store(&current_start, 0);
-	if (!ok) {
+	if (ok && n == 0)
+		bench_fail("no sample within %llu operations", (unsigned long long)b->max_ops);
+	if (!ok || n == 0) {
 		printf("# skipped %s: %s\n", b->name, reason);
 		return;
 	}
-	uint64_t calls = ops * (b->calls_per_op ? b->calls_per_op : 1);
-	printf("%s %llu\n", b->name, (unsigned long long)((elapsed + calls / 2) / calls));
+	printf("%s ", b->name);
+	print_spread(samples, n);
 }
 
 int main(int argc, char **argv)
@@ -513,7 +554,8 @@ int main(int argc, char **argv)
 		return pong(argv);
 	if (!tu_thread_start(&dog, watchdog, NULL))
 		printf("# no watchdog thread (%s): a stuck benchmark will hang\n", strerror(errno));
-	printf("# bench: mean ns per operation over ~%llu ms each\n", (unsigned long long)(BENCH_TIME / TU_MS));
+	printf("# bench: median ns per operation of batches over ~%llu ms each (at least %d batches)\n",
+	       (unsigned long long)(BENCH_TIME / TU_MS), MIN_SAMPLES);
 	for (size_t i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
 		bool wanted = argc < 2;
 		for (int a = 1; a < argc; a++)
