@@ -289,6 +289,17 @@ static bool op_map_256(void)
 	return map_touch_unmap(256);
 }
 
+/* 4 MiB and 16 MiB: where per-page costs dominate the fixed ones of the two calls. */
+static bool op_map_1024(void)
+{
+	return map_touch_unmap(1024);
+}
+
+static bool op_map_4096(void)
+{
+	return map_touch_unmap(4096);
+}
+
 static volatile uint8_t *mp_pages;
 static bool mp_readonly;
 
@@ -479,6 +490,8 @@ static const struct bench benches[] = {
 	{ "mmap_populate_munmap_1p", zero_setup, op_map_1, NULL, 0, 0 },
 	{ "mmap_populate_munmap_16p", zero_setup, op_map_16, NULL, 0, 0 },
 	{ "mmap_populate_munmap_256p", zero_setup, op_map_256, NULL, 0, 0 },
+	{ "mmap_populate_munmap_1024p", zero_setup, op_map_1024, NULL, 0, 0 },
+	{ "mmap_populate_munmap_4096p", zero_setup, op_map_4096, NULL, 0, 0 },
 	{ "mprotect_16p", mp_setup, mp_op, mp_teardown, 0, 0 },
 	{ "open_close_ramfs", oc_setup, oc_op, oc_teardown, 0, 0 },
 	{ "read_4k_ramfs", rd_setup, rd_op, rd_teardown, 0, 0 },
