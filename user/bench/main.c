@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// bench: micro-benchmarks of the system-call ABI, timed with SYS_UPTIME.
+// bench: micro-benchmarks of the system-call ABI, timed with SYS_UPTIME, and a scaling run.
 //
 // Usage: /bin/bench [name...]    run every benchmark, or only the named ones
+//        /bin/bench scale N...   the scaling run with N worker threads (each N given)
 //        /bin/bench pong IN OUT X Y  (internal: the pipe benchmark's partner)
 //
 // Each benchmark runs for about BENCH_TIME of wall time after one untimed
@@ -15,6 +16,12 @@
 // program goes on. A watchdog thread bounds every benchmark: one stuck in a
 // blocking call is reported as skipped and the program ends (the pipe
 // benchmark, whose reads cannot carry a timeout, runs last for that reason).
+//
+// The scaling run ("scale N") has N threads, one per CPU, each looping on
+// the same operation for SCALE_ROUND_TIME, SCALE_ROUNDS times, and prints
+// "scale <name> threads=N ops_per_s=<median> min=<> max=<> n=<rounds>"
+// (total operations of all threads per second of the round). How many CPUs
+// there are comes from the command line: nothing in /dev or /proc says it.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -41,12 +48,25 @@
 #define P TU_PAGE
 #define RW (PROT_READ | PROT_WRITE)
 
-/* Why the current benchmark failed; set by bench_fail(). */
+/*
+ * Why the current benchmark failed; set by bench_fail(). The first failure
+ * wins: the scaling run's threads may fail at once, and the first cause is
+ * the one worth reading (later ones are often its consequences).
+ */
 static char reason[160];
+static atomic_bool reason_taken;
+
+static void reason_clear(void)
+{
+	reason[0] = '\0';
+	atomic_store(&reason_taken, false);
+}
 
 static bool bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static bool bench_fail(const char *fmt, ...)
 {
+	if (atomic_exchange(&reason_taken, true))
+		return false;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
@@ -503,7 +523,7 @@ static const struct bench benches[] = {
 static void run(const struct bench *b)
 {
 	static uint64_t samples[MAX_SAMPLES]; /* ns per call of each sample batch */
-	reason[0] = '\0';
+	reason_clear();
 	atomic_store(&current_name, b->name);
 	atomic_store(&current_start, uptime() | 1);
 	if (b->setup && !b->setup()) {
@@ -558,6 +578,130 @@ static void run(const struct bench *b)
 	print_spread(samples, n);
 }
 
+/* ------------------------------------------------------------------ scaling */
+
+#define SCALE_ROUNDS 7
+#define SCALE_ROUND_TIME (500 * TU_MS)
+#define SCALE_MAX_THREADS 64
+
+/*
+ * Operations that should scale with the CPUs: each thread maps, touches and
+ * unmaps its own memory (one shared address space, so the space's lock and
+ * TLB shootdowns are in the way), or spawns and waits for its own children.
+ */
+struct scale_work {
+	const char *name;
+	bool (*setup)(void);
+	bool (*op)(void);
+};
+
+static const struct scale_work scale_works[] = {
+	{ "mmap_populate_munmap_16p", zero_setup, op_map_16 },
+	{ "spawn_exit_wait", NULL, spawn_wait_op },
+};
+
+/*
+ * One round at a time: the main thread sets the deadline and bumps
+ * sc_round; every worker runs the operation until the deadline, adds its
+ * count and end time, and bumps sc_finished. The workers live across the
+ * rounds so that thread creation is not timed.
+ */
+static const struct scale_work *sc_work;
+static _Atomic(uint64_t) sc_round, sc_finished, sc_ops, sc_end, sc_deadline, sc_quit, sc_failed;
+
+static void scale_worker(void *arg)
+{
+	for (uint64_t r = 1;; r++) {
+		while (!tu_wait_ge(&sc_round, r, TU_SEC))
+			;
+		if (atomic_load(&sc_quit))
+			return;
+		uint64_t ops = 0, deadline = atomic_load(&sc_deadline);
+		bool ok = true;
+		while (ok && uptime() < deadline)
+			if ((ok = sc_work->op()))
+				ops++;
+		if (!ok)
+			atomic_store(&sc_failed, 1);
+		/* The round lasts until its last operation ends, whichever thread ran it. */
+		uint64_t end = uptime(), seen = atomic_load(&sc_end);
+		while (end > seen && !atomic_compare_exchange_weak(&sc_end, &seen, end))
+			;
+		atomic_fetch_add(&sc_ops, ops);
+		tu_add_wake(&sc_finished, 1);
+	}
+}
+
+static void scale_run(const struct scale_work *w, unsigned nthreads)
+{
+	static struct tu_thread workers[SCALE_MAX_THREADS];
+	uint64_t rates[SCALE_ROUNDS];
+	size_t n = 0;
+	unsigned started = 0;
+	reason_clear();
+	atomic_store(&current_name, w->name);
+	atomic_store(&current_start, uptime() | 1);
+	if ((w->setup && !w->setup()) || !w->op()) /* the op once: warm-up and check */
+		goto out;
+	sc_work = w;
+	atomic_store(&sc_round, 0);
+	atomic_store(&sc_finished, 0);
+	atomic_store(&sc_quit, 0);
+	atomic_store(&sc_failed, 0);
+	for (; started < nthreads; started++)
+		if (!tu_thread_start(&workers[started], scale_worker, NULL)) {
+			bench_fail("thread %u: %s", started, strerror(errno));
+			goto stop;
+		}
+	for (uint64_t r = 1; r <= SCALE_ROUNDS; r++) {
+		atomic_store(&sc_ops, 0);
+		atomic_store(&sc_end, 0);
+		uint64_t start = uptime();
+		atomic_store(&sc_deadline, start + SCALE_ROUND_TIME);
+		tu_store_wake(&sc_round, r);
+		/* No bound of our own: the watchdog ends a round whose operation hangs. */
+		while (!tu_wait_ge(&sc_finished, r * nthreads, TU_SEC))
+			;
+		if (atomic_load(&sc_failed))
+			goto stop;
+		uint64_t took = atomic_load(&sc_end) - start;
+		rates[n++] = took ? atomic_load(&sc_ops) * TU_SEC / took : 0;
+	}
+stop:
+	/* Waiting workers see the next round with sc_quit set and return. */
+	atomic_store(&sc_quit, 1);
+	tu_store_wake(&sc_round, SCALE_ROUNDS + 1);
+	for (unsigned i = 0; i < started; i++)
+		if (!tu_thread_join(&workers[i], 5 * TU_SEC))
+			printf("# scale %s: worker %u did not end\n", w->name, i);
+out:
+	atomic_store(&current_start, 0);
+	if (n < SCALE_ROUNDS) {
+		printf("# skipped scale %s threads=%u: %s\n", w->name, nthreads, reason);
+		return;
+	}
+	printf("scale %s threads=%u ops_per_s=", w->name, nthreads);
+	print_spread(rates, n);
+}
+
+/* bench scale N...: the scaling run once per thread count. */
+static int scale_main(int argc, char **argv)
+{
+	printf("# bench scale: operations per second of all threads, %d rounds of %llu ms\n", SCALE_ROUNDS,
+	       (unsigned long long)(SCALE_ROUND_TIME / TU_MS));
+	for (int a = 2; a < argc; a++) {
+		uint64_t nthreads = tu_parse_u64(argv[a]);
+		if (nthreads < 1 || nthreads > SCALE_MAX_THREADS) {
+			printf("# scale: thread count \"%s\" is not in 1..%d\n", argv[a], SCALE_MAX_THREADS);
+			return 2;
+		}
+		for (size_t i = 0; i < sizeof(scale_works) / sizeof(scale_works[0]); i++)
+			scale_run(&scale_works[i], (unsigned)nthreads);
+	}
+	fflush(stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct tu_thread dog;
@@ -567,6 +711,8 @@ int main(int argc, char **argv)
 		return pong(argv);
 	if (!tu_thread_start(&dog, watchdog, NULL))
 		printf("# no watchdog thread (%s): a stuck benchmark will hang\n", strerror(errno));
+	if (argc >= 2 && strcmp(argv[1], "scale") == 0)
+		return scale_main(argc, argv);
 	printf("# bench: median ns per operation of batches over ~%llu ms each (at least %d batches)\n",
 	       (unsigned long long)(BENCH_TIME / TU_MS), MIN_SAMPLES);
 	for (size_t i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
