@@ -394,9 +394,7 @@ static struct ramfs_page *page_get_or_add(struct ramfs_file *rf, uint64_t index)
 	}
 	struct ramfs_page *p = kmalloc(sizeof(*p));
 	/* File contents are program data: they may not take the kernel's reserve (ENOMEM instead). */
-	paddr_t phys = pmm_alloc_user_page();
-	if (phys)
-		memset(phys_to_virt(phys), 0, PAGE_SIZE);
+	paddr_t phys = pmm_alloc_zeroed_user_page();
 	if (!p || !phys) {
 		kfree(p);
 		if (phys)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Buddy allocator with per-CPU single-page caches.
+// Buddy allocator with per-CPU single-page caches, over a page database
+// (struct page array) that is initialised a section at a time, on demand.
 // Locks: zone_lock (free lists, struct page of free blocks), taken with IRQs
 // off. A CPU's cache is touched only by that CPU with IRQs off, so it needs no
 // lock; the free counter is atomic so that it is exact without the lock.
@@ -36,6 +37,26 @@ static struct spinlock zone_lock = SPINLOCK_INIT;
 static uint32_t free_head[PMM_MAX_ORDER + 1];
 
 static uint64_t free_count; /* atomic */
+
+/*
+ * Lazy page database. Writing the struct pages of all memory at boot costs
+ * a first touch of every page of the array (96 MiB at 16 GiB), which QEMU
+ * makes slow: a third of a second at 16 GiB. Instead the allocatable
+ * memory is counted free at boot, and a section (one largest buddy block,
+ * whose struct pages fill exactly six pages of the array) gets its struct
+ * pages and enters the free lists when the lists run dry or a boot range
+ * in it is released. A struct page of a section not yet ready is never
+ * read: every page the allocator hands out comes from a ready section.
+ */
+#define SECTION_PAGES (1ULL << PMM_MAX_ORDER)
+#define MAX_RANGES 512
+static struct pfn_range {
+	uint64_t start, end;
+} ranges[MAX_RANGES];               /* allocatable frames, sorted, disjoint; immutable after pmm_init */
+static uint64_t nranges;
+static uint64_t *pending;           /* Guarded by: zone_lock; bit set = section still to initialise */
+static uint64_t pending_words;
+static uint64_t pending_hint;       /* Guarded by: zone_lock; no pending bit below this word */
 static struct pcp_cache pcp[MAX_CPUS_PMM]; /* Owner CPU only, IRQs off */
 
 static inline uint64_t pfn_of(paddr_t a) { return a >> PAGE_SHIFT; }
@@ -91,14 +112,21 @@ static void buddy_free(uint64_t pfn, unsigned order)
 }
 
 /* Take a block of 2^order pages, splitting larger ones. Needs zone_lock. Returns PFN_NONE if none. */
+static bool init_next_section(void);
+
 static uint32_t buddy_alloc(unsigned order)
 {
 	spin_assert_held(&zone_lock);
-	unsigned o = order;
-	while (o <= PMM_MAX_ORDER && free_head[o] == PFN_NONE)
-		o++;
-	if (o > PMM_MAX_ORDER)
-		return PFN_NONE;
+	unsigned o;
+	for (;;) {
+		o = order;
+		while (o <= PMM_MAX_ORDER && free_head[o] == PFN_NONE)
+			o++;
+		if (o <= PMM_MAX_ORDER)
+			break;
+		if (!init_next_section())
+			return PFN_NONE;
+	}
 	uint32_t pfn = free_head[o];
 	list_remove(o, pfn);
 	/* Give back the upper halves until the block has the wanted size. */
@@ -120,6 +148,8 @@ static void mark_allocated(uint64_t pfn, unsigned order)
 }
 
 static bool drain_remote_caches(void);
+static void zpool_drain(void);
+static void drain(struct pcp_cache *c, uint32_t keep);
 
 static uint32_t buddy_alloc_locked(unsigned order)
 {
@@ -138,6 +168,7 @@ paddr_t pmm_alloc_pages(unsigned order)
 	if (pfn == PFN_NONE) {
 		pmm_drain_cpu_cache();
 		drain_remote_caches();
+		zpool_drain();
 		pfn = buddy_alloc_locked(order);
 	}
 	if (pfn == PFN_NONE)
@@ -180,19 +211,32 @@ static bool drain_remote_caches(void)
 	return true;
 }
 
-static paddr_t alloc_page_local(void);
+static uint32_t pcp_take(void);
+static uint32_t zpool_pop(void);
+
+/* Count @pfn, a free page taken from a cache or the zero pool, as allocated. */
+static paddr_t hand_out(uint32_t pfn)
+{
+	mark_allocated(pfn, 0);
+	__atomic_fetch_sub(&free_count, 1, __ATOMIC_RELAXED);
+	return addr_of(pfn);
+}
 
 paddr_t pmm_alloc_page(void)
 {
 	if (alloc_fail_now())
 		return 0;
-	paddr_t p = alloc_page_local();
-	if (!p && drain_remote_caches())
-		p = alloc_page_local();
-	return p;
+	uint32_t pfn = pcp_take();
+	/* Remote caches first: draining them also lands a page an idle CPU is zeroing in the pool. */
+	if (pfn == PFN_NONE && drain_remote_caches())
+		pfn = pcp_take();
+	if (pfn == PFN_NONE)
+		pfn = zpool_pop();
+	return pfn == PFN_NONE ? 0 : hand_out(pfn);
 }
 
-static paddr_t alloc_page_local(void)
+/* A free page of this CPU's cache (refilled from the buddy lists), still counted free; PFN_NONE if none. */
+static uint32_t pcp_take(void)
 {
 	irqflags_t f = arch_irq_save();
 	struct pcp_cache *c = &pcp[arch_cpu_index()];
@@ -207,16 +251,10 @@ static paddr_t alloc_page_local(void)
 			c->pfns[c->count++] = pfn;
 		}
 		spin_unlock(&zone_lock);
-		if (c->count == 0) {
-			arch_irq_restore(f);
-			return 0;
-		}
 	}
-	uint32_t pfn = c->pfns[--c->count];
-	mark_allocated(pfn, 0);
-	__atomic_fetch_sub(&free_count, 1, __ATOMIC_RELAXED);
+	uint32_t pfn = c->count ? c->pfns[--c->count] : PFN_NONE;
 	arch_irq_restore(f);
-	return addr_of(pfn);
+	return pfn;
 }
 
 static void drain(struct pcp_cache *c, uint32_t keep)
@@ -277,12 +315,101 @@ paddr_t pmm_alloc_user_page(void)
 	return pmm_user_may_allocate() ? pmm_alloc_page() : 0;
 }
 
+/*
+ * Pages zeroed ahead of need. A page handed to a program must be zeroed,
+ * and under QEMU's TCG that is nearly half of what a page fault costs.
+ * Idle CPUs zero free pages into this pool (pmm_zero_idle_page), so a CPU
+ * that maps memory while another one idles gets its pages ready. Pool
+ * pages are free pages (PG_CACHED, counted in free_count): allocation takes
+ * them when nothing else is left, and pmm_alloc_pages gives them back to
+ * the buddy lists before it fails.
+ */
+#define ZPOOL_MAX 1024
+static struct spinlock zpool_lock = SPINLOCK_INIT;
+static uint32_t zpool[ZPOOL_MAX]; /* Guarded by: zpool_lock */
+static uint32_t zpool_count;      /* Guarded by: zpool_lock; read unlocked as a hint */
+
+/* The pool's size: 1/64 of memory at most, so a small machine keeps its pages for programs. */
+static uint32_t zpool_target(void)
+{
+	uint64_t t = total_pages / 64;
+	return t < ZPOOL_MAX ? (uint32_t)t : ZPOOL_MAX;
+}
+
+static uint32_t zpool_pop(void)
+{
+	if (!__atomic_load_n(&zpool_count, __ATOMIC_RELAXED))
+		return PFN_NONE;
+	irqflags_t f = spin_lock_irqsave(&zpool_lock);
+	uint32_t pfn = zpool_count ? zpool[--zpool_count] : PFN_NONE;
+	spin_unlock_irqrestore(&zpool_lock, f);
+	return pfn;
+}
+
+/* Give every pooled page back to the buddy lists (out of memory, or a large block wanted). */
+static void zpool_drain(void)
+{
+	irqflags_t f = spin_lock_irqsave(&zpool_lock);
+	spin_lock(&zone_lock);
+	while (zpool_count) {
+		uint32_t pfn = zpool[--zpool_count];
+		pages[pfn].flags = 0;
+		buddy_free(pfn, 0);
+	}
+	spin_unlock(&zone_lock);
+	spin_unlock_irqrestore(&zpool_lock, f);
+}
+
+bool pmm_zero_pool_low(void)
+{
+	return __atomic_load_n(&zpool_count, __ATOMIC_RELAXED) < zpool_target() / 2;
+}
+
+bool pmm_zero_idle_page(void)
+{
+	/* Not when memory is short: the page being zeroed would be missing for a moment. */
+	if (__atomic_load_n(&zpool_count, __ATOMIC_RELAXED) >= zpool_target() ||
+	    pmm_free_pages_count() < 2 * pmm_user_reserve_pages() + ZPOOL_MAX)
+		return false;
+	/* IRQs off throughout: a remote drain (see pmm_alloc_page) finds the page in the pool. */
+	irqflags_t f = arch_irq_save();
+	uint32_t pfn = pcp_take();
+	if (pfn == PFN_NONE) {
+		arch_irq_restore(f);
+		return false;
+	}
+	arch_zero_page(phys_to_virt(addr_of(pfn)));
+	spin_lock(&zpool_lock);
+	bool pooled = zpool_count < ZPOOL_MAX;
+	if (pooled)
+		zpool[zpool_count++] = pfn;
+	spin_unlock(&zpool_lock);
+	if (!pooled) {
+		struct pcp_cache *c = &pcp[arch_cpu_index()];
+		if (c->count == PCP_MAX)
+			drain(c, PCP_MAX - PCP_BATCH);
+		c->pfns[c->count++] = pfn;
+	}
+	arch_irq_restore(f);
+	return pooled;
+}
+
 paddr_t pmm_alloc_zeroed_page(void)
 {
+	if (alloc_fail_now())
+		return 0;
+	uint32_t pfn = zpool_pop();
+	if (pfn != PFN_NONE)
+		return hand_out(pfn);
 	paddr_t p = pmm_alloc_page();
 	if (p)
-		memset(phys_to_virt(p), 0, PAGE_SIZE);
+		arch_zero_page(phys_to_virt(p));
 	return p;
+}
+
+paddr_t pmm_alloc_zeroed_user_page(void)
+{
+	return pmm_user_may_allocate() ? pmm_alloc_zeroed_page() : 0;
 }
 
 uint64_t pmm_free_pages_count(void)
@@ -295,22 +422,71 @@ uint64_t pmm_total_pages_count(void)
 	return total_pages;
 }
 
-/* Free [pfn, end) into the buddy lists in the largest aligned blocks that fit. */
-static void release_frames(uint64_t pfn, uint64_t end)
+/*
+ * Free [pfn, end) into the buddy lists in the largest aligned blocks that
+ * fit. Only block heads are written (list_push): struct pages inside a free
+ * block are never read, and a page split off later is written as it becomes
+ * a head. Needs zone_lock.
+ */
+static void free_range(uint64_t pfn, uint64_t end)
 {
-	irqflags_t f = spin_lock_irqsave(&zone_lock);
+	spin_assert_held(&zone_lock);
 	while (pfn < end) {
 		unsigned order = 0;
 		while (order < PMM_MAX_ORDER && (pfn & ((2ULL << order) - 1)) == 0 && pfn + (2ULL << order) <= end)
 			order++;
-		for (uint64_t i = 0; i < (1ULL << order); i++)
-			pages[pfn + i].flags = 0;
 		buddy_free(pfn, order);
-		total_pages += 1ULL << order;
-		__atomic_fetch_add(&free_count, 1ULL << order, __ATOMIC_RELAXED);
 		pfn += 1ULL << order;
 	}
-	spin_unlock_irqrestore(&zone_lock, f);
+}
+
+static void mark_reserved(uint64_t pfn, uint64_t end)
+{
+	for (; pfn < end; pfn++)
+		pages[pfn].flags = PG_RESERVED;
+}
+
+/*
+ * Give section @i its struct pages: all zero (an allocated page no list
+ * links, the state inside a free block), reserved where nothing may be
+ * allocated, and its allocatable ranges into the free lists (they were
+ * counted free at boot). Needs zone_lock.
+ */
+static void init_section(uint64_t i)
+{
+	spin_assert_held(&zone_lock);
+	pending[i / 64] &= ~(1ULL << (i % 64));
+	uint64_t base = i * SECTION_PAGES, end = base + SECTION_PAGES < max_pfn ? base + SECTION_PAGES : max_pfn;
+	/* SECTION_PAGES struct pages are a whole number of array pages, and the array starts on a page. */
+	uint8_t *first = (uint8_t *)&pages[base], *last = (uint8_t *)&pages[end];
+	for (uint8_t *pg = first; pg < last; pg += PAGE_SIZE)
+		arch_zero_page(pg);
+	uint64_t cur = base;
+	for (uint64_t r = 0; r < nranges && ranges[r].start < end; r++) {
+		if (ranges[r].end <= base)
+			continue;
+		uint64_t s = ranges[r].start > base ? ranges[r].start : base;
+		uint64_t e = ranges[r].end < end ? ranges[r].end : end;
+		mark_reserved(cur, s);
+		free_range(s, e);
+		cur = e;
+	}
+	mark_reserved(cur, end);
+}
+
+/* Initialise the lowest pending section. Needs zone_lock. False when none is left. */
+static bool init_next_section(void)
+{
+	spin_assert_held(&zone_lock);
+	for (uint64_t w = pending_hint; w < pending_words; w++) {
+		if (pending[w]) {
+			pending_hint = w;
+			init_section(w * 64 + (uint64_t)__builtin_ctzll(pending[w]));
+			return true;
+		}
+	}
+	pending_hint = pending_words;
+	return false;
 }
 
 void pmm_release_range(paddr_t base, uint64_t npages)
@@ -320,13 +496,49 @@ void pmm_release_range(paddr_t base, uint64_t npages)
 		pfn = 256;
 	if (end > max_pfn)
 		end = max_pfn;
-	if (pfn < end)
-		release_frames(pfn, end);
+	if (pfn >= end)
+		return;
+	irqflags_t f = spin_lock_irqsave(&zone_lock);
+	for (uint64_t i = pfn / SECTION_PAGES; i <= (end - 1) / SECTION_PAGES; i++)
+		if (pending[i / 64] & (1ULL << (i % 64)))
+			init_section(i);
+	for (uint64_t i = pfn; i < end; i++) {
+		if (pages[i].flags != PG_RESERVED)
+			panic("pmm: released page 0x%lx is not boot data (flags 0x%x)", addr_of(i), pages[i].flags);
+		pages[i].flags = 0;
+	}
+	free_range(pfn, end);
+	total_pages += end - pfn;
+	__atomic_fetch_add(&free_count, end - pfn, __ATOMIC_RELAXED);
+	spin_unlock_irqrestore(&zone_lock, f);
 }
 
 static bool allocatable(uint32_t type)
 {
 	return type == BOOT_MEM_USABLE || type == BOOT_MEM_BOOT_RECLAIM;
+}
+
+/* Add allocatable frames [pfn, end) to the sorted range table, minus the frames in [hole, hole_end). */
+static void add_range(uint64_t pfn, uint64_t end, uint64_t hole, uint64_t hole_end)
+{
+	if (pfn < hole_end && end > hole) {
+		add_range(pfn, hole, hole, hole_end);
+		add_range(hole_end, end, hole, hole_end);
+		return;
+	}
+	if (pfn >= end)
+		return;
+	if (nranges == MAX_RANGES) {
+		kprintf("pmm: more than %u usable ranges; [0x%lx, 0x%lx) left unused\n", MAX_RANGES, addr_of(pfn),
+			addr_of(end));
+		return;
+	}
+	uint64_t i = nranges++;
+	while (i > 0 && ranges[i - 1].start > pfn) {
+		ranges[i] = ranges[i - 1];
+		i--;
+	}
+	ranges[i] = (struct pfn_range){ pfn, end };
 }
 
 void pmm_init(const struct boot_mem_entry *map, uint64_t count)
@@ -342,42 +554,41 @@ void pmm_init(const struct boot_mem_entry *map, uint64_t count)
 	}
 	ASSERT(max_pfn < PFN_NONE);
 
-	/* The page array goes into the first usable range above 1 MiB that holds it. */
-	uint64_t array_bytes = max_pfn * sizeof(struct page);
-	uint64_t array_pages = (array_bytes + PAGE_SIZE - 1) / PAGE_SIZE;
-	paddr_t array_phys = 0;
-	for (uint64_t i = 0; i < count && !array_phys; i++) {
+	/* The page array and the pending bitmap go into the first usable range above 1 MiB that holds them. */
+	uint64_t nsections = (max_pfn + SECTION_PAGES - 1) / SECTION_PAGES;
+	pending_words = (nsections + 63) / 64;
+	uint64_t array_pages = (max_pfn * sizeof(struct page) + PAGE_SIZE - 1) / PAGE_SIZE;
+	uint64_t meta_pages = array_pages + (pending_words * 8 + PAGE_SIZE - 1) / PAGE_SIZE;
+	paddr_t meta_phys = 0;
+	for (uint64_t i = 0; i < count && !meta_phys; i++) {
 		if (map[i].type != BOOT_MEM_USABLE)
 			continue;
 		paddr_t start = map[i].base < 0x100000 ? 0x100000 : map[i].base;
 		paddr_t end = map[i].base + map[i].npages * PAGE_SIZE;
-		if (start < end && (end - start) / PAGE_SIZE >= array_pages)
-			array_phys = start;
+		if (start < end && (end - start) / PAGE_SIZE >= meta_pages)
+			meta_phys = start;
 	}
-	if (!array_phys)
-		panic("pmm: no room for the page array (%lu pages)", array_pages);
-	pages = phys_to_virt(array_phys);
-	/* Everything starts reserved; only what is released below becomes allocatable. */
-	for (uint64_t pfn = 0; pfn < max_pfn; pfn++) {
-		pages[pfn] = (struct page){ .flags = PG_RESERVED, .next = PFN_NONE, .prev = PFN_NONE };
-	}
+	if (!meta_phys)
+		panic("pmm: no room for the page array (%lu pages)", meta_pages);
+	pages = phys_to_virt(meta_phys);
+	pending = phys_to_virt(meta_phys + array_pages * PAGE_SIZE);
+	memset(pending, 0, pending_words * 8);
 	for (unsigned o = 0; o <= PMM_MAX_ORDER; o++)
 		free_head[o] = PFN_NONE;
 
-	uint64_t array_first = pfn_of(array_phys), array_end = array_first + array_pages;
+	/* Below 1 MiB (trampoline, legacy areas) and the array itself stay out. */
+	uint64_t meta_first = pfn_of(meta_phys), meta_end = meta_first + meta_pages;
 	for (uint64_t i = 0; i < count; i++) {
 		if (!allocatable(map[i].type))
 			continue;
 		uint64_t pfn = pfn_of(map[i].base), end = pfn + map[i].npages;
-		if (pfn < 256) /* below 1 MiB: trampoline and legacy areas */
-			pfn = 256;
-		/* Skip the page array itself. */
-		if (pfn < array_end && end > array_first) {
-			if (pfn < array_first)
-				release_frames(pfn, array_first);
-			pfn = array_end;
-		}
-		if (pfn < end)
-			release_frames(pfn, end);
+		add_range(pfn < 256 ? 256 : pfn, end < max_pfn ? end : max_pfn, meta_first, meta_end);
 	}
+	/* Every section with allocatable frames waits for its first use; its frames count free now. */
+	for (uint64_t r = 0; r < nranges; r++) {
+		for (uint64_t i = ranges[r].start / SECTION_PAGES; i <= (ranges[r].end - 1) / SECTION_PAGES; i++)
+			pending[i / 64] |= 1ULL << (i % 64);
+		total_pages += ranges[r].end - ranges[r].start;
+	}
+	__atomic_store_n(&free_count, total_pages, __ATOMIC_RELAXED);
 }

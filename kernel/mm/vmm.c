@@ -338,14 +338,17 @@ struct fill_ctx {
 static uint64_t fill_next(void *arg)
 {
 	struct fill_ctx *c = arg;
-	paddr_t p = pmm_alloc_user_page();
-	if (!p)
-		return 0;
-	if (c->backing == VM_ANON_ONE)
-		memset(phys_to_virt(p), 0xff, PAGE_SIZE);
-	else
-		arch_zero_page(phys_to_virt(p));
-	c->allocated++;
+	paddr_t p;
+	if (c->backing == VM_ANON_ONE) {
+		if ((p = pmm_alloc_user_page()))
+			memset(phys_to_virt(p), 0xff, PAGE_SIZE);
+	} else {
+		p = pmm_alloc_zeroed_user_page();
+		/* Running down the pool wakes an idle CPU to zero the next pages meanwhile. */
+		if (pmm_zero_pool_low())
+			sched_wake_idle_cpu();
+	}
+	c->allocated += p != 0;
 	return p;
 }
 
@@ -923,10 +926,8 @@ static paddr_t vm_object_page(struct vm_object *o, uint64_t i)
 	paddr_t p = 0;
 	if (i < o->npages) {
 		p = o->pages[i];
-		if (!p && (p = pmm_alloc_user_page())) {
-			arch_zero_page(phys_to_virt(p));
+		if (!p && (p = pmm_alloc_zeroed_user_page()))
 			o->pages[i] = p;
-		}
 	}
 	spin_unlock(&o->lock);
 	return p;
