@@ -272,10 +272,10 @@ def print_scale_table(scale):
     of N CPUs with N threads over 1 CPU with 1 thread per workload."""
     if not scale:
         return
-    head = "scaling (ops/s, all threads)"
+    head = "scaling (ops/s, all workers)"
     width = max(len(n) for n in [k[0] for k in scale] + [head])
-    print(f"{head:<{width}} {'CPUs':>5}{'threads':>8}{'median':>10}{'min':>10}{'max':>10}"
-          f"{'vs 1 CPU':>10}{'vs 1 thr':>10}")
+    print(f"{head:<{width}} {'CPUs':>5}{'workers':>8}{'median':>10}{'min':>10}{'max':>10}"
+          f"{'vs 1 CPU':>10}{'vs 1 wkr':>10}")
     names = list(dict.fromkeys(k[0] for k in scale))
     for name in names:
         base = scale.get((name, 1, 1))
@@ -286,8 +286,8 @@ def print_scale_table(scale):
             vs_cpu = f"{med / base[0]:.2f}x" if base and base[0] and threads > 1 else "-"
             vs_thr = f"{med / same[0]:.2f}x" if same and same[0] and threads > 1 else "-"
             print(f"{name:<{width}} {cpus:>5}{threads:>8}{med:>10}{lo:>10}{hi:>10}{vs_cpu:>10}{vs_thr:>10}")
-    print("(median, min, max: of the rounds; vs 1 CPU: over 1 thread on 1 CPU; "
-          "vs 1 thr: over 1 thread on as many CPUs)")
+    print("(median, min, max: of the rounds; vs 1 CPU: over 1 worker on 1 CPU; "
+          "vs 1 wkr: over 1 worker on as many CPUs)")
     for name in names:
         two, one = scale.get((name, 2, 2)), scale.get((name, 1, 1))
         if two and one and one[0]:
@@ -300,7 +300,7 @@ def run_bench(build, scale_smp=(1, 2)):
     """`make bench`: /bin/bench booted BENCH_BOOTS times on the reference machine (q35, 2 CPUs,
     512M, TCG), a table of its figures with their spread; the kernel's own figures (page
     allocator, mapping) from its "bench" KTAP suite, one boot; then the scaling run, one boot
-    per CPU count in @scale_smp, N threads on N CPUs (and 1 thread, for the same machine's
+    per CPU count in @scale_smp, N worker processes on N CPUs (and 1, for the same machine's
     baseline). With one vCPU, TCG's clock has been seen to jump by orders of magnitude from run
     to run (why the other figures are taken on 2 CPUs only), so read the 1-CPU scaling figures
     with their spread, beside the 1-thread figures of the larger machines."""

@@ -2,7 +2,7 @@
 // bench: micro-benchmarks of the system-call ABI, timed with SYS_UPTIME, and a scaling run.
 //
 // Usage: /bin/bench [name...]    run every benchmark, or only the named ones
-//        /bin/bench scale N...   the scaling run with N worker threads (each N given)
+//        /bin/bench scale N...   the scaling run with N worker processes (each N given)
 //        /bin/bench pong IN OUT X Y  (internal: the pipe benchmark's partner)
 //
 // Each benchmark runs for about BENCH_TIME of wall time after one untimed
@@ -17,10 +17,10 @@
 // blocking call is reported as skipped and the program ends (the pipe
 // benchmark, whose reads cannot carry a timeout, runs last for that reason).
 //
-// The scaling run ("scale N") has N threads, one per CPU, each looping on
-// the same operation for SCALE_ROUND_TIME, SCALE_ROUNDS times, and prints
-// "scale <name> threads=N ops_per_s=<median> min=<> max=<> n=<rounds>"
-// (total operations of all threads per second of the round). How many CPUs
+// The scaling run ("scale N") has N worker processes, one per CPU, each
+// looping on the same operation for SCALE_ROUND_TIME, SCALE_ROUNDS times, and
+// prints "scale <name> threads=N ops_per_s=<median> min=<> max=<> n=<rounds>"
+// (total operations of all workers per second of the round). How many CPUs
 // there are comes from the command line: nothing in /dev or /proc says it.
 #include <errno.h>
 #include <fcntl.h>
@@ -582,12 +582,13 @@ static void run(const struct bench *b)
 
 #define SCALE_ROUNDS 7
 #define SCALE_ROUND_TIME (500 * TU_MS)
-#define SCALE_MAX_THREADS 64
+#define SCALE_SLACK (100 * TU_MS) /* from the spawns to the round's start */
+#define SCALE_MAX_PROCS 64
 
 /*
- * Operations that should scale with the CPUs: each thread maps, touches and
- * unmaps its own memory (one shared address space, so the space's lock and
- * TLB shootdowns are in the way), or spawns and waits for its own children.
+ * Operations that should scale with the CPUs: each worker is a process of
+ * its own (as programs on separate CPUs are), which maps, touches and
+ * unmaps its own memory or spawns and waits for its own children.
  */
 struct scale_work {
 	const char *name;
@@ -601,102 +602,93 @@ static const struct scale_work scale_works[] = {
 };
 
 /*
- * One round at a time: the main thread sets the deadline and bumps
- * sc_round; every worker runs the operation until the deadline, adds its
- * count and end time, and bumps sc_finished. The workers live across the
- * rounds so that thread creation is not timed.
+ * "bench scale-worker WORK START END": wait for uptime START, run operation
+ * WORK until END, exit with the number of operations done (-1 on failure).
  */
-static const struct scale_work *sc_work;
-static _Atomic(uint64_t) sc_round, sc_finished, sc_ops, sc_end, sc_deadline, sc_quit, sc_failed;
-
-static void scale_worker(void *arg)
+static int scale_worker_main(char **argv)
 {
-	for (uint64_t r = 1;; r++) {
-		while (!tu_wait_ge(&sc_round, r, TU_SEC))
-			;
-		if (atomic_load(&sc_quit))
-			return;
-		uint64_t ops = 0, deadline = atomic_load(&sc_deadline);
-		bool ok = true;
-		while (ok && uptime() < deadline)
-			if ((ok = sc_work->op()))
-				ops++;
-		if (!ok)
-			atomic_store(&sc_failed, 1);
-		/* The round lasts until its last operation ends, whichever thread ran it. */
-		uint64_t end = uptime(), seen = atomic_load(&sc_end);
-		while (end > seen && !atomic_compare_exchange_weak(&sc_end, &seen, end))
-			;
-		atomic_fetch_add(&sc_ops, ops);
-		tu_add_wake(&sc_finished, 1);
+	uint64_t i = tu_parse_u64(argv[2]), start = tu_parse_u64(argv[3]), end = tu_parse_u64(argv[4]);
+	if (i >= sizeof(scale_works) / sizeof(scale_works[0]))
+		return -1;
+	const struct scale_work *w = &scale_works[i];
+	if (w->setup && !w->setup())
+		return -1;
+	uint64_t now = uptime();
+	if (now < start)
+		nanosleep(start - now);
+	int64_t ops = 0;
+	while (uptime() < end && ops < INT32_MAX) {
+		if (!w->op())
+			return -1;
+		ops++;
 	}
+	return (int)ops;
 }
 
-static void scale_run(const struct scale_work *w, unsigned nthreads)
+/* One round of @nprocs workers: operations per second of all together, or 0 with bench_fail. */
+static uint64_t scale_round(size_t work, unsigned nprocs)
 {
-	static struct tu_thread workers[SCALE_MAX_THREADS];
+	char arg_work[24], arg_start[24], arg_end[24];
+	uint64_t start = uptime() + SCALE_SLACK, end = start + SCALE_ROUND_TIME;
+	snprintf(arg_work, sizeof(arg_work), "%llu", (unsigned long long)work);
+	snprintf(arg_start, sizeof(arg_start), "%llu", (unsigned long long)start);
+	snprintf(arg_end, sizeof(arg_end), "%llu", (unsigned long long)end);
+	const char *argv[] = { self, "scale-worker", arg_work, arg_start, arg_end, NULL };
+	fd_t fds[SCALE_MAX_PROCS];
+	pid_t pids[SCALE_MAX_PROCS];
+	unsigned started = 0;
+	bool ok = true;
+	for (; started < nprocs; started++) {
+		if ((pids[started] = tu_spawn_watched(argv, 0, &fds[started])) == ERR) {
+			ok = bench_fail("spawn of worker %u: %s", started, strerror(errno));
+			break;
+		}
+	}
+	uint64_t ops = 0;
+	for (unsigned i = 0; i < started; i++) {
+		int status = -1;
+		if (tu_wait_fd(fds[i], pids[i], end - start + SCALE_SLACK + 10 * TU_SEC, &status) != 0 || status < 0)
+			ok = ok && bench_fail("worker %u ended with status %d", i, status);
+		else
+			ops += (uint64_t)status;
+	}
+	if (ok && uptime() > end + SCALE_SLACK + 10 * TU_SEC)
+		ok = bench_fail("the round overran its end by more than 10 s");
+	return ok ? (ops * TU_SEC + SCALE_ROUND_TIME / 2) / SCALE_ROUND_TIME : 0;
+}
+
+static void scale_run(size_t work, unsigned nprocs)
+{
+	const struct scale_work *w = &scale_works[work];
 	uint64_t rates[SCALE_ROUNDS];
 	size_t n = 0;
-	unsigned started = 0;
 	reason_clear();
 	atomic_store(&current_name, w->name);
 	atomic_store(&current_start, uptime() | 1);
-	if ((w->setup && !w->setup()) || !w->op()) /* the op once: warm-up and check */
-		goto out;
-	sc_work = w;
-	atomic_store(&sc_round, 0);
-	atomic_store(&sc_finished, 0);
-	atomic_store(&sc_quit, 0);
-	atomic_store(&sc_failed, 0);
-	for (; started < nthreads; started++)
-		if (!tu_thread_start(&workers[started], scale_worker, NULL)) {
-			bench_fail("thread %u: %s", started, strerror(errno));
-			goto stop;
-		}
-	for (uint64_t r = 1; r <= SCALE_ROUNDS; r++) {
-		atomic_store(&sc_ops, 0);
-		atomic_store(&sc_end, 0);
-		uint64_t start = uptime();
-		atomic_store(&sc_deadline, start + SCALE_ROUND_TIME);
-		tu_store_wake(&sc_round, r);
-		/* No bound of our own: the watchdog ends a round whose operation hangs. */
-		while (!tu_wait_ge(&sc_finished, r * nthreads, TU_SEC))
-			;
-		if (atomic_load(&sc_failed))
-			goto stop;
-		uint64_t took = atomic_load(&sc_end) - start;
-		rates[n++] = took ? atomic_load(&sc_ops) * TU_SEC / took : 0;
-	}
-stop:
-	/* Waiting workers see the next round with sc_quit set and return. */
-	atomic_store(&sc_quit, 1);
-	tu_store_wake(&sc_round, SCALE_ROUNDS + 1);
-	for (unsigned i = 0; i < started; i++)
-		if (!tu_thread_join(&workers[i], 5 * TU_SEC))
-			printf("# scale %s: worker %u did not end\n", w->name, i);
-out:
+	while (n < SCALE_ROUNDS && (rates[n] = scale_round(work, nprocs)) != 0)
+		n++;
 	atomic_store(&current_start, 0);
 	if (n < SCALE_ROUNDS) {
-		printf("# skipped scale %s threads=%u: %s\n", w->name, nthreads, reason);
+		printf("# skipped scale %s threads=%u: %s\n", w->name, nprocs, reason);
 		return;
 	}
-	printf("scale %s threads=%u ops_per_s=", w->name, nthreads);
+	printf("scale %s threads=%u ops_per_s=", w->name, nprocs);
 	print_spread(rates, n);
 }
 
-/* bench scale N...: the scaling run once per thread count. */
+/* bench scale N...: the scaling run once per worker count. */
 static int scale_main(int argc, char **argv)
 {
-	printf("# bench scale: operations per second of all threads, %d rounds of %llu ms\n", SCALE_ROUNDS,
+	printf("# bench scale: operations per second of all workers, %d rounds of %llu ms\n", SCALE_ROUNDS,
 	       (unsigned long long)(SCALE_ROUND_TIME / TU_MS));
 	for (int a = 2; a < argc; a++) {
-		uint64_t nthreads = tu_parse_u64(argv[a]);
-		if (nthreads < 1 || nthreads > SCALE_MAX_THREADS) {
-			printf("# scale: thread count \"%s\" is not in 1..%d\n", argv[a], SCALE_MAX_THREADS);
+		uint64_t nprocs = tu_parse_u64(argv[a]);
+		if (nprocs < 1 || nprocs > SCALE_MAX_PROCS) {
+			printf("# scale: worker count \"%s\" is not in 1..%d\n", argv[a], SCALE_MAX_PROCS);
 			return 2;
 		}
 		for (size_t i = 0; i < sizeof(scale_works) / sizeof(scale_works[0]); i++)
-			scale_run(&scale_works[i], (unsigned)nthreads);
+			scale_run(i, (unsigned)nprocs);
 	}
 	fflush(stdout);
 	return 0;
@@ -709,6 +701,8 @@ int main(int argc, char **argv)
 		self = argv[0];
 	if (argc >= 6 && strcmp(argv[1], "pong") == 0)
 		return pong(argv);
+	if (argc >= 5 && strcmp(argv[1], "scale-worker") == 0)
+		return scale_worker_main(argv);
 	if (!tu_thread_start(&dog, watchdog, NULL))
 		printf("# no watchdog thread (%s): a stuck benchmark will hang\n", strerror(errno));
 	if (argc >= 2 && strcmp(argv[1], "scale") == 0)
