@@ -102,6 +102,23 @@ $(foreach d,$(USER_APP_DIRS),$(eval $(call user_program,$(d),bin/$(notdir $(d)))
 $(foreach d,$(USER_TOOL_DIRS),$(eval $(call user_program,$(d),bin/$(notdir $(d)),$(USER_TEST_CFLAGS),$(USER_TESTLIB))))
 $(foreach d,$(USER_TEST_DIRS),$(eval $(call user_program,$(d),bin/tests/$(notdir $(d)),$(USER_TEST_CFLAGS),$(USER_TESTLIB))))
 
+# Programs without libc or crt0, one per file: user/bare/<name>.S -> /bin/bare/<name>.
+define bare_program
+USER_SRCS += $(1)
+USER_OBJS += $(USER_OUT)/obj/$(1).o
+USER_PROGRAMS += $(USER_OUT)/bin/bare/$(2)
+USER_ROOT_ARGS += bin/bare/$(2)=$(USER_OUT)/root/bin/bare/$(2)
+USER_ROOT_FILES += $(USER_OUT)/root/bin/bare/$(2)
+$(USER_OUT)/bin/bare/$(2): $(USER_OUT)/obj/$(1).o user/user.ld
+	@mkdir -p $$(@D)
+	@echo "  LD      $$@"
+	$$(Q)ld.lld $(USER_LDFLAGS) $$< -o $$@
+$(USER_OUT)/root/bin/bare/$(2): $(USER_OUT)/bin/bare/$(2)
+	@mkdir -p $$(@D)
+	$$(Q)llvm-objcopy --strip-debug $$< $$@
+endef
+$(foreach f,$(sort $(wildcard user/bare/*.S)),$(eval $(call bare_program,$(f),$(basename $(notdir $(f))))))
+
 .PHONY: user
 user: $(USER_PROGRAMS) $(USER_ROOT_FILES)
 

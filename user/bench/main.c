@@ -206,9 +206,8 @@ static bool tc_op(void)
  * wait_pid() with a bound: one open of /proc/<pid>/wait, a poll for POLLIN
  * (so that a lost wake-up shows as a skip, not a hang), one read.
  */
-static bool spawn_wait_op(void)
+static bool spawn_wait(const char **argv)
 {
-	static const char *argv[] = { "/bin/tests/exit_with", "0", NULL };
 	pid_t pid = spawn(argv, 0);
 	if (pid == ERR)
 		return bench_fail("spawn: %s", strerror(errno));
@@ -230,6 +229,20 @@ static bool spawn_wait_op(void)
 		return bench_fail("read %s: %s", path, n ? strerror(errno) : "empty");
 	text[n] = '\0';
 	return strcmp(text, "0") == 0 || bench_fail("child status \"%s\", want 0", text);
+}
+
+/* A program built with libc (its start-up and exit included). */
+static bool spawn_wait_op(void)
+{
+	static const char *argv[] = { "/bin/tests/exit_with", "0", NULL };
+	return spawn_wait(argv);
+}
+
+/* A program without libc (user/bare/exit0.S): the kernel's own cost of a process. */
+static bool spawn_wait_bare_op(void)
+{
+	static const char *argv[] = { "/bin/bare/exit0", NULL };
+	return spawn_wait(argv);
 }
 
 /* SPAWN_SUSPEND, then "start" through /proc/<pid>/ctl, then the wait. */
@@ -507,6 +520,7 @@ static const struct bench benches[] = {
 	/* Capped: tids are never reused, and each thread leaves at least its stack region behind. */
 	{ "thread_create_join", NULL, tc_op, NULL, 2000, 0 },
 	{ "spawn_exit_wait", NULL, spawn_wait_op, NULL, 3000, 0 },
+	{ "spawn_exit_wait_bare", NULL, spawn_wait_bare_op, NULL, 3000, 0 },
 	{ "mmap_populate_munmap_1p", zero_setup, op_map_1, NULL, 0, 0 },
 	{ "mmap_populate_munmap_16p", zero_setup, op_map_16, NULL, 0, 0 },
 	{ "mmap_populate_munmap_256p", zero_setup, op_map_256, NULL, 0, 0 },
