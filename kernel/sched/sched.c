@@ -38,8 +38,6 @@ struct runqueue {
 	uint64_t slice_end;
 	bool need_resched;
 	bool idle_halted;                /* atomic: halted with nothing to do; a background-work kick may wake it */
-	bool idle_polling;               /* atomic: the idle thread watches need_resched; no IPI needed */
-	uint64_t poll_ns;                /* this CPU's idle polling time (idle thread only) */
 } __attribute__((aligned(64)));
 
 static struct runqueue rqs[MAX_RQS];
@@ -193,10 +191,8 @@ static void kick(struct runqueue *rq, struct thread *t)
 	unsigned cpu = rq_index(rq);
 	bool self = cpu == arch_cpu_index();
 	if (rq->current == rq->idle || t->priority > rq->current->priority) {
-		/* Sequentially consistent store then load: pairs with idle_poll() (no lost wake-up). */
-		__atomic_store_n(&rq->need_resched, true, __ATOMIC_SEQ_CST);
-		bool polling = rq->current == rq->idle && __atomic_load_n(&rq->idle_polling, __ATOMIC_SEQ_CST);
-		if (!self && !polling)
+		rq->need_resched = true;
+		if (!self)
 			arch_send_reschedule(cpu);
 		return;
 	}
@@ -581,62 +577,15 @@ int thread_join(struct thread *t)
 
 /* ------------------------------------------------------------ bring-up */
 
-/*
- * Idle polling, after Linux's haltpoll for guests: waking a halted vCPU
- * costs the hypervisor tens of microseconds (under QEMU's TCG, a host
- * thread's wake-up), paid by every cross-CPU wake-up: a futex or pipe
- * hand-off, a joined thread, a child's exit. So a CPU that runs out of work
- * first watches need_resched for a while (a waker that sees it polling sends
- * no IPI), and halts only after that. The time adapts per CPU: it doubles
- * when a halt ended sooner than the longest poll would have waited, halves
- * when the halt was longer, so a CPU that idles for long stops polling.
- */
-#define IDLE_POLL_MIN_NS 10000ULL
-#define IDLE_POLL_MAX_NS 200000ULL
-
-static bool idle_has_work(struct runqueue *rq)
-{
-	if (__atomic_load_n(&rq->nr_ready, __ATOMIC_RELAXED) || __atomic_load_n(&rq->need_resched, __ATOMIC_RELAXED))
-		return true;
-	/* Another CPU with more than the thread it runs next: steal one. */
-	for (unsigned i = 0; i < arch_cpu_count(); i++)
-		if (&rqs[i] != rq && __atomic_load_n(&rqs[i].nr_ready, __ATOMIC_RELAXED) > 1)
-			return true;
-	return false;
-}
-
-/* Spin with IRQs on until work comes or rq->poll_ns pass. Returns whether work came. IRQs off on return. */
-static bool idle_poll(struct runqueue *rq)
-{
-	__atomic_store_n(&rq->idle_polling, true, __ATOMIC_SEQ_CST);
-	arch_irq_enable();
-	uint64_t end = time_now_ns() + rq->poll_ns;
-	while (!idle_has_work(rq) && time_now_ns() < end)
-		arch_cpu_relax();
-	arch_irq_disable();
-	__atomic_store_n(&rq->idle_polling, false, __ATOMIC_SEQ_CST);
-	/* After the flag is down: a waker that still saw it up set need_resched before we look. */
-	return idle_has_work(rq);
-}
-
-static void idle_adapt(struct runqueue *rq, uint64_t halted_ns)
-{
-	if (halted_ns < IDLE_POLL_MAX_NS) {
-		uint64_t more = rq->poll_ns * 2;
-		rq->poll_ns = more < IDLE_POLL_MIN_NS ? IDLE_POLL_MIN_NS : more > IDLE_POLL_MAX_NS ? IDLE_POLL_MAX_NS : more;
-	} else {
-		rq->poll_ns /= 2;
-		if (rq->poll_ns < IDLE_POLL_MIN_NS)
-			rq->poll_ns = 0;
-	}
-}
-
 static void idle_loop(void)
 {
 	struct runqueue *rq = this_rq();
 	for (;;) {
 		arch_irq_disable();
-		if (idle_has_work(rq)) {
+		bool others = false;
+		for (unsigned i = 0; i < arch_cpu_count() && !others; i++)
+			others = __atomic_load_n(&rqs[i].nr_ready, __ATOMIC_RELAXED) > (i == rq_index(rq) ? 0u : 1u);
+		if (rq->nr_ready || rq->need_resched || others) {
 			schedule();
 			continue;
 		}
@@ -646,8 +595,6 @@ static void idle_loop(void)
 			arch_cpu_relax();
 			continue;
 		}
-		if (rq->poll_ns && idle_poll(rq))
-			continue;
 		/*
 		 * Going to sleep: stop holding the last user address space, so
 		 * its munmap/mprotect need not interrupt this CPU with a TLB
@@ -656,9 +603,7 @@ static void idle_loop(void)
 		if (vm_space_current())
 			vm_space_activate(NULL);
 		__atomic_store_n(&rq->idle_halted, true, __ATOMIC_RELEASE);
-		uint64_t t0 = time_now_ns();
 		arch_idle_wait();
-		idle_adapt(rq, time_now_ns() - t0);
 		__atomic_store_n(&rq->idle_halted, false, __ATOMIC_RELAXED);
 	}
 }
