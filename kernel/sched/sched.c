@@ -184,22 +184,32 @@ static int find_idle_cpu(unsigned not)
 	return -1;
 }
 
-/* After making @t ready on @rq: get a CPU to run it soon. Needs rq->lock. */
-static void kick(struct runqueue *rq, struct thread *t)
+/* Make @rq's CPU call schedule() soon. */
+static void resched_cpu(struct runqueue *rq)
+{
+	__atomic_store_n(&rq->need_resched, true, __ATOMIC_RELAXED);
+	if (rq != this_rq())
+		arch_send_reschedule(rq_index(rq));
+}
+
+/*
+ * After making @t ready on @rq: which CPU to get going. Needs rq->lock.
+ * Returns the run queue to pass to resched_cpu() once rq->lock is dropped
+ * (NULL: none): a CPU told to steal the thread must not find the lock still
+ * held, or its trylock fails and the thread waits for the slice to end.
+ */
+static __must_check struct runqueue *kick(struct runqueue *rq, struct thread *t)
 {
 	spin_assert_held(&rq->lock);
-	unsigned cpu = rq_index(rq);
-	bool self = cpu == arch_cpu_index();
 	if (rq->current == rq->idle || t->priority > rq->current->priority) {
+		if (rq != this_rq() || rq->current == rq->idle)
+			return rq;
+		/* This busy CPU switches at its next preemption point only, maybe far off in kernel code. */
 		rq->need_resched = true;
-		if (!self)
-			arch_send_reschedule(cpu);
-		return;
 	}
-	/* That CPU is busy with something as important: let an idle CPU steal it. */
-	int idle = find_idle_cpu(cpu);
-	if (idle >= 0 && (unsigned)idle != arch_cpu_index())
-		arch_send_reschedule((unsigned)idle);
+	/* That CPU is busy: let an idle CPU steal the thread if it gets there first. */
+	int idle = find_idle_cpu(rq_index(rq));
+	return idle >= 0 && (unsigned)idle != arch_cpu_index() ? &rqs[idle] : NULL;
 }
 
 void sched_wake_idle_cpu(void)
@@ -213,7 +223,7 @@ void sched_wake_idle_cpu(void)
 void thread_wake(struct thread *t, int reason)
 {
 	irqflags_t f = arch_irq_save();
-	struct runqueue *rq = lock_thread_rq(t);
+	struct runqueue *rq = lock_thread_rq(t), *target = NULL;
 	if (t->state == THREAD_BLOCKED && !(reason == -EINTR && t->uninterruptible)) {
 		t->wake_reason = reason;
 		if (t->timer_armed)
@@ -223,10 +233,12 @@ void thread_wake(struct thread *t, int reason)
 			t->state = THREAD_RUNNING;
 		} else {
 			enqueue(rq, t);
-			kick(rq, t);
+			target = kick(rq, t);
 		}
 	}
 	spin_unlock(&rq->lock);
+	if (target)
+		resched_cpu(target);
 	arch_irq_restore(f);
 }
 
@@ -541,8 +553,10 @@ void sched_start_thread(struct thread *t)
 	spin_lock(&rq->lock);
 	ASSERT(t->state == THREAD_NEW);
 	enqueue(rq, t);
-	kick(rq, t);
+	struct runqueue *target = kick(rq, t);
 	spin_unlock(&rq->lock);
+	if (target)
+		resched_cpu(target);
 	arch_irq_restore(f);
 }
 
