@@ -8,6 +8,7 @@
 #include "kernel/acpi/acpi.h"
 #include "kernel/boot.h"
 #include "kernel/cmdline.h"
+#include "kernel/lib/printf.h"
 #include "kernel/log/log.h"
 #include "kernel/time/time.h"
 
@@ -40,6 +41,37 @@ void arch_timer_oneshot(uint64_t ns)
 	lapic_timer_oneshot(ns);
 }
 
+/*
+ * One line naming every feature this CPU lacks and what the kernel does
+ * instead, so a report from a real PC says at once which paths it runs.
+ */
+static void report_fallbacks(void)
+{
+	uint32_t a, b, c, c1, d, b7, c7, dx;
+	cpuid(1, 0, &a, &b, &c1, &d);
+	cpuid(7, 0, &a, &b7, &c7, &d);
+	cpuid(0x80000001u, 0, &a, &b, &c, &dx);
+	const struct {
+		bool missing;
+		const char *what;
+	} f[] = {
+		{ !((dx >> 26) & 1), "no 1 GiB pages (direct map in 2 MiB pages)" },
+		{ !((c1 >> 24) & 1), "no TSC-deadline (LAPIC count-down timer)" },
+		{ !((c1 >> 21) & 1), "no x2APIC (xAPIC through MMIO)" },
+		{ !((c1 >> 30) & 1), "no RDRAND (SHARE keys from a cycle-counter mix)" },
+		{ !((c1 >> 26) & 1), "no XSAVE (FXSAVE: x87 and SSE state only)" },
+		{ !((b7 >> 7) & 1), "no SMEP" },
+		{ !((b7 >> 20) & 1), "no SMAP" },
+		{ !((c7 >> 2) & 1), "no UMIP" },
+	};
+	char line[400];
+	size_t len = 0;
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].missing)
+			len += ksnprintf(line + len, sizeof(line) - len, "%s%s", len ? "; " : "", f[i].what);
+	kprintf("cpu: fallbacks: %s\n", len ? line : "none");
+}
+
 void arch_platform_init(uint64_t rsdp)
 {
 	const char *why = "no RSDP from the loader";
@@ -70,6 +102,7 @@ void arch_platform_init(uint64_t rsdp)
 	if (cmdline_has("nosmp"))
 		n = 0;
 	cpus_expected = n ? n : 1;
+	report_fallbacks();
 	arch_smp_start(ids, n);
 }
 

@@ -77,16 +77,44 @@ def user_test_programs(build):
     return ["/bin/tests/" + n for n in names]
 
 
-def run_user_boot(build, seed, smp=2, mem="512M", progs=None):
+def run_user_boot(build, seed, smp=2, mem="512M", progs=None, cpu="max"):
     """One boot: the runner merges every test program's KTAP; the kernel adds leak-check lines.
     @seed reaches every program as SEED in its environment (see tu_seed)."""
     progs = progs or user_test_programs(build)
     cmdline = f"qemu_exit leakcheck -- /bin/tests/runner --seed {seed} --clean /tmp " + " ".join(progs)
     # Hang detector: the boot is stopped after 600 s without serial output (every test program's
     # watchdog reports at least once a minute while a test runs); about 150 s in all on an idle host.
-    code, text, secs = boot(build, f"user-tests-q35-smp{smp}-{mem}", cmdline, timeout=600,
-                            machine="q35", smp=smp, mem=mem)
+    name = f"user-tests-q35-smp{smp}-{mem}" + ("" if cpu == "max" else "-" + cpu.replace(",", "_"))
+    code, text, secs = boot(build, name, cmdline, timeout=600, machine="q35", smp=smp, mem=mem, cpu=cpu)
     return code, text, secs, len(progs)
+
+
+# CPU models a PC's firmware may hand us, from a 2004-era x86-64 (no SMEP, SMAP,
+# UMIP, XSAVE, RDRAND or 1 GiB pages) to current Intel and AMD: each boots the
+# ABI probes, with the fallback line of the boot log checked against the model.
+CPU_MODELS = {  # model: (what its fallback line must name, what it must not)
+    "qemu64": (["no SMEP", "no SMAP", "no UMIP", "no XSAVE", "no RDRAND", "no 1 GiB pages"], []),
+    "Nehalem": (["no SMEP", "no SMAP", "no XSAVE", "no RDRAND"], []),
+    "Skylake-Client": (["no UMIP"], ["no SMEP", "no SMAP", "no XSAVE", "no RDRAND"]),
+    "EPYC": (["no UMIP"], ["no SMEP", "no SMAP", "no XSAVE", "no RDRAND", "no 1 GiB pages"]),
+}
+CPU_MODEL_PROGRAMS = ["/bin/tests/sys_proc", "/bin/tests/sys_mem", "/bin/tests/fs_basic",
+                      "/bin/tests/start_contract", "/bin/tests/hardening"]
+
+
+def run_cpu_model_boot(build, model, seed):
+    """The ABI probes on CPU @model. Returns [(ok, check name, detail)]: the probes, the fallbacks."""
+    code, text, secs, _ = run_user_boot(build, seed, 2, "512M", CPU_MODEL_PROGRAMS, cpu=model)
+    failed = [l.strip() for l in text.splitlines() if l.strip().startswith("not ok")]
+    passed = len(re.findall(r"^\s*ok ", text, re.M))
+    why = boot_verdict(code, text)
+    line = next((l for l in text.splitlines() if l.startswith("cpu: fallbacks: ")), "")
+    must, must_not = CPU_MODELS[model]
+    wrong = [f"'{w}' missing" for w in must if w not in line] + [f"'{w}' wrong" for w in must_not if w in line]
+    return [(why is None and not failed and passed > 0, f"cpu_model.{model}.abi_probes_pass",
+             why or f"{passed} passed; " + "; ".join(failed[:5])),
+            (bool(line) and not wrong, f"cpu_model.{model}.fallbacks_reported",
+             "; ".join(wrong) or line or "no 'cpu: fallbacks:' line")]
 
 
 # The futex stress (64 threads x 1000 operations) and the TLB-shootdown tests

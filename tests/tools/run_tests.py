@@ -27,9 +27,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
 
 from ktap import RESULT_RE, Ktap, Tally, diagnostics_for, report_ktap  # noqa: E402,F401
-from boots import (BOOTS, FUZZ_SECONDS, LEAK_RE, SMP4_PROGRAMS, THREAD_BOOTS, Build, boot,  # noqa: E402,F401
-                   boot_verdict, fuzz_seed, general_boots, mem_mib, run_fuzz_boot, run_kernel_boot,
-                   run_thread_boot, run_user_boot, user_test_programs)
+from boots import (BOOTS, CPU_MODELS, FUZZ_SECONDS, LEAK_RE, SMP4_PROGRAMS, THREAD_BOOTS, Build,  # noqa: E402,F401
+                   boot, boot_verdict, fuzz_seed, general_boots, mem_mib, run_cpu_model_boot, run_fuzz_boot,
+                   run_kernel_boot, run_thread_boot, run_user_boot, user_test_programs)
 from checks import boot_checks, harness_selfchecks  # noqa: E402,F401
 from session import shell_session  # noqa: E402,F401
 
@@ -115,6 +115,7 @@ def main():
         thread_jobs = [pool.submit(run_thread_boot, build, spec) for spec in THREAD_BOOTS]
         fuzz = pool.submit(run_fuzz_boot, build, seed=seed)
         checks = pool.submit(boot_checks, build)
+        models = [pool.submit(run_cpu_model_boot, build, m, seed) for m in CPU_MODELS]
         selfchecks = None if a.no_selfchecks else pool.submit(harness_selfchecks, build)
         for job in jobs:
             name, code, text, secs = job.result()
@@ -136,6 +137,10 @@ def main():
         print("boot checks", flush=True)
         for ok, name, detail in checks.result():
             tally.record(ok, name, detail)
+        print("CPU models", flush=True)
+        for job in models:
+            for ok, name, detail in job.result():
+                tally.record(ok, name, detail)
         if selfchecks:
             print("harness self-checks", flush=True)
             for ok, name, detail in selfchecks.result():
