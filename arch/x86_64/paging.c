@@ -372,7 +372,14 @@ uint64_t arch_pt_current(void)
 void arch_tlb_flush_local(uint64_t start, uint64_t end)
 {
 	if ((end - start) / PAGE_SIZE > 64) {
-		write_cr3(read_cr3()); /* cheaper than many invlpg; globals survive */
+		if (start < USER_MAX) {
+			write_cr3(read_cr3()); /* cheaper than many invlpg; user mappings are not global */
+		} else {
+			/* Kernel-half mappings are global and survive a CR3 reload: toggling PGE drops them too. */
+			uint64_t cr4 = read_cr4();
+			write_cr4(cr4 & ~(1ULL << 7));
+			write_cr4(cr4);
+		}
 		return;
 	}
 	for (uint64_t va = start; va < end; va += PAGE_SIZE)

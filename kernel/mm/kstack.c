@@ -1,6 +1,14 @@
 // SPDX-License-Identifier: MIT
 // Kernel-stack slots. A slot is KSTACK_SLOT bytes of virtual space; its top
 // KSTACK_PAGES pages are mapped, the rest stays unmapped as a guard.
+// A freed stack is unmapped at once (its pages go back, a late access on
+// this CPU faults), but other CPUs may keep its translations until a TLB
+// flush reaches them. Flushing every CPU at every free cost each ending
+// thread a round trip of IPIs to all CPUs, halted ones included; instead a
+// freed slot waits in a dirty list, and one flush of the whole stack area
+// on every CPU per KSTACK_FLUSH_BATCH frees makes the batch reusable. No
+// code touches a dead thread's stack, so a stale translation is never used;
+// the kernel half's page tables are never freed, so no stale table is either.
 // Locks: kstack_lock guards the slot free list and the next-slot counter;
 // kstack_pt_lock serialises the page-table updates of the stack area. Both
 // are taken with IRQs off and never together.
@@ -27,8 +35,10 @@ static struct spinlock kstack_pt_lock = SPINLOCK_INIT;
 /* Guarded by: kstack_lock */
 static uint64_t next_slot;
 #define MAX_FREE_SLOTS 16384
-static uint32_t free_slots[MAX_FREE_SLOTS]; /* stack of freed slot numbers */
+static uint32_t free_slots[MAX_FREE_SLOTS]; /* stack of freed slot numbers, flushed everywhere */
 static uint64_t nfree;
+static uint32_t dirty_slots[KSTACK_FLUSH_BATCH]; /* freed, perhaps still in other CPUs' TLBs */
+static uint64_t ndirty;
 static uint64_t live;
 
 static uint64_t slot_bottom(uint64_t slot)
@@ -49,9 +59,17 @@ static void unmap_stack(uint64_t bottom)
 		}
 	}
 	spin_unlock_irqrestore(&kstack_pt_lock, f);
-	/* Kernel mappings are global: every CPU must drop them before the slot is reused. */
+	/* Other CPUs drop it with the next batch (kstack_free). */
 	arch_tlb_flush_local(bottom, bottom + KSTACK_PAGES * PAGE_SIZE);
-	arch_tlb_shootdown_all(bottom, bottom + KSTACK_PAGES * PAGE_SIZE);
+}
+
+/* Make @n dirty slots reusable. Needs kstack_lock. */
+static void release_slots(const uint32_t *slots, uint64_t n)
+{
+	spin_assert_held(&kstack_lock);
+	/* A full free list forgets a slot's address space (not its memory): 1 TiB is plenty. */
+	for (uint64_t i = 0; i < n && nfree < MAX_FREE_SLOTS; i++)
+		free_slots[nfree++] = slots[i];
 }
 
 uint64_t kstack_alloc(void)
@@ -92,13 +110,35 @@ uint64_t kstack_alloc(void)
 void kstack_free(uint64_t bottom)
 {
 	unmap_stack(bottom);
-	uint64_t slot = (bottom - KSTACK_BASE) / KSTACK_SLOT;
+	uint32_t slot = (uint32_t)((bottom - KSTACK_BASE) / KSTACK_SLOT);
+	uint32_t batch[KSTACK_FLUSH_BATCH + 1];
 	irqflags_t f = spin_lock_irqsave(&kstack_lock);
-	/* A full free list forgets the slot's address space (not its memory): 1 TiB is plenty. */
-	if (nfree < MAX_FREE_SLOTS)
-		free_slots[nfree++] = (uint32_t)slot;
 	live--;
+	if (ndirty < KSTACK_FLUSH_BATCH) {
+		dirty_slots[ndirty++] = slot;
+		spin_unlock_irqrestore(&kstack_lock, f);
+		return;
+	}
+	/* Take the batch: whatever is freed during our flush waits for the next one. */
+	uint64_t n = ndirty;
+	for (uint64_t i = 0; i < n; i++)
+		batch[i] = dirty_slots[i];
+	batch[n++] = slot;
+	ndirty = 0;
 	spin_unlock_irqrestore(&kstack_lock, f);
+	arch_tlb_shootdown_all(KSTACK_BASE, KSTACK_BASE + MAX_SLOTS * KSTACK_SLOT);
+	arch_tlb_flush_local(KSTACK_BASE, KSTACK_BASE + MAX_SLOTS * KSTACK_SLOT);
+	f = spin_lock_irqsave(&kstack_lock);
+	release_slots(batch, n);
+	spin_unlock_irqrestore(&kstack_lock, f);
+}
+
+uint64_t kstack_slots_used(void)
+{
+	irqflags_t f = spin_lock_irqsave(&kstack_lock);
+	uint64_t n = next_slot;
+	spin_unlock_irqrestore(&kstack_lock, f);
+	return n;
 }
 
 uint64_t kstacks_live(void)

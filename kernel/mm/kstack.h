@@ -16,8 +16,15 @@
  * Context: any; does not sleep.
  */
 uint64_t kstack_alloc(void);
-/* kstack_free - unmap and free a stack from kstack_alloc(). */
+/*
+ * kstack_free - unmap and free a stack from kstack_alloc(). Its slot is
+ * reused once a flush of every CPU's TLB has followed, which happens once
+ * per KSTACK_FLUSH_BATCH frees. Context: any thread; may wait for IPIs.
+ */
 void kstack_free(uint64_t bottom);
+#define KSTACK_FLUSH_BATCH 64
 uint64_t kstacks_live(void);
+/* Slots ever used: the high-water mark of the stack area. */
+uint64_t kstack_slots_used(void);
 
 #endif
