@@ -134,7 +134,7 @@ static void tlb_flush_space(struct vm_space *s, uint64_t start, uint64_t end)
 	uint64_t mask = __atomic_load_n(&s->active_cpus, __ATOMIC_ACQUIRE);
 	if (mask & (1ULL << arch_cpu_index()))
 		arch_tlb_flush_local(start, end);
-	/* Other CPUs: shootdown IPIs arrive with SMP bring-up (arch_tlb_shootdown). */
+	/* Other CPUs that may have it loaded: an IPI each, waited for (arch_tlb_shootdown). */
 	mask &= ~(1ULL << arch_cpu_index());
 	if (mask)
 		arch_tlb_shootdown(mask, s->root, start, end);
