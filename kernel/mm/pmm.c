@@ -148,8 +148,6 @@ static void mark_allocated(uint64_t pfn, unsigned order)
 }
 
 static bool drain_remote_caches(void);
-static void zpool_drain(void);
-static void drain(struct pcp_cache *c, uint32_t keep);
 
 static uint32_t buddy_alloc_locked(unsigned order)
 {
@@ -168,7 +166,6 @@ paddr_t pmm_alloc_pages(unsigned order)
 	if (pfn == PFN_NONE) {
 		pmm_drain_cpu_cache();
 		drain_remote_caches();
-		zpool_drain();
 		pfn = buddy_alloc_locked(order);
 	}
 	if (pfn == PFN_NONE)
@@ -212,9 +209,8 @@ static bool drain_remote_caches(void)
 }
 
 static uint32_t pcp_take(void);
-static uint32_t zpool_pop(void);
 
-/* Count @pfn, a free page taken from a cache or the zero pool, as allocated. */
+/* Count @pfn, a free page taken from a CPU's cache, as allocated. */
 static paddr_t hand_out(uint32_t pfn)
 {
 	mark_allocated(pfn, 0);
@@ -227,11 +223,8 @@ paddr_t pmm_alloc_page(void)
 	if (alloc_fail_now())
 		return 0;
 	uint32_t pfn = pcp_take();
-	/* Remote caches first: draining them also lands a page an idle CPU is zeroing in the pool. */
 	if (pfn == PFN_NONE && drain_remote_caches())
 		pfn = pcp_take();
-	if (pfn == PFN_NONE)
-		pfn = zpool_pop();
 	return pfn == PFN_NONE ? 0 : hand_out(pfn);
 }
 
@@ -315,92 +308,8 @@ paddr_t pmm_alloc_user_page(void)
 	return pmm_user_may_allocate() ? pmm_alloc_page() : 0;
 }
 
-/*
- * Pages zeroed ahead of need. A page handed to a program must be zeroed,
- * and under QEMU's TCG that is nearly half of what a page fault costs.
- * Idle CPUs zero free pages into this pool (pmm_zero_idle_page), so a CPU
- * that maps memory while another one idles gets its pages ready. Pool
- * pages are free pages (PG_CACHED, counted in free_count): allocation takes
- * them when nothing else is left, and pmm_alloc_pages gives them back to
- * the buddy lists before it fails.
- */
-#define ZPOOL_MAX 1024
-static struct spinlock zpool_lock = SPINLOCK_INIT;
-static uint32_t zpool[ZPOOL_MAX]; /* Guarded by: zpool_lock */
-static uint32_t zpool_count;      /* Guarded by: zpool_lock; read unlocked as a hint */
-
-/* The pool's size: 1/64 of memory at most, so a small machine keeps its pages for programs. */
-static uint32_t zpool_target(void)
-{
-	uint64_t t = total_pages / 64;
-	return t < ZPOOL_MAX ? (uint32_t)t : ZPOOL_MAX;
-}
-
-static uint32_t zpool_pop(void)
-{
-	if (!__atomic_load_n(&zpool_count, __ATOMIC_RELAXED))
-		return PFN_NONE;
-	irqflags_t f = spin_lock_irqsave(&zpool_lock);
-	uint32_t pfn = zpool_count ? zpool[--zpool_count] : PFN_NONE;
-	spin_unlock_irqrestore(&zpool_lock, f);
-	return pfn;
-}
-
-/* Give every pooled page back to the buddy lists (out of memory, or a large block wanted). */
-static void zpool_drain(void)
-{
-	irqflags_t f = spin_lock_irqsave(&zpool_lock);
-	spin_lock(&zone_lock);
-	while (zpool_count) {
-		uint32_t pfn = zpool[--zpool_count];
-		pages[pfn].flags = 0;
-		buddy_free(pfn, 0);
-	}
-	spin_unlock(&zone_lock);
-	spin_unlock_irqrestore(&zpool_lock, f);
-}
-
-bool pmm_zero_pool_low(void)
-{
-	return __atomic_load_n(&zpool_count, __ATOMIC_RELAXED) < zpool_target() / 2;
-}
-
-bool pmm_zero_idle_page(void)
-{
-	/* Not when memory is short: the page being zeroed would be missing for a moment. */
-	if (__atomic_load_n(&zpool_count, __ATOMIC_RELAXED) >= zpool_target() ||
-	    pmm_free_pages_count() < 2 * pmm_user_reserve_pages() + ZPOOL_MAX)
-		return false;
-	/* IRQs off throughout: a remote drain (see pmm_alloc_page) finds the page in the pool. */
-	irqflags_t f = arch_irq_save();
-	uint32_t pfn = pcp_take();
-	if (pfn == PFN_NONE) {
-		arch_irq_restore(f);
-		return false;
-	}
-	arch_zero_page(phys_to_virt(addr_of(pfn)));
-	spin_lock(&zpool_lock);
-	bool pooled = zpool_count < ZPOOL_MAX;
-	if (pooled)
-		zpool[zpool_count++] = pfn;
-	spin_unlock(&zpool_lock);
-	if (!pooled) {
-		struct pcp_cache *c = &pcp[arch_cpu_index()];
-		if (c->count == PCP_MAX)
-			drain(c, PCP_MAX - PCP_BATCH);
-		c->pfns[c->count++] = pfn;
-	}
-	arch_irq_restore(f);
-	return pooled;
-}
-
 paddr_t pmm_alloc_zeroed_page(void)
 {
-	if (alloc_fail_now())
-		return 0;
-	uint32_t pfn = zpool_pop();
-	if (pfn != PFN_NONE)
-		return hand_out(pfn);
 	paddr_t p = pmm_alloc_page();
 	if (p)
 		arch_zero_page(phys_to_virt(p));
@@ -518,14 +427,9 @@ static bool allocatable(uint32_t type)
 	return type == BOOT_MEM_USABLE || type == BOOT_MEM_BOOT_RECLAIM;
 }
 
-/* Add allocatable frames [pfn, end) to the sorted range table, minus the frames in [hole, hole_end). */
-static void add_range(uint64_t pfn, uint64_t end, uint64_t hole, uint64_t hole_end)
+/* Add allocatable frames [pfn, end) to the sorted range table. */
+static void insert_range(uint64_t pfn, uint64_t end)
 {
-	if (pfn < hole_end && end > hole) {
-		add_range(pfn, hole, hole, hole_end);
-		add_range(hole_end, end, hole, hole_end);
-		return;
-	}
 	if (pfn >= end)
 		return;
 	if (nranges == MAX_RANGES) {
@@ -539,6 +443,17 @@ static void add_range(uint64_t pfn, uint64_t end, uint64_t hole, uint64_t hole_e
 		i--;
 	}
 	ranges[i] = (struct pfn_range){ pfn, end };
+}
+
+/* Add [pfn, end) minus the frames in [hole, hole_end): the pieces below and above the hole. */
+static void add_range(uint64_t pfn, uint64_t end, uint64_t hole, uint64_t hole_end)
+{
+	if (pfn < hole_end && end > hole) {
+		insert_range(pfn, hole < end ? hole : end);
+		insert_range(hole_end > pfn ? hole_end : pfn, end);
+	} else {
+		insert_range(pfn, end);
+	}
 }
 
 void pmm_init(const struct boot_mem_entry *map, uint64_t count)

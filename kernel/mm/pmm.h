@@ -50,20 +50,10 @@ void pmm_init(const struct boot_mem_entry *map, uint64_t count);
  */
 paddr_t pmm_alloc_page(void);
 void pmm_free_page(paddr_t page);
-/* pmm_alloc_zeroed_page - as pmm_alloc_page, filled with zeros (from the zero pool when it has one). */
+/* pmm_alloc_zeroed_page - as pmm_alloc_page, filled with zeros. */
 paddr_t pmm_alloc_zeroed_page(void);
 /* pmm_alloc_zeroed_user_page - as pmm_alloc_user_page, filled with zeros. */
 paddr_t pmm_alloc_zeroed_user_page(void);
-
-/*
- * pmm_zero_idle_page - zero one free page into the zero pool. For idle CPUs
- * with nothing else to do: returns false when the pool is full (or memory
- * short), true after one page (check for work, then call again).
- * pmm_zero_pool_low - the pool has run down: worth waking an idle CPU.
- * Context: any; not in IRQ handlers.
- */
-bool pmm_zero_idle_page(void);
-bool pmm_zero_pool_low(void);
 
 /*
  * pmm_alloc_user_page - a page for data a program asked for (anonymous and

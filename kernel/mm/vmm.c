@@ -344,9 +344,6 @@ static uint64_t fill_next(void *arg)
 			memset(phys_to_virt(p), 0xff, PAGE_SIZE);
 	} else {
 		p = pmm_alloc_zeroed_user_page();
-		/* Running down the pool wakes an idle CPU to zero the next pages meanwhile. */
-		if (pmm_zero_pool_low())
-			sched_wake_idle_cpu();
 	}
 	c->allocated += p != 0;
 	return p;

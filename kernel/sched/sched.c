@@ -37,7 +37,6 @@ struct runqueue {
 	struct thread *dead;             /* switched away from for good; unreferenced after the switch */
 	uint64_t slice_end;
 	bool need_resched;
-	bool idle_halted;                /* atomic: halted with nothing to do; a background-work kick may wake it */
 } __attribute__((aligned(64)));
 
 static struct runqueue rqs[MAX_RQS];
@@ -210,14 +209,6 @@ static __must_check struct runqueue *kick(struct runqueue *rq, struct thread *t)
 	/* That CPU is busy: let an idle CPU steal the thread if it gets there first. */
 	int idle = find_idle_cpu(rq_index(rq));
 	return idle >= 0 && (unsigned)idle != arch_cpu_index() ? &rqs[idle] : NULL;
-}
-
-void sched_wake_idle_cpu(void)
-{
-	int cpu = find_idle_cpu(arch_cpu_index());
-	/* Only a CPU that is halted, and only once per halt: a kick is an IPI, not free. */
-	if (cpu >= 0 && __atomic_exchange_n(&rqs[cpu].idle_halted, false, __ATOMIC_ACQ_REL))
-		arch_send_reschedule((unsigned)cpu);
 }
 
 void thread_wake(struct thread *t, int reason)
@@ -603,12 +594,6 @@ static void idle_loop(void)
 			schedule();
 			continue;
 		}
-		/* Background work, a page at a time, with a window for interrupts after each. */
-		if (pmm_zero_idle_page()) {
-			arch_irq_enable();
-			arch_cpu_relax();
-			continue;
-		}
 		/*
 		 * Going to sleep: stop holding the last user address space, so
 		 * its munmap/mprotect need not interrupt this CPU with a TLB
@@ -616,9 +601,7 @@ static void idle_loop(void)
 		 */
 		if (vm_space_current())
 			vm_space_activate(NULL);
-		__atomic_store_n(&rq->idle_halted, true, __ATOMIC_RELEASE);
 		arch_idle_wait();
-		__atomic_store_n(&rq->idle_halted, false, __ATOMIC_RELAXED);
 	}
 }
 

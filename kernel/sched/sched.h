@@ -66,11 +66,4 @@ int thread_join(struct thread *t);
 /* Counters for leak checks and /proc. */
 uint64_t threads_live(void);
 
-/*
- * sched_wake_idle_cpu - wake one halted idle CPU, if there is one, for its
- * background work (refilling the zero pool, see pmm_zero_idle_page).
- * A hint: no promise that anything runs. Context: any thread.
- */
-void sched_wake_idle_cpu(void);
-
 #endif
