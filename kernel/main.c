@@ -264,6 +264,7 @@ void kmain(const struct boot_info *bi_virt)
 	bootprof_mark("banner");
 
 	memory_init(bi, map);
+	log_screen_init(&boot_info->fb);
 	arch_platform_init(boot_info->rsdp);
 	bootprof_mark("platform");
 	sched_init();

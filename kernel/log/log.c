@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: MIT
-// Kernel log ring and console output.
-// Locks: log_lock (ring contents and the console line), taken with IRQs off.
+// Kernel log ring and console output: the serial line and, once
+// log_screen_init has run, the framebuffer console.
+// Locks: log_lock (ring contents, the console line, the framebuffer
+// console's state), taken with IRQs off.
 #include "kernel/log/log.h"
 
 #include <stdarg.h>
 
 #include "arch/x86_64/arch.h"
+#include "kernel/abi/errno.h"
+#include "kernel/boot_info.h"
+#include "kernel/drivers/fb/fbcon.h"
 #include "kernel/lib/printf.h"
 #include "kernel/sched/wait.h"
 #include "kernel/sync/spinlock.h"
@@ -14,6 +19,7 @@ static struct spinlock log_lock = SPINLOCK_INIT;
 /* Guarded by: log_lock */
 static char ring[LOG_RING_BYTES];
 static uint64_t ring_total; /* bytes ever written; ring holds the last LOG_RING_BYTES */
+static bool screen_on;      /* the framebuffer console gets every write */
 
 int log_qemu_exit;
 
@@ -35,6 +41,8 @@ void log_write(const char *text, size_t len)
 			arch_console_putc('\r');
 		arch_console_putc(text[i]);
 	}
+	if (screen_on)
+		fbcon_write(text, len);
 	spin_unlock_irqrestore(&log_lock, f);
 	/*
 	 * Outside log_lock, and only when someone waits: waking takes run-queue
@@ -77,4 +85,25 @@ uint64_t log_total_bytes(void)
 	uint64_t n = ring_total;
 	spin_unlock_irqrestore(&log_lock, f);
 	return n;
+}
+
+void log_screen_init(const struct boot_framebuffer *fb)
+{
+	int err = fbcon_init(fb);
+	if (err) {
+		kprintf("fbcon: no console on the framebuffer (%s)\n", err == -ENOMEM ? "out of memory" : "none usable");
+		return;
+	}
+	/* What was logged before the screen existed (the banner) is shown first, in order. */
+	irqflags_t f = spin_lock_irqsave(&log_lock);
+	uint64_t pos = ring_total > LOG_RING_BYTES ? ring_total - LOG_RING_BYTES : 0;
+	while (pos < ring_total) { /* at most two pieces: the ring wraps once */
+		uint64_t at = pos % LOG_RING_BYTES, n = ring_total - pos;
+		if (n > LOG_RING_BYTES - at)
+			n = LOG_RING_BYTES - at;
+		fbcon_write(&ring[at], n);
+		pos += n;
+	}
+	screen_on = true;
+	spin_unlock_irqrestore(&log_lock, f);
 }

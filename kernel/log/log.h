@@ -22,6 +22,15 @@ void log_write(const char *text, size_t len);
 size_t log_read(uint64_t *pos, char *buf, size_t len);
 uint64_t log_total_bytes(void);
 
+struct boot_framebuffer;
+/*
+ * log_screen_init - start the framebuffer console on @fb (kernel/drivers/fb)
+ * and show on it what was logged so far, then every later write. Without a
+ * usable framebuffer the log stays serial only (and says so).
+ * Context: boot, after memory_init.
+ */
+void log_screen_init(const struct boot_framebuffer *fb);
+
 struct wait_queue;
 /* The queue woken after every log_write (for /dev/klog poll). Context: any. */
 struct wait_queue *log_wait_queue(void);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 
 #include "arch/x86_64/arch.h"
+#include "kernel/drivers/fb/fbcon.h"
 #include "kernel/lib/elf.h"
 #include "kernel/lib/printf.h"
 #include "kernel/lib/string.h"
@@ -50,8 +51,10 @@ void symbol_format(uint64_t addr, char *buf, size_t len)
 		ksnprintf(buf, len, "?");
 }
 
+/* The report goes to the serial line and, in the panic colours, to the screen. */
 static void raw_puts(const char *s)
 {
+	fbcon_panic_write(s, strlen(s));
 	for (; *s; s++) {
 		if (*s == '\n')
 			arch_console_putc('\r');
