@@ -4,12 +4,17 @@ the loader's errors for a broken ESP, and the harness self-checks (boots
 that must be reported as failures)."""
 import os
 import re
+import signal
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
+import screen  # noqa: E402
 from boots import boot, boot_verdict  # noqa: E402
 from ktap import Ktap  # noqa: E402
+from monitor import Monitor, monitor_args  # noqa: E402
 from session import shell_session  # noqa: E402
 
 
@@ -26,17 +31,23 @@ def boot_checks(build):
         results.append((field in text, f"banner.shows[{field.split(':')[0]}]", f"'{field}' missing"))
     # A person at the console: the shell runs commands, redirects, pipes, and exit ends the machine.
     # Typed text is echoed, so each command's expected output is spelled differently from what is typed.
+    # Before the exit, a screenshot: the same session must be on the screen (the framebuffer console).
+    sock = os.path.join(build.logs, "shell-session.monitor")
+    shots = []
     scode, stext = shell_session(build, [
         ('echo hel""lo shell\r', "hello shell"),
         ('echo pi""ped | cat > /tmp/out\r', "quilt:/$ "),
         ("cat /tmp/out\r", "piped"),
         ("ls /bin\r", "sleep"),
         ("no_such_command\r", "ENOENT"),
+        lambda: shots.append(screendump(sock, os.path.join(build.logs, "shell-session.ppm"))),
         ("exit\r", "shutting down"),
-    ], timeout=150)
+    ], timeout=150, extra=monitor_args(sock))
     results.append(("hello shell" in stext and "ENOENT" in stext and "shutting down" in stext
                     and scode == qemu.EXIT_SUCCESS, "console.shell_session",
                     f"code={scode}, log tail: {stext[-300:]!r}"))
+    results.append(shell_on_screen(shots[0] if shots else None))
+    results += panic_screen(build)
     # INIT's status decides QEMU's exit code (make run's status).
     results.append(("init: started /bin/tests/exit_with 0 as pid 1" in text and "init: exited with status 0" in text
                     and code == qemu.EXIT_SUCCESS, "boot.init_status_0_exits_qemu_success", f"code={code}"))
@@ -58,6 +69,80 @@ def boot_checks(build):
     code, text, _ = boot(build, "loader-missing-archive", "loader_fail_fast", archive=None, timeout=60)
     results.append(("cannot open the root archive" in text and "EFI_NOT_FOUND" in text and code is not None,
                     "loader.missing_archive_reported", f"code={code}, log tail: {text[-200:]!r}"))
+    return results
+
+
+def screendump(sock, path):
+    """The screen of the QEMU whose monitor is on @sock, decoded as console text."""
+    mon = Monitor(sock)
+    try:
+        return screen.decode(*mon.screendump(path))
+    finally:
+        mon.close()
+        os.unlink(sock)  # QEMU leaves its socket behind
+
+
+def shell_on_screen(scr):
+    """console.shell_session_on_screen: the session's commands and their output, in order, read
+    from the framebuffer's pixels with the console's own font."""
+    if scr is None:
+        return False, "console.shell_session_on_screen", "no screenshot (the session stopped early)"
+    want = ['quilt:/$ echo hel""lo shell', "hello shell", 'quilt:/$ echo pi""ped | cat > /tmp/out',
+            "quilt:/$ cat /tmp/out", "piped", "quilt:/$ ls /bin", "quilt:/$ no_such_command"]
+    at, missing = 0, []
+    for line in want:
+        row = next((i for i in range(at, len(scr.rows)) if scr.rows[i].rstrip() == line), -1)
+        if row < 0:
+            missing.append(line)
+        else:
+            at = row + 1
+    enoent = scr.find("ENOENT", at)
+    ok = not missing and enoent >= 0
+    return ok, "console.shell_session_on_screen", f"missing {missing}, ENOENT row {enoent}; screen:\n{scr.text()}"
+
+
+def panic_screen(build):
+    """A panic is drawn on the screen in white on red, the report and its backtrace: a
+    selfcheck kernel panics on purpose (no qemu_exit: it halts, and the screen stays)."""
+    img = build.image("panic-screen", "ktest=selfcheck.panic", kernel=build.selfcheck)
+    sock = os.path.join(build.logs, "panic-screen.monitor")
+    serial = os.path.join(build.logs, "panic-screen.log")
+    vars_copy = qemu.fresh_vars(build.logs)
+    cmd = qemu.qemu_command(img, vars_copy, smp=2, serial=f"file:{serial}", extra=monitor_args(sock))
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    scr, text = None, ""
+    try:
+        deadline = time.monotonic() + 120 * qemu.timeout_scale()
+        # The last line of the report: after it the kernel draws nothing more.
+        while "other CPUs stopped" not in text and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+            with open(serial, "rb") as f:
+                text = f.read().decode("utf-8", "replace").replace("\r\n", "\n")
+        if "other CPUs stopped" in text:
+            scr = screendump(sock, os.path.join(build.logs, "panic-screen.ppm"))
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        os.unlink(vars_copy)
+        os.unlink(img)
+    qemu.keep_serial("panic-screen", text)
+    results = []
+    if scr is None:
+        return [(False, "console.panic_screen_shows_report", f"no panic report on serial: {text[-300:]!r}")]
+    top = scr.find("KERNEL PANIC cpu=")
+    bt = scr.find("Backtrace:", max(top, 0))
+    frames = [i for i in range(max(bt, 0), len(scr.rows)) if re.match(r"  \[<[0-9a-f]{16}>\] \w", scr.rows[i])]
+    end = scr.find("other CPUs stopped:", max(bt, 0))
+    results.append((top >= 0 and bt > top and frames and end > bt and any("ktest_run+0x" in scr.rows[i] for i in frames),
+                    "console.panic_screen_shows_report", f"screen:\n{scr.text()}"))
+    # Every cell of the report's lines, edge to edge: white ink on red; the log above keeps its colours.
+    white, red = (0xff, 0xff, 0xff), (0xb0, 0x00, 0x00)
+    bad = [(r, c) for r in range(max(top, 0), end + 1) for c, (ink, bg) in enumerate(scr.colours[r])
+           if bg != red or ink not in (None, white)]
+    above = [scr.colours[r][0][1] for r in range(0, max(top, 0)) if scr.rows[r].strip()]
+    results.append((top > 0 and end > top and not bad and red not in above, "console.panic_screen_white_on_red",
+                    f"report rows {top}..{end}; cells not white on red: {bad[:10]}; backgrounds above: {set(above)}"))
     return results
 
 

@@ -12,15 +12,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
 
 
-def shell_session(build, steps, timeout=90):
+def shell_session(build, steps, timeout=90, name="shell-session", extra=()):
     """Boot the default /bin/init and type into its shell on the serial line.
 
-    @steps: (text to type, text to wait for) pairs. Returns (QEMU exit code or
-    None, everything printed)."""
-    import select
-    img = build.image("shell-session", "qemu_exit")
+    @steps: (text to type, text to wait for) pairs, or callables run at that
+    point (a screendump through the monitor that @extra adds). @extra: more
+    QEMU arguments. Returns (QEMU exit code or None, everything printed)."""
+    img = build.image(name, "qemu_exit")
     vars_copy = qemu.fresh_vars(build.logs)
-    cmd = qemu.qemu_command(img, vars_copy, smp=2, mem="512M", serial="stdio")
+    cmd = qemu.qemu_command(img, vars_copy, smp=2, mem="512M", serial="stdio", extra=extra)
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     out = b""
@@ -39,9 +39,13 @@ def shell_session(build, steps, timeout=90):
         return out.find(marker.encode(), start) >= 0
 
     ok = wait_for("quilt:/$ ")
-    for typed, expect in steps:
+    for step in steps:
         if not ok:
             break
+        if callable(step):
+            step()
+            continue
+        typed, expect = step
         start = len(out)  # expected outputs are spelled unlike the (echoed) typed text
         proc.stdin.write(typed.encode())
         proc.stdin.flush()
@@ -63,7 +67,7 @@ def shell_session(build, steps, timeout=90):
     os.unlink(vars_copy)
     os.unlink(img)
     text = out.decode("utf-8", "replace").replace("\r\n", "\n")
-    with open(os.path.join(build.logs, "shell-session.log"), "w") as f:
+    with open(os.path.join(build.logs, name + ".log"), "w") as f:
         f.write(text)
-    qemu.keep_serial("shell-session", text)
+    qemu.keep_serial(name, text)
     return code, text
