@@ -14,12 +14,55 @@
 #include "kernel/lib/printf.h"
 #include "kernel/sched/wait.h"
 #include "kernel/sync/spinlock.h"
+#include "kernel/time/time.h"
 
 static struct spinlock log_lock = SPINLOCK_INIT;
 /* Guarded by: log_lock */
 static char ring[LOG_RING_BYTES];
 static uint64_t ring_total; /* bytes ever written; ring holds the last LOG_RING_BYTES */
 static bool screen_on;      /* the framebuffer console gets every write */
+static bool screen_pending; /* written but not yet flushed to the screen */
+static uint64_t screen_flushed_ns;
+
+/*
+ * A scroll rewrites the whole screen (4 MB at 1280x800): one per line made
+ * bursts of log lines cost milliseconds each with IRQs off. Lines that end
+ * a write are flushed at most once per SCREEN_FLUSH_NS; the rest when a CPU
+ * goes idle (log_screen_idle) or with the next write after that time. A
+ * write that leaves a line open (a prompt, typed characters) shows at once.
+ */
+#define SCREEN_FLUSH_NS (20 * 1000 * 1000ULL)
+
+/* Needs log_lock. */
+static void screen_write(const char *text, size_t len)
+{
+	fbcon_write(text, len);
+	uint64_t now = time_now_ns();
+	if ((len && text[len - 1] != '\n') || now - screen_flushed_ns >= SCREEN_FLUSH_NS) {
+		fbcon_flush();
+		screen_flushed_ns = now;
+		screen_pending = false;
+	} else {
+		screen_pending = true;
+	}
+}
+
+void log_screen_idle(void)
+{
+	if (!__atomic_load_n(&screen_pending, __ATOMIC_RELAXED))
+		return;
+	/* Never wait for the log here: whoever holds it flushes soon enough itself. */
+	irqflags_t f = arch_irq_save();
+	if (spin_trylock(&log_lock)) {
+		if (screen_pending) {
+			fbcon_flush();
+			screen_flushed_ns = time_now_ns();
+			screen_pending = false;
+		}
+		spin_unlock(&log_lock);
+	}
+	arch_irq_restore(f);
+}
 
 int log_qemu_exit;
 
@@ -42,7 +85,7 @@ void log_write(const char *text, size_t len)
 		arch_console_putc(text[i]);
 	}
 	if (screen_on)
-		fbcon_write(text, len);
+		screen_write(text, len);
 	spin_unlock_irqrestore(&log_lock, f);
 	/*
 	 * Outside log_lock, and only when someone waits: waking takes run-queue
@@ -104,6 +147,7 @@ void log_screen_init(const struct boot_framebuffer *fb)
 		fbcon_write(&ring[at], n);
 		pos += n;
 	}
+	fbcon_flush();
 	screen_on = true;
 	spin_unlock_irqrestore(&log_lock, f);
 }

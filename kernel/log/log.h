@@ -68,4 +68,7 @@ void symbols_init(const void *symtab, uint64_t symtab_size, const char *strtab, 
 /* Set by the command line: on panic or init exit, leave QEMU via isa-debug-exit. */
 extern int log_qemu_exit;
 
+/* A CPU is about to idle: show log lines still waiting for the screen. Context: any, IRQs off or on. */
+void log_screen_idle(void);
+
 #endif

@@ -594,6 +594,7 @@ static void idle_loop(void)
 			schedule();
 			continue;
 		}
+		log_screen_idle();
 		/*
 		 * Going to sleep: stop holding the last user address space, so
 		 * its munmap/mprotect need not interrupt this CPU with a TLB

@@ -6,9 +6,10 @@
 // and clears one row, so nothing is copied inside RAM, and the framebuffer
 // (slow to read on real hardware: it is never read) gets one copy of the
 // screen. Writing a character draws its cell in the back buffer and marks it
-// dirty; one flush at the end of each fbcon_write copies the dirty rectangle
-// out, so a line of log costs one row copy and a scroll one screen copy, not
-// one per character.
+// dirty; one flush copies the dirty rectangle out, so a line of log costs
+// one row copy and a scroll one screen copy, not one per character. When to
+// flush is the caller's choice (kernel/log/log.c limits it to one per 20 ms
+// for bursts of lines).
 //
 // Locks: none of its own. Every writer comes through kernel/log/log.c under
 // log_lock (IRQs off); the panic path writes without it, after panic() has
@@ -189,11 +190,16 @@ void fbcon_write(const char *text, size_t len)
 {
 	if (!con.ready)
 		return;
-	/* The cursor's cell is restored from the back buffer by this flush, wherever the cursor goes. */
+	/* The cursor's cell is restored from the back buffer by the next flush, wherever the cursor goes. */
 	mark_dirty(con.cy, con.cy + 1, con.cx, con.cx + 1);
 	for (size_t i = 0; i < len; i++)
 		put_byte((unsigned char)text[i]);
-	flush();
+}
+
+void fbcon_flush(void)
+{
+	if (con.ready)
+		flush();
 }
 
 void fbcon_panic_write(const char *text, size_t len)
@@ -211,6 +217,7 @@ void fbcon_panic_write(const char *text, size_t len)
 		clear_row(con.cy);
 	}
 	fbcon_write(text, len);
+	flush();
 }
 
 int fbcon_init(const struct boot_framebuffer *fb)

@@ -24,10 +24,12 @@ int __must_check fbcon_init(const struct boot_framebuffer *fb);
 /*
  * fbcon_write - draw @len bytes at the cursor: printable ASCII, '\n' (also
  * a carriage return), '\r', '\b', '\t'; other bytes as a box. The screen
- * scrolls at the bottom; what changed reaches the framebuffer before this
- * returns. Context: any; the caller serializes (log_lock, IRQs off).
+ * scrolls at the bottom. What changed reaches the framebuffer at the next
+ * fbcon_flush. Context: any; the caller serializes (log_lock, IRQs off).
  */
 void fbcon_write(const char *text, size_t len);
+/* fbcon_flush - copy what changed since the last flush to the screen (one screen at most). Same context. */
+void fbcon_flush(void);
 
 /*
  * fbcon_panic_write - like fbcon_write, in the panic colours (white on red,
