@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// ACPI table parsing: RSDP -> XSDT/RSDT -> MADT, FADT, HPET, all validated before use.
+// ACPI table parsing: RSDP -> XSDT/RSDT -> MADT, FADT (-> DSDT's \_S5_), HPET, all validated before use.
 // Firmware tables are untrusted input: every length is checked against its
 // table before a field is read, and nothing is written outside *out.
 #include "kernel/acpi/acpi.h"
@@ -169,6 +169,10 @@ struct acpi_fadt {
 } PACKED;
 
 #define FADT_TMR_VAL_EXT (1u << 8)
+#define FADT_RESET_REG_SUP (1u << 10)
+/* IAPC_BOOT_ARCH bit 1: an 8042 at ports 0x60/0x64. Reserved (zero) before FADT revision 3. */
+#define FADT_BOOT_8042 (1u << 1)
+#define FADT_REV_BOOT_ARCH 3
 /* CMOS 0x00-0x0d are the RTC's time and status registers, never the century. */
 #define CMOS_FIRST_FREE 0x0e
 
@@ -195,6 +199,11 @@ _Static_assert(offsetof(struct acpi_fadt, pm_tmr_blk) == 76, "FADT layout");
 _Static_assert(offsetof(struct acpi_fadt, century) == 108, "FADT layout");
 _Static_assert(offsetof(struct acpi_fadt, flags) == 112, "FADT layout");
 _Static_assert(offsetof(struct acpi_fadt, x_pm_tmr_blk) == 208, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, iapc_boot_arch) == 109, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, reset_reg) == 116, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, reset_value) == 128, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, x_dsdt) == 140, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, x_pm1a_cnt_blk) == 172, "FADT layout");
 _Static_assert(offsetof(struct acpi_hpet, base) == 40, "HPET layout");
 _Static_assert(sizeof(struct acpi_hpet) == 56, "HPET layout");
 
@@ -471,6 +480,46 @@ static int parse_madt(const void *table, struct acpi_info *out, const char **why
 	return rc;
 }
 
+/* An I/O port from a 32-bit block field and its 64-bit GAS successor (preferred when set). */
+static uint16_t fadt_port(const struct acpi_gas *x, bool has_x, uint32_t legacy)
+{
+	uint64_t port = legacy;
+	if (has_x && x->address)
+		port = x->space_id == GAS_SPACE_IO ? x->address : 0;
+	return port > 0xffff ? 0 : (uint16_t)port;
+}
+
+/*
+ * What power-off, reset and the keyboard driver need. The FADT grew by
+ * revision, so every field is read only when the table is long enough for it.
+ */
+static void parse_fadt_power(const struct acpi_fadt *f, uint32_t len, struct acpi_info *out)
+{
+	out->have_fadt = true;
+	/* Like Linux: before revision 3 the boot flags are reserved, so an 8042 is assumed. */
+	if (f->hdr.revision >= FADT_REV_BOOT_ARCH && HAS_FIELD(f, len, iapc_boot_arch))
+		out->no_i8042 = !(f->iapc_boot_arch & FADT_BOOT_8042);
+	if (HAS_FIELD(f, len, acpi_enable) && f->smi_cmd <= 0xffff) {
+		out->smi_cmd = (uint16_t)f->smi_cmd;
+		out->acpi_enable = f->acpi_enable;
+	}
+	if (HAS_FIELD(f, len, pm1b_cnt_blk)) {
+		out->pm1a_cnt = fadt_port(&f->x_pm1a_cnt_blk, HAS_FIELD(f, len, x_pm1a_cnt_blk), f->pm1a_cnt_blk);
+		out->pm1b_cnt = fadt_port(&f->x_pm1b_cnt_blk, HAS_FIELD(f, len, x_pm1b_cnt_blk), f->pm1b_cnt_blk);
+	}
+	if (HAS_FIELD(f, len, reset_value) && HAS_FIELD(f, len, flags) && (f->flags & FADT_RESET_REG_SUP) &&
+	    f->reset_reg.address && f->reset_reg.space_id <= ACPI_SPACE_PCI) {
+		out->reset_supported = true;
+		out->reset_space = f->reset_reg.space_id;
+		out->reset_address = f->reset_reg.address;
+		out->reset_value = f->reset_value;
+	}
+	if (HAS_FIELD(f, len, x_dsdt) && f->x_dsdt)
+		out->dsdt_phys = f->x_dsdt;
+	else if (HAS_FIELD(f, len, dsdt))
+		out->dsdt_phys = f->dsdt;
+}
+
 /*
  * The PM timer's I/O port. X_PM_TMR_BLK supersedes PM_TMR_BLK when non-zero;
  * a timer in memory space is reported as absent (the caller drives ports).
@@ -496,6 +545,7 @@ static int parse_fadt(const void *table, struct acpi_info *out, const char **why
 
 	if (HAS_FIELD(f, len, century) && f->century >= CMOS_FIRST_FREE)
 		out->century_reg = f->century;
+	parse_fadt_power(f, len, out);
 	return ACPI_OK;
 }
 
@@ -605,6 +655,101 @@ static int wanted_kind(const struct acpi_sdt_header *h, const bool *have)
 	return -1;
 }
 
+/* AML opcodes (ACPI 6.5, section 20.3) the _S5_ scan understands. */
+enum {
+	AML_ZERO = 0x00,
+	AML_ONE = 0x01,
+	AML_NAME = 0x08,
+	AML_BYTE_PREFIX = 0x0a,
+	AML_WORD_PREFIX = 0x0b,
+	AML_DWORD_PREFIX = 0x0c,
+	AML_QWORD_PREFIX = 0x0e,
+	AML_PACKAGE = 0x12,
+	AML_ROOT_CHAR = '\\',
+};
+
+/* One integer constant at aml[*at] (before @end). Returns false for anything else. */
+static bool aml_integer(const uint8_t *aml, uint32_t end, uint32_t *at, uint64_t *value)
+{
+	static const uint8_t sizes[] = { [AML_BYTE_PREFIX] = 1, [AML_WORD_PREFIX] = 2,
+					 [AML_DWORD_PREFIX] = 4, [AML_QWORD_PREFIX] = 8 };
+	if (*at >= end)
+		return false;
+	uint8_t op = aml[(*at)++];
+	if (op == AML_ZERO || op == AML_ONE) {
+		*value = op;
+		return true;
+	}
+	if (op >= sizeof(sizes) || !sizes[op] || end - *at < sizes[op])
+		return false;
+	*value = rd_le(aml + *at, sizes[op]);
+	*at += sizes[op];
+	return true;
+}
+
+/* The package at aml[at] (just after "_S5_"): PackageOp PkgLength NumElements elements... */
+static bool aml_s5_package(const uint8_t *aml, uint32_t len, uint32_t at, uint8_t *a, uint8_t *b)
+{
+	if (at >= len || aml[at++] != AML_PACKAGE || at >= len)
+		return false;
+	/* PkgLength: bits 6-7 of the lead byte count the bytes that follow it; it covers itself. */
+	uint32_t start = at, follow = aml[at] >> 6, pkg_len = aml[at] & (follow ? 0x0f : 0x3f);
+	if (len - at <= follow)
+		return false;
+	for (uint32_t i = 1; i <= follow; i++)
+		pkg_len |= (uint32_t)aml[at + i] << (8 * i - 4);
+	at += 1 + follow;
+	if (pkg_len > len - start || start + pkg_len <= at)
+		return false;
+	uint32_t end = start + pkg_len;
+	uint8_t count = aml[at++];
+	uint64_t va, vb;
+	if (count == 0 || !aml_integer(aml, end, &at, &va))
+		return false;
+	if (count == 1) {
+		vb = va >> 8;
+	} else if (!aml_integer(aml, end, &at, &vb)) {
+		return false;
+	}
+	*a = va & 7;
+	*b = vb & 7;
+	return true;
+}
+
+bool acpi_aml_find_s5(const uint8_t *aml, uint32_t len, uint8_t *slp_typa, uint8_t *slp_typb)
+{
+	for (uint32_t i = 1; len >= 4 && i <= len - 4; i++) {
+		if (!sig_eq((const char *)aml + i, "_S5_", 4))
+			continue;
+		/* Only a declaration counts: NameOp, optionally the root prefix, then the name. */
+		uint32_t op = i - 1;
+		if (aml[op] == AML_ROOT_CHAR && op > 0)
+			op--;
+		if (aml[op] != AML_NAME)
+			continue;
+		if (aml_s5_package(aml, len, i + 4, slp_typa, slp_typb))
+			return true;
+	}
+	return false;
+}
+
+/* \_S5_ from the DSDT, when the FADT named a valid one. A bad DSDT leaves power-off unavailable. */
+static void parse_dsdt(struct parser *p)
+{
+	struct acpi_info *out = p->out;
+	const struct acpi_sdt_header *h = out->dsdt_phys ? peek_header(p, out->dsdt_phys) : NULL;
+	if (!h || !sig_eq(h->signature, "DSDT", 4))
+		return;
+	enum table_err err;
+	const uint8_t *t = load_table(p, out->dsdt_phys, h, sizeof(*h), &err);
+	if (!t) {
+		out->bad_tables++;
+		return;
+	}
+	uint32_t len = ((const struct acpi_sdt_header *)t)->length - sizeof(*h);
+	out->have_s5 = acpi_aml_find_s5(t + sizeof(*h), len, &out->s5_slp_typa, &out->s5_slp_typb);
+}
+
 int acpi_parse(uint64_t rsdp_phys, acpi_map_fn map, void *ctx, struct acpi_info *out,
 	       const char **why)
 {
@@ -660,6 +805,8 @@ int acpi_parse(uint64_t rsdp_phys, acpi_map_fn map, void *ctx, struct acpi_info 
 			parse_why = kind_why;
 		}
 	}
+
+	parse_dsdt(&p);
 
 	if (!have[KIND_MADT]) {
 		*why = bad_madt ? "MADT failed validation (length or checksum)" : "no MADT (APIC) table";

@@ -66,7 +66,28 @@ struct acpi_info {
 	uint32_t pm_timer_port;      /* I/O port of the PM timer, 0 if none (or not in I/O space) */
 	bool pm_timer_32bit;         /* flags TMR_VAL_EXT: the counter is 32 bits, else 24 */
 	uint16_t century_reg;        /* CMOS index of the RTC century register, 0 if none */
+
+	/* FADT: legacy devices, reset and sleep control (kernel/drivers/ps2, kernel/drivers/power) */
+	bool have_fadt;
+	bool no_i8042;               /* IA-PC boot flags (FADT revision >= 3) say there is no 8042 */
+	uint16_t smi_cmd;            /* I/O port that takes acpi_enable (0: ACPI is always on) */
+	uint8_t acpi_enable;
+	uint16_t pm1a_cnt, pm1b_cnt; /* PM1 control register ports, 0 if absent */
+	bool reset_supported;        /* flags RESET_REG_SUP: reset_reg/reset_value are valid */
+	uint8_t reset_space;         /* GAS space of the reset register (ACPI_SPACE_*) */
+	uint64_t reset_address;
+	uint8_t reset_value;
+	uint64_t dsdt_phys;          /* X_DSDT when set, else DSDT; 0 if none */
+
+	/* DSDT: \_S5_ (soft off), from acpi_aml_find_s5() */
+	bool have_s5;
+	uint8_t s5_slp_typa, s5_slp_typb;
 };
+
+/* Generic Address Structure spaces Quilt can drive. */
+#define ACPI_SPACE_MEMORY 0
+#define ACPI_SPACE_IO     1
+#define ACPI_SPACE_PCI    2
 
 /* acpi_parse() results; every code but ACPI_ERR_RSDP/ROOT leaves usable data in *out. */
 enum {
@@ -99,5 +120,17 @@ enum {
  */
 int acpi_parse(uint64_t rsdp_phys, acpi_map_fn map, void *ctx, struct acpi_info *out,
 	       const char **why);
+
+/*
+ * acpi_aml_find_s5 - find "Name (_S5_, Package () {a, b, ...})" in the AML
+ * byte stream @aml of @len bytes (a DSDT without its header) and return the
+ * SLP_TYP values for PM1a and PM1b (3 bits each). Not an interpreter: a
+ * byte scan for NameOp "_S5_" followed by a package of integer constants,
+ * which is how every DSDT Quilt has met declares it (see README "Power").
+ * A one-element package is the old packed form: bits 0-7 for PM1a, 8-15 for
+ * PM1b (as ACPICA reads it).
+ * Returns true when found and well-formed. Context: any; pure.
+ */
+bool acpi_aml_find_s5(const uint8_t *aml, uint32_t len, uint8_t *slp_typa, uint8_t *slp_typb);
 
 #endif

@@ -19,6 +19,7 @@
 #define FADT_AT   0x4000u
 #define HPET_AT   0x4200u
 #define EXTRA_AT  0x4400u /* a spare spot for a second table */
+#define DSDT_AT   0x5000u
 #define HDR_LEN   36u
 #define MAX_ROOT  16
 
@@ -49,6 +50,12 @@ static void put64(uint64_t at, uint64_t v)
 {
 	for (int i = 0; i < 8; i++)
 		fw.mem[at + i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put16(uint64_t at, uint16_t v)
+{
+	fw.mem[at] = (uint8_t)v;
+	fw.mem[at + 1] = (uint8_t)(v >> 8);
 }
 
 static uint32_t get32(uint64_t at)
@@ -675,4 +682,118 @@ HTEST(acpi, hpet_address)
 	HEXPECT_EQ(parse(&why), ACPI_OK);
 	HEXPECT_EQ(info.hpet_address, 0);
 	HEXPECT_EQ(info.bad_tables, 0);
+}
+
+/* A DSDT whose body is @aml (@len bytes), named by the FADT's 32-bit DSDT field. */
+static void dsdt(const uint8_t *aml, uint32_t len)
+{
+	header(DSDT_AT, "DSDT", HDR_LEN + len, 2);
+	memcpy(&fw.mem[DSDT_AT + HDR_LEN], aml, len);
+	fix_table(DSDT_AT);
+	put32(FADT_AT + 40, DSDT_AT);
+}
+
+HTEST(acpi, fadt_power_fields)
+{
+	const char *why;
+	fw_init(2);
+	madt_lapic(0, 0, 1);
+	fw.fadt_len = 244;              /* ACPI 2.0 FADT, revision 3 */
+	put8(FADT_AT + 8, 3);
+	put32(FADT_AT + 48, 0xb2);      /* SMI_CMD */
+	put8(FADT_AT + 52, 0xf1);       /* ACPI_ENABLE */
+	put32(FADT_AT + 64, 0x604);     /* PM1a_CNT_BLK */
+	put16(FADT_AT + 109, 1u << 1); /* IAPC_BOOT_ARCH: 8042 */
+	put32(FADT_AT + 112, 1u << 10); /* RESET_REG_SUP */
+	put8(FADT_AT + 116, 1);         /* RESET_REG: system I/O ... */
+	put8(FADT_AT + 117, 8);
+	put64(FADT_AT + 120, 0xcf9);    /* ... port 0xcf9 */
+	put8(FADT_AT + 128, 0x06);      /* RESET_VALUE */
+	fw_finish();
+	HEXPECT_EQ(parse(&why), ACPI_OK);
+	HEXPECT(info.have_fadt);
+	HEXPECT(!info.no_i8042);
+	HEXPECT_EQ(info.smi_cmd, 0xb2);
+	HEXPECT_EQ(info.acpi_enable, 0xf1);
+	HEXPECT_EQ(info.pm1a_cnt, 0x604);
+	HEXPECT_EQ(info.pm1b_cnt, 0);
+	HEXPECT(info.reset_supported);
+	HEXPECT_EQ(info.reset_space, ACPI_SPACE_IO);
+	HEXPECT_EQ(info.reset_address, 0xcf9);
+	HEXPECT_EQ(info.reset_value, 6);
+	HEXPECT(!info.have_s5);          /* no DSDT */
+
+	/* The 8042 bit clear: no controller. RESET_REG_SUP clear: no reset register. */
+	put16(FADT_AT + 109, 0);
+	put32(FADT_AT + 112, 0);
+	fix_table(FADT_AT);
+	HEXPECT_EQ(parse(&why), ACPI_OK);
+	HEXPECT(info.no_i8042);
+	HEXPECT(!info.reset_supported);
+
+	/* Before revision 3 the boot flags are reserved: an 8042 is assumed. */
+	put8(FADT_AT + 8, 2);
+	fix_table(FADT_AT);
+	HEXPECT_EQ(parse(&why), ACPI_OK);
+	HEXPECT(!info.no_i8042);
+
+	/* X_PM1a_CNT_BLK supersedes the 32-bit field. */
+	put8(FADT_AT + 172, 1);
+	put64(FADT_AT + 176, 0xb004);
+	fix_table(FADT_AT);
+	HEXPECT_EQ(parse(&why), ACPI_OK);
+	HEXPECT_EQ(info.pm1a_cnt, 0xb004);
+}
+
+HTEST(acpi, dsdt_s5_found)
+{
+	const char *why;
+	/* Scope (\) { Name (_S5_, Package (4) { 5, Zero, Zero, Zero }) } as iasl emits it, after noise. */
+	static const uint8_t aml[] = { 0x10, 0x05, '_', 'S', '5', '_', /* a Scope named _S5_: not a Name */
+				       0x08, '_', 'S', '4', '_', 0x12, 0x06, 0x04, 0x0a, 0x06, 0x00, 0x00, 0x00,
+				       0x08, '\\', '_', 'S', '5', '_', 0x12, 0x07, 0x04, 0x0a, 0x05, 0x00, 0x00,
+				       0x00 };
+	fw_init(2);
+	madt_lapic(0, 0, 1);
+	dsdt(aml, sizeof(aml));
+	fw_finish();
+	HEXPECT_EQ(parse(&why), ACPI_OK);
+	HEXPECT_EQ(info.dsdt_phys, DSDT_AT);
+	HEXPECT(info.have_s5);
+	HEXPECT_EQ(info.s5_slp_typa, 5);
+	HEXPECT_EQ(info.s5_slp_typb, 0);
+
+	/* A bad DSDT checksum: no _S5_, one bad table, nothing else lost. */
+	fw.mem[DSDT_AT + HDR_LEN + 1] ^= 1;
+	HEXPECT_EQ(parse(&why), ACPI_OK);
+	HEXPECT(!info.have_s5);
+	HEXPECT_EQ(info.bad_tables, 1);
+	HEXPECT_EQ(info.ncpus, 1);
+}
+
+HTEST(acpi, aml_s5_forms)
+{
+	uint8_t a = 9, b = 9;
+	/* Words, One, and a multi-byte PkgLength (2 bytes: 0x40 | low nibble, then << 4). */
+	static const uint8_t words[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x42, 0x01, 0x02, 0x0b, 0x07, 0x00, 0x01,
+					 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	HEXPECT(acpi_aml_find_s5(words, sizeof(words), &a, &b));
+	HEXPECT_EQ(a, 7);
+	HEXPECT_EQ(b, 1);
+	/* The packed one-element form: PM1a in bits 0-7, PM1b in 8-15. */
+	static const uint8_t packed[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x05, 0x01, 0x0b, 0x05, 0x06 };
+	HEXPECT(acpi_aml_find_s5(packed, sizeof(packed), &a, &b));
+	HEXPECT_EQ(a, 5);
+	HEXPECT_EQ(b, 6);
+	/* Truncated: the package runs past the stream, or its length past the element. */
+	HEXPECT(!acpi_aml_find_s5(packed, sizeof(packed) - 2, &a, &b));
+	static const uint8_t short_len[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x03, 0x02, 0x0a, 0x05, 0x0a, 0x05 };
+	HEXPECT(!acpi_aml_find_s5(short_len, sizeof(short_len), &a, &b));
+	/* A method call or string where an integer belongs. */
+	static const uint8_t string[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x05, 0x02, 0x0d, 'x', 0x00 };
+	HEXPECT(!acpi_aml_find_s5(string, sizeof(string), &a, &b));
+	/* The name at the very start (no room for NameOp) or end of the stream. */
+	HEXPECT(!acpi_aml_find_s5((const uint8_t *)"_S5_", 4, &a, &b));
+	HEXPECT(!acpi_aml_find_s5((const uint8_t *)"\x08_S5_", 5, &a, &b));
+	HEXPECT(!acpi_aml_find_s5(NULL, 0, &a, &b));
 }
