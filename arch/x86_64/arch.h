@@ -17,7 +17,31 @@ void arch_console_putc(char c);
 void arch_console_enable_input(void);
 /* Route legacy ISA interrupt @irq to @vector on the bootstrap CPU. */
 void arch_route_isa_irq(uint8_t irq, uint8_t vector);
+/*
+ * arch_isa_irq_install - call @handler for ISA IRQ @irq (1-15, not 4: the
+ * console UART's), through the I/O APIC to the bootstrap CPU, on the vector
+ * arch reserves for it. The handler must end with arch_lapic_eoi().
+ * Context: boot.
+ */
+void arch_isa_irq_install(uint8_t irq, void (*handler)(unsigned vector, void *frame));
 void arch_lapic_eoi(void);
+
+/* Port I/O for drivers (kernel/drivers/): the only way generic code reaches an I/O port. */
+uint8_t arch_io_in8(uint16_t port);
+uint16_t arch_io_in16(uint16_t port);
+uint32_t arch_io_in32(uint16_t port);
+void arch_io_out8(uint16_t port, uint8_t value);
+void arch_io_out16(uint16_t port, uint16_t value);
+void arch_io_out32(uint16_t port, uint32_t value);
+/* One byte to a physical MMIO address (uncached, through the direct map). */
+void arch_mmio_write8(uint64_t phys, uint8_t value);
+
+/* The ACPI tables parsed at platform init (immutable afterwards; zeroed when there were none). */
+struct acpi_info;
+const struct acpi_info *arch_acpi_info(void);
+
+/* Reset the machine by a triple fault (empty IDT, then an exception). Context: any. */
+__attribute__((noreturn)) void arch_reset_triple_fault(void);
 
 /* Interrupt flag. */
 irqflags_t arch_irq_save(void);          /* disable, return previous state */

@@ -111,6 +111,47 @@ void arch_route_isa_irq(uint8_t irq, uint8_t vector)
 	ioapic_route_isa(irq, vector, cpus[0].apic_id);
 }
 
+void arch_isa_irq_install(uint8_t irq, arch_irq_handler_t handler)
+{
+	/* IRQ 0 would land on the timer's vector, IRQ 4 is the console's own. */
+	ASSERT(irq >= 1 && irq <= 15 && irq != 4);
+	arch_irq_register(VEC_ISA_FIRST + irq, handler);
+	arch_route_isa_irq(irq, VEC_ISA_FIRST + irq);
+}
+
+const struct acpi_info *arch_acpi_info(void)
+{
+	return &acpi;
+}
+
+uint8_t arch_io_in8(uint16_t port) { return inb(port); }
+uint16_t arch_io_in16(uint16_t port) { return inw(port); }
+uint32_t arch_io_in32(uint16_t port) { return inl(port); }
+void arch_io_out8(uint16_t port, uint8_t value) { outb(port, value); }
+void arch_io_out16(uint16_t port, uint16_t value) { outw(port, value); }
+void arch_io_out32(uint16_t port, uint32_t value) { outl(port, value); }
+
+void arch_mmio_write8(uint64_t phys, uint8_t value)
+{
+	*(volatile uint8_t *)phys_to_virt(phys) = value;
+}
+
+/*
+ * With a zero-limit IDT every exception is a fault on fetching its own
+ * descriptor, then a double fault, then a triple fault: the CPU signals
+ * shutdown and the chipset resets. NMIs are blocked by the same empty IDT.
+ */
+void arch_reset_triple_fault(void)
+{
+	static const struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) empty = { 0, 0 };
+	__asm__ volatile("cli; lidt %0; int3" : : "m"(empty));
+	for (;;)
+		__asm__ volatile("hlt");
+}
+
 void arch_lapic_eoi(void)
 {
 	lapic_eoi();

@@ -16,6 +16,7 @@
 
 /* Assigned by Quilt. */
 #define VEC_TIMER      0x20
+#define VEC_ISA_FIRST  0x20 /* ISA IRQ n is vector VEC_ISA_FIRST + n (IRQ 0, the PIT, is never used) */
 #define VEC_COM1       0x24 /* ISA IRQ 4 */
 #define VEC_SHOOTDOWN  0xF0
 #define VEC_RESCHEDULE 0xF1
