@@ -7,6 +7,7 @@
 #include "kernel/boot_check.h"
 #include "kernel/boot_info.h"
 #include "kernel/cmdline.h"
+#include "kernel/drivers/ps2/ps2.h"
 #include "kernel/leak.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/bootprof.h"
@@ -269,6 +270,7 @@ void kmain(const struct boot_info *bi_virt)
 	bootprof_mark("platform");
 	sched_init();
 	arch_console_enable_input();
+	ps2_init();
 	syscall_table_init();
 	process_init();
 	bootprof_mark("sched");
