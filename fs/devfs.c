@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 // /dev (spec §8.2-8.4, §8.6): null, zero, one, klog, console, pipe/new,
-// shmem/new and perf/mem (§8.7, the kernel's memory counters), as a small
+// shmem/new, perf/mem (§8.7, the kernel's memory counters) and power (ours:
+// write "poweroff" or "reboot"; the spec has no call for it), as a small
 // static tree of inodes that live forever. Nothing can be created or removed
 // here (the directory ops have no create/remove: ENOSYS).
 #include "fs/internal.h"
 
+#include "kernel/drivers/power/power.h"
 #include "kernel/lib/printf.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/console.h"
@@ -272,12 +274,49 @@ static int64_t perf_mem_read(struct file *f, void __user *buf, uint64_t count, u
 
 static const struct file_ops perf_mem_fops = { .read = perf_mem_read };
 
+/* ---- power: the machine's off and reset switches ---- */
+
+/*
+ * A write of "poweroff" or "reboot" (one trailing newline allowed) is the
+ * command, the way /proc/<pid>/ctl takes "start"; anything else is EINVAL.
+ * PatchworkOS has no such file, so the name and words are ours (README
+ * "Power"). A successful command does not return; a failed power-off returns
+ * ENODEV (no ACPI S5 on this machine) or EIO (the machine stayed on).
+ */
+static int64_t power_write(struct file *f, const void __user *buf, uint64_t count, uint64_t *pos)
+{
+	char cmd[16];
+	if (count == 0 || count >= sizeof(cmd))
+		return -EINVAL;
+	int err = copy_from_user(cmd, buf, count);
+	if (err)
+		return err;
+	if (cmd[count - 1] == '\n')
+		count--;
+	cmd[count] = '\0';
+	if (strcmp(cmd, "reboot") == 0)
+		power_reboot();
+	if (strcmp(cmd, "poweroff") != 0)
+		return -EINVAL;
+	err = power_shutdown();
+	return err;
+}
+
+/* What this machine can do, one word a line: "reboot" always, "poweroff" with ACPI S5. */
+static int64_t power_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
+{
+	const char *text = power_shutdown_supported() ? "poweroff\nreboot\n" : "reboot\n";
+	return fs_read_text(text, strlen(text), buf, count, pos);
+}
+
+static const struct file_ops power_fops = { .read = power_read, .write = power_write };
+
 /* ---- the tree ---- */
 
 static struct inode dev_root, dev_null, dev_zero, dev_one, dev_klog, dev_console, dev_pipe_dir, dev_pipe_new,
-	dev_shmem_dir, dev_shmem_new, dev_perf_dir, dev_perf_mem;
+	dev_shmem_dir, dev_shmem_new, dev_perf_dir, dev_perf_mem, dev_power;
 static struct inode *root_children[] = { &dev_null, &dev_zero, &dev_one, &dev_klog, &dev_console, &dev_pipe_dir,
-					 &dev_shmem_dir, &dev_perf_dir };
+					 &dev_shmem_dir, &dev_perf_dir, &dev_power };
 static struct inode *pipe_children[] = { &dev_pipe_new };
 static struct inode *shmem_children[] = { &dev_shmem_new };
 static struct inode *perf_children[] = { &dev_perf_mem };
@@ -304,5 +343,6 @@ struct inode *devfs_root(void)
 	inode_init_static(&dev_perf_dir, &devfs_sb, INODE_DIR, &devfs_dir_ops, &devfs_dir_fops, "perf");
 	dev_perf_dir.priv = &perf_dir;
 	inode_init_static(&dev_perf_mem, &devfs_sb, INODE_FILE, &devfs_file_ops, &perf_mem_fops, "mem");
+	inode_init_static(&dev_power, &devfs_sb, INODE_FILE, &devfs_file_ops, &power_fops, "power");
 	return &dev_root;
 }
