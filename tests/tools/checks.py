@@ -15,7 +15,7 @@ import screen  # noqa: E402
 from boots import boot, boot_verdict  # noqa: E402
 from ktap import Ktap  # noqa: E402
 from monitor import Monitor, monitor_args  # noqa: E402
-from session import shell_session  # noqa: E402
+from session import PROMPT, Key, Keyboard, console_session, shell_session  # noqa: E402
 
 
 def boot_checks(build):
@@ -143,6 +143,49 @@ def panic_screen(build):
     above = [scr.colours[r][0][1] for r in range(0, max(top, 0)) if scr.rows[r].strip()]
     results.append((top > 0 and end > top and not bad and red not in above, "console.panic_screen_white_on_red",
                     f"report rows {top}..{end}; cells not white on red: {bad[:10]}; backgrounds above: {set(above)}"))
+    return results
+
+
+def device_checks(build):
+    """The PS/2 keyboard, reboot and power-off, each seen from a whole boot."""
+    results = []
+    # Keys pressed on QEMU's emulated PS/2 keyboard (monitor sendkey) reach the shell like serial
+    # input; the shell's echo and the commands' output come back on serial. Each expected output
+    # is spelled unlike the echoed keys, so only a command that ran can match it.
+    code, text, passed = console_session(build, "ps2-keyboard", [
+        (Keyboard('echo Ps""2 Key_ok\n'), "Ps2 Key_ok"),                 # Shift, digits, Enter
+        (Keyboard("echo abd", Key("backspace"), 'c""x\n'), "abcx"),      # Backspace erases
+        (Keyboard("echo ", Key("caps_lock"), 'a""bC', Key("caps_lock"), "d\n"), "ABcd"),  # Caps Lock
+        (Keyboard('echo q""', Key("left"), Key("up"), "z\n"), "qz"),     # arrows: escape sequences
+        (Keyboard("sleep 9", Key("ctrl-c")), "^C"),                       # Ctrl-C abandons the line
+        (Keyboard(Key("ctrl-d")), "shutting down"),                       # Ctrl-D: end of input
+    ], timeout=300, keyboard=True)
+    results.append((passed == 6 and code == qemu.EXIT_SUCCESS and "ps2: 8042 keyboard port on IRQ 1" in text,
+                    "console.ps2_keyboard_types_into_shell",
+                    f"code={code}, {passed} of 6 steps, log tail: {text[-300:]!r}"))
+    # Neither QEMU's exit device nor -no-reboot: a reset starts the machine again (a second
+    # banner, a second prompt), and nothing but the machine's own power-off can end QEMU
+    # (exit code 0). The command line has no qemu_exit.
+    code, text, passed = console_session(build, "power-reboot-poweroff", [
+        ("reboot\r", "Quilt kernel booting"),
+        (None, PROMPT),
+        ("poweroff\r", "power: off (ACPI S5"),
+    ], timeout=300, cmdline="", debug_exit=False, no_reboot=False)
+    banners = text.count("Quilt kernel booting")
+    # q35's FADT has a reset register (0xcf9): it is the way that must work there.
+    results.append((passed >= 2 and banners == 2 and "power: reset through the ACPI reset register\n" in text
+                    and "power: reset through the 8042" not in text, "power.reboot_restarts_machine",
+                    f"{banners} banners, {passed} of 3 steps, log tail: {text[-300:]!r}"))
+    results.append((passed == 3 and code == 0, "power.poweroff_ends_qemu",
+                    f"code={code}, {passed} of 3 steps, log tail: {text[-300:]!r}"))
+    # The i440FX machine's FADT (revision 1) has no reset register: the 8042's reset line must do
+    # it, before the triple fault. With -no-reboot, QEMU ends on the reset (exit code 0).
+    code, text, passed = console_session(build, "power-reboot-pc", [("reboot\r", "power: reboot")],
+                                         timeout=300, cmdline="", machine="pc", debug_exit=False)
+    results.append((passed == 1 and code == 0 and "power: reset through the 8042\n" in text
+                    and "triple fault" not in text and "ACPI reset register" not in text,
+                    "power.reboot_on_pc_resets_without_triple_fault",
+                    f"code={code}, log tail: {text[-300:]!r}"))
     return results
 
 

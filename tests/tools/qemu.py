@@ -117,15 +117,19 @@ def accel():
     return ["-accel", os.environ.get("QUILT_ACCEL", "tcg")]
 
 
-def qemu_command(image, vars_copy, smp=2, mem="512M", machine="q35", cpu="max", serial="stdio", extra=()):
+def qemu_command(image, vars_copy, smp=2, mem="512M", machine="q35", cpu="max", serial="stdio", extra=(),
+                 debug_exit=True, no_reboot=True):
+    """The QEMU command line. @debug_exit: the isa-debug-exit device (the kernel's exit codes);
+    @no_reboot: a reset ends QEMU instead of restarting the machine. The power tests turn both
+    off, so that only the machine's own power-off can end QEMU."""
     code, _ = firmware()
     return ["qemu-system-x86_64", "-machine", machine, "-cpu", cpu, "-smp", str(smp), "-m", mem,
             *accel(),
             "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={code}",
             "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}",
             "-drive", f"format=raw,file={image}",
-            "-net", "none", "-display", "none", "-no-reboot",
-            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            "-net", "none", "-display", "none", *(["-no-reboot"] if no_reboot else []),
+            *(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] if debug_exit else []),
             "-serial", serial, *extra]
 
 

@@ -30,7 +30,7 @@ from ktap import RESULT_RE, Ktap, Tally, diagnostics_for, report_ktap  # noqa: E
 from boots import (BOOTS, CPU_MODELS, FUZZ_SECONDS, LEAK_RE, SMP4_PROGRAMS, THREAD_BOOTS, Build,  # noqa: E402,F401
                    boot, boot_verdict, fuzz_seed, general_boots, mem_mib, run_cpu_model_boot, run_fuzz_boot,
                    run_kernel_boot, run_thread_boot, run_user_boot, user_test_programs)
-from checks import boot_checks, harness_selfchecks  # noqa: E402,F401
+from checks import boot_checks, device_checks, harness_selfchecks  # noqa: E402,F401
 from session import shell_session  # noqa: E402,F401
 
 
@@ -70,6 +70,8 @@ def main():
                     help="skip the harness self-checks (they boot their own kernels; make coverage)")
     ap.add_argument("--fuzz", action="store_true", help="only the fuzzer boot (make fuzz)")
     ap.add_argument("--kernel-cc", help="the kernel's compiler and flags, for the build checks")
+    ap.add_argument("--checks", help="only these groups of boot checks, comma-separated: "
+                    + ", ".join(CHECK_GROUPS) + " (make test CHECKS=...)")
     ap.add_argument("--seconds", type=int, default=FUZZ_SECONDS)
     ap.add_argument("--procs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=4)
@@ -79,6 +81,8 @@ def main():
         return run_bench(build, [int(c) for c in a.scale_smp.split()])
     if a.fuzz:
         return run_fuzz_only(build, a)
+    if a.checks:
+        return run_checks_only(build, a.checks.split(","))
     tally = Tally()
     t0 = time.monotonic()
     seed = int(a.seed, 0) if a.seed else int.from_bytes(os.urandom(4), "little")
@@ -116,6 +120,7 @@ def main():
         fuzz = pool.submit(run_fuzz_boot, build, seed=seed)
         checks = pool.submit(boot_checks, build)
         models = [pool.submit(run_cpu_model_boot, build, m, seed) for m in CPU_MODELS]
+        devices = pool.submit(device_checks, build)
         selfchecks = None if a.no_selfchecks else pool.submit(harness_selfchecks, build)
         for job in jobs:
             name, code, text, secs = job.result()
@@ -135,7 +140,7 @@ def main():
             report_leaks(tally, text, name)
         report_fuzz(tally, *fuzz.result())
         print("boot checks", flush=True)
-        for ok, name, detail in checks.result():
+        for ok, name, detail in checks.result() + devices.result():
             tally.record(ok, name, detail)
         print("CPU models", flush=True)
         for job in models:
@@ -153,6 +158,26 @@ def main():
     report_leaks(tally, text)
 
     print(f"({time.monotonic() - t0:.0f} s; logs in {build.logs}; seed {seed})")
+    if tally.failures:
+        print("failed: " + ", ".join(tally.failures))
+    print(f"{tally.passed} passed, {tally.failed} failed")
+    return 1 if tally.failed else 0
+
+
+# The boot checks by group, for running some alone (--checks).
+CHECK_GROUPS = {"boot": boot_checks, "devices": device_checks, "selfchecks": harness_selfchecks}
+
+
+def run_checks_only(build, groups):
+    """Only the named groups of boot checks, e.g. `make test CHECKS=devices` while working on a driver."""
+    tally = Tally()
+    for group in groups:
+        if group not in CHECK_GROUPS:
+            print(f"run_tests.py: no check group {group!r} (have: {', '.join(CHECK_GROUPS)})")
+            return 2
+        print(f"{group} checks", flush=True)
+        for ok, name, detail in CHECK_GROUPS[group](build):
+            tally.record(ok, name, detail)
     if tally.failures:
         print("failed: " + ", ".join(tally.failures))
     print(f"{tally.passed} passed, {tally.failed} failed")

@@ -1,33 +1,71 @@
 # SPDX-License-Identifier: MIT
-"""A person at the serial console: boot the shell, type commands, wait for
-what each should print (tests/tools/checks.py drives it)."""
+"""A person at the machine: boot the shell, type commands (on the serial line,
+or on the emulated PS/2 keyboard through QEMU's monitor), wait for what each
+should print (tests/tools/checks.py drives it)."""
 import os
 import select
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
+from monitor import Monitor, monitor_args  # noqa: E402
+
+PROMPT = "quilt:/$ "
 
 
-def shell_session(build, steps, timeout=90, name="shell-session", extra=()):
-    """Boot the default /bin/init and type into its shell on the serial line.
+class Key:
+    """One key pressed by its sendkey name ("left", "ctrl-c", "caps_lock"), inside a Keyboard step."""
 
-    @steps: (text to type, text to wait for) pairs, or callables run at that
-    point (a screendump through the monitor that @extra adds). @extra: more
-    QEMU arguments. Returns (QEMU exit code or None, everything printed)."""
-    img = build.image(name, "qemu_exit")
+    def __init__(self, name):
+        self.name = name
+
+
+class Keyboard:
+    """A step of console_session typed on the emulated keyboard (QEMU monitor sendkey): each
+    part is text (Monitor.type_text) or a Key."""
+
+    def __init__(self, *parts):
+        self.parts = parts
+
+    def type(self, mon):
+        for part in self.parts:
+            if isinstance(part, Key):
+                mon.sendkey(part.name)
+            else:
+                mon.type_text(part)
+
+
+def console_session(build, name, steps, timeout=90, cmdline="qemu_exit", keyboard=False, **qemu_kw):
+    """Boot the default /bin/init on image @name and drive its shell.
+
+    @steps: (typed, expected) pairs, or callables run at that point (not counted as steps).
+    typed is a str written to the serial line, a Keyboard, or
+    None (type nothing: wait for more output, e.g. after a reboot). An expected text counts
+    only in what was printed after its step typed something, or, for None, after the previous
+    step's find (so a second prompt is told from the first); expected outputs are spelled
+    unlike the typed text, which the shell echoes. @keyboard adds QEMU's monitor (needed for
+    Keyboard steps). @qemu_kw goes to qemu.qemu_command (debug_exit=, no_reboot=, machine=...).
+    Returns (QEMU exit code or None on timeout, everything printed, how many steps passed)."""
+    img = build.image(name, cmdline)
     vars_copy = qemu.fresh_vars(build.logs)
-    cmd = qemu.qemu_command(img, vars_copy, smp=2, mem="512M", serial="stdio", extra=extra)
+    mon_dir = tempfile.mkdtemp(prefix="mon.", dir=build.logs) if keyboard else None
+    mon_path = os.path.join(mon_dir, "sock") if keyboard else None
+    extra = list(qemu_kw.pop("extra", ())) + (monitor_args(mon_path) if keyboard else [])
+    kw = dict(smp=2, mem="512M")
+    kw.update(qemu_kw)
+    cmd = qemu.qemu_command(img, vars_copy, serial="stdio", extra=extra, **kw)
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             start_new_session=True)
+    mon = Monitor(mon_path) if keyboard else None
     out = b""
     deadline = time.monotonic() + timeout * qemu.timeout_scale()
 
-    def wait_for(marker, start=0):
-        """Read until @marker appears at or after @start in the output, or time runs out."""
+    def wait_for(marker, start):
+        """Read until @marker appears at or after @start; its end offset, or -1 when time runs out."""
         nonlocal out
         while out.find(marker.encode(), start) < 0 and time.monotonic() < deadline:
             ready, _, _ = select.select([proc.stdout], [], [], 0.5)
@@ -36,22 +74,29 @@ def shell_session(build, steps, timeout=90, name="shell-session", extra=()):
                 if not chunk:
                     break
                 out += chunk
-        return out.find(marker.encode(), start) >= 0
+        at = out.find(marker.encode(), start)
+        return at + len(marker) if at >= 0 else -1
 
-    ok = wait_for("quilt:/$ ")
+    passed = 0
+    pos = wait_for(PROMPT, 0)
     for step in steps:
-        if not ok:
+        if pos < 0:
             break
         if callable(step):
-            step()
+            step()  # e.g. a screendump through the monitor that @extra adds
             continue
         typed, expect = step
-        start = len(out)  # expected outputs are spelled unlike the (echoed) typed text
-        proc.stdin.write(typed.encode())
-        proc.stdin.flush()
-        ok = wait_for(expect, start)
+        # After typing, only what comes later counts; with nothing typed, whatever follows the last find.
+        start = len(out) if typed else pos
+        if isinstance(typed, Keyboard):
+            typed.type(mon)
+        elif typed:
+            proc.stdin.write(typed.encode())
+            proc.stdin.flush()
+        pos = wait_for(expect, start)
+        passed += pos >= 0
     # Read to the end: what the kernel prints as it powers off (a coverage dump) belongs to the log too.
-    while ok and time.monotonic() < deadline:
+    while pos >= 0 and time.monotonic() < deadline:
         ready, _, _ = select.select([proc.stdout], [], [], 0.5)
         chunk = os.read(proc.stdout.fileno(), 65536) if ready else None
         if chunk == b"":
@@ -64,10 +109,25 @@ def shell_session(build, steps, timeout=90, name="shell-session", extra=()):
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         code = None
+    if mon:
+        mon.close()
+        if os.path.exists(mon_path):
+            os.unlink(mon_path)
+        os.rmdir(mon_dir)
     os.unlink(vars_copy)
     os.unlink(img)
     text = out.decode("utf-8", "replace").replace("\r\n", "\n")
     with open(os.path.join(build.logs, name + ".log"), "w") as f:
         f.write(text)
     qemu.keep_serial(name, text)
+    return code, text, passed
+
+
+def shell_session(build, steps, timeout=90, name="shell-session", extra=()):
+    """Boot the default /bin/init and type into its shell on the serial line.
+
+    @steps: (text to type, text to wait for) pairs, or callables run at that
+    point. @extra: more QEMU arguments. Returns (QEMU exit code or None,
+    everything printed)."""
+    code, text, _ = console_session(build, name, steps, timeout, extra=extra)
     return code, text
