@@ -158,11 +158,14 @@ def device_checks(build):
         (Keyboard("echo ", Key("caps_lock"), 'a""bC', Key("caps_lock"), "d\n"), "ABcd"),  # Caps Lock
         (Keyboard('echo q""', Key("left"), Key("up"), "z\n"), "qz"),     # arrows: escape sequences
         (Keyboard("sleep 9", Key("ctrl-c")), "^C"),                       # Ctrl-C abandons the line
+        (Keyboard("dmesg\n"), "Quilt kernel booting"),                   # the log from its start
         (Keyboard(Key("ctrl-d")), "shutting down"),                       # Ctrl-D: end of input
     ], timeout=300, keyboard=True)
-    results.append((passed == 6 and code == qemu.EXIT_SUCCESS and "ps2: 8042 keyboard port on IRQ 1" in text,
+    results.append((passed == 7 and code == qemu.EXIT_SUCCESS and "ps2: 8042 keyboard port on IRQ 1" in text,
                     "console.ps2_keyboard_types_into_shell",
-                    f"code={code}, {passed} of 6 steps, log tail: {text[-300:]!r}"))
+                    f"code={code}, {passed} of 7 steps, log tail: {text[-300:]!r}"))
+    results.append((passed >= 6 and text.count("Quilt kernel booting") == 2, "shell.dmesg_prints_kernel_log",
+                    f"{passed} of 7 steps"))
     # Neither QEMU's exit device nor -no-reboot: a reset starts the machine again (a second
     # banner, a second prompt), and nothing but the machine's own power-off can end QEMU
     # (exit code 0). The command line has no qemu_exit.
