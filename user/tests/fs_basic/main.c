@@ -301,6 +301,25 @@ KTAP_TEST(devices)
 	close(fd);
 }
 
+/* /dev/power takes two exact words; anything else must be refused before the machine is touched. */
+KTAP_TEST(dev_power_refuses_other_words)
+{
+	fd_t fd = open("/dev/power");
+	TEXPECT(fd != ERR);
+	char text[64];
+	uint64_t n = read(fd, text, sizeof(text) - 1);
+	TEXPECT(n != ERR && n > 0);
+	text[n == ERR ? 0 : n] = 0;
+	TEXPECT(strstr(text, "reboot\n") != NULL);
+	TEXPECT_ERR(write(fd, "reboo", 5), EINVAL);
+	TEXPECT_ERR(write(fd, "rebootx", 7), EINVAL);
+	TEXPECT_ERR(write(fd, "poweroff\n\n", 10), EINVAL);
+	TEXPECT_ERR(write(fd, "", 0), EINVAL);
+	TEXPECT_ERR(write(fd, "poweroff-and-then-some-more", 27), EINVAL);
+	TEXPECT_ERR(write(fd, (const void *)8, 6), EFAULT);
+	close(fd);
+}
+
 KTAP_TEST(chdir_and_openat)
 {
 	fresh_dir();
