@@ -7,6 +7,7 @@
 #include "kernel/boot_check.h"
 #include "kernel/boot_info.h"
 #include "kernel/cmdline.h"
+#include "kernel/drivers/power/power.h"
 #include "kernel/drivers/ps2/ps2.h"
 #include "kernel/leak.h"
 #include "kernel/lib/string.h"
@@ -138,15 +139,20 @@ static void memory_init(const struct boot_info *bi, const struct boot_mem_entry 
 }
 
 /*
- * Leave the machine: through QEMU's exit device when asked to, else halt.
- * The coverage counters go out first (with "covdump"): nothing after this
- * point is worth counting.
+ * Leave the machine: through QEMU's exit device when asked to, else by ACPI
+ * power-off (a real PC turns off), else halt. The coverage counters go out
+ * first (with "covdump"): nothing after this point is worth counting.
  */
 static __attribute__((noreturn)) void power_off(uint32_t qemu_value)
 {
-	cov_dump();
-	if (log_qemu_exit)
+	if (log_qemu_exit) {
+		cov_dump();
 		arch_qemu_exit(qemu_value);
+	}
+	if (power_shutdown_supported())
+		(void)power_shutdown(); /* dumps the counters itself; returns only if the machine stayed on */
+	else
+		cov_dump();
 	kprintf("system halted\n");
 	arch_halt_forever();
 }

@@ -181,6 +181,11 @@ def device_checks(build):
                     f"{banners} banners, {passed} of 3 steps, log tail: {text[-300:]!r}"))
     results.append((passed == 3 and code == 0, "power.poweroff_ends_qemu",
                     f"code={code}, {passed} of 3 steps, log tail: {text[-300:]!r}"))
+    # Without qemu_exit, the end of init turns the machine off (as on a PC), not just halts it.
+    code, text, _ = boot(build, "power-init-end", "-- /bin/tests/exit_with 0", smp=1, timeout=120,
+                         debug_exit=False)
+    results.append((code == 0 and "init: exited with status 0" in text and "power: off (ACPI S5" in text,
+                    "power.init_end_powers_off_without_qemu_exit", f"code={code}, log tail: {text[-200:]!r}"))
     # The i440FX machine's FADT (revision 1) has no reset register: the 8042's reset line must do
     # it, before the triple fault. With -no-reboot, QEMU ends on the reset (exit code 0).
     code, text, passed = console_session(build, "power-reboot-pc", [("reboot\r", "power: reboot")],
