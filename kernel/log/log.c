@@ -77,6 +77,9 @@ struct wait_queue *log_wait_queue(void)
 void log_write(const char *text, size_t len)
 {
 	irqflags_t f = spin_lock_irqsave(&log_lock);
+	/* The screen first: what serial shows is on the screen by then, unless its flush was deferred. */
+	if (screen_on)
+		screen_write(text, len);
 	for (size_t i = 0; i < len; i++) {
 		ring[ring_total % LOG_RING_BYTES] = text[i];
 		ring_total++;
@@ -84,8 +87,6 @@ void log_write(const char *text, size_t len)
 			arch_console_putc('\r');
 		arch_console_putc(text[i]);
 	}
-	if (screen_on)
-		screen_write(text, len);
 	spin_unlock_irqrestore(&log_lock, f);
 	/*
 	 * Outside log_lock, and only when someone waits: waking takes run-queue

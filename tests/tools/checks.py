@@ -40,6 +40,7 @@ def boot_checks(build):
         ("cat /tmp/out\r", "piped"),
         ("ls /bin\r", "sleep"),
         ("no_such_command\r", "ENOENT"),
+        (None, "quilt:/$ "),  # the prompt's write shows at once, with the lines before it
         lambda: shots.append(screendump(sock, os.path.join(build.logs, "shell-session.ppm"))),
         ("exit\r", "shutting down"),
     ], timeout=150, extra=monitor_args(sock))
