@@ -53,6 +53,6 @@ KTEST(bench, zero_page)
 		memset(phys_to_virt(p), 0, PAGE_SIZE);
 	uint64_t t2 = time_now_ns();
 	pmm_free_page(p);
-	kprintf("# bench kernel_zero_page_rep_stosq %lu\n", (t1 - t0) / N);
+	kprintf("# bench kernel_zero_page_arch %lu\n", (t1 - t0) / N);
 	kprintf("# bench kernel_zero_page_memset %lu\n", (t2 - t1) / N);
 }
