@@ -272,6 +272,7 @@ void kmain(const struct boot_info *bi_virt)
 
 	memory_init(bi, map);
 	log_screen_init(&boot_info->fb);
+	bootprof_mark("screen");
 	arch_platform_init(boot_info->rsdp);
 	bootprof_mark("platform");
 	sched_init();

@@ -83,10 +83,23 @@ static void mark_dirty(uint32_t r0, uint32_t r1, uint32_t c0, uint32_t c1)
 	con.c1 = c1 > con.c1 ? c1 : con.c1;
 }
 
+/*
+ * Two pixels per store where the address allows: under QEMU every store to
+ * the framebuffer takes the slow path of its dirty tracking, so halving the
+ * stores halves the time of a screen clear (a quarter of a second at boot
+ * on a loaded host with one store per pixel).
+ */
 static void fill(uint32_t *p, uint64_t n, uint32_t value)
 {
-	while (n--)
+	if (n && ((uintptr_t)p & 7)) {
 		*p++ = value;
+		n--;
+	}
+	uint64_t pair = (uint64_t)value << 32 | value, *q = (uint64_t *)p;
+	for (uint64_t i = 0; i < n / 2; i++)
+		q[i] = pair;
+	if (n & 1)
+		p[n - 1] = value;
 }
 
 static void clear_row(uint32_t row)
