@@ -234,7 +234,14 @@ static uint64_t gen_path_ptr(struct fthread *t, bool empty_ok)
 	case 0:
 		return 0;
 	case 1:
-		return gen_int(t) | (chance(t, 50) ? 0x8000000000000000ull : 0);
+		/*
+		 * An "interesting" number may be a mapped address too (a fuzzed
+		 * mmap of 2 GiB covers 0x7FFFFFFF and 0x80000000), whose zeroes are
+		 * the empty path: for OPENAT only addresses outside user space. A
+		 * 2-hour run wrote "31" and zeroes, a ctl command of fill_wbuf, to
+		 * /dev/klog after 10.7 million calls.
+		 */
+		return gen_int(t) | (!empty_ok || chance(t, 50) ? 0x8000000000000000ull : 0);
 	case 3:
 		return (uint64_t)ro_page + below(t, PAGE_SIZE); /* zeroes: the empty path */
 	default:
