@@ -21,6 +21,7 @@
 #include "kernel/sched/sched.h"
 #include "kernel/sched/user.h"
 #include "kernel/syscall/syscall.h"
+#include "kernel/sync/spinlock.h"
 #include "kernel/test/cov.h"
 #ifdef QUILT_TEST_KERNEL
 #include "kernel/test/ktest.h"
@@ -268,6 +269,7 @@ void kmain(const struct boot_info *bi_virt)
 	log_qemu_exit = cmdline_has("qemu_exit");
 	kmalloc_debug = cmdline_has("heap_debug");
 	print_banner(bi, map);
+	spin_choose_order();
 	bootprof_mark("banner");
 
 	memory_init(bi, map);

@@ -53,6 +53,9 @@ bool arch_irq_enabled(void);
 /* Spin-wait hint (pause). */
 void arch_cpu_relax(void);
 
+/* Whether this CPU says it runs under a hypervisor (CPUID.1:ECX bit 31). */
+bool arch_on_hypervisor(void);
+
 /* Stop this CPU for good. */
 __attribute__((noreturn)) void arch_halt_forever(void);
 

@@ -5,6 +5,7 @@
 // (pause, hlt, rdtsc, the frame pointer).
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/io.h"
 #include "arch/x86_64/symbols.h"
 
 irqflags_t arch_irq_save(void)
@@ -31,6 +32,13 @@ bool arch_irq_enabled(void)
 }
 
 void arch_cpu_relax(void) { __asm__ volatile("pause"); }
+
+bool arch_on_hypervisor(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	return (c >> 31) & 1;
+}
 
 __attribute__((noreturn)) void arch_halt_forever(void)
 {

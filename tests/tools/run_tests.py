@@ -29,7 +29,7 @@ import qemu  # noqa: E402
 from ktap import RESULT_RE, Ktap, Tally, diagnostics_for, report_ktap  # noqa: E402,F401
 from boots import (BOOTS, CPU_MODELS, FUZZ_SECONDS, LEAK_RE, SMP4_PROGRAMS, THREAD_BOOTS, Build,  # noqa: E402,F401
                    boot, boot_verdict, fuzz_seed, general_boots, mem_mib, run_cpu_model_boot, run_fuzz_boot,
-                   run_kernel_boot, run_thread_boot, run_user_boot, user_test_programs)
+                   run_kernel_boot, run_thread_boot, run_user_boot, spinlock_order_line, user_test_programs)
 from checks import boot_checks, device_checks, harness_selfchecks  # noqa: E402,F401
 from session import shell_session  # noqa: E402,F401
 
@@ -122,11 +122,13 @@ def main():
         models = [pool.submit(run_cpu_model_boot, build, m, seed) for m in CPU_MODELS]
         devices = pool.submit(device_checks, build)
         selfchecks = None if a.no_selfchecks else pool.submit(harness_selfchecks, build)
-        for job in jobs:
+        for spec, job in zip(general_boots(a.smp, a.mem), jobs):
             name, code, text, secs = job.result()
             print(f"kernel tests: {name} ({secs:.1f} s)", flush=True)
             why = boot_verdict(code, text)
             report_ktap(tally, f"{name}: ", text, why is None, why or "")
+            line = spinlock_order_line(spec)
+            tally.record(line in text, f"{name}: boot.spinlock_order", f"no line {line!r} in the log")
         code, text, secs, nprogs = user.result()
         print(f"user tests: {nprogs} programs ({secs:.1f} s)", flush=True)
         why = boot_verdict(code, text)
