@@ -21,10 +21,12 @@ class Build:
         self.logs = logs or os.path.join(root, "test-logs")
         os.makedirs(self.logs, exist_ok=True)
 
-    def image(self, name, cmdline, kernel=None, archive="default", efi=None):
+    def image(self, name, cmdline, kernel=None, archive="default", efi=None, usb=False):
+        """A boot image in the logs folder: a bare ESP, or with @usb a USB stick's GPT disk."""
         path = os.path.join(self.logs, name + ".img")
-        qemu.make_image(path, efi or self.efi, kernel or self.kernel,
-                        self.archive if archive == "default" else archive, cmdline)
+        (qemu.make_usb_image if usb else qemu.make_image)(path, efi or self.efi, kernel or self.kernel,
+                                                         self.archive if archive == "default" else archive,
+                                                         cmdline)
         return path
 
 

@@ -195,6 +195,18 @@ def device_checks(build):
                     and "triple fault" not in text and "ACPI reset register" not in text,
                     "power.reboot_on_pc_resets_without_triple_fault",
                     f"code={code}, log tail: {text[-300:]!r}"))
+    # `make usb`'s image as a USB stick on QEMU's xHCI and no other disk: the firmware loads the
+    # loader from it (its boot line names the USB device path), the loader the kernel and root
+    # archive, and the shell runs a command.
+    code, text, passed = console_session(build, "usb-stick", [
+        ('echo U""sb_ok\r', "Usb_ok"),
+        ("exit\r", "shutting down"),
+    ], timeout=300, usb=True)
+    booted_from = re.search(r'BdsDxe: starting Boot\w+ "[^"]*" from (\S+)', text)
+    results.append((passed == 2 and code == qemu.EXIT_SUCCESS and booted_from is not None
+                    and "/USB(" in booted_from.group(1), "usb.stick_image_boots_to_shell",
+                    f"code={code}, {passed} of 2 steps, boot device "
+                    f"{booted_from.group(1) if booted_from else None}, log tail: {text[-300:]!r}"))
     return results
 
 

@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: MIT
 """Build Quilt ESP images and boot them in QEMU.
 
-  qemu.py image OUT --efi F --kernel F --archive F --cmdline TEXT
-  qemu.py run IMAGE [--smp N] [--mem M] [--machine q35|pc] [--timeout S]
+  qemu.py image OUT --efi F --kernel F --archive F --cmdline TEXT [--usb]
+  qemu.py run IMAGE [--smp N] [--mem M] [--machine q35|pc] [--timeout S] [--usb]
+
+`image --usb` writes a GPT disk with one EFI system partition (a USB stick's
+image); `run --usb` attaches an image as a USB stick on an xHCI controller.
 
 `run` puts the serial console on this terminal and turns QEMU's isa-debug-exit
 code into the exit status: 0 when the kernel reported success (QEMU code 1),
@@ -27,10 +30,13 @@ import os
 import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
+import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -78,27 +84,89 @@ def keep_serial(name, text):
         f.write(text)
 
 
-def make_image(out, efi, kernel, archive, cmdline):
-    """FAT32 ESP with the loader at the removable-media path and /quilt/*."""
-    kernel = image_kernel(kernel)
-    cmdline = full_cmdline(cmdline)
-    payload = sum(os.path.getsize(p) for p in (efi, kernel, archive) if p)
-    size_mib = max(64, 2 * payload // (1 << 20) + 16)
-    tmp = out + ".tmp"
-    with open(tmp, "wb") as f:
-        f.truncate(size_mib << 20)
-    sh("mformat", "-i", tmp, "-F", "-v", "QUILT", "::")
-    sh("mmd", "-i", tmp, "::/EFI", "::/EFI/BOOT", "::/quilt")
-    sh("mcopy", "-i", tmp, efi, "::/EFI/BOOT/BOOTX64.EFI")
-    sh("mcopy", "-i", tmp, kernel, "::/quilt/kernel.elf")
+def fill_esp(target, efi, kernel, archive, cmdline):
+    """Format @target (an mtools image spec: "file" or "file@@offset") as FAT32 and copy in the
+    loader at the removable-media path and /quilt/*."""
+    sh("mmd", "-i", target, "::/EFI", "::/EFI/BOOT", "::/quilt")
+    sh("mcopy", "-i", target, efi, "::/EFI/BOOT/BOOTX64.EFI")
+    sh("mcopy", "-i", target, kernel, "::/quilt/kernel.elf")
     if archive:
-        sh("mcopy", "-i", tmp, archive, "::/quilt/root.cpio")
+        sh("mcopy", "-i", target, archive, "::/quilt/root.cpio")
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write(cmdline + "\n")
     try:
-        sh("mcopy", "-i", tmp, f.name, "::/quilt/cmdline")
+        sh("mcopy", "-i", target, f.name, "::/quilt/cmdline")
     finally:
         os.unlink(f.name)
+
+
+def esp_size_mib(efi, kernel, archive):
+    payload = sum(os.path.getsize(p) for p in (efi, kernel, archive) if p)
+    return max(64, 2 * payload // (1 << 20) + 16)
+
+
+def make_image(out, efi, kernel, archive, cmdline):
+    """A bare FAT32 ESP (no partition table), as QEMU's boot disk."""
+    kernel = image_kernel(kernel)
+    cmdline = full_cmdline(cmdline)
+    tmp = out + ".tmp"
+    with open(tmp, "wb") as f:
+        f.truncate(esp_size_mib(efi, kernel, archive) << 20)
+    sh("mformat", "-i", tmp, "-F", "-v", "QUILT", "::")
+    fill_esp(tmp, efi, kernel, archive, cmdline)
+    os.replace(tmp, out)
+
+
+# A GPT disk for a USB stick: protective MBR, the primary header and entry array at the
+# front, one EFI system partition from 1 MiB, the backup array and header in the last sectors.
+SECTOR = 512
+GPT_ENTRIES, GPT_ENTRY_SIZE = 128, 128
+GPT_ARRAY_SECTORS = GPT_ENTRIES * GPT_ENTRY_SIZE // SECTOR  # 32
+ESP_TYPE_GUID = uuid.UUID("c12a7328-f81f-11d2-ba4b-00a0c93ec93b")
+
+
+def gpt_header(current, backup, first_usable, last_usable, disk_guid, array_lba, array_crc):
+    fields = struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x00010000, 92, 0, 0, current, backup,
+                         first_usable, last_usable, disk_guid.bytes_le, array_lba, GPT_ENTRIES,
+                         GPT_ENTRY_SIZE, array_crc)
+    fields = fields[:16] + struct.pack("<I", zlib.crc32(fields)) + fields[20:]
+    return fields.ljust(SECTOR, b"\0")
+
+
+def make_usb_image(out, efi, kernel, archive, cmdline):
+    """A GPT disk image with one FAT32 EFI system partition holding the boot files: what
+    `make usb` writes for dd or an image writer."""
+    kernel = image_kernel(kernel)
+    cmdline = full_cmdline(cmdline)
+    esp_first = (1 << 20) // SECTOR
+    esp_sectors = esp_size_mib(efi, kernel, archive) << 20 >> 9
+    total = esp_first + esp_sectors + (1 << 20) // SECTOR  # 1 MiB behind: the backup GPT
+    last = total - 1
+    last_usable = last - GPT_ARRAY_SECTORS - 1
+    disk_guid, part_guid = uuid.uuid4(), uuid.uuid4()
+    name = "Quilt EFI system".encode("utf-16-le")
+    entry = struct.pack("<16s16sQQQ72s", ESP_TYPE_GUID.bytes_le, part_guid.bytes_le, esp_first,
+                        esp_first + esp_sectors - 1, 0, name)
+    array = entry.ljust(GPT_ENTRIES * GPT_ENTRY_SIZE, b"\0")
+    array_crc = zlib.crc32(array)
+    # Protective MBR: one partition of type 0xEE over the whole disk (capped at 2^32-1 sectors).
+    mbr = bytearray(SECTOR)
+    mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\x00\x02\x00", 0xEE, b"\xff\xff\xff", 1,
+                               min(total - 1, 0xFFFFFFFF))
+    mbr[510:512] = b"\x55\xaa"
+    tmp = out + ".tmp"
+    with open(tmp, "wb") as f:
+        f.truncate(total * SECTOR)
+        f.write(mbr)
+        f.write(gpt_header(1, last, 2 + GPT_ARRAY_SECTORS, last_usable, disk_guid, 2, array_crc))
+        f.write(array)
+        f.seek((last - GPT_ARRAY_SECTORS) * SECTOR)
+        f.write(array)
+        f.write(gpt_header(last, 1, 2 + GPT_ARRAY_SECTORS, last_usable, disk_guid, last - GPT_ARRAY_SECTORS,
+                           array_crc))
+    target = f"{tmp}@@{esp_first * SECTOR}"
+    sh("mformat", "-i", target, "-T", str(esp_sectors), "-H", str(esp_first), "-F", "-v", "QUILT", "::")
+    fill_esp(target, efi, kernel, archive, cmdline)
     os.replace(tmp, out)
 
 
@@ -118,16 +186,20 @@ def accel():
 
 
 def qemu_command(image, vars_copy, smp=2, mem="512M", machine="q35", cpu="max", serial="stdio", extra=(),
-                 debug_exit=True, no_reboot=True):
+                 debug_exit=True, no_reboot=True, usb=False):
     """The QEMU command line. @debug_exit: the isa-debug-exit device (the kernel's exit codes);
     @no_reboot: a reset ends QEMU instead of restarting the machine. The power tests turn both
-    off, so that only the machine's own power-off can end QEMU."""
+    off, so that only the machine's own power-off can end QEMU. @usb: @image is a USB stick
+    (a mass-storage device on an xHCI controller) instead of the machine's disk."""
     code, _ = firmware()
+    disk = (["-device", "qemu-xhci,id=xhci", "-drive", f"if=none,id=stick,format=raw,file={image}",
+             "-device", "usb-storage,bus=xhci.0,drive=stick,removable=on"] if usb
+            else ["-drive", f"format=raw,file={image}"])
     return ["qemu-system-x86_64", "-machine", machine, "-cpu", cpu, "-smp", str(smp), "-m", mem,
             *accel(),
             "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={code}",
             "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}",
-            "-drive", f"format=raw,file={image}",
+            *disk,
             "-net", "none", "-display", "none", *(["-no-reboot"] if no_reboot else []),
             *(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] if debug_exit else []),
             "-serial", serial, *extra]
@@ -228,6 +300,7 @@ def main():
     im.add_argument("--kernel", required=True)
     im.add_argument("--archive")
     im.add_argument("--cmdline", default="")
+    im.add_argument("--usb", action="store_true", help="a GPT disk for a USB stick, not a bare ESP")
     rn = sub.add_parser("run")
     rn.add_argument("image")
     rn.add_argument("--smp", default="2")
@@ -235,16 +308,17 @@ def main():
     rn.add_argument("--machine", default="q35")
     rn.add_argument("--cpu", default="max")
     rn.add_argument("--timeout", type=float, default=0)
+    rn.add_argument("--usb", action="store_true", help="attach the image as a USB stick on xHCI")
     rn.add_argument("extra", nargs="*")
     a = ap.parse_args()
     if a.cmd == "image":
-        make_image(a.out, a.efi, a.kernel, a.archive, a.cmdline)
+        (make_usb_image if a.usb else make_image)(a.out, a.efi, a.kernel, a.archive, a.cmdline)
         return 0
     workdir = os.path.dirname(os.path.abspath(a.image))
     vars_copy = fresh_vars(workdir)
     serial = "mon:stdio" if sys.stdin.isatty() else "stdio"
     cmd = qemu_command(a.image, vars_copy, smp=a.smp, mem=a.mem, machine=a.machine, cpu=a.cpu,
-                       serial=serial, extra=a.extra)
+                       serial=serial, extra=a.extra, usb=a.usb)
     timeout = a.timeout * timeout_scale() if a.timeout else None
     try:
         if os.environ.get("QUILT_SERIAL_DIR"):

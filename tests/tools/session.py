@@ -48,9 +48,10 @@ def console_session(build, name, steps, timeout=90, cmdline="qemu_exit", keyboar
     only in what was printed after its step typed something, or, for None, after the previous
     step's find (so a second prompt is told from the first); expected outputs are spelled
     unlike the typed text, which the shell echoes. @keyboard adds QEMU's monitor (needed for
-    Keyboard steps). @qemu_kw goes to qemu.qemu_command (debug_exit=, no_reboot=, machine=...).
+    Keyboard steps). @qemu_kw goes to qemu.qemu_command (debug_exit=, no_reboot=, machine=...;
+    usb=True boots a USB stick's image from QEMU's xHCI).
     Returns (QEMU exit code or None on timeout, everything printed, how many steps passed)."""
-    img = build.image(name, cmdline)
+    img = build.image(name, cmdline, usb=qemu_kw.get("usb", False))
     vars_copy = qemu.fresh_vars(build.logs)
     mon_dir = tempfile.mkdtemp(prefix="mon.", dir=build.logs) if keyboard else None
     mon_path = os.path.join(mon_dir, "sock") if keyboard else None
