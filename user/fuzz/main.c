@@ -86,7 +86,7 @@ void fuzz_print_ring(const char *who, const struct fuzz_thread_ring *r)
 			printf("#   %6llu %s(%#llx, %#llx, %#llx, %#llx) -> %#llx%s%s\n", (unsigned long long)s, name,
 			       (unsigned long long)c->arg[0], (unsigned long long)c->arg[1],
 			       (unsigned long long)c->arg[2], (unsigned long long)c->arg[3],
-			       (unsigned long long)c->ret, c->err ? " " : "", c->err ? strerror((int)c->err) : "");
+			       (unsigned long long)c->ret, c->err ? " " : "", c->err ? strerrorname_np((int)c->err) : "");
 	}
 }
 

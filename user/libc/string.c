@@ -177,9 +177,70 @@ static const char *const error_names[ERR_MAX] = {
 };
 #undef E_
 
-char *strerror(int err)
+/* Words for the codes the kernel returns (spec §3's list) and a few more a program may set. */
+static const char *const error_words[ERR_MAX] = {
+	[EOK] = "no error",
+	[EPERM] = "operation not permitted",
+	[ENOENT] = "no such file or directory",
+	[ESRCH] = "no such process",
+	[EINTR] = "interrupted",
+	[EIO] = "input/output error",
+	[ENXIO] = "no such device or address",
+	[E2BIG] = "argument list too long",
+	[ENOEXEC] = "not an executable",
+	[EBADF] = "bad file descriptor",
+	[ECHILD] = "no child processes",
+	[EAGAIN] = "resource temporarily unavailable",
+	[ENOMEM] = "out of memory",
+	[EACCES] = "permission denied",
+	[EFAULT] = "bad address",
+	[EBUSY] = "device or resource busy",
+	[EEXIST] = "file exists",
+	[EXDEV] = "cross-device link",
+	[ENODEV] = "no such device",
+	[ENOTDIR] = "not a directory",
+	[EISDIR] = "is a directory",
+	[EINVAL] = "invalid argument",
+	[ENFILE] = "too many open files in the system",
+	[EMFILE] = "too many open files",
+	[ENOTTY] = "not a terminal",
+	[ETXTBSY] = "text file busy",
+	[EFBIG] = "file too large",
+	[ENOSPC] = "no space left on device",
+	[ESPIPE] = "illegal seek",
+	[EROFS] = "read-only file system",
+	[EMLINK] = "too many links",
+	[EPIPE] = "broken pipe",
+	[EDOM] = "argument out of domain",
+	[ERANGE] = "result out of range",
+	[EDEADLK] = "resource deadlock avoided",
+	[ENAMETOOLONG] = "file name too long",
+	[ENOSYS] = "no such system call",
+	[ENOTEMPTY] = "directory not empty",
+	[ELOOP] = "too many levels of links",
+	[EOVERFLOW] = "value too large",
+	[EILSEQ] = "illegal byte sequence",
+	[ETIMEDOUT] = "timed out",
+	[ECANCELED] = "canceled",
+	[EUNKNOWNCTL] = "unknown control command",
+	[EBADPATH] = "bad path",
+	[EBADFLAG] = "bad flag",
+	[ENOTSUP] = "not supported",
+	[EDISCONNECTED] = "disconnected",
+	[ESPAWNFAIL] = "cannot start the program",
+	[ENOLABEL] = "no such label",
+};
+
+const char *strerrorname_np(int err)
 {
 	if (err < 0 || err >= ERR_MAX || !error_names[err])
-		return (char *)"E?";
-	return (char *)error_names[err];
+		return "E?";
+	return error_names[err];
+}
+
+char *strerror(int err)
+{
+	if (err >= 0 && err < ERR_MAX && error_words[err])
+		return (char *)error_words[err];
+	return (char *)strerrorname_np(err);
 }

@@ -73,8 +73,11 @@ static void show(const char *pid)
 		if (errno != ENOENT)
 			printf("%5s [%s]\n", pid, strerror(errno));
 	} else {
-		/* /bin/init is started without arguments. */
-		printf("%5s %s\n", pid, cmdline[0] ? cmdline : "-");
+		/*
+		 * Every SPAWN has argv[0] (SYS_SPAWN: an empty argv is EINVAL); only
+		 * the kernel's /bin/init starts with none, so its cmdline is empty.
+		 */
+		printf("%5s %s\n", pid, cmdline[0] ? cmdline : "/bin/init");
 	}
 }
 

@@ -254,8 +254,12 @@ static int resolve_program(const char *name, char *path, size_t size)
 	}
 	if (stat(path, &st) == ERR) {
 		if (errno == ENOENT || errno == ENOTDIR) {
-			report(name, errno);
-			return errno;
+			int err = errno;
+			if (!strchr(name, '/') && err == ENOENT)
+				dprintf(STDERR_FILENO, "shell: %s: command not found\n", name);
+			else
+				report(name, err);
+			return err;
 		}
 		return 0;
 	}

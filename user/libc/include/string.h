@@ -39,9 +39,16 @@ char *strdup(const char *s);
 char *strndup(const char *s, size_t max);
 
 /*
- * strerror - the symbolic name of error code @err ("ENOENT", "EOK"), or
- * "E?" for an unknown code. The string is static; never fails.
+ * strerror - error code @err in words, for people ("no such file or
+ * directory"); codes without words (the ABI's unused Linux numbers) give
+ * their name, an unknown code "E?". The string is static; never fails.
  */
 char *strerror(int err);
+
+/*
+ * strerrorname_np - the symbolic name of @err ("ENOENT", "EOK"), or "E?"
+ * for an unknown code: for diagnostics that compare codes. Static; never fails.
+ */
+const char *strerrorname_np(int err);
 
 #endif

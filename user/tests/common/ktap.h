@@ -105,7 +105,7 @@ bool ktap_failed(void);
 		if (r_ != ERR || e_ != (e))                                                    \
 			ktap_fail(__FILE__, __LINE__,                                          \
 				  "expected %s to fail with %s: got %#llx, errno %s", #call,   \
-				  strerror(e), (unsigned long long)r_, strerror(e_));          \
+				  strerrorname_np(e), (unsigned long long)r_, strerrorname_np(e_));          \
 	} while (0)
 
 /* A system call with a pointer result (mmap, munmap, mprotect) fails with NULL and errno @e. */
@@ -117,7 +117,7 @@ bool ktap_failed(void);
 		if (r_ != NULL || e_ != (e))                                                   \
 			ktap_fail(__FILE__, __LINE__,                                          \
 				  "expected %s to fail with %s: got %p, errno %s", #call,      \
-				  strerror(e), r_, strerror(e_));                              \
+				  strerrorname_np(e), r_, strerrorname_np(e_));                              \
 	} while (0)
 
 #define TASSERT(cond)                 \

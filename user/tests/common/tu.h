@@ -54,7 +54,7 @@
 		if (r_ != ERR || e_ != (uint64_t)(e))                                         \
 			ktap_fail(__FILE__, __LINE__,                                         \
 				  "expected %s to fail with %s: got %#llx, error slot %s", #call, \
-				  strerror(e), (unsigned long long)r_, strerror((int)e_));    \
+				  strerrorname_np(e), (unsigned long long)r_, strerrorname_np((int)e_));    \
 	} while (0)
 
 #define TEXPECT_RAW_NULL_ERR(call, e)                                                         \
@@ -64,7 +64,7 @@
 		if (r_ != 0 || e_ != (uint64_t)(e))                                           \
 			ktap_fail(__FILE__, __LINE__,                                         \
 				  "expected %s to fail with %s: got %#llx, error slot %s", #call, \
-				  strerror(e), (unsigned long long)r_, strerror((int)e_));    \
+				  strerrorname_np(e), (unsigned long long)r_, strerrorname_np((int)e_));    \
 	} while (0)
 
 /* ------------------------------------------------------------------ futex words */
@@ -335,7 +335,7 @@ static inline bool tu_run(const char *const *argv, clock_t timeout, int *status)
 	pid_t pid = tu_spawn_watched(argv, 0, &wait_fd);
 	if (pid == ERR) {
 		ktap_fail(__FILE__, __LINE__, "spawn %s %s failed: %s", argv[0], argv[1] ? argv[1] : "",
-			  strerror(errno));
+			  strerrorname_np(errno));
 		return false;
 	}
 	int r = tu_wait_fd(wait_fd, pid, timeout, status);
@@ -347,7 +347,7 @@ static inline bool tu_run(const char *const *argv, clock_t timeout, int *status)
 	}
 	if (r != 0) {
 		ktap_fail(__FILE__, __LINE__, "waiting for pid %llu failed: %s", (unsigned long long)pid,
-			  strerror(errno));
+			  strerrorname_np(errno));
 		return false;
 	}
 	return true;
@@ -474,7 +474,7 @@ static inline int tu_ktap_main(clock_t limit)
 	ktap_header();
 	ktap_plan((int)(__stop_ktap_tests - __start_ktap_tests));
 	if (!tu_thread_start(&watchdog, tu_watchdog_main, NULL))
-		printf("# no watchdog thread (%s): a stuck test will hang\n", strerror(errno));
+		printf("# no watchdog thread (%s): a stuck test will hang\n", strerrorname_np(errno));
 	for (const struct ktap_case *c = __start_ktap_tests; c < __stop_ktap_tests; c++) {
 		ktap_begin();
 		atomic_store(&wd->name, c->name);

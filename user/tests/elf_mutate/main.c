@@ -227,7 +227,7 @@ int main(int argc, char **argv)
 	struct abi_stat st;
 	if (fd == ERR || stat("/bin/true", &st) == ERR || !(orig = malloc(st.size)) || !(buf = malloc(st.size)) ||
 	    read(fd, orig, st.size) != st.size) {
-		printf("# cannot read /bin/true: %s\n", strerror(errno));
+		printf("# cannot read /bin/true: %s\n", strerrorname_np(errno));
 		return 1;
 	}
 	close(fd);
@@ -255,7 +255,7 @@ int main(int argc, char **argv)
 		uint64_t len = mutate(what, sizeof(what));
 		if (!write_mutant(len)) {
 			ktap_fail(__FILE__, __LINE__, "mutant %llu: cannot write " MUTANT ": %s",
-				  (unsigned long long)i, strerror(errno));
+				  (unsigned long long)i, strerrorname_np(errno));
 			break;
 		}
 		s = run_mutant(&pid);
@@ -269,7 +269,7 @@ int main(int argc, char **argv)
 			/* A spawn may fail for want of memory; nothing else is allowed for a valid argv. */
 			if (errno != ENOMEM && ++spawn_failed <= 5)
 				ktap_fail(__FILE__, __LINE__, "mutant %llu (%s): spawn failed: %s",
-					  (unsigned long long)i, what, strerror(errno));
+					  (unsigned long long)i, what, strerrorname_np(errno));
 		} else if (s == INT32_MIN) {
 			if (++bad <= 5)
 				ktap_fail(__FILE__, __LINE__, "mutant %llu (%s), pid %llu: could not be ended",

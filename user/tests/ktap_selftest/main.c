@@ -122,10 +122,10 @@ KTAP_TEST(ctype_classes)
 
 KTAP_TEST(errno_names)
 {
-	TEXPECT_STREQ(strerror(ENOENT), "ENOENT");
-	TEXPECT_STREQ(strerror(ESPAWNFAIL), "ESPAWNFAIL");
-	TEXPECT_STREQ(strerror(41), "E?");
-	TEXPECT_STREQ(strerror(-1), "E?");
+	TEXPECT_STREQ(strerrorname_np(ENOENT), "ENOENT");
+	TEXPECT_STREQ(strerrorname_np(ESPAWNFAIL), "ESPAWNFAIL");
+	TEXPECT_STREQ(strerrorname_np(41), "E?");
+	TEXPECT_STREQ(strerrorname_np(-1), "E?");
 }
 
 int main(void)

@@ -131,7 +131,7 @@ static bool run_pattern(struct tu_thread *threads, int n, void (*fn)(void *), _A
 	pattern_fn = fn;
 	for (int i = 0; i < n; i++) {
 		if (!tu_thread_start(&threads[i], gated, (void *)(uintptr_t)i)) {
-			ktap_fail(__FILE__, __LINE__, "thread %d: %s", i, strerror(errno));
+			ktap_fail(__FILE__, __LINE__, "thread %d: %s", i, strerrorname_np(errno));
 			atomic_store(&abort_all, 1);
 			break;
 		}

@@ -131,7 +131,7 @@ static void check_block(const char *how, int want)
 		const char *argv[] = { self, "block", kinds[i], how, ppid, NULL };
 		pid_t pid = spawn(argv, SPAWN_EMPTY_FDS);
 		if (pid == ERR) {
-			ktap_fail(__FILE__, __LINE__, "spawn: %s", strerror(errno));
+			ktap_fail(__FILE__, __LINE__, "spawn: %s", strerrorname_np(errno));
 			continue;
 		}
 		fd_t wait_fd = tu_wait_open(pid); /* before the kill: the entry goes a second after the end */
@@ -144,7 +144,7 @@ static void check_block(const char *how, int want)
 		if (r == TU_TIMEOUT)
 			ktap_fail(__FILE__, __LINE__, "%s, %s: the process did not end within 20 s", kinds[i], how);
 		else if (r != 0)
-			ktap_fail(__FILE__, __LINE__, "%s, %s: wait failed: %s", kinds[i], how, strerror(errno));
+			ktap_fail(__FILE__, __LINE__, "%s, %s: wait failed: %s", kinds[i], how, strerrorname_np(errno));
 		else if (status != want)
 			ktap_fail(__FILE__, __LINE__, "%s, %s: status %d, want %d", kinds[i], how, status, want);
 	}
@@ -207,7 +207,7 @@ static void storm_user(void *arg)
 			/* A victim's files stay usable after its death; only these errors are allowed. */
 			if (r == ERR && errno != EAGAIN && errno != EINVAL && errno != ENOSYS && errno != EBADF &&
 			    errno != EINTR && atomic_fetch_add(&storm.errors, 1) == 0)
-				snprintf(storm.bad, sizeof(storm.bad), "%s: %s", f, strerror(errno));
+				snprintf(storm.bad, sizeof(storm.bad), "%s: %s", f, strerrorname_np(errno));
 		}
 		struct abi_pollfd pf = { fd, POLLIN, 0 };
 		if (!strcmp(f, "wait:n"))

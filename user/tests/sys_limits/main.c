@@ -244,7 +244,7 @@ KTAP_TEST(mounts_per_namespace_are_bounded)
 	TEXPECT(status >= 64 && status < MOUNT_TRIES);
 	uint64_t r = remove("/tmp/limits_mnt:dR");
 	if (r == ERR)
-		ktap_diag("remove: %s", strerror(errno));
+		ktap_diag("remove: %s", strerrorname_np(errno));
 	TEXPECT_EQ(r, 0);
 }
 

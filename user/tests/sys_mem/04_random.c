@@ -123,7 +123,7 @@ static bool apply_op(const struct op *op, char *why, size_t why_size)
 	case OP_MAP:
 		r = mmap(op->from_one ? one() : zero(), (void *)op->addr, op->len, op->prot);
 		if ((uint64_t)r != page0) {
-			snprintf(why, why_size, "mmap returned %p (errno %s), want %#llx", r, strerror(errno),
+			snprintf(why, why_size, "mmap returned %p (errno %s), want %#llx", r, strerrorname_np(errno),
 				 (unsigned long long)page0);
 			return false;
 		}
@@ -145,7 +145,7 @@ static bool apply_op(const struct op *op, char *why, size_t why_size)
 			/* munmap semantics: always succeeds on a valid range (§7.20, §7.21 step 2). */
 			if ((uint64_t)r != page0) {
 				snprintf(why, why_size, "%s returned %p (errno %s), want %#llx", op_name(op->kind), r,
-					 strerror(errno), (unsigned long long)page0);
+					 strerrorname_np(errno), (unsigned long long)page0);
 				return false;
 			}
 			for (int i = op->first; i <= op->last; i++)
@@ -156,13 +156,13 @@ static bool apply_op(const struct op *op, char *why, size_t why_size)
 			/* OUR CHOICE (§7.21 steps 6-7): ENOENT and nothing changes. */
 			if (r != NULL || errno != ENOENT) {
 				snprintf(why, why_size, "mprotect over a hole returned %p (errno %s), want ENOENT", r,
-					 strerror(errno));
+					 strerrorname_np(errno));
 				return false;
 			}
 			return true;
 		}
 		if ((uint64_t)r != page0) {
-			snprintf(why, why_size, "mprotect returned %p (errno %s), want %#llx", r, strerror(errno),
+			snprintf(why, why_size, "mprotect returned %p (errno %s), want %#llx", r, strerrorname_np(errno),
 				 (unsigned long long)page0);
 			return false;
 		}
@@ -196,13 +196,13 @@ static bool verify_window(uint64_t *vrng, char *why, size_t why_size)
 		if (model.prot[i] == RW) {
 			if (t == ERR) {
 				snprintf(why, why_size, "page %d is RW but the kernel could not write it: %s", i,
-					 strerror((int)e));
+					 strerrorname_np((int)e));
 				return false;
 			}
 			memcpy(&model.content[i][off], &t, 8);
 		} else if (t != ERR || e != EFAULT) {
 			snprintf(why, why_size, "page %d is read-only but unix_epoch into it gave %#llx errno %s", i,
-				 (unsigned long long)t, strerror((int)e));
+				 (unsigned long long)t, strerrorname_np((int)e));
 			return false;
 		}
 		if (memcmp(pg, model.content[i], P) != 0) {

@@ -167,7 +167,7 @@ static void expect_tc_error(uint64_t entry, uint64_t want, int bit)
 	uint64_t e = syscall0(SYS_ERRNO);
 	char msg[120];
 	snprintf(msg, sizeof(msg), "thread_create(%#llx) gave %#llx errno %s, want %s", (unsigned long long)entry,
-		 (unsigned long long)r, strerror((int)e), strerror((int)want));
+		 (unsigned long long)r, strerrorname_np((int)e), strerrorname_np((int)want));
 	child_check(r == ERR && e == want, bit, msg);
 }
 

@@ -132,7 +132,7 @@ static bool run_round(int n)
 		tu_progress();
 		round_tids[i] = thrd_create_raw(prime_worker, &counted[i]);
 		if (round_tids[i] < 0) {
-			ktap_fail(__FILE__, __LINE__, "round of %d: thread %d not created: %s", n, i, strerror(errno));
+			ktap_fail(__FILE__, __LINE__, "round of %d: thread %d not created: %s", n, i, strerrorname_np(errno));
 			for (int j = 0; j < i; j++)
 				thrd_join_raw(round_tids[j]);
 			return false;
@@ -158,7 +158,7 @@ static bool run_round(int n)
 		}
 		if (thrd_join_raw(round_tids[i]) != 0) {
 			ktap_fail(__FILE__, __LINE__, "round of %d: join of tid %d failed: %s", n, round_tids[i],
-				  strerror(errno));
+				  strerrorname_np(errno));
 			return false; /* the rest cannot be joined either: the watchdog would only wait */
 		}
 		if (counted[i] != PRIMES_BELOW_LIMIT && ok) {
@@ -347,7 +347,7 @@ static bool churn_batch(int n)
 	bool ok = true;
 	for (; started < n; started++) {
 		if (thread_create((void *)churn_entry, (void *)&churn_done[started]) == ERR) {
-			ktap_fail(__FILE__, __LINE__, "thread_create failed: %s", strerror(errno));
+			ktap_fail(__FILE__, __LINE__, "thread_create failed: %s", strerrorname_np(errno));
 			ok = false;
 			break;
 		}
