@@ -22,7 +22,6 @@
 
 uint64_t ap_kernel_cr3;
 
-static volatile uint32_t ap_online_flag;
 static uint64_t online_mask = 1; /* atomic; bit i = cpus[i] online */
 
 uint64_t arch_online_mask(void)
@@ -39,19 +38,26 @@ __attribute__((noreturn)) void ap_main(struct cpu *cpu)
 {
 	arch_cpu_init(cpu);
 	lapic_init_cpu();
+	/* APs take their cpus[] slot in arrival order: each learns its own APIC id. */
+	cpu->apic_id = lapic_id();
 	__atomic_fetch_or(&online_mask, 1ULL << cpu->index, __ATOMIC_ACQ_REL);
-	__atomic_store_n(&ap_online_flag, 1, __ATOMIC_RELEASE);
 	kernel_ap_main(cpu->index);
 	arch_halt_forever();
 }
 
-static void tramp_write(uint64_t *sym, uint64_t value)
+/* Where a trampoline variable lives in the copy below 1 MiB. */
+static void *tramp_var(const void *sym)
 {
-	uint64_t off = (uint64_t)((const char *)sym - trampoline_start);
-	*(uint64_t *)phys_to_virt(TRAMPOLINE_PHYS + off) = value;
+	return phys_to_virt(TRAMPOLINE_PHYS + (uint64_t)((const char *)sym - trampoline_start));
 }
 
-static void prepare_trampoline(void)
+/* What the trampoline hands an AP: slot i is cpus[i + 1]'s. */
+static struct {
+	uint64_t stack_top;
+	struct cpu *cpu;
+} ap_slots[MAX_CPUS - 1];
+
+static void prepare_trampoline(unsigned nslots)
 {
 	memcpy(phys_to_virt(TRAMPOLINE_PHYS), trampoline_start, (size_t)(trampoline_end - trampoline_start));
 	/* Temporary tables: identity 2 MiB (where the trampoline runs) plus the kernel half. */
@@ -65,57 +71,109 @@ static void prepare_trampoline(void)
 	pdpt[0] = TRAMP_PD_PHYS | 3;
 	pd[0] = 0 | 3 | (1 << 7);
 	ap_kernel_cr3 = arch_pt_kernel_root();
-	tramp_write(&tramp_cr3, TRAMP_PML4_PHYS);
-	tramp_write(&tramp_entry, (uint64_t)ap_entry64);
+	*(uint64_t *)tramp_var(&tramp_cr3) = TRAMP_PML4_PHYS;
+	*(uint64_t *)tramp_var(&tramp_entry) = (uint64_t)ap_entry64;
+	*(uint64_t *)tramp_var(&tramp_slots) = (uint64_t)ap_slots;
+	*(uint32_t *)tramp_var(&tramp_next) = 0;
+	*(uint32_t *)tramp_var(&tramp_nslots) = nslots;
 }
 
-static bool start_ap(unsigned index, uint32_t apic_id)
-{
-	uint64_t stack = kstack_alloc();
-	if (!stack)
-		return false;
-	struct cpu *cpu = &cpus[index];
-	cpu->index = index;
-	cpu->apic_id = apic_id;
-	cpu->kstack_top = stack + KSTACK_PAGES * PAGE_SIZE;
-	tramp_write(&tramp_stack, cpu->kstack_top);
-	tramp_write(&tramp_cpu, (uint64_t)cpu);
-	__atomic_store_n(&ap_online_flag, 0, __ATOMIC_RELEASE);
+/* Added to the slot count to close it: a later AP finds no slot and parks. */
+#define TRAMP_CLOSED 0x10000u
 
-	lapic_send_init(apic_id);
-	time_delay_ns(10 * 1000 * 1000);
-	for (int sipi = 0; sipi < 2; sipi++) {
-		lapic_send_sipi(apic_id, (uint8_t)(TRAMPOLINE_PHYS >> 12));
-		/* TCG is slow to start a CPU: allow a generous window before the second SIPI. */
-		uint64_t until = time_now_ns() + (sipi ? 2000 : 200) * 1000 * 1000ULL;
-		while (time_now_ns() < until) {
-			if (__atomic_load_n(&ap_online_flag, __ATOMIC_ACQUIRE))
-				return true;
-			arch_cpu_relax();
-		}
-	}
-	kstack_free(stack);
+static uint32_t slots_taken(void)
+{
+	return __atomic_load_n((uint32_t *)tramp_var(&tramp_next), __ATOMIC_ACQUIRE);
+}
+
+/* Wait until @n APs have taken a slot or @ns have passed. */
+static void wait_for_slots(uint32_t n, uint64_t ns)
+{
+	uint64_t until = time_now_ns() + ns;
+	while (slots_taken() < n && time_now_ns() < until)
+		arch_cpu_relax();
+}
+
+static bool apic_id_online(uint32_t apic_id)
+{
+	for (unsigned i = 1; i < MAX_CPUS; i++)
+		if ((arch_online_mask() >> i & 1) && cpus[i].apic_id == apic_id)
+			return true;
 	return false;
 }
 
+/*
+ * Start every AP at once (INIT to all, one 10 ms wait, STARTUP to all, a
+ * second STARTUP to those not yet seen): one wait in all instead of one per
+ * CPU, which at 63 APs under TCG took 5.6 s. Each AP takes the next free
+ * cpus[] slot; the BSP then closes the count, so an AP that shows up later
+ * parks in the trampoline instead of running on a CPU count that left it out.
+ */
 void arch_smp_start(const uint32_t *apic_ids, unsigned n)
 {
 	uint32_t bsp = lapic_id();
 	cpus[0].apic_id = bsp;
-	prepare_trampoline();
-	uint64_t t0 = time_now_ns();
-	unsigned started = 0;
-	for (unsigned i = 0; i < n && cpu_count < MAX_CPUS; i++) {
+	static uint32_t targets[MAX_CPUS - 1];
+	unsigned ntargets = 0, listed = 0;
+	for (unsigned i = 0; i < n; i++) {
 		if (apic_ids[i] == bsp)
 			continue;
-		if (start_ap(cpu_count, apic_ids[i])) {
-			cpu_count++;
-			started++;
-		} else {
-			kprintf("smp: CPU with APIC id %u did not start; skipped\n", apic_ids[i]);
-		}
+		listed++;
+		if (ntargets < MAX_CPUS - 1)
+			targets[ntargets++] = apic_ids[i];
 	}
-	kprintf("smp: %u CPUs online (%u APs started in %lu ms, %s mode)\n", cpu_count, started,
+	if (ntargets < listed)
+		kprintf("smp: %u APs listed; starting the first %u only\n", listed, ntargets);
+	unsigned nslots = 0;
+	for (; nslots < ntargets; nslots++) {
+		uint64_t stack = kstack_alloc();
+		if (!stack)
+			break;
+		struct cpu *cpu = &cpus[nslots + 1];
+		cpu->index = nslots + 1;
+		cpu->kstack_top = stack + KSTACK_PAGES * PAGE_SIZE;
+		ap_slots[nslots].stack_top = cpu->kstack_top;
+		ap_slots[nslots].cpu = cpu;
+	}
+	if (nslots < ntargets)
+		kprintf("smp: out of memory for AP stacks; starting %u of %u APs\n", nslots, ntargets);
+	ntargets = nslots;
+	prepare_trampoline(nslots);
+	uint64_t t0 = time_now_ns();
+
+	for (unsigned i = 0; i < ntargets; i++)
+		lapic_send_init(targets[i]);
+	if (ntargets)
+		time_delay_ns(10 * 1000 * 1000);
+	for (unsigned i = 0; i < ntargets; i++)
+		lapic_send_sipi(targets[i], (uint8_t)(TRAMPOLINE_PHYS >> 12));
+	/* TCG is slow to start CPUs, one host thread each: allow generous windows. */
+	wait_for_slots(ntargets, 200 * 1000 * 1000ULL);
+	if (slots_taken() < ntargets) {
+		/* A STARTUP to a CPU already running is ignored: only the missing ones can act on it. */
+		for (unsigned i = 0; i < ntargets; i++)
+			if (!apic_id_online(targets[i]))
+				lapic_send_sipi(targets[i], (uint8_t)(TRAMPOLINE_PHYS >> 12));
+		wait_for_slots(ntargets, 2000 * 1000 * 1000ULL);
+	}
+	uint32_t arrived = __atomic_fetch_add((uint32_t *)tramp_var(&tramp_next), TRAMP_CLOSED, __ATOMIC_ACQ_REL);
+	if (arrived > ntargets)
+		arrived = ntargets;
+	/* Whoever took a slot is in the kernel and comes online without waiting for anything. */
+	uint64_t want = (arrived + 1 >= 64 ? ~0ULL : (1ULL << (arrived + 1)) - 1);
+	uint64_t until = time_now_ns() + 10000ULL * 1000 * 1000;
+	while ((arch_online_mask() & want) != want && time_now_ns() < until)
+		arch_cpu_relax();
+	if ((arch_online_mask() & want) != want)
+		panic("smp: %u APs entered the kernel but not all came online (mask 0x%lx)", arrived,
+		      arch_online_mask());
+	for (unsigned i = arrived; i < nslots; i++)
+		kstack_free(ap_slots[i].stack_top - KSTACK_PAGES * PAGE_SIZE);
+	for (unsigned i = 0; i < ntargets; i++)
+		if (!apic_id_online(targets[i]))
+			kprintf("smp: CPU with APIC id %u did not start; skipped\n", targets[i]);
+	cpu_count = arrived + 1;
+	kprintf("smp: %u CPUs online (%u APs started in %lu ms, %s mode)\n", cpu_count, arrived,
 		(time_now_ns() - t0) / 1000000, lapic_x2apic() ? "x2APIC" : "xAPIC");
 }
 

@@ -18,7 +18,8 @@ void ap_entry64(void);
 
 /* trampoline.S: the AP start-up code, copied below 1 MiB, and its parameters. */
 extern const char trampoline_start[], trampoline_end[];
-extern uint64_t tramp_cr3, tramp_stack, tramp_cpu, tramp_entry;
+extern uint64_t tramp_cr3, tramp_slots, tramp_entry;
+extern uint32_t tramp_next, tramp_nslots;
 
 /* linker.ld: the exception table (isr fix-ups) and the kernel image's sections. */
 struct extable_entry {

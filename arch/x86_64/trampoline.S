@@ -3,8 +3,13 @@
 // entered by the STARTUP IPI in 16-bit real mode with CS:IP = 0800:0000.
 // It goes through protected mode into long mode on a temporary page table
 // (identity map of the first 2 MiB plus the kernel half), then jumps to
-// ap_entry64 in the kernel with RSP = the AP's kernel stack and
-// RDI = its struct cpu. IF stays clear throughout.
+// ap_entry64 in the kernel. IF stays clear throughout.
+//
+// All APs are started at once, so they share this one copy: each takes the
+// next slot of tramp_slots (an array of {stack top, struct cpu *}) by an
+// atomic add on tramp_next and runs with RSP = that stack, RDI = that cpu.
+// An AP that finds no slot (too late: the BSP closed the count by adding
+// TRAMP_CLOSED, or more APs than slots) parks itself with interrupts off.
 #include "arch/x86_64/msr.h"
 
 #define TRAMP(sym) ((sym) - trampoline_start + 0x8000)
@@ -45,10 +50,21 @@ pm32:
 
 	.code64
 lm64:
-	movq TRAMP(tramp_stack), %rsp
-	movq TRAMP(tramp_cpu), %rdi
+	movl $1, %eax
+	lock xaddl %eax, TRAMP(tramp_next)
+	cmpl TRAMP(tramp_nslots), %eax
+	jae park
+	shll $4, %eax
+	movq TRAMP(tramp_slots), %rbx
+	addq %rax, %rbx
+	movq (%rbx), %rsp
+	movq 8(%rbx), %rdi
 	movq TRAMP(tramp_entry), %rax
 	jmpq *%rax
+park:
+	cli
+	hlt
+	jmp park
 
 	.balign 8
 tramp_gdt:
@@ -60,11 +76,12 @@ tramp_gdtr:
 	.word 31
 	.long TRAMP(tramp_gdt)
 	.balign 8
-	.global tramp_cr3, tramp_stack, tramp_cpu, tramp_entry
-tramp_cr3:   .quad 0
-tramp_stack: .quad 0
-tramp_cpu:   .quad 0
-tramp_entry: .quad 0
+	.global tramp_cr3, tramp_slots, tramp_entry, tramp_next, tramp_nslots
+tramp_cr3:    .quad 0
+tramp_slots:  .quad 0   /* kernel address of the slot array */
+tramp_entry:  .quad 0
+tramp_next:   .long 0   /* slots taken so far (atomic) */
+tramp_nslots: .long 0
 	.global trampoline_end
 trampoline_end:
 

@@ -30,6 +30,8 @@ KTEST(cpu, per_cpu_msrs_and_control_registers)
 		memset(&st, 0, sizeof(st));
 		KASSERT(arch_run_on_cpu(i, read_state, &st, true) == 0);
 		KEXPECT_EQ(st.index, i);
+		/* APs take their slot in arrival order and record their own APIC id. */
+		KEXPECT_EQ(st.recorded_apic_id, st.apic_id);
 		KEXPECT_EQ(st.efer & 1, 1);               /* SCE */
 		KEXPECT_EQ((st.efer >> 11) & 1, 1);       /* NXE */
 		KEXPECT_EQ(st.star, (0x10ULL << 48) | (0x08ULL << 32));

@@ -35,6 +35,7 @@ void arch_probe_nmi(bool with_user_gs, uint64_t user_gs, struct arch_nmi_probe *
 struct arch_cpu_state {
 	uint64_t efer, star, lstar, sfmask, gs_base, kernel_gs_base, cr0, cr4;
 	uint32_t apic_id, index;
+	uint32_t recorded_apic_id; /* what the kernel's CPU table says (IPIs go there) */
 	bool has_smep, has_smap, has_umip, has_nx; /* what CPUID offers */
 };
 void arch_read_cpu_state(struct arch_cpu_state *out);

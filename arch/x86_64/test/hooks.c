@@ -57,6 +57,7 @@ void arch_read_cpu_state(struct arch_cpu_state *out)
 	out->cr0 = read_cr0();
 	out->cr4 = read_cr4();
 	out->apic_id = lapic_id();
+	out->recorded_apic_id = this_cpu()->apic_id;
 	out->index = this_cpu()->index;
 	uint32_t a, b, c, d;
 	cpuid(7, 0, &a, &b, &c, &d);
