@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 // Framebuffer console: a text grid of 8x16 cells over the GOP framebuffer.
 //
-// The pixels of every text row live in a back buffer in RAM, one buffer per
-// row, reached through a ring of row pointers: scrolling moves the ring's top
-// and clears one row, so nothing is copied inside RAM, and the framebuffer
-// (slow to read on real hardware: it is never read) gets one copy of the
-// screen. Writing a character draws its cell in the back buffer and marks it
-// dirty; one flush copies the dirty rectangle out, so a line of log costs
-// one row copy and a scroll one screen copy, not one per character. When to
-// flush is the caller's choice (kernel/log/log.c limits it to one per 20 ms
-// for bursts of lines).
+// The back buffer holds cells, not pixels: one 16-bit cell (character and
+// colour) per grid position, rows reached through a ring so that a scroll
+// moves the ring's top and blanks one row. Writing a character stores its
+// cell and marks it dirty; a flush draws the dirty rectangle's glyphs
+// straight into the framebuffer (never read: slow on real hardware), so a
+// line of log costs one row of glyphs and a scroll one screen, not one per
+// character. A pixel back buffer (4 MB at 1280x800) cost most of the boot's
+// screen step under QEMU, touched for the first time; the cells take 8 KB.
+// When to flush is the caller's choice (kernel/log/log.c limits it to one
+// per 20 ms for bursts of lines).
 //
 // Locks: none of its own. Every writer comes through kernel/log/log.c under
 // log_lock (IRQs off); the panic path writes without it, after panic() has
@@ -29,8 +30,6 @@
 #include "kernel/mm/kmalloc.h"
 
 #define TAB_COLS 8
-/* Largest block kmalloc hands out (PMM_MAX_ORDER): row buffers are carved from blocks this size. */
-#define CHUNK_BYTES (4u << 20)
 #define CURSOR_ROWS 2 /* an underline, the bottom rows of the cell */
 
 struct rgb {
@@ -39,6 +38,10 @@ struct rgb {
 static const struct rgb TEXT_FG = { 0xc0, 0xc0, 0xc0 }, TEXT_BG = { 0x00, 0x00, 0x00 };
 static const struct rgb PANIC_FG = { 0xff, 0xff, 0xff }, PANIC_BG = { 0xb0, 0x00, 0x00 };
 
+/* A cell: the character in the low byte, CELL_PANIC for the panic colours. */
+#define CELL_PANIC 0x100u
+#define CELL_BLANK ((uint16_t)' ')
+
 static struct {
 	/* Immutable after fbcon_init. */
 	bool ready;
@@ -46,15 +49,14 @@ static struct {
 	uint32_t *fb;          /* the framebuffer, through the direct map */
 	uint32_t stride;       /* pixels from one framebuffer line to the next */
 	uint32_t cols, rows;   /* text grid */
-	uint32_t line_px;      /* pixels in one line of a row buffer: cols * FONT_WIDTH */
-	uint32_t **row_buf;    /* [rows]: FONT_HEIGHT lines of line_px pixels each */
+	uint16_t *cells;       /* [rows][cols], row r of the ring at cells + r * cols */
+	uint32_t colour[2][2]; /* [panic][foreground]: pixel values */
 
 	/* Guarded by: log_lock (or owned by the panicking CPU). */
-	uint32_t top;          /* row_buf index of screen row 0 */
+	uint32_t top;          /* ring index of screen row 0 */
 	uint32_t cx, cy;       /* cursor cell */
 	bool wrap_pending;     /* the last column was written: wrap before the next character */
 	bool panic;            /* panic colours, no cursor */
-	uint32_t fg, bg;       /* current colours as pixel values */
 	/* Dirty cells, [r0, r1) x [c0, c1); empty when r0 >= r1. */
 	uint32_t r0, r1, c0, c1;
 } con;
@@ -66,9 +68,9 @@ static uint32_t pixel(struct rgb c)
 	return (uint32_t)c.b << 16 | (uint32_t)c.g << 8 | c.r;
 }
 
-static uint32_t *row_pixels(uint32_t row)
+static uint16_t *row_cells(uint32_t row)
 {
-	return con.row_buf[(con.top + row) % con.rows];
+	return con.cells + (uint64_t)((con.top + row) % con.rows) * con.cols;
 }
 
 static void mark_dirty(uint32_t r0, uint32_t r1, uint32_t c0, uint32_t c1)
@@ -102,21 +104,23 @@ static void fill(uint32_t *p, uint64_t n, uint32_t value)
 		p[n - 1] = value;
 }
 
+/* The cell new text gets: blank in the current colours. */
+static uint16_t blank_cell(void)
+{
+	return CELL_BLANK | (con.panic ? CELL_PANIC : 0);
+}
+
 static void clear_row(uint32_t row)
 {
-	fill(row_pixels(row), (uint64_t)con.line_px * FONT_HEIGHT, con.bg);
+	uint16_t *c = row_cells(row), blank = blank_cell();
+	for (uint32_t i = 0; i < con.cols; i++)
+		c[i] = blank;
 	mark_dirty(row, row + 1, 0, con.cols);
 }
 
 static void draw_cell(uint32_t col, uint32_t row, unsigned char c)
 {
-	const uint8_t *glyph = font_glyph(c);
-	uint32_t *p = row_pixels(row) + col * FONT_WIDTH;
-	for (int y = 0; y < FONT_HEIGHT; y++, p += con.line_px) {
-		uint8_t bits = glyph[y];
-		for (int x = 0; x < FONT_WIDTH; x++)
-			p[x] = bits & (0x80 >> x) ? con.fg : con.bg;
-	}
+	row_cells(row)[col] = c | (con.panic ? CELL_PANIC : 0);
 	mark_dirty(row, row + 1, col, col + 1);
 }
 
@@ -178,16 +182,40 @@ static void put_byte(unsigned char c)
 	}
 }
 
-/* Copy the dirty rectangle to the framebuffer, then draw the cursor there (never in the back buffer). */
+/*
+ * One pixel line of one cell: 8 pixels in four 64-bit stores (a cell starts
+ * at a multiple of 8 pixels, so the stores are aligned when the line is).
+ */
+static void draw_glyph_line(uint32_t *dst, uint8_t bits, uint32_t fg, uint32_t bg)
+{
+	if ((uintptr_t)dst & 7) {
+		for (int x = 0; x < FONT_WIDTH; x++)
+			dst[x] = bits & (0x80 >> x) ? fg : bg;
+		return;
+	}
+	uint64_t *q = (uint64_t *)dst;
+	for (int x = 0; x < FONT_WIDTH; x += 2) {
+		uint64_t lo = bits & (0x80 >> x) ? fg : bg, hi = bits & (0x40 >> x) ? fg : bg;
+		q[x / 2] = hi << 32 | lo;
+	}
+}
+
+/* Draw the dirty rectangle's glyphs into the framebuffer, then the cursor (it is never a cell). */
 static void flush(void)
 {
+	_Static_assert(FONT_WIDTH == 8, "draw_glyph_line draws 8-pixel cells");
 	if (con.r0 < con.r1) {
-		uint32_t x0 = con.c0 * FONT_WIDTH, npx = (con.c1 - con.c0) * FONT_WIDTH;
 		for (uint32_t row = con.r0; row < con.r1; row++) {
-			const uint32_t *src = row_pixels(row) + x0;
-			uint32_t *dst = con.fb + (uint64_t)row * FONT_HEIGHT * con.stride + x0;
-			for (int y = 0; y < FONT_HEIGHT; y++, src += con.line_px, dst += con.stride)
-				memcpy(dst, src, npx * sizeof(uint32_t));
+			const uint16_t *cells = row_cells(row);
+			uint32_t *line = con.fb + (uint64_t)row * FONT_HEIGHT * con.stride;
+			for (int y = 0; y < FONT_HEIGHT; y++, line += con.stride) {
+				for (uint32_t col = con.c0; col < con.c1; col++) {
+					uint16_t cell = cells[col];
+					const uint32_t *colour = con.colour[(cell & CELL_PANIC) != 0];
+					draw_glyph_line(line + col * FONT_WIDTH, font_glyph((unsigned char)cell)[y], colour[1],
+							colour[0]);
+				}
+			}
 		}
 		con.r0 = con.r1 = 0;
 	}
@@ -196,7 +224,7 @@ static void flush(void)
 	uint32_t *dst = con.fb + ((uint64_t)con.cy * FONT_HEIGHT + FONT_HEIGHT - CURSOR_ROWS) * con.stride +
 			con.cx * FONT_WIDTH;
 	for (int y = 0; y < CURSOR_ROWS; y++, dst += con.stride)
-		fill(dst, FONT_WIDTH, con.fg);
+		fill(dst, FONT_WIDTH, con.colour[0][1]);
 }
 
 void fbcon_write(const char *text, size_t len)
@@ -223,8 +251,6 @@ void fbcon_panic_write(const char *text, size_t len)
 		/* Start the report on a line of its own, all of it in the panic colours. */
 		mark_dirty(con.cy, con.cy + 1, con.cx, con.cx + 1);
 		con.panic = true;
-		con.fg = pixel(PANIC_FG);
-		con.bg = pixel(PANIC_BG);
 		if (con.cx || con.wrap_pending)
 			newline();
 		clear_row(con.cy);
@@ -244,33 +270,19 @@ int fbcon_init(const struct boot_framebuffer *fb)
 	con.stride = fb->stride_pixels;
 	con.cols = fb->width / FONT_WIDTH;
 	con.rows = fb->height / FONT_HEIGHT;
-	con.line_px = con.cols * FONT_WIDTH;
-	con.fg = pixel(TEXT_FG);
-	con.bg = pixel(TEXT_BG);
+	con.colour[0][0] = pixel(TEXT_BG);
+	con.colour[0][1] = pixel(TEXT_FG);
+	con.colour[1][0] = pixel(PANIC_BG);
+	con.colour[1][1] = pixel(PANIC_FG);
 
-	/*
-	 * A 4K screen's back buffer (33 MB) is larger than one heap block:
-	 * carve the row buffers from as few blocks as needed. They live as long
-	 * as the kernel.
-	 */
-	uint64_t row_bytes = (uint64_t)con.line_px * FONT_HEIGHT * sizeof(uint32_t);
-	uint32_t per_chunk = row_bytes > CHUNK_BYTES ? 1 : (uint32_t)(CHUNK_BYTES / row_bytes);
-	con.row_buf = kmalloc(con.rows * sizeof(*con.row_buf));
-	if (!con.row_buf)
-		return -ENOMEM;
-	for (uint32_t row = 0; row < con.rows; row += per_chunk) {
-		uint32_t n = con.rows - row < per_chunk ? con.rows - row : per_chunk;
-		uint8_t *chunk = kmalloc(n * row_bytes);
-		if (!chunk)
-			return -ENOMEM; /* at boot: the console stays off, nothing to give back worth the code */
-		for (uint32_t i = 0; i < n; i++)
-			con.row_buf[row + i] = (uint32_t *)(chunk + i * row_bytes);
-	}
+	con.cells = kmalloc((uint64_t)con.rows * con.cols * sizeof(*con.cells));
+	if (!con.cells)
+		return -ENOMEM; /* at boot: the console stays off */
 	for (uint32_t row = 0; row < con.rows; row++)
 		clear_row(row);
-	/* The margins right of and below the grid are never drawn again. */
+	/* The whole screen once (the firmware's picture goes); the margins right of and below the grid stay so. */
 	for (uint32_t y = 0; y < fb->height; y++)
-		fill(con.fb + (uint64_t)y * con.stride, fb->width, con.bg);
+		fill(con.fb + (uint64_t)y * con.stride, fb->width, con.colour[0][0]);
 	con.r0 = con.r1 = 0;
 	con.ready = true;
 	kprintf("fbcon: %ux%u text on the %ux%u framebuffer (%s)\n", con.cols, con.rows, fb->width, fb->height,

@@ -13,7 +13,7 @@
 struct boot_framebuffer;
 
 /*
- * fbcon_init - take over @fb: allocate the back buffer, clear the screen.
+ * fbcon_init - take over @fb: allocate the text back buffer, clear the screen.
  * Text appears only through fbcon_write (kernel/log/log.c calls it).
  * Returns 0, -ENODEV (no framebuffer, or a pixel format other than 32-bit
  * RGB/BGR) or -ENOMEM. Context: boot, after memory_init (kmalloc, the direct
