@@ -119,6 +119,9 @@ $(USER_OUT)/root/bin/bare/$(2): $(USER_OUT)/bin/bare/$(2)
 endef
 $(foreach f,$(sort $(wildcard user/bare/*.S)),$(eval $(call bare_program,$(f),$(basename $(notdir $(f))))))
 
+# /bin/reboot is /bin/poweroff under another name (it reads its word from argv[0]).
+USER_ROOT_ARGS += bin/reboot=$(USER_OUT)/root/bin/poweroff
+
 .PHONY: user
 user: $(USER_PROGRAMS) $(USER_ROOT_FILES)
 
