@@ -103,6 +103,24 @@ static bool apic_id_online(uint32_t apic_id)
 }
 
 /*
+ * The 10 ms between INIT and STARTUP that the MP specification asks for is
+ * for old CPUs: Intel family 6 and AMD family 0Fh and later take STARTUP at
+ * once (Linux skips the wait for them too), and so do virtual CPUs.
+ */
+static bool init_needs_delay(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(0, 0, &a, &b, &c, &d);
+	bool intel = b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e; /* "GenuineIntel" */
+	bool amd = b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163;   /* "AuthenticAMD" */
+	cpuid(1, 0, &a, &b, &c, &d);
+	unsigned family = (a >> 8) & 0xf;
+	if (family == 0xf)
+		family += (a >> 20) & 0xff;
+	return !((intel && family == 6) || (amd && family >= 0xf) || arch_on_hypervisor());
+}
+
+/*
  * Start every AP at once (INIT to all, one 10 ms wait, STARTUP to all, a
  * second STARTUP to those not yet seen): one wait in all instead of one per
  * CPU, which at 63 APs under TCG took 5.6 s. Each AP takes the next free
@@ -143,7 +161,7 @@ void arch_smp_start(const uint32_t *apic_ids, unsigned n)
 
 	for (unsigned i = 0; i < ntargets; i++)
 		lapic_send_init(targets[i]);
-	if (ntargets)
+	if (ntargets && init_needs_delay())
 		time_delay_ns(10 * 1000 * 1000);
 	for (unsigned i = 0; i < ntargets; i++)
 		lapic_send_sipi(targets[i], (uint8_t)(TRAMPOLINE_PHYS >> 12));
