@@ -2,9 +2,10 @@
 // /dev (spec §8.2-8.4, §8.6): null, zero, one, klog, console, pipe/new,
 // shmem/new, perf/mem (§8.7, the kernel's memory counters) and power (ours:
 // write "poweroff" or "reboot"; the spec has no call for it), as a small
-// static tree of inodes that live forever. Nothing can be created or removed
-// here (the directory ops have no create/remove: ENOSYS).
-#include "fs/internal.h"
+// static tree of inodes that live forever; the device files of §8.7 (kbd,
+// mouse, fb, perf/cpu) are in devfs_devices.c. Nothing can be created or
+// removed here (the directory ops have no create/remove: ENOSYS).
+#include "fs/devfs.h"
 
 #include "kernel/drivers/power/power.h"
 #include "kernel/lib/printf.h"
@@ -19,19 +20,17 @@
 
 static struct superblock devfs_sb = { .name = "devfs" };
 
-/* A static directory: its children, and its parent (NULL for the root). */
-struct devfs_dir {
-	struct inode *parent;
-	struct inode **children;
-	unsigned count;
-};
+static bool shown(const struct devfs_dir *d, struct inode *child)
+{
+	return !d->shown || d->shown(child);
+}
 
 static int devfs_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
 {
 	struct devfs_dir *d = dir->priv;
 	for (unsigned i = 0; i < d->count; i++) {
 		struct inode *c = d->children[i];
-		if (strlen(c->name) == len && memcmp(c->name, name, len) == 0) {
+		if (strlen(c->name) == len && memcmp(c->name, name, len) == 0 && shown(d, c)) {
 			inode_get(c);
 			*out = c;
 			return 0;
@@ -45,7 +44,8 @@ static int devfs_readdir(struct inode *dir, readdir_emit_t emit, void *ctx)
 	struct devfs_dir *d = dir->priv;
 	int r = 0;
 	for (unsigned i = 0; i < d->count && !r; i++)
-		r = emit(ctx, d->children[i]->name, d->children[i]);
+		if (shown(d, d->children[i]))
+			r = emit(ctx, d->children[i]->name, d->children[i]);
 	return r;
 }
 
@@ -58,14 +58,14 @@ static int devfs_parent(struct inode *dir, struct inode **out)
 	return 0;
 }
 
-static const struct inode_ops devfs_dir_ops = {
+const struct inode_ops devfs_dir_ops = {
 	.lookup = devfs_lookup,
 	.readdir = devfs_readdir,
 	.parent = devfs_parent,
 };
-static const struct inode_ops devfs_file_ops = { 0 };
+const struct inode_ops devfs_file_ops = { 0 };
 static const struct inode_ops devfs_pipe_ops = { .open = pipe_open, .open2 = pipe_open2 };
-static const struct file_ops devfs_dir_fops = { .seek = fs_dir_seek };
+const struct file_ops devfs_dir_fops = { .seek = fs_dir_seek };
 
 /* ---- null, zero, one ---- */
 
@@ -258,8 +258,10 @@ static const struct inode_ops devfs_shmem_ops = { .open = shmem_open };
 /*
  * The kernel-wide counters a program can watch to see that what it gave
  * back really came back (thread churn, map/unmap loops): pages, heap bytes,
- * live threads and kernel stacks, one "name value" line each. A snapshot:
- * each line is read on its own, so they may be a moment apart.
+ * live threads and kernel stacks, one "name value" line each. The first three
+ * lines are PatchworkOS's (src/kernel/drivers/perf.c), which its top reads
+ * with fscanf. A snapshot: each line is read on its own, so they may be a
+ * moment apart.
  */
 static int64_t perf_mem_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
 {
@@ -316,14 +318,14 @@ static const struct file_ops power_fops = { .read = power_read, .write = power_w
 static struct inode dev_root, dev_null, dev_zero, dev_one, dev_klog, dev_console, dev_pipe_dir, dev_pipe_new,
 	dev_shmem_dir, dev_shmem_new, dev_perf_dir, dev_perf_mem, dev_power;
 static struct inode *root_children[] = { &dev_null, &dev_zero, &dev_one, &dev_klog, &dev_console, &dev_pipe_dir,
-					 &dev_shmem_dir, &dev_perf_dir, &dev_power };
+					 &dev_shmem_dir, &dev_perf_dir, &dev_power, NULL, NULL, NULL };
 static struct inode *pipe_children[] = { &dev_pipe_new };
 static struct inode *shmem_children[] = { &dev_shmem_new };
-static struct inode *perf_children[] = { &dev_perf_mem };
-static struct devfs_dir root_dir = { NULL, root_children, sizeof(root_children) / sizeof(root_children[0]) };
-static struct devfs_dir perf_dir = { &dev_root, perf_children, 1 };
-static struct devfs_dir pipe_dir = { &dev_root, pipe_children, 1 };
-static struct devfs_dir shmem_dir = { &dev_root, shmem_children, 1 };
+static struct inode *perf_children[] = { &dev_perf_mem, NULL };
+static struct devfs_dir root_dir = { NULL, root_children, 9, NULL };
+static struct devfs_dir perf_dir = { &dev_root, perf_children, 1, NULL };
+static struct devfs_dir pipe_dir = { &dev_root, pipe_children, 1, NULL };
+static struct devfs_dir shmem_dir = { &dev_root, shmem_children, 1, NULL };
 
 struct inode *devfs_root(void)
 {
@@ -344,5 +346,11 @@ struct inode *devfs_root(void)
 	dev_perf_dir.priv = &perf_dir;
 	inode_init_static(&dev_perf_mem, &devfs_sb, INODE_FILE, &devfs_file_ops, &perf_mem_fops, "mem");
 	inode_init_static(&dev_power, &devfs_sb, INODE_FILE, &devfs_file_ops, &power_fops, "power");
+	/* The device directories and perf/cpu fill the slots left free above. */
+	struct devfs_devices dv = devfs_devices_init(&devfs_sb, &dev_root);
+	root_children[root_dir.count++] = dv.kbd;
+	root_children[root_dir.count++] = dv.mouse;
+	root_children[root_dir.count++] = dv.fb;
+	perf_children[perf_dir.count++] = dv.perf_cpu;
 	return &dev_root;
 }

@@ -117,6 +117,8 @@ bool arch_query_mapping(uint64_t virt, struct arch_mapping *out);
 #define ARCH_MAP_USER    0x4u
 #define ARCH_MAP_GLOBAL  0x8u
 #define ARCH_MAP_NOCACHE 0x10u
+/* Write-combining (device memory such as a framebuffer) where the CPU has PAT, else uncached. */
+#define ARCH_MAP_WC      0x20u
 
 /* Build the kernel's own tables (direct map of [0, phys_end), W^X image) and switch to them. */
 void arch_paging_init(uint64_t phys_end);

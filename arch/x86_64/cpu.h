@@ -191,6 +191,8 @@ struct trap_frame {
 void arch_cpu_init(struct cpu *cpu);
 /* SMAP is on (CR4.SMAP set by the BSP in arch_cpu_init); read by the stac/clac macros. */
 extern bool arch_smap_enabled;
+/* PAT entry 1 is write-combining (ARCH_MAP_WC maps with it). */
+extern bool arch_pat_wc;
 
 /* isr.S: every exception and interrupt, IRQs off. */
 void trap_dispatch(struct trap_frame *f);

@@ -24,6 +24,10 @@ struct idt_entry {
 
 static struct idt_entry idt[256];
 
+/* PAT entries 0-7: WB, WC, UC-, UC, then the same again (memory types 6, 1, 7, 0). */
+#define PAT_VALUE 0x0007010600070106ULL
+bool arch_pat_wc; /* set on the BSP's init; the same on every CPU */
+
 
 /* RFLAGS bits cleared on syscall entry: TF, IF, DF, IOPL, NT, AC (and AF as PW does). */
 #define SFMASK_BITS ((1u << 8) | (1u << 9) | (1u << 10) | (3u << 12) | (1u << 14) | (1u << 18) | (1u << 4))
@@ -131,6 +135,17 @@ void arch_cpu_init(struct cpu *cpu)
 	if (c & (1u << 26))
 		cr4 |= 1u << 18; /* OSXSAVE */
 	write_cr4(cr4);
+	/*
+	 * PAT: entry 1 (PWT alone in a PTE) becomes write-combining instead of
+	 * the power-on write-through; the others keep their reset values (WB,
+	 * UC-, UC). No mapping uses PWT alone before this (leaf_bits sets PCD
+	 * and PWT together), and every CPU writes the same value, as the SDM
+	 * requires. Used for the framebuffer a program maps (/dev/fb/0/buffer).
+	 */
+	if (d & (1u << 16)) {
+		wrmsr(MSR_PAT, PAT_VALUE);
+		arch_pat_wc = true;
+	}
 
 	arch_fpu_init_cpu();
 

@@ -7,6 +7,7 @@
 #define MSR_APIC_BASE      0x1B
 #define MSR_TSC_DEADLINE   0x6E0
 #define MSR_X2APIC_BASE    0x800      /* x2APIC register r (xAPIC offset) is MSR 0x800 + r / 16 */
+#define MSR_PAT            0x277
 #define MSR_EFER           0xC0000080
 #define MSR_STAR           0xC0000081
 #define MSR_LSTAR          0xC0000082

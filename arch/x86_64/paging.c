@@ -7,6 +7,7 @@
 // kernel mapping made later is visible everywhere without copying.
 // Locks: none here; the caller serializes changes to one address space.
 #include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/io.h"
 #include "arch/x86_64/symbols.h"
 #include "kernel/boot.h"
@@ -50,6 +51,8 @@ static uint64_t leaf_bits(unsigned flags)
 		e |= PTE_G;
 	if (flags & ARCH_MAP_NOCACHE)
 		e |= PTE_PCD | PTE_PWT;
+	else if (flags & ARCH_MAP_WC)
+		e |= arch_pat_wc ? PTE_PWT : PTE_PCD | PTE_PWT; /* PAT entry 1 (cpu_init.c), or UC */
 	return e;
 }
 

@@ -152,3 +152,14 @@ void log_screen_init(const struct boot_framebuffer *fb)
 	screen_on = true;
 	spin_unlock_irqrestore(&log_lock, f);
 }
+
+void log_screen_disable(void)
+{
+	irqflags_t f = spin_lock_irqsave(&log_lock);
+	bool was_on = screen_on;
+	screen_on = false;
+	screen_pending = false; /* a deferred flush must not draw over the new owner either */
+	spin_unlock_irqrestore(&log_lock, f);
+	if (was_on)
+		kprintf("fbcon: a program mapped the framebuffer; the log goes on on serial only\n");
+}

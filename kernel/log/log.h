@@ -31,6 +31,14 @@ struct boot_framebuffer;
  */
 void log_screen_init(const struct boot_framebuffer *fb);
 
+/*
+ * log_screen_disable - stop drawing the log on the framebuffer for good: a
+ * program (PatchworkOS's dwm) has mapped /dev/fb/0/buffer and owns the
+ * screen now. Serial and the ring go on; a panic report is still drawn.
+ * Context: any thread.
+ */
+void log_screen_disable(void);
+
 struct wait_queue;
 /* The queue woken after every log_write (for /dev/klog poll). Context: any. */
 struct wait_queue *log_wait_queue(void);

@@ -71,6 +71,18 @@ static unsigned arch_flags(unsigned prot)
 	return ARCH_MAP_USER | ((prot & VM_EXEC) ? ARCH_MAP_EXEC : 0) | ((prot & VM_WRITE) ? ARCH_MAP_WRITE : 0);
 }
 
+/* The page-table flags of @r's pages: its rights, and write-combining for device memory. */
+static unsigned region_flags(const struct vm_region *r)
+{
+	return arch_flags(r->prot) | (r->backing == VM_DEVICE ? ARCH_MAP_WC : 0);
+}
+
+/* Private regions own their frames; shared objects and device memory do not. */
+static bool owns_frames(const struct vm_region *r)
+{
+	return r->backing == VM_ANON_ZERO || r->backing == VM_ANON_ONE;
+}
+
 /* The lowest region whose end is above @addr (it may start after @addr). Needs lock. */
 static struct vm_region *first_ending_after(struct vm_space *s, uint64_t addr)
 {
@@ -163,7 +175,7 @@ void vm_space_destroy(struct vm_space *s)
 	while (n) {
 		struct vm_region *r = to_region(n);
 		n = rb_next(n);
-		arch_pt_unmap_range(s->root, r->start, r->end, r->backing == VM_SHARED ? NULL : free_frame, NULL);
+		arch_pt_unmap_range(s->root, r->start, r->end, owns_frames(r) ? free_frame : NULL, NULL);
 		region_remove(s, r);
 		region_free(r);
 	}
@@ -281,7 +293,7 @@ static void remove_range_locked(struct vm_space *s, uint64_t start, uint64_t end
 		struct vm_region *next = to_region(rb_next(&r->node));
 		/* Frames of private regions are ours to free; shared ones belong to their object. */
 		uint64_t lo = r->start > start ? r->start : start, hi = r->end < end ? r->end : end;
-		uint64_t n = arch_pt_unmap_range(s->root, lo, hi, r->backing == VM_SHARED ? NULL : collect_frame, rc);
+		uint64_t n = arch_pt_unmap_range(s->root, lo, hi, owns_frames(r) ? collect_frame : NULL, rc);
 		s->resident -= n;
 		rc->need_flush |= n != 0;
 		if (r->start < start && r->end > end) {
@@ -548,7 +560,7 @@ static bool try_merge_next(struct vm_space *s, struct vm_region *r)
 	struct vm_region *n = to_region(rb_next(&r->node));
 	if (!n || n->start != r->end || n->prot != r->prot || n->backing != r->backing)
 		return false;
-	if (r->object && (n->object != r->object || n->pgoff != r->pgoff + (r->end - r->start) / PAGE_SIZE))
+	if (!owns_frames(r) && (n->object != r->object || n->pgoff != r->pgoff + (r->end - r->start) / PAGE_SIZE))
 		return false;
 	r->end = n->end;
 	region_remove(s, n);
@@ -582,7 +594,7 @@ static void sync_rights_chunked(struct vm_space *s, uint64_t start, uint64_t end
 		for (struct vm_region *r = first_ending_after(s, mapped); r && r->start < piece;
 		     r = to_region(rb_next(&r->node))) {
 			uint64_t lo = r->start > mapped ? r->start : mapped, hi = r->end < piece ? r->end : piece;
-			changed |= arch_pt_protect_range(s->root, lo, hi, arch_flags(r->prot)) != 0;
+			changed |= arch_pt_protect_range(s->root, lo, hi, region_flags(r)) != 0;
 		}
 		if (changed)
 			tlb_flush_space(s, mapped, piece);
@@ -710,7 +722,7 @@ static int fault_on_present(struct vm_space *s, struct vm_region *r, uint64_t pa
 		return 0;
 	}
 	if ((write && !m->writable) || (exec && !m->executable))
-		arch_pt_protect_range(s->root, page, page + PAGE_SIZE, arch_flags(r->prot));
+		arch_pt_protect_range(s->root, page, page + PAGE_SIZE, region_flags(r));
 	/* Rights gained, another CPU resolved it first, or a stale TLB entry: retry. */
 	arch_tlb_flush_local(page, page + PAGE_SIZE);
 	return 0;
@@ -766,16 +778,18 @@ int vm_fault(struct vm_space *s, uint64_t addr, unsigned access, uint64_t user_i
 	paddr_t p;
 	if (r->backing == VM_SHARED) {
 		p = vm_object_page(r->object, r->pgoff + (page - r->start) / PAGE_SIZE);
+	} else if (r->backing == VM_DEVICE) {
+		p = (r->pgoff + (page - r->start) / PAGE_SIZE) * PAGE_SIZE; /* pgoff is the frame number */
 	} else {
 		struct fill_ctx c = { r->backing, 0 };
 		p = fill_next(&c);
 	}
 	/* A W^X page that is first touched by a fetch starts in its execute view. */
 	unsigned flags = (access & MM_FAULT_EXEC) && prot_is_wx(r->prot) ? ARCH_MAP_USER | ARCH_MAP_EXEC
-									: arch_flags(r->prot);
+									: region_flags(r);
 	if (!p || arch_pt_map(s->root, page, p, flags)) {
 		spin_unlock(&s->lock);
-		if (p && r->backing != VM_SHARED)
+		if (p && owns_frames(r))
 			pmm_free_page(p);
 		return -ENOMEM; /* the faulting process cannot go on (a user access) or gets ENOMEM (uaccess) */
 	}
@@ -948,6 +962,34 @@ int vm_map_object(struct vm_space *s, uint64_t addr, struct vm_object *o, uint64
 	*r = (struct vm_region){ .start = start, .end = start + size, .prot = prot, .backing = VM_SHARED,
 				 .object = o, .pgoff = pgoff };
 	/* Pages are mapped as they are touched (vm_fault): a mapping costs no time per page. */
+	region_insert(s, r);
+	spin_unlock(&s->lock);
+	reclaim_finish(rc);
+	kfree(rc);
+	region_free(spare);
+	*out = start;
+	return 0;
+}
+
+/* ------------------------------------------------------------ device memory */
+
+int vm_map_device(struct vm_space *s, uint64_t addr, uint64_t phys, uint64_t npages, unsigned prot, unsigned flags,
+		  uint64_t *out)
+{
+	if (npages == 0 || phys % PAGE_SIZE || !prot_valid(prot) || (prot & VM_EXEC))
+		return -EINVAL;
+	uint64_t size = npages * PAGE_SIZE;
+	uint64_t start = addr & ~(PAGE_SIZE - 1);
+	if ((flags & VM_FIXED) && (start + size < start || !range_ok(start, start + size)))
+		return -EINVAL;
+	struct vm_reclaim *rc;
+	struct vm_region *r, *spare;
+	int err = place_locked(s, flags, &start, size, &r, &spare, &rc);
+	if (err)
+		return err;
+	*r = (struct vm_region){ .start = start, .end = start + size, .prot = prot, .backing = VM_DEVICE,
+				 .pgoff = phys / PAGE_SIZE };
+	/* Mapped as touched, like shared memory: a 4 MiB framebuffer costs nothing until drawn on. */
 	region_insert(s, r);
 	spin_unlock(&s->lock);
 	reclaim_finish(rc);

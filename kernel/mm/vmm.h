@@ -36,6 +36,7 @@ enum vm_backing {
 	VM_ANON_ZERO = 1, /* private pages, zero-filled on first touch */
 	VM_ANON_ONE,      /* private pages, 0xFF-filled on first touch */
 	VM_SHARED,        /* the pages of a struct vm_object (shared memory) */
+	VM_DEVICE,        /* physical memory that is no RAM of ours (a framebuffer), write-combining */
 };
 
 /* vm_map flags */
@@ -57,6 +58,7 @@ struct vm_region {
 	unsigned prot;
 	enum vm_backing backing;
 	struct vm_object *object; /* VM_SHARED: a reference; page 0 of the region is object page `pgoff` */
+				  /* VM_DEVICE: page 0 of the region is physical frame `pgoff` */
 	uint64_t pgoff;
 };
 
@@ -94,6 +96,14 @@ __must_check int vm_map(struct vm_space *space, uint64_t addr, uint64_t len, uns
  */
 __must_check int vm_map_object(struct vm_space *space, uint64_t addr, struct vm_object *object, uint64_t pgoff,
 		  uint64_t npages, unsigned prot, unsigned flags, uint64_t *out);
+/*
+ * vm_map_device - as vm_map for VM_DEVICE: map @npages pages of physical
+ * memory from @phys (page aligned), which the kernel does not own (never
+ * freed). Pages are mapped on touch, write-combining where the CPU allows.
+ * @prot must not ask for execute. Returns 0, -EINVAL, -ENOMEM.
+ */
+__must_check int vm_map_device(struct vm_space *space, uint64_t addr, uint64_t phys, uint64_t npages, unsigned prot,
+			       unsigned flags, uint64_t *out);
 /*
  * vm_unmap - remove [addr, addr+len); holes are skipped. Works in pieces,
  * with a preemption point between them (bounded latency whatever the size).
@@ -166,6 +176,7 @@ struct vm_mmap_request {
 	uint64_t length;            /* in: bytes requested */
 	uint64_t offset;            /* in: the open file's position */
 	unsigned prot;              /* in: VM_READ / VM_WRITE */
-	enum vm_backing backing;    /* out: VM_ANON_ZERO, VM_ANON_ONE or VM_SHARED */
+	enum vm_backing backing;    /* out: VM_ANON_ZERO, VM_ANON_ONE, VM_SHARED or VM_DEVICE */
 	struct vm_object *object;   /* out for VM_SHARED: a reference the mapping takes over */
+	uint64_t phys;              /* out for VM_DEVICE: the physical address of the mapping's first byte */
 };

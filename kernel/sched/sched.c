@@ -37,6 +37,8 @@ struct runqueue {
 	struct thread *dead;             /* switched away from for good; unreferenced after the switch */
 	uint64_t slice_end;
 	bool need_resched;
+	uint64_t idle_ns;                /* time the idle thread ran, up to idle->acct_since */
+	uint64_t online_ns;              /* Immutable once idle is set: when this CPU began scheduling */
 } __attribute__((aligned(64)));
 
 static struct runqueue rqs[MAX_RQS];
@@ -275,6 +277,8 @@ void schedule(void)
 	uint64_t now = time_now_ns();
 	rq->need_resched = false;
 
+	if (prev == rq->idle && now > prev->acct_since)
+		rq->idle_ns += now - prev->acct_since; /* /dev/perf/cpu's idle time; re-stamped below */
 	if (prev != rq->idle) {
 		account(prev, now, false); /* schedule() runs in the kernel */
 		if (prev->state == THREAD_RUNNING) {
@@ -638,6 +642,7 @@ void sched_init(void)
 		panic("sched: out of memory");
 	idle->cpu = rq_index(rq);
 	idle->on_rq = true;
+	rq->online_ns = time_now_ns();
 	rq->idle = idle;
 	rq->slice_end = time_now_ns() + SCHED_SLICE_NS;
 	__atomic_store_n(&sched_ready, true, __ATOMIC_RELEASE);
@@ -663,9 +668,34 @@ __attribute__((noreturn)) void sched_run_ap(unsigned cpu)
 	/* This AP's start-up flow becomes its idle thread. */
 	struct runqueue *rq = this_rq();
 	struct thread *idle = adopt_current(0, 0);
+	rq->online_ns = idle->acct_since = time_now_ns();
 	rq->current = idle;
 	arch_set_current_thread(idle);
 	__atomic_store_n(&rq->idle, idle, __ATOMIC_RELEASE);
 	idle_loop();
 	__builtin_unreachable();
+}
+
+bool sched_cpu_time(unsigned cpu, uint64_t *idle_ns, uint64_t *busy_ns)
+{
+	if (cpu >= arch_cpu_count() || cpu >= MAX_RQS)
+		return false;
+	struct runqueue *rq = &rqs[cpu];
+	irqflags_t f = arch_irq_save();
+	spin_lock(&rq->lock);
+	if (!rq->idle) {
+		spin_unlock(&rq->lock);
+		arch_irq_restore(f);
+		return false;
+	}
+	uint64_t now = time_now_ns(), idle = rq->idle_ns;
+	/* The idle thread's current stretch, not yet added (it is added when it is switched away from). */
+	if (rq->current == rq->idle && now > rq->idle->acct_since)
+		idle += now - rq->idle->acct_since;
+	uint64_t online = now > rq->online_ns ? now - rq->online_ns : 0;
+	spin_unlock(&rq->lock);
+	arch_irq_restore(f);
+	*idle_ns = idle;
+	*busy_ns = online > idle ? online - idle : 0;
+	return true;
 }

@@ -63,6 +63,14 @@ void thread_put(struct thread *t);
 /* Block until @t has finished running (for kernel tests and joins). Returns 0 or -EINTR. */
 int thread_join(struct thread *t);
 
+/*
+ * sched_cpu_time - how long CPU @cpu ran its idle thread and how long
+ * anything else (threads, and the interrupts that hit them), in ns since it
+ * began scheduling. Returns false for a CPU that is not online.
+ * Context: any thread; takes that CPU's run-queue lock.
+ */
+bool sched_cpu_time(unsigned cpu, uint64_t *idle_ns, uint64_t *busy_ns);
+
 /* Counters for leak checks and /proc. */
 uint64_t threads_live(void);
 

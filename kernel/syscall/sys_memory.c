@@ -56,6 +56,8 @@ SYSCALL_DEFINE(SYS_MMAP, void *, fd_t, fd, void __user *, addr, uint64_t, length
 		err = vm_map_object(p->space, a, req.object, req.offset / PAGE_SIZE, req.length / PAGE_SIZE, prot, flags,
 				    &start);
 		vm_object_put(req.object);
+	} else if (req.backing == VM_DEVICE) {
+		err = vm_map_device(p->space, a, req.phys, req.length / PAGE_SIZE, prot, flags, &start);
 	} else {
 		/* OUR CHOICE (overcommit heuristic): never promise more than is free now. */
 		uint64_t free = pmm_free_pages_count(), reserve = pmm_user_reserve_pages();
