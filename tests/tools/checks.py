@@ -15,7 +15,7 @@ import screen  # noqa: E402
 from boots import boot, boot_verdict  # noqa: E402
 from ktap import Ktap  # noqa: E402
 from monitor import Monitor, monitor_args  # noqa: E402
-from session import PROMPT, Key, Keyboard, console_session, shell_session  # noqa: E402
+from session import PROMPT, Key, Keyboard, Mouse, console_session, shell_session  # noqa: E402
 
 
 def boot_checks(build):
@@ -149,6 +149,43 @@ def panic_screen(build):
     return results
 
 
+def input_checks(build):
+    """QEMU's PS/2 mouse and keyboard, driven from its monitor, seen by a program reading
+    /dev/mouse/0/events and /dev/kbd/0/events (/bin/tests/input_echo prints each record)."""
+    echo = "input_echo: "
+    code, text, passed = console_session(build, "ps2-input-events", [
+        ("/bin/tests/input_echo\r", echo + "ready"),
+        (Mouse(("move", 10, 20)), echo + "mouse buttons=0 dx=10 dy=20\r\n"),   # right and down
+        (Mouse(("move", -7, -3)), echo + "mouse buttons=0 dx=-7 dy=-3\r\n"),   # left and up
+        (Mouse(("buttons", 1)), echo + "mouse buttons=4 dx=0 dy=0\r\n"),       # left: MOUSE_LEFT
+        (Mouse(("buttons", 6)), echo + "mouse buttons=3 dx=0 dy=0\r\n"),       # middle + right
+        (Mouse(("buttons", 0)), echo + "mouse buttons=0 dx=0 dy=0\r\n"),       # all released
+        (Keyboard("a"), echo + "kbd release code=0x4 mods=0x0\r\n"),          # HID usage of A
+        (Keyboard(Key("shift-b")), echo + "kbd release code=0xe1 mods=0x0\r\n"),
+        (Keyboard(Key("ctrl-up")), echo + "kbd release code=0xe0 mods=0x0\r\n"),
+        ("\r", echo + "done"),                      # a line on the serial console ends it
+        ('echo In""put_ok\r', "Input_ok"),          # the keys typed went nowhere else
+        ("exit\r", "shutting down"),
+    ], timeout=300, keyboard=True)
+    events = [l[len(echo):] for l in text.splitlines() if l.startswith(echo)]
+    kbd = [e for e in events if e.startswith("kbd ")]
+    want_kbd = ["kbd press code=0x4 mods=0x0", "kbd release code=0x4 mods=0x0",
+                "kbd press code=0xe1 mods=0x2", "kbd press code=0x5 mods=0x2",
+                "kbd release code=0x5 mods=0x2", "kbd release code=0xe1 mods=0x0",
+                "kbd press code=0xe0 mods=0x4", "kbd press code=0x52 mods=0x4",
+                "kbd release code=0x52 mods=0x4", "kbd release code=0xe0 mods=0x0"]
+    mouse = [e for e in events if e.startswith("mouse buttons=")]
+    names_ok = ("keyboard 'IBM Enhanced (101/102-key, PS/2 mouse support)'" in events
+                and "mouse 'PS/2 Port for PS/2-style Mice'" in events)
+    ok = code == qemu.EXIT_SUCCESS and passed == 12 and names_ok and "ps2: mouse on IRQ 12" in text
+    return [
+        (ok and len(mouse) == 5, "input.ps2_mouse_events_reach_dev_mouse",
+         f"code={code}, {passed} of 12 steps, names {'ok' if names_ok else 'wrong'}, mouse events {mouse}"),
+        (ok and kbd == want_kbd, "input.keyboard_events_reach_dev_kbd",
+         f"code={code}, {passed} of 12 steps, keyboard events {kbd}"),
+    ]
+
+
 def device_checks(build):
     """The PS/2 keyboard, reboot and power-off, each seen from a whole boot."""
     results = []
@@ -169,6 +206,7 @@ def device_checks(build):
                     f"code={code}, {passed} of 7 steps, log tail: {text[-300:]!r}"))
     results.append((passed >= 6 and text.count("Quilt kernel booting") == 2, "shell.dmesg_prints_kernel_log",
                     f"{passed} of 7 steps"))
+    results += input_checks(build)
     # Neither QEMU's exit device nor -no-reboot: a reset starts the machine again (a second
     # banner, a second prompt), and nothing but the machine's own power-off can end QEMU
     # (exit code 0). The command line has no qemu_exit.

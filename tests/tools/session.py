@@ -39,6 +39,19 @@ class Keyboard:
                 mon.type_text(part)
 
 
+class Mouse(Keyboard):
+    """A step of console_session done with the emulated mouse (QEMU monitor): each part is
+    ("move", dx, dy) (mouse_move; right and down positive) or ("buttons", mask) (mouse_button:
+    bit 0 left, 1 middle, 2 right held from then on)."""
+
+    def type(self, mon):
+        for part in self.parts:
+            if part[0] == "move":
+                mon.mouse_move(part[1], part[2])
+            else:
+                mon.mouse_button(part[1])
+
+
 def console_session(build, name, steps, timeout=90, cmdline="qemu_exit", keyboard=False, **qemu_kw):
     """Boot the default /bin/init on image @name and drive its shell.
 
