@@ -425,9 +425,12 @@ static const char *gen_path(struct fthread *t, int which, enum pmode mode)
 				snprintf(pre, sizeof(pre), "/proc/%llu/%s", (unsigned long long)pid, own[below(t, 12)]);
 			put(&b, pre);
 		} else {
+			/* Not /dev/fb/0/buffer: a mapping takes the screen from the kernel log, which says so. */
 			static const char *const devs[] = { "/dev/null", "/dev/zero", "/dev/one", "/dev/pipe/new",
-							    "/dev/shmem/new", "/dev/pipe", "/dev", "/proc/self" };
-			put(&b, devs[below(t, 8)]);
+							    "/dev/shmem/new", "/dev/pipe", "/dev", "/proc/self",
+							    "/dev/kbd/0/events", "/dev/mouse/0/events", "/dev/fb/0/info",
+							    "/dev/perf/cpu" };
+			put(&b, devs[below(t, sizeof(devs) / sizeof(devs[0]))]);
 		}
 	} else {
 		safe = false;
@@ -949,7 +952,8 @@ static void open_initial(void)
 	static const char *const paths[] = {
 		"/dev/zero", "/dev/null", "/dev/one", "/dev/shmem/new", "/dev/klog:r", "/bin:dr", "/bin/true:r",
 		"/proc/self/ctl", "/proc/self/note", "/proc/self/wait:n", "/proc/self:d", "/proc/self/env:d",
-		"/proc/self/prio", "/dev/pipe/new:n", "/tests/garbage.bin:r",
+		"/proc/self/prio", "/dev/pipe/new:n", "/tests/garbage.bin:r", "/dev/kbd/0/events:n",
+		"/dev/mouse/0/events", "/dev/kbd/0/name", "/dev/fb/0/info", "/dev/perf/cpu",
 	};
 	for (unsigned i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
 		note_fd(open(paths[i]));
