@@ -465,6 +465,48 @@ KTEST(vmm, wx_walk_finds_writable_executable_pages)
 	vm_space_destroy(s);
 }
 
+/* Device memory (/dev/fb/0/buffer): mapped on touch, shared with its frame, never freed by an unmap. */
+KTEST(vmm, device_region_maps_frames_it_does_not_own)
+{
+	paddr_t frame = pmm_alloc_zeroed_page();
+	KASSERT(frame);
+	*(uint64_t *)phys_to_virt(frame + 16) = 0xfb0fb0ULL;
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	uint64_t a, v = 0;
+	KEXPECT_EQ(vm_map_device(s, 0, frame, 1, VM_READ | VM_WRITE | VM_EXEC, 0, &a), -EINVAL);
+	KEXPECT_EQ(vm_map_device(s, 0, frame + 8, 1, VM_READ, 0, &a), -EINVAL);
+	KEXPECT_EQ(vm_map_device(s, 0, frame, 0, VM_READ, 0, &a), -EINVAL);
+	KASSERT(vm_map_device(s, 0, frame, 1, VM_READ | VM_WRITE, 0, &a) == 0);
+	KEXPECT_EQ(s->resident, 0);
+	vm_space_activate(s);
+	KEXPECT_EQ(uread(a + 16, &v), 0);
+	KEXPECT_EQ(v, 0xfb0fb0ULL);
+	KEXPECT_EQ(uwrite(a + 24, 0x5eedULL), 0);
+	KEXPECT_EQ(*(uint64_t *)phys_to_virt(frame + 24), 0x5eedULL);
+	struct arch_mapping m;
+	KEXPECT(arch_pt_query(s->root, a, &m) && m.phys == frame && m.writable && !m.executable);
+	/* Read-only and back: the page keeps its frame (region_flags keeps the memory type too). */
+	KEXPECT_EQ(vm_protect(s, a, PAGE_SIZE, VM_READ), 0);
+	KEXPECT(arch_pt_query(s->root, a, &m) && m.phys == frame && !m.writable);
+	KEXPECT_EQ(vm_protect(s, a, PAGE_SIZE, VM_READ | VM_WRITE), 0);
+	KEXPECT_EQ(uwrite(a + 32, 7), 0);
+	/*
+	 * Unmapping frees nothing: the frame is the device's. (Had it been
+	 * freed, the pmm_free_page at the end would free it twice and the
+	 * runner's leak check of pages in use would fail.)
+	 */
+	KEXPECT_EQ(vm_unmap(s, a, PAGE_SIZE), 0);
+	KEXPECT_EQ(*(uint64_t *)phys_to_virt(frame + 32), 7);
+	/* And an address space that ends with the mapping in place frees nothing either. */
+	KASSERT(vm_map_device(s, 0, frame, 1, VM_READ, 0, &a) == 0);
+	KEXPECT_EQ(uread(a + 16, &v), 0);
+	vm_space_activate(NULL);
+	vm_space_destroy(s);
+	KEXPECT_EQ(*(uint64_t *)phys_to_virt(frame + 16), 0xfb0fb0ULL);
+	pmm_free_page(frame);
+}
+
 KTEST(vmm, anon_one_and_populate)
 {
 	struct vm_space *s = vm_space_create();
