@@ -3,7 +3,9 @@
 // on stdout, one line each, until a line ends on stdin. Not a KTAP test: the
 // device checks (tests/tools/checks.py) start it from the shell, press keys
 // and move the mouse through QEMU's monitor, then read what it printed.
-// It waits with poll, so a check that sees events also sees POLLIN work.
+// It waits with poll, so a check that sees events also sees POLLIN work; a
+// second reader of the keyboard, opened at the start and read only at the
+// end, shows that every open file gets every event.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -29,7 +31,8 @@ static void print_name(const char *what, const char *path)
 int main(void)
 {
 	fd_t kbd = open("/dev/kbd/0/events"), mouse = open("/dev/mouse/0/events");
-	if (kbd == ERR || mouse == ERR) {
+	fd_t second = open("/dev/kbd/0/events:nonblock");
+	if (kbd == ERR || mouse == ERR || second == ERR) {
 		printf("input_echo: cannot open the events files (%s)\n", strerror(errno));
 		return 1;
 	}
@@ -63,6 +66,12 @@ int main(void)
 				break;
 		}
 	}
+	struct abi_kbd_event ev;
+	unsigned records = 0;
+	while (read(second, &ev, sizeof(ev)) == sizeof(ev))
+		records++;
+	printf("input_echo: second reader got %u keyboard records (%s)\n", records,
+	       errno == EAGAIN ? "then EAGAIN" : strerror(errno));
 	printf("input_echo: done\n");
 	return 0;
 }
