@@ -34,7 +34,9 @@ void input_register(enum input_kind kind, const char *name);
 
 /*
  * input_kbd_event - key @code (a KBD_* keycode, kernel/abi/devices.h) went
- * down (@pressed) or up. Stamps the time and the modifiers held, queues
+ * down (@pressed) or up. Keycodes are USB HID usages (page 7): a USB boot
+ * keyboard's report bytes 2-7 are already keycodes, and its modifier bit i
+ * (byte 0) is key 0xE0 + i. Stamps the time and the modifiers held, queues
  * the record, wakes readers. Context: any, IRQ handlers included.
  */
 void input_kbd_event(uint32_t code, bool pressed);
