@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // /dev (spec §8.2-8.4, §8.6): null, zero, one, klog, console, pipe/new,
-// shmem/new, perf/mem (§8.7, the kernel's memory counters) and power (ours:
-// write "poweroff" or "reboot"; the spec has no call for it), as a small
+// shmem/new, perf/mem (§8.7, the kernel's memory counters), and two of ours:
+// console_fg (the processes Ctrl-C interrupts) and power (write "poweroff"
+// or "reboot"; the spec has no call for either), as a small
 // static tree of inodes that live forever; the device files of §8.7 (kbd,
 // mouse, fb, perf/cpu) are in devfs_devices.c. Nothing can be created or
 // removed here (the directory ops have no create/remove: ENOSYS).
@@ -207,6 +208,55 @@ static uint32_t console_dev_poll(struct file *f, struct poll_table *pt)
 
 static const struct file_ops console_fops = { .read = console_dev_read, .write = klog_write, .poll = console_dev_poll };
 
+/*
+ * ---- console_fg: the processes a typed Ctrl-C interrupts (ours; kernel/log/console.c) ----
+ * A write names them all at once: decimal pids separated by spaces or
+ * newlines, at most CONSOLE_FG_MAX; an empty write, or one of blanks only,
+ * names none. A read gives the current ones, a space between, then "\n".
+ */
+static int64_t console_fg_write(struct file *f, const void __user *buf, uint64_t count, uint64_t *pos)
+{
+	char text[CONSOLE_FG_MAX * 21 + 1];
+	if (count >= sizeof(text))
+		return -EINVAL;
+	int err = copy_from_user(text, buf, count);
+	if (err)
+		return err;
+	text[count] = '\0';
+	uint64_t pids[CONSOLE_FG_MAX];
+	unsigned n = 0;
+	for (const char *s = text; *s;) {
+		if (*s == ' ' || *s == '\n') {
+			s++;
+			continue;
+		}
+		uint64_t pid = 0;
+		const char *start = s;
+		for (; *s >= '0' && *s <= '9'; s++)
+			if (__builtin_mul_overflow(pid, 10, &pid) || __builtin_add_overflow(pid, (uint64_t)(*s - '0'), &pid))
+				return -EINVAL;
+		if (s == start || (*s && *s != ' ' && *s != '\n') || n == CONSOLE_FG_MAX)
+			return -EINVAL;
+		pids[n++] = pid;
+	}
+	err = console_set_foreground(pids, n);
+	return err ? err : (int64_t)count;
+}
+
+static int64_t console_fg_read(struct file *f, void __user *buf, uint64_t count, uint64_t *pos)
+{
+	uint64_t pids[CONSOLE_FG_MAX];
+	unsigned n = console_foreground(pids);
+	char text[CONSOLE_FG_MAX * 21 + 2];
+	int len = 0;
+	for (unsigned i = 0; i < n; i++)
+		len += ksnprintf(text + len, sizeof(text) - len, "%s%lu", i ? " " : "", pids[i]);
+	len += ksnprintf(text + len, sizeof(text) - len, "\n");
+	return fs_read_text(text, (uint64_t)len, buf, count, pos);
+}
+
+static const struct file_ops console_fg_fops = { .read = console_fg_read, .write = console_fg_write };
+
 /* ---- shmem: each open of /dev/shmem/new is a new shared-memory object (spec §8.4) ---- */
 
 static int shmem_mmap(struct file *f, struct vm_mmap_request *req)
@@ -315,14 +365,14 @@ static const struct file_ops power_fops = { .read = power_read, .write = power_w
 
 /* ---- the tree ---- */
 
-static struct inode dev_root, dev_null, dev_zero, dev_one, dev_klog, dev_console, dev_pipe_dir, dev_pipe_new,
-	dev_shmem_dir, dev_shmem_new, dev_perf_dir, dev_perf_mem, dev_power;
-static struct inode *root_children[] = { &dev_null, &dev_zero, &dev_one, &dev_klog, &dev_console, &dev_pipe_dir,
-					 &dev_shmem_dir, &dev_perf_dir, &dev_power, NULL, NULL, NULL };
+static struct inode dev_root, dev_null, dev_zero, dev_one, dev_klog, dev_console, dev_console_fg, dev_pipe_dir,
+	dev_pipe_new, dev_shmem_dir, dev_shmem_new, dev_perf_dir, dev_perf_mem, dev_power;
+static struct inode *root_children[] = { &dev_null, &dev_zero, &dev_one, &dev_klog, &dev_console, &dev_console_fg,
+					 &dev_pipe_dir, &dev_shmem_dir, &dev_perf_dir, &dev_power, NULL, NULL, NULL };
 static struct inode *pipe_children[] = { &dev_pipe_new };
 static struct inode *shmem_children[] = { &dev_shmem_new };
 static struct inode *perf_children[] = { &dev_perf_mem, NULL };
-static struct devfs_dir root_dir = { NULL, root_children, 9, NULL };
+static struct devfs_dir root_dir = { NULL, root_children, 10, NULL };
 static struct devfs_dir perf_dir = { &dev_root, perf_children, 1, NULL };
 static struct devfs_dir pipe_dir = { &dev_root, pipe_children, 1, NULL };
 static struct devfs_dir shmem_dir = { &dev_root, shmem_children, 1, NULL };
@@ -339,6 +389,7 @@ struct inode *devfs_root(void)
 	dev_pipe_dir.priv = &pipe_dir;
 	inode_init_static(&dev_pipe_new, &devfs_sb, INODE_FILE, &devfs_pipe_ops, NULL, "new");
 	inode_init_static(&dev_console, &devfs_sb, INODE_FILE, &devfs_file_ops, &console_fops, "console");
+	inode_init_static(&dev_console_fg, &devfs_sb, INODE_FILE, &devfs_file_ops, &console_fg_fops, "console_fg");
 	inode_init_static(&dev_shmem_dir, &devfs_sb, INODE_DIR, &devfs_dir_ops, &devfs_dir_fops, "shmem");
 	dev_shmem_dir.priv = &shmem_dir;
 	inode_init_static(&dev_shmem_new, &devfs_sb, INODE_FILE, &devfs_shmem_ops, NULL, "new");

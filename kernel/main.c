@@ -12,6 +12,7 @@
 #include "kernel/leak.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/bootprof.h"
+#include "kernel/log/console.h"
 #include "kernel/log/log.h"
 #include "kernel/mm/kmalloc.h"
 #include "kernel/mm/kstack.h"
@@ -278,6 +279,7 @@ void kmain(const struct boot_info *bi_virt)
 	arch_platform_init(boot_info->rsdp);
 	bootprof_mark("platform");
 	sched_init();
+	console_init();
 	arch_console_enable_input();
 	ps2_init();
 	syscall_table_init();

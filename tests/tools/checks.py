@@ -201,13 +201,19 @@ def device_checks(build):
         (Keyboard('echo q""', Key("left"), Key("up"), "z\n"), "qz"),     # arrows: escape sequences
         (Keyboard("sleep 9", Key("ctrl-c")), "^C"),                       # Ctrl-C abandons the line
         (Keyboard("dmesg\n"), "Quilt kernel booting"),                   # the log from its start
+        # Ctrl-C while a job runs: the note "interrupt" to the job (the helper says when the shell
+        # has named it the console's foreground, so the key cannot come too early).
+        (Keyboard("/bin/tests/wait_interrupt\n"), "waiting for Ctrl-C"),
+        (Keyboard(Key("ctrl-c")), "interrupted by a note"),
         (Keyboard(Key("ctrl-d")), "shutting down"),                       # Ctrl-D: end of input
     ], timeout=300, keyboard=True)
-    results.append((passed == 7 and code == qemu.EXIT_SUCCESS and "ps2: 8042 keyboard port on IRQ 1" in text,
+    results.append((passed == 9 and code == qemu.EXIT_SUCCESS and "ps2: 8042 keyboard port on IRQ 1" in text,
                     "console.ps2_keyboard_types_into_shell",
-                    f"code={code}, {passed} of 7 steps, log tail: {text[-300:]!r}"))
+                    f"code={code}, {passed} of 9 steps, log tail: {text[-300:]!r}"))
     results.append((passed >= 6 and text.count("Quilt kernel booting") == 2, "shell.dmesg_prints_kernel_log",
-                    f"{passed} of 7 steps"))
+                    f"{passed} of 9 steps"))
+    results.append((passed >= 8 and "waiting for Ctrl-C" in text and "interrupted by a note" in text,
+                    "console.ctrl_c_interrupts_foreground_job", f"{passed} of 9 steps, log tail: {text[-300:]!r}"))
     results += input_checks(build)
     # Neither QEMU's exit device nor -no-reboot: a reset starts the machine again (a second
     # banner, a second prompt), and nothing but the machine's own power-off can end QEMU

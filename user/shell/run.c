@@ -287,6 +287,29 @@ static int wait_for(pid_t pid)
 	}
 }
 
+/*
+ * Name the running job's processes in /dev/console_fg, so that a Ctrl-C
+ * typed while it runs sends them the note "interrupt" (a blocked call ends
+ * with EINTR, and our programs then stop); none (@n = 0) once it is over. A
+ * kernel without the file just has no Ctrl-C for jobs.
+ */
+static void set_foreground(const pid_t *pids, int n)
+{
+	static fd_t fg = FD_NONE;
+	char text[SH_MAX_STAGES * 21 + 2];
+	int len = 0;
+
+	if (fg == FD_NONE)
+		fg = open("/dev/console_fg:w");
+	if (fg == ERR)
+		return;
+	for (int i = 0; i < n && len < (int)sizeof(text); i++)
+		len += snprintf(text + len, sizeof(text) - len, "%llu ", (unsigned long long)pids[i]);
+	if (len == 0)
+		text[len++] = '\n'; /* blanks only: no foreground (an empty write would do nothing) */
+	write(fg, text, (size_t)len);
+}
+
 static int run_programs(struct pipeline *pl)
 {
 	static char paths[SH_MAX_STAGES][MAX_PATH];
@@ -362,8 +385,10 @@ next:
 		return started == pl->ncmds ? 0 : EXIT_FAILURE;
 	}
 	/* Wait for every stage, even after a failure, so none is left reading the console. */
+	set_foreground(pids, started);
 	for (int i = 0; i < started; i++)
 		status = wait_for(pids[i]);
+	set_foreground(NULL, 0);
 	return started == pl->ncmds ? status : EXIT_FAILURE;
 }
 

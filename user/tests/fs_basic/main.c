@@ -320,6 +320,43 @@ KTAP_TEST(dev_power_refuses_other_words)
 	close(fd);
 }
 
+/* The console's foreground (ours): the pids a typed Ctrl-C interrupts, written and read as text. */
+static void read_fg(char *text, size_t size)
+{
+	/* A fresh open reads from the start (device files do not seek). */
+	fd_t fd = open("/dev/console_fg");
+	uint64_t n = fd == ERR ? ERR : read(fd, text, size - 1);
+	text[n == ERR ? 0 : n] = 0;
+	if (fd != ERR)
+		close(fd);
+}
+
+KTAP_TEST(console_fg_names_processes_and_refuses_garbage)
+{
+	fd_t fd = open("/dev/console_fg");
+	TEXPECT(fd != ERR);
+	char text[256];
+	TEXPECT_EQ(write(fd, "12 7\n3", 6), 6);
+	read_fg(text, sizeof(text));
+	TEXPECT_STREQ(text, "12 7 3\n");
+	/* Anything but pids and blanks, too many pids, too long, a bad pointer: refused, nothing changed. */
+	TEXPECT_ERR(write(fd, "12 x", 4), EINVAL);
+	TEXPECT_ERR(write(fd, "-1", 2), EINVAL);
+	TEXPECT_ERR(write(fd, "99999999999999999999999", 23), EINVAL);
+	TEXPECT_ERR(write(fd, "1 2 3 4 5 6 7 8 9", 17), EINVAL);
+	static char big[4096];
+	memset(big, ' ', sizeof(big));
+	TEXPECT_ERR(write(fd, big, sizeof(big)), EINVAL);
+	TEXPECT_ERR(write(fd, (const void *)8, 4), EFAULT);
+	read_fg(text, sizeof(text));
+	TEXPECT_STREQ(text, "12 7 3\n");
+	/* Blanks only: none (Ctrl-C is an input byte again). */
+	TEXPECT_EQ(write(fd, " \n", 2), 2);
+	read_fg(text, sizeof(text));
+	TEXPECT_STREQ(text, "\n");
+	close(fd);
+}
+
 KTAP_TEST(chdir_and_openat)
 {
 	fresh_dir();
