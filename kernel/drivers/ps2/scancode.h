@@ -8,8 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/drivers/keyboard/keymap.h"
+
 /* Most bytes one scan code can produce ("ESC [ 3 ~" for Delete). */
-#define PS2_KBD_OUT_MAX 4
+#define PS2_KBD_OUT_MAX KEYMAP_OUT_MAX
 
 /* Decoder state: prefixes seen and modifiers held. Zero-initialized = nothing held. */
 struct ps2_kbd {
@@ -22,7 +24,7 @@ struct ps2_kbd {
 
 /*
  * ps2_kbd_decode - feed one byte from the keyboard to @k; write what the key
- * types to @out. Letters and symbols follow the US layout with Shift and Caps
+ * types to @out (the layout is keymap_bytes()'s). Letters and symbols follow the US layout with Shift and Caps
  * Lock; Ctrl with a letter or one of @[\]^_ gives its control code (Ctrl-C
  * 0x03); Enter is '\r' and Backspace DEL (0x7f), as a terminal sends them;
  * arrows, Home, End, Insert, Delete, Page Up/Down are their ANSI sequences
