@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+// A USB keyboard's boot-protocol input reports to terminal bytes, with the
+// layout the PS/2 keyboard uses (kernel/drivers/keyboard/keymap.h). Pure
+// code, host-tested.
+#ifndef QUILT_DRIVERS_USB_HID_KBD_H
+#define QUILT_DRIVERS_USB_HID_KBD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/drivers/keyboard/keymap.h"
+
+/* A boot report: modifier bits, a reserved byte, then up to six usages of the keys held. */
+#define HID_BOOT_REPORT_BYTES 8
+#define HID_BOOT_KEYS         6
+/* Most bytes one report can type: six new keys, each a sequence at most. */
+#define HID_KBD_OUT_MAX (HID_BOOT_KEYS * KEYMAP_OUT_MAX)
+
+/* Decoder state. Zero-initialized = no key held, Caps Lock off. */
+struct hid_kbd {
+	uint8_t held[HID_BOOT_KEYS]; /* the usages of the last report taken */
+	bool caps_lock;              /* toggled by each new press of Caps Lock */
+};
+
+/*
+ * hid_kbd_report - take one input report of @len bytes (a boot report; only
+ * its first 8 bytes count) and write what the keys pressed since the last
+ * report type, in the order the report lists them, to @out. A key counts as
+ * pressed when its usage was not in the previous report, so a key held
+ * across reports types once (no repeat). The modifiers are the report's
+ * own (left and right Shift and Ctrl alike). A report of the "too many keys"
+ * (ErrorRollOver) kind is dropped whole, as the HID specification says, and
+ * so is one shorter than 3 bytes.
+ * Returns the number of bytes written (0..HID_KBD_OUT_MAX). Context: any; pure.
+ */
+unsigned hid_kbd_report(struct hid_kbd *k, const uint8_t *report, unsigned len, char out[HID_KBD_OUT_MAX]);
+
+/* hid_usage_to_key - the keymap key (set-1 code, KEY_E0) of HID usage @usage (page 7), 0 for none. */
+uint16_t hid_usage_to_key(uint8_t usage);
+
+#endif

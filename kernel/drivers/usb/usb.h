@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+// USB framework definitions host controller drivers share: standard and
+// HID class requests, descriptor types, and the search of a configuration
+// descriptor for a boot keyboard (pure, host-tested, in desc.c).
+#ifndef QUILT_DRIVERS_USB_USB_H
+#define QUILT_DRIVERS_USB_USB_H
+
+#include <stdint.h>
+
+#include "kernel/lib/compiler.h"
+
+/* bmRequestType: direction, type, recipient (USB 2.0 §9.3). */
+#define USB_DIR_IN          0x80
+#define USB_TYPE_CLASS      0x20
+#define USB_RECIP_INTERFACE 0x01
+
+/* Standard requests (USB 2.0 table 9-4) and the HID class ones (HID 1.11 §7.2). */
+#define USB_REQ_GET_DESCRIPTOR    0x06
+#define USB_REQ_SET_CONFIGURATION 0x09
+#define HID_REQ_SET_IDLE          0x0a
+#define HID_REQ_SET_PROTOCOL      0x0b
+#define HID_PROTOCOL_BOOT         0
+
+/* Descriptor types. */
+#define USB_DT_DEVICE        1
+#define USB_DT_CONFIGURATION 2
+#define USB_DT_INTERFACE     4
+#define USB_DT_ENDPOINT      5
+
+#define USB_DEVICE_DESC_BYTES 18
+#define USB_CONFIG_DESC_BYTES 9
+
+/* What a boot keyboard interface needs from its configuration descriptor. */
+struct usb_boot_kbd {
+	uint8_t config_value;   /* bConfigurationValue, for SET_CONFIGURATION */
+	uint8_t interface;      /* bInterfaceNumber of the HID boot keyboard */
+	uint8_t endpoint;       /* bEndpointAddress of its interrupt IN endpoint (bit 7 set) */
+	uint16_t max_packet;    /* wMaxPacketSize bits 10:0 */
+	uint8_t interval;       /* bInterval as the descriptor has it */
+};
+
+/*
+ * usb_find_boot_keyboard - walk the @len bytes of a configuration descriptor
+ * (with its interface, class and endpoint descriptors) for the first
+ * interface, alternate setting 0, of class HID, subclass boot, protocol
+ * keyboard (3/1/1) that has an interrupt IN endpoint. Descriptors that are
+ * too short or run past @len end the walk.
+ * Returns 0 with @out filled, -ENOENT (no such interface) or -EINVAL (not
+ * a configuration descriptor). Context: any; pure.
+ */
+int __must_check usb_find_boot_keyboard(const uint8_t *desc, unsigned len, struct usb_boot_kbd *out);
+
+#endif
