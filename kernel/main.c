@@ -7,6 +7,7 @@
 #include "kernel/boot_check.h"
 #include "kernel/boot_info.h"
 #include "kernel/cmdline.h"
+#include "kernel/drivers/pci/pci.h"
 #include "kernel/drivers/power/power.h"
 #include "kernel/drivers/ps2/ps2.h"
 #include "kernel/leak.h"
@@ -285,6 +286,8 @@ void kmain(const struct boot_info *bi_virt)
 	syscall_table_init();
 	process_init();
 	bootprof_mark("sched");
+	pci_init();
+	bootprof_mark("pci");
 	fs_init(phys_to_virt(boot_info->archive), boot_info->archive_size);
 	bootprof_mark("fs");
 	bootprof_report();

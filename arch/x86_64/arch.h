@@ -35,6 +35,19 @@ void arch_io_out16(uint16_t port, uint16_t value);
 void arch_io_out32(uint16_t port, uint32_t value);
 /* One byte to a physical MMIO address (uncached, through the direct map). */
 void arch_mmio_write8(uint64_t phys, uint8_t value);
+/*
+ * arch_mmio_map - map the device registers at [@phys, @phys + @len_bytes)
+ * uncached (page attributes, whatever the MTRRs say) into the kernel's MMIO
+ * window, for the life of the kernel. Returns the address of @phys there, or
+ * NULL (window full, no memory for page tables). Context: thread; boot.
+ */
+volatile void *arch_mmio_map(uint64_t phys, uint64_t len_bytes);
+/* Register access at an address from arch_mmio_map(), exactly one access of that width each. */
+uint32_t arch_mmio_read32(const volatile void *addr);
+void arch_mmio_write32(volatile void *addr, uint32_t value);
+/* 64-bit registers as two 32-bit accesses, low half first: what every xHCI accepts. */
+uint64_t arch_mmio_read64(const volatile void *addr);
+void arch_mmio_write64(volatile void *addr, uint64_t value);
 
 /* The ACPI tables parsed at platform init (immutable afterwards; zeroed when there were none). */
 struct acpi_info;
