@@ -10,6 +10,7 @@
 #include "kernel/drivers/pci/pci.h"
 #include "kernel/drivers/power/power.h"
 #include "kernel/drivers/ps2/ps2.h"
+#include "kernel/drivers/usb/xhci.h"
 #include "kernel/leak.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/bootprof.h"
@@ -287,7 +288,8 @@ void kmain(const struct boot_info *bi_virt)
 	process_init();
 	bootprof_mark("sched");
 	pci_init();
-	bootprof_mark("pci");
+	xhci_init();
+	bootprof_mark("pci-usb");
 	fs_init(phys_to_virt(boot_info->archive), boot_info->archive_size);
 	bootprof_mark("fs");
 	bootprof_report();

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+// xHCI (USB 3) host controllers and the USB keyboards on their root ports:
+// typed keys join the console input like the PS/2 keyboard's.
+#ifndef QUILT_DRIVERS_USB_XHCI_H
+#define QUILT_DRIVERS_USB_XHCI_H
+
+/*
+ * xhci_init - take every xHCI controller pci_init() found from the firmware,
+ * reset and start it, and set up each device on its root ports that has a
+ * HID boot keyboard interface; print one line per controller and one per
+ * keyboard (or per failure: a controller or device that misbehaves is left
+ * alone, never waited on without a time limit). When a keyboard was found,
+ * start the kernel thread that polls for its reports (none otherwise).
+ * Context: boot, after pci_init() and sched_init().
+ */
+void xhci_init(void);
+
+#endif
