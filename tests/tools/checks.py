@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -188,8 +189,43 @@ def input_checks(build):
     ]
 
 
+def usb_keyboard_checks(build):
+    """console.usb_keyboard_types_into_shell and its screen: the PS/2 session's typing on a USB keyboard."""
+    results = []
+    # The typing of the PS/2 session on a USB keyboard (QEMU's usb-kbd on its xHCI) on a machine without an 8042
+    # (i8042=off; the kernel must say so): whatever reaches the shell came through the xHCI driver
+    # and the HID boot-report decoder, and sendkey has no other keyboard to type on. A screendump
+    # (through a second monitor) shows the keyboard's boot line and a typed command on the screen.
+    shot_dir = tempfile.mkdtemp(prefix="mon.", dir=build.logs)
+    shot_sock, shots = os.path.join(shot_dir, "sock"), []
+    code, text, passed = console_session(build, "usb-keyboard", [
+        (Keyboard('echo Us""b2 Key_ok\n'), "Usb2 Key_ok"),                # Shift, digits, Enter
+        (Keyboard("echo abd", Key("backspace"), 'c""x\n'), "abcx"),       # Backspace erases
+        (Keyboard("echo ", Key("caps_lock"), 'a""bC', Key("caps_lock"), "d\n"), "ABcd"),  # Caps Lock
+        (Keyboard('echo q""', Key("left"), Key("up"), "z\n"), "qz"),      # arrows: escape sequences
+        lambda: shots.append(screendump(shot_sock, os.path.join(build.logs, "usb-keyboard-screen.ppm"))),
+        (Keyboard("sleep 9", Key("ctrl-c")), "^C"),                        # Ctrl-C abandons the line
+        (Keyboard(Key("ctrl-d")), "shutting down"),                        # Ctrl-D: end of input
+    ], timeout=300, keyboard=True, machine="q35,i8042=off",
+        extra=["-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,bus=xhci.0", *monitor_args(shot_sock)])
+    if os.path.exists(shot_sock):
+        os.unlink(shot_sock)
+    os.rmdir(shot_dir)
+    usb_line = re.search(r"usb: keyboard on xhci0 port \d+ \(USB2, \w+ speed, slot \d+\), boot protocol\n", text)
+    results.append((passed == 6 and code == qemu.EXIT_SUCCESS and usb_line is not None
+                    and "ps2: no 8042" in text and "pci: 00:02.0 xHCI controller 1b36:000d" in text,
+                    "console.usb_keyboard_types_into_shell",
+                    f"code={code}, {passed} of 6 steps, log tail: {text[-300:]!r}"))
+    scr = shots[0] if shots else None
+    on_screen = scr is not None and scr.find("usb: keyboard on xhci0 port") >= 0 and any(
+        row.rstrip() == "Usb2 Key_ok" for row in scr.rows)
+    results.append((on_screen, "console.usb_keyboard_session_on_screen",
+                    f"screen:\n{scr.text()}" if scr else "no screenshot (the session stopped early)"))
+    return results
+
+
 def device_checks(build):
-    """The PS/2 keyboard, reboot and power-off, each seen from a whole boot."""
+    """The PS/2 and USB keyboards, reboot and power-off, each seen from a whole boot."""
     results = []
     # Keys pressed on QEMU's emulated PS/2 keyboard (monitor sendkey) reach the shell like serial
     # input; the shell's echo and the commands' output come back on serial. Each expected output
@@ -215,6 +251,7 @@ def device_checks(build):
     results.append((passed >= 8 and "waiting for Ctrl-C" in text and "interrupted by a note" in text,
                     "console.ctrl_c_interrupts_foreground_job", f"{passed} of 9 steps, log tail: {text[-300:]!r}"))
     results += input_checks(build)
+    results += usb_keyboard_checks(build)
     # Neither QEMU's exit device nor -no-reboot: a reset starts the machine again (a second
     # banner, a second prompt), and nothing but the machine's own power-off can end QEMU
     # (exit code 0). The command line has no qemu_exit.
