@@ -105,6 +105,15 @@ uint64_t arch_frame_ip(const void *frame);
  */
 typedef void (*arch_irq_handler_t)(unsigned vector, void *frame);
 void arch_irq_register(unsigned vector, arch_irq_handler_t handler);
+/*
+ * arch_msi_alloc - take a free vector for a device's message-signalled
+ * interrupt (PCI MSI), install @handler on it, aimed at the bootstrap CPU;
+ * @address and @data get what the device must write to raise it (fixed
+ * delivery, edge). The handler must end with arch_lapic_eoi().
+ * Returns 0, -ENOSPC (every MSI vector taken) or -ENODEV (the bootstrap
+ * CPU's APIC id does not fit a message address). Context: boot.
+ */
+int arch_msi_alloc(arch_irq_handler_t handler, uint64_t *address, uint32_t *data);
 
 /* Cycle counter (TSC); monotonic per CPU. */
 uint64_t arch_cycles(void);

@@ -5,6 +5,7 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/io.h"
+#include "kernel/abi/errno.h"
 #include "kernel/acpi/acpi.h"
 #include "kernel/boot.h"
 #include "kernel/cmdline.h"
@@ -117,6 +118,24 @@ void arch_isa_irq_install(uint8_t irq, arch_irq_handler_t handler)
 	ASSERT(irq >= 1 && irq <= 15 && irq != 4);
 	arch_irq_register(VEC_ISA_FIRST + irq, handler);
 	arch_route_isa_irq(irq, VEC_ISA_FIRST + irq);
+}
+
+/* The local APICs' MSI window (Intel SDM vol. 3, "Message Signalled Interrupts"). */
+#define MSI_ADDRESS_BASE 0xfee00000u
+
+int arch_msi_alloc(arch_irq_handler_t handler, uint64_t *address, uint32_t *data)
+{
+	static unsigned next = VEC_MSI_FIRST; /* boot only: no lock */
+	/* Without interrupt remapping a message names an 8-bit APIC id. */
+	if (cpus[0].apic_id > 0xff)
+		return -ENODEV;
+	if (next > VEC_MSI_LAST)
+		return -ENOSPC;
+	unsigned vector = next++;
+	arch_irq_register(vector, handler);
+	*address = MSI_ADDRESS_BASE | cpus[0].apic_id << 12;
+	*data = vector; /* fixed delivery, edge triggered */
+	return 0;
 }
 
 const struct acpi_info *arch_acpi_info(void)

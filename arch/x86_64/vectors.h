@@ -18,6 +18,8 @@
 #define VEC_TIMER      0x20
 #define VEC_ISA_FIRST  0x20 /* ISA IRQ n is vector VEC_ISA_FIRST + n (IRQ 0, the PIT, is never used) */
 #define VEC_COM1       0x24 /* ISA IRQ 4 */
+#define VEC_MSI_FIRST  0x30 /* device MSIs (arch_msi_alloc), 0x30-0x3f */
+#define VEC_MSI_LAST   0x3f
 #define VEC_SHOOTDOWN  0xF0
 #define VEC_RESCHEDULE 0xF1
 #define VEC_CALL       0xF2

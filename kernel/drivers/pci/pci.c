@@ -113,6 +113,88 @@ int pci_bar_memory(const struct pci_device *d, unsigned index, uint64_t *phys, u
 	return 0;
 }
 
+#define PCI_STATUS          0x06
+#define PCI_STATUS_CAPS     0x0010 /* a capability list starts at PCI_CAPS_PTR */
+#define PCI_CAPS_PTR        0x34
+#define PCI_CAP_MSI         0x05
+#define PCI_CAP_MSIX        0x11
+#define MSIX_CTRL_ENABLE    0x8000 /* MSI-X on: MSI would be ignored */
+#define MSIX_CTRL_MASK_ALL  0x4000
+#define MSIX_ENTRY_BYTES    16     /* address low, high, data, vector control */
+#define MSI_CTRL_ENABLE     0x0001
+#define MSI_CTRL_MME        0x0070 /* messages enabled, log2: 0 = one */
+#define MSI_CTRL_64BIT      0x0080
+
+/* Offset of capability @id in @d's list, or 0. The walk is bounded: a looped list ends too. */
+static uint16_t find_capability(const struct pci_device *d, uint8_t id)
+{
+	if (!(pci_read16(d, PCI_STATUS) & PCI_STATUS_CAPS))
+		return 0;
+	uint16_t at = pci_read32(d, PCI_CAPS_PTR) & 0xfc;
+	for (int guard = 0; at >= 0x40 && guard < 48; guard++) {
+		uint32_t v = pci_read32(d, at);
+		if ((v & 0xff) == id)
+			return at;
+		at = (v >> 8) & 0xfc;
+	}
+	return 0;
+}
+
+/* MSI-X: one message in entry 0 of the vector table, which lives in one of the function's BARs. */
+static int msix_enable(const struct pci_device *d, uint16_t cap, uint64_t address, uint32_t data)
+{
+	uint32_t where = pci_read32(d, cap + 4);
+	unsigned bir = where & 7;
+	if (bir > 5 || d->header_type != 0)
+		return -ENODEV;
+	/* The BAR's address only: sizing it would stop its decoding under a running device. */
+	uint32_t lo = pci_read32(d, PCI_BAR0 + 4 * bir);
+	if (lo & PCI_BAR_IO)
+		return -ENODEV;
+	uint64_t base = lo & ~0xfull;
+	if ((lo & PCI_BAR_TYPE_MASK) == PCI_BAR_TYPE_64 && bir < 5)
+		base |= (uint64_t)pci_read32(d, PCI_BAR0 + 4 * bir + 4) << 32;
+	if (!base)
+		return -ENODEV;
+	volatile uint8_t *entry = arch_mmio_map(base + (where & ~7u), MSIX_ENTRY_BYTES);
+	if (!entry)
+		return -ENOMEM;
+	uint16_t ctrl = pci_read16(d, cap + 2);
+	/* On with the whole function masked while entry 0 is written, then unmasked. */
+	pci_write16(d, cap + 2, ctrl | MSIX_CTRL_ENABLE | MSIX_CTRL_MASK_ALL);
+	arch_mmio_write32(entry + 0, (uint32_t)address);
+	arch_mmio_write32(entry + 4, (uint32_t)(address >> 32));
+	arch_mmio_write32(entry + 8, data);
+	arch_mmio_write32(entry + 12, 0); /* vector control: unmasked */
+	pci_write16(d, PCI_COMMAND, pci_read16(d, PCI_COMMAND) | PCI_COMMAND_INTX_OFF);
+	pci_write16(d, cap + 2, (uint16_t)((ctrl | MSIX_CTRL_ENABLE) & ~MSIX_CTRL_MASK_ALL));
+	return 0;
+}
+
+int pci_msi_enable(const struct pci_device *d, uint64_t address, uint32_t data)
+{
+	uint16_t cap = find_capability(d, PCI_CAP_MSI);
+	if (!cap) {
+		uint16_t msix = find_capability(d, PCI_CAP_MSIX);
+		return msix ? msix_enable(d, msix, address, data) : -ENODEV;
+	}
+	uint16_t ctrl = pci_read16(d, cap + 2);
+	pci_write32(d, cap + 4, (uint32_t)address);
+	if (ctrl & MSI_CTRL_64BIT) {
+		pci_write32(d, cap + 8, (uint32_t)(address >> 32));
+		pci_write16(d, cap + 12, (uint16_t)data);
+	} else {
+		pci_write16(d, cap + 8, (uint16_t)data);
+	}
+	/* MSI-X, if the firmware turned it on, would take precedence. */
+	uint16_t msix = find_capability(d, PCI_CAP_MSIX);
+	if (msix)
+		pci_write16(d, msix + 2, pci_read16(d, msix + 2) & ~MSIX_CTRL_ENABLE);
+	pci_write16(d, PCI_COMMAND, pci_read16(d, PCI_COMMAND) | PCI_COMMAND_INTX_OFF);
+	pci_write16(d, cap + 2, (uint16_t)((ctrl & ~MSI_CTRL_MME) | MSI_CTRL_ENABLE));
+	return 0;
+}
+
 static const char *usb_kind(const struct pci_device *d)
 {
 	if (d->class_code != 0x0c || d->subclass != 0x03)

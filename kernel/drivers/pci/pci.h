@@ -50,4 +50,13 @@ void pci_write16(const struct pci_device *d, uint16_t offset, uint16_t value);
  */
 int __must_check pci_bar_memory(const struct pci_device *d, unsigned index, uint64_t *phys, uint64_t *size_bytes);
 
+/*
+ * pci_msi_enable - give @d one message-signalled interrupt (@address, @data
+ * from arch_msi_alloc) and turn it on: through its MSI capability, else
+ * entry 0 of its MSI-X table (mapped from the BAR it names); legacy INTx
+ * goes off. Returns 0, -ENODEV (neither capability, or an unusable table
+ * BAR) or -ENOMEM (the table could not be mapped). Context: boot.
+ */
+int __must_check pci_msi_enable(const struct pci_device *d, uint64_t address, uint32_t data);
+
 #endif
