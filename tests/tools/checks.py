@@ -190,37 +190,55 @@ def input_checks(build):
 
 
 def usb_keyboard_checks(build):
-    """console.usb_keyboard_types_into_shell and its screen: the PS/2 session's typing on a USB keyboard."""
+    """console.usb_keyboard_types_into_shell, its screen, and unplugging and plugging the keyboard."""
     results = []
-    # The typing of the PS/2 session on a USB keyboard (QEMU's usb-kbd on its xHCI) on a machine without an 8042
-    # (i8042=off; the kernel must say so): whatever reaches the shell came through the xHCI driver
-    # and the HID boot-report decoder, and sendkey has no other keyboard to type on. A screendump
-    # (through a second monitor) shows the keyboard's boot line and a typed command on the screen.
-    shot_dir = tempfile.mkdtemp(prefix="mon.", dir=build.logs)
-    shot_sock, shots = os.path.join(shot_dir, "sock"), []
+    # The typing of the PS/2 session on a USB keyboard (QEMU's usb-kbd on its xHCI) on a machine
+    # without an 8042 (i8042=off; the kernel must say so): whatever reaches the shell came through
+    # the xHCI driver and the HID boot-report decoder, and sendkey has no other keyboard to type on.
+    # A second monitor takes a screendump (the keyboard's boot line and a typed command on the
+    # screen), then unplugs the keyboard and plugs in another, which must type too.
+    mon_dir = tempfile.mkdtemp(prefix="mon.", dir=build.logs)
+    sock, mon, shots = os.path.join(mon_dir, "sock"), [], []
+
+    def monitor():
+        if not mon:
+            mon.append(Monitor(sock))
+        return mon[0]
     code, text, passed = console_session(build, "usb-keyboard", [
         (Keyboard('echo Us""b2 Key_ok\n'), "Usb2 Key_ok"),                # Shift, digits, Enter
         (Keyboard("echo abd", Key("backspace"), 'c""x\n'), "abcx"),       # Backspace erases
         (Keyboard("echo ", Key("caps_lock"), 'a""bC', Key("caps_lock"), "d\n"), "ABcd"),  # Caps Lock
         (Keyboard('echo q""', Key("left"), Key("up"), "z\n"), "qz"),      # arrows: escape sequences
-        lambda: shots.append(screendump(shot_sock, os.path.join(build.logs, "usb-keyboard-screen.ppm"))),
+        lambda: shots.append(screen.decode(*monitor().screendump(
+            os.path.join(build.logs, "usb-keyboard-screen.ppm")))),
         (Keyboard("sleep 9", Key("ctrl-c")), "^C"),                        # Ctrl-C abandons the line
+        lambda: monitor().cmd("device_del kbd"),
+        (None, "usb: keyboard on xhci0 port 5 unplugged"),
+        lambda: monitor().cmd("device_add usb-kbd,bus=xhci.0,id=kbd2"),
+        (None, "boot protocol"),                                          # its own boot line
+        (Keyboard('echo Re""plugged\n'), "Replugged"),
         (Keyboard(Key("ctrl-d")), "shutting down"),                        # Ctrl-D: end of input
     ], timeout=300, keyboard=True, machine="q35,i8042=off",
-        extra=["-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,bus=xhci.0", *monitor_args(shot_sock)])
-    if os.path.exists(shot_sock):
-        os.unlink(shot_sock)
-    os.rmdir(shot_dir)
-    usb_line = re.search(r"usb: keyboard on xhci0 port \d+ \(USB2, \w+ speed, slot \d+\), boot protocol\n", text)
-    results.append((passed == 6 and code == qemu.EXIT_SUCCESS and usb_line is not None
-                    and "ps2: no 8042" in text and "pci: 00:02.0 xHCI controller 1b36:000d" in text,
+        extra=["-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,bus=xhci.0,id=kbd", *monitor_args(sock)])
+    for m in mon:
+        m.close()
+    if os.path.exists(sock):
+        os.unlink(sock)  # QEMU leaves its socket behind
+    os.rmdir(mon_dir)
+    lines = re.findall(r"usb: keyboard on xhci0 port (\d+) \(USB2, \w+ speed, slot \d+\), boot protocol\n", text)
+    results.append((passed >= 6 and code == qemu.EXIT_SUCCESS and len(lines) >= 1 and "ps2: no 8042" in text
+                    and "pci: 00:02.0 xHCI controller 1b36:000d" in text,
                     "console.usb_keyboard_types_into_shell",
-                    f"code={code}, {passed} of 6 steps, log tail: {text[-300:]!r}"))
+                    f"code={code}, {passed} of 9 steps, log tail: {text[-300:]!r}"))
     scr = shots[0] if shots else None
     on_screen = scr is not None and scr.find("usb: keyboard on xhci0 port") >= 0 and any(
         row.rstrip() == "Usb2 Key_ok" for row in scr.rows)
     results.append((on_screen, "console.usb_keyboard_session_on_screen",
                     f"screen:\n{scr.text()}" if scr else "no screenshot (the session stopped early)"))
+    # The second keyboard comes up on another port (QEMU takes the next free one) and types.
+    results.append((passed == 9 and code == qemu.EXIT_SUCCESS and len(lines) == 2 and lines[0] != lines[1],
+                    "usb.keyboard_unplug_and_hotplug", f"code={code}, {passed} of 9 steps, boot lines for ports "
+                    f"{lines}, log tail: {text[-300:]!r}"))
     return results
 
 

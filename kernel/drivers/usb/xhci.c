@@ -4,13 +4,16 @@
 // one event ring, device slots for the devices on the root ports (no hubs),
 // control transfers on endpoint 0 and one interrupt IN endpoint per keyboard.
 //
-// Completions are polled, not interrupt-driven: at boot every step waits for
-// its own event, and afterwards a kernel thread drains the event rings every
-// 10 ms, started only when a keyboard was found and ending when the last one
-// goes away (no keyboard, no cost). Interrupts (MSI to the local APIC) would
-// save those wake-ups at the price of a second, concurrent path into the
-// rings; 100 wake-ups a second are nothing next to a person's typing speed,
-// and a 10 ms delay is below what a typist notices.
+// Completions: at boot every step polls for its own event. After boot one
+// kernel thread, the USB thread, is the only consumer of the event rings:
+// each controller's MSI handler only acknowledges the interrupt and wakes
+// it, so no ring is ever touched from interrupt context and no lock is
+// needed. The thread sleeps until an interrupt, so an idle controller costs
+// nothing, and it also enumerates devices plugged in later and releases
+// those unplugged (a port change is an event like any other). A controller
+// without MSI (or a machine out of MSI vectors) falls back to polling every
+// 10 ms, and only while a keyboard is attached, ending with the last one:
+// no keyboard, no cost; hot-plug then works only while a keyboard is there.
 //
 // Robustness on real PCs' odd hardware: every wait on the controller has a
 // time limit; a controller that fails a step is reported in one line and
@@ -18,9 +21,9 @@
 // controller may still write (a device's contexts and rings after a failed
 // command) is never freed.
 //
-// Locks: none. xhci_init() runs on the boot thread before the poll thread
-// exists, and after that the poll thread alone touches controllers,
-// devices and rings.
+// Locks: none. xhci_init() runs on the boot thread before the USB thread
+// exists, and after that the USB thread alone touches controllers, devices
+// and rings; the interrupt handler writes two acknowledge registers only.
 #include "kernel/drivers/usb/xhci.h"
 
 #include <stdbool.h>
@@ -66,8 +69,10 @@
 
 #define CMD_RUN   (1u << 0)
 #define CMD_RESET (1u << 1)
+#define CMD_INTE  (1u << 2) /* interrupters may interrupt */
 #define STS_HALTED    (1u << 0)
 #define STS_HOST_ERR  (1u << 2)
+#define STS_EINT      (1u << 3) /* an interrupter fired; write 1 to clear */
 #define STS_NOT_READY (1u << 11)
 #define STS_HC_ERR    (1u << 12)
 
@@ -85,6 +90,8 @@
 
 /* Interrupter 0, in the runtime registers. */
 #define RT_IMAN   0x20
+#define IMAN_IP   (1u << 0) /* interrupt pending, write 1 to clear */
+#define IMAN_IE   (1u << 1)
 #define RT_ERSTSZ 0x28
 #define RT_ERSTBA 0x30
 #define RT_ERDP   0x38
@@ -169,6 +176,8 @@ struct ring {
 
 struct xhci {
 	int index;                      /* xhciN in messages */
+	const struct pci_device *pci;
+	unsigned vector;                /* its MSI vector, 0 = none (polled) */
 	volatile uint8_t *cap, *op, *rt, *db;
 	unsigned max_slots, max_ports, ctx_bytes;
 	bool ac64;
@@ -179,6 +188,8 @@ struct xhci {
 	unsigned ev_dequeue;
 	uint32_t ev_cycle;              /* the consumer cycle state */
 	uint8_t port_major[256];        /* USB major revision per port, from the protocol capabilities */
+	bool port_taken[256];           /* a device there was probed (whatever came of it) */
+	bool port_plugged[256];         /* connected since, not probed yet: the USB thread's work */
 	bool dead;                      /* stopped after a failure: touch no more */
 };
 
@@ -198,13 +209,16 @@ struct keyboard {
 	unsigned dci;                   /* device context index of the interrupt IN endpoint */
 	struct ring ring;
 	struct hid_kbd state;
-	bool active;
+	bool active;                    /* reports flow */
+	bool gone;                      /* unplugged: its slot is to be given back */
 };
 
 static struct xhci controllers[MAX_CONTROLLERS];
 static unsigned ncontrollers;
 static struct keyboard *keyboards[MAX_KEYBOARDS];
 static unsigned nkeyboards;
+static struct thread *usb_thread; /* atomic: set once, read by the interrupt handler */
+static bool use_irq;              /* every live controller has its MSI: the thread sleeps until one fires */
 
 /* ---------------------------------------------------------------- memory */
 
@@ -331,10 +345,18 @@ static void dispatch_event(struct xhci *hc, const struct trb *ev)
 		uint32_t sc = rd32(hc->op, OP_PORTSC(port));
 		/* Acknowledge the change, or the port reports no further ones. */
 		wr32(hc->op, OP_PORTSC(port), (sc & PORT_KEEP) | (sc & PORT_CHANGES));
+		if (sc & PORT_CCS) {
+			/* Probed by the USB thread, outside this event's dispatch. */
+			if (!hc->port_taken[port])
+				hc->port_plugged[port] = true;
+			return;
+		}
+		hc->port_taken[port] = hc->port_plugged[port] = false;
 		for (unsigned i = 0; i < nkeyboards; i++) {
 			struct keyboard *k = keyboards[i];
-			if (k->active && k->dev.hc == hc && k->dev.port == port && !(sc & PORT_CCS)) {
+			if (k->dev.hc == hc && k->dev.port == port && !k->gone) {
 				k->active = false;
+				k->gone = true;
 				kprintf("usb: keyboard on xhci%d port %u unplugged\n", hc->index, port);
 			}
 		}
@@ -792,9 +814,11 @@ static int port_reset(struct xhci *hc, unsigned port)
 
 static void port_probe(struct xhci *hc, unsigned port)
 {
+	hc->port_plugged[port] = false;
 	int err = port_reset(hc, port);
 	if (err == -ENODEV)
 		return;
+	hc->port_taken[port] = true;
 	const char *usb = hc->port_major[port] >= 3 ? "USB3" : "USB2";
 	if (err) {
 		kprintf("usb: xhci%d port %u (%s): port reset timed out\n", hc->index, port, usb);
@@ -837,6 +861,7 @@ static void controller_probe(const struct pci_device *p)
 		return;
 	struct xhci *hc = &controllers[ncontrollers];
 	hc->index = (int)ncontrollers;
+	hc->pci = p;
 	uint64_t phys, size;
 	if (pci_bar_memory(p, 0, &phys, &size) || size < 0x1000) {
 		kprintf("xhci%d: %02x:%02x.%u has no usable register BAR\n", hc->index, p->bus, p->dev, p->fn);
@@ -897,10 +922,49 @@ static bool any_keyboard(void)
 	return false;
 }
 
-/* Drain every live controller's events every POLL_PERIOD_NS while a keyboard is there. */
-static void poll_thread(void *arg)
+/* Give back the slots of unplugged keyboards and probe newly connected ports. */
+static void deferred_work(void)
 {
-	while (any_keyboard()) {
+	for (unsigned i = 0; i < nkeyboards;) {
+		struct keyboard *k = keyboards[i];
+		if (!k->gone || k->dev.hc->dead) {
+			i++;
+			continue;
+		}
+		struct trb ev;
+		if (command(k->dev.hc, 0, TRB_TYPE(TRB_DISABLE_SLOT) | TRB_SLOT(k->dev.slot), &ev) == 0) {
+			/* The controller forgot the slot: its memory is ours again. */
+			k->dev.hc->dcbaa[k->dev.slot] = 0;
+			pmm_free_page(k->ring.phys);
+			dev_free(&k->dev);
+			kfree(k);
+		} /* else kept: the controller may still write to it */
+		keyboards[i] = keyboards[--nkeyboards];
+	}
+	for (unsigned c = 0; c < ncontrollers; c++) {
+		struct xhci *hc = &controllers[c];
+		for (unsigned port = 1; port <= hc->max_ports && !hc->dead; port++)
+			if (hc->port_plugged[port])
+				port_probe(hc, port);
+	}
+}
+
+/* Whether an event waits on any live controller's ring (a look, nothing taken). */
+static bool events_pending(void)
+{
+	for (unsigned i = 0; i < ncontrollers; i++) {
+		struct xhci *hc = &controllers[i];
+		if (!hc->dead && (__atomic_load_n(&hc->events[hc->ev_dequeue].control, __ATOMIC_ACQUIRE) & TRB_CYCLE) ==
+					 hc->ev_cycle)
+			return true;
+	}
+	return false;
+}
+
+/* The USB thread: drain the event rings, do what the events asked, sleep. */
+static void usb_thread_fn(void *arg)
+{
+	for (;;) {
 		for (unsigned i = 0; i < ncontrollers; i++) {
 			struct xhci *hc = &controllers[i];
 			struct trb ev;
@@ -908,9 +972,55 @@ static void poll_thread(void *arg)
 			for (unsigned n = 0; !hc->dead && n < EVENT_TRBS && next_event(hc, &ev); n++)
 				dispatch_event(hc, &ev);
 		}
-		sleep_until(time_now_ns() + POLL_PERIOD_NS);
+		deferred_work();
+		if (!use_irq && !any_keyboard())
+			break;
+		/* Prepared before the last look, so an interrupt after it still ends the sleep. */
+		thread_prepare_sleep();
+		if (events_pending()) {
+			thread_cancel_sleep();
+			continue;
+		}
+		(void)thread_sleep(use_irq ? UINT64_MAX : time_now_ns() + POLL_PERIOD_NS);
 	}
 	kprintf("usb: no keyboard left; polling stopped\n");
+}
+
+/*
+ * A controller's MSI: acknowledge it and wake the USB thread, nothing more.
+ * The interrupter stays quiet until the thread has moved the dequeue
+ * pointer past the events (ERDP's busy bit), so this cannot storm.
+ */
+static void xhci_interrupt(unsigned vector, void *frame)
+{
+	for (unsigned i = 0; i < ncontrollers; i++) {
+		struct xhci *hc = &controllers[i];
+		if (hc->vector == vector && !hc->dead) {
+			wr32(hc->op, OP_USBSTS, STS_EINT);
+			wr32(hc->rt, RT_IMAN, IMAN_IE | IMAN_IP);
+		}
+	}
+	struct thread *t = __atomic_load_n(&usb_thread, __ATOMIC_ACQUIRE);
+	if (t)
+		thread_wake(t, 0);
+	arch_lapic_eoi();
+}
+
+/* Interrupts for @hc through MSI. Returns false when it has to be polled. */
+static bool enable_msi(struct xhci *hc)
+{
+	uint64_t address;
+	uint32_t data;
+	if (arch_msi_alloc(xhci_interrupt, &address, &data))
+		return false;
+	hc->vector = data & 0xff; /* before the first message can come */
+	if (pci_msi_enable(hc->pci, address, data)) {
+		hc->vector = 0;
+		return false;
+	}
+	wr32(hc->rt, RT_IMAN, IMAN_IE | IMAN_IP);
+	wr32(hc->op, OP_USBCMD, rd32(hc->op, OP_USBCMD) | CMD_INTE);
+	return true;
 }
 
 void xhci_init(void)
@@ -920,6 +1030,28 @@ void xhci_init(void)
 	for (unsigned i = 0; i < n; i++)
 		if (devs[i].class_code == 0x0c && devs[i].subclass == 0x03 && devs[i].prog_if == 0x30)
 			controller_probe(&devs[i]);
-	if (any_keyboard() && !kthread_create(poll_thread, NULL, 40))
-		kprintf("usb: cannot start the polling thread; keyboards unused\n");
+	bool live = false;
+	use_irq = true;
+	for (unsigned i = 0; i < ncontrollers; i++) {
+		struct xhci *hc = &controllers[i];
+		if (hc->dead)
+			continue;
+		live = true;
+		if (enable_msi(hc)) {
+			kprintf("xhci%d: events by message-signalled interrupt, vector 0x%x\n", hc->index, hc->vector);
+		} else {
+			use_irq = false;
+			kprintf("xhci%d: no MSI; polled every 10 ms while a keyboard is attached\n", hc->index);
+		}
+	}
+	if (!live || (!use_irq && !any_keyboard()))
+		return;
+	struct thread *t = kthread_create(usb_thread_fn, NULL, 40);
+	if (!t) {
+		kprintf("usb: cannot start the USB thread; keyboards unused\n");
+		return;
+	}
+	__atomic_store_n(&usb_thread, t, __ATOMIC_RELEASE);
+	/* An interrupt before the store woke nobody: one wake-up covers it. */
+	thread_wake(t, 0);
 }
