@@ -158,3 +158,33 @@ HTEST(usb_desc, refuses_what_is_not_a_keyboard_or_broken)
 	HEXPECT_EQ(usb_find_boot_keyboard(qemu_kbd + 9, sizeof(qemu_kbd) - 9, &kb), -EINVAL);
 	HEXPECT_EQ(usb_find_boot_keyboard(qemu_kbd, 4, &kb), -EINVAL);
 }
+
+HTEST(usb_kbd, repeat_follows_the_newest_key_held)
+{
+	struct hid_kbd k = { 0 };
+	char out[HID_KBD_OUT_MAX];
+	const uint8_t a[8] = { 0, 0, 0x04 }, a_up[8] = { 0, 0, 0x52, 0x04 }, up[8] = { 0, 0, 0x52 },
+		      shift_only[8] = { 0x02 }, none[8] = { 0 }, caps[8] = { 0, 0, 0x39 };
+	HEXPECT_EQ(hid_kbd_report(&k, a, 8, out), 1);
+	HEXPECT_EQ(k.repeat_len, 1);
+	HEXPECT_EQ(k.repeat[0], 'a');
+	uint32_t gen = k.repeat_gen;
+	/* Still held: nothing typed, the repeat stays, its delay is not restarted. */
+	HEXPECT_EQ(hid_kbd_report(&k, a, 8, out), 0);
+	HEXPECT_EQ(k.repeat_len, 1);
+	HEXPECT_EQ(k.repeat_gen, gen);
+	/* Up pressed while a is held: Up repeats now, with a new generation. */
+	HEXPECT_EQ(hid_kbd_report(&k, a_up, 8, out), 3);
+	HEXPECT_EQ(k.repeat_len, 3);
+	HEXPECT(!memcmp(k.repeat, "\x1b[A", 3));
+	HEXPECT(k.repeat_gen != gen);
+	/* a released, Up still held: Up goes on; Up released: nothing repeats. */
+	HEXPECT_EQ(hid_kbd_report(&k, up, 8, out), 0);
+	HEXPECT_EQ(k.repeat_len, 3);
+	HEXPECT_EQ(hid_kbd_report(&k, none, 8, out), 0);
+	HEXPECT_EQ(k.repeat_len, 0);
+	/* Keys that type nothing (a modifier, Caps Lock) never repeat. */
+	HEXPECT_EQ(hid_kbd_report(&k, shift_only, 8, out), 0);
+	HEXPECT_EQ(hid_kbd_report(&k, caps, 8, out), 0);
+	HEXPECT_EQ(k.repeat_len, 0);
+}

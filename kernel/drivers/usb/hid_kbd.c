@@ -75,9 +75,19 @@ unsigned hid_kbd_report(struct hid_kbd *k, const uint8_t *report, unsigned len, 
 			continue;
 		}
 		uint16_t key = hid_usage_to_key(u);
-		if (key)
-			n += keymap_bytes(key, mods | (k->caps_lock ? KEYMAP_CAPS : 0), out + n);
+		unsigned got = key ? keymap_bytes(key, mods | (k->caps_lock ? KEYMAP_CAPS : 0), out + n) : 0;
+		if (got) {
+			/* The newest key that types is the one that repeats, as on a PS/2 keyboard. */
+			k->repeat_usage = u;
+			k->repeat_len = (uint8_t)got;
+			for (unsigned j = 0; j < got; j++)
+				k->repeat[j] = out[n + j];
+			k->repeat_gen++;
+		}
+		n += got;
 	}
+	if (k->repeat_usage && !in(keys, nkeys, k->repeat_usage))
+		k->repeat_usage = k->repeat_len = 0;
 	for (unsigned i = 0; i < HID_BOOT_KEYS; i++)
 		k->held[i] = i < nkeys ? keys[i] : 0;
 	return n;

@@ -16,10 +16,20 @@
 /* Most bytes one report can type: six new keys, each a sequence at most. */
 #define HID_KBD_OUT_MAX (HID_BOOT_KEYS * KEYMAP_OUT_MAX)
 
-/* Decoder state. Zero-initialized = no key held, Caps Lock off. */
+/*
+ * Decoder state. Zero-initialized = no key held, Caps Lock off.
+ * Key repeat: a USB keyboard reports a held key once, where a PS/2 keyboard
+ * repeats it by itself, so the driver repeats in software what the last key
+ * pressed typed (repeat, repeat_len) while that key stays down; a new
+ * repeat key bumps repeat_gen, which restarts the driver's delay.
+ */
 struct hid_kbd {
 	uint8_t held[HID_BOOT_KEYS]; /* the usages of the last report taken */
 	bool caps_lock;              /* toggled by each new press of Caps Lock */
+	uint8_t repeat_usage;        /* the key being repeated, 0 = none */
+	uint8_t repeat_len;          /* bytes it typed (0 = nothing to repeat) */
+	char repeat[KEYMAP_OUT_MAX];
+	uint32_t repeat_gen;
 };
 
 /*
@@ -30,7 +40,7 @@ struct hid_kbd {
  * across reports types once (no repeat). The modifiers are the report's
  * own (left and right Shift and Ctrl alike). A report of the "too many keys"
  * (ErrorRollOver) kind is dropped whole, as the HID specification says, and
- * so is one shorter than 3 bytes.
+ * so is one shorter than 3 bytes. Updates the repeat fields (see above).
  * Returns the number of bytes written (0..HID_KBD_OUT_MAX). Context: any; pure.
  */
 unsigned hid_kbd_report(struct hid_kbd *k, const uint8_t *report, unsigned len, char out[HID_KBD_OUT_MAX]);
