@@ -196,7 +196,8 @@ def usb_keyboard_checks(build):
     # without an 8042 (i8042=off; the kernel must say so): whatever reaches the shell came through
     # the xHCI driver and the HID boot-report decoder, and sendkey has no other keyboard to type on.
     # A second monitor takes a screendump (the keyboard's boot line and a typed command on the
-    # screen), then unplugs the keyboard and plugs in another, which must type too.
+    # screen), holds a key down (software key repeat), then unplugs the keyboard and plugs in
+    # another, which must type too.
     mon_dir = tempfile.mkdtemp(prefix="mon.", dir=build.logs)
     sock, mon, shots = os.path.join(mon_dir, "sock"), [], []
 
@@ -212,6 +213,10 @@ def usb_keyboard_checks(build):
         lambda: shots.append(screen.decode(*monitor().screendump(
             os.path.join(build.logs, "usb-keyboard-screen.ppm")))),
         (Keyboard("sleep 9", Key("ctrl-c")), "^C"),                        # Ctrl-C abandons the line
+        # A key held for 2 s repeats (after 0.5 s, 30 a second): at least two more x.
+        lambda: monitor().type_text('echo R""'),
+        lambda: monitor().sendkey("x", 2000),
+        (Keyboard("\n"), "Rxxx"),
         lambda: monitor().cmd("device_del kbd"),
         (None, "usb: keyboard on xhci0 port 5 unplugged"),
         lambda: monitor().cmd("device_add usb-kbd,bus=xhci.0,id=kbd2"),
@@ -229,15 +234,18 @@ def usb_keyboard_checks(build):
     results.append((passed >= 6 and code == qemu.EXIT_SUCCESS and len(lines) >= 1 and "ps2: no 8042" in text
                     and "pci: 00:02.0 xHCI controller 1b36:000d" in text,
                     "console.usb_keyboard_types_into_shell",
-                    f"code={code}, {passed} of 9 steps, log tail: {text[-300:]!r}"))
+                    f"code={code}, {passed} of 10 steps, log tail: {text[-300:]!r}"))
     scr = shots[0] if shots else None
     on_screen = scr is not None and scr.find("usb: keyboard on xhci0 port") >= 0 and any(
         row.rstrip() == "Usb2 Key_ok" for row in scr.rows)
     results.append((on_screen, "console.usb_keyboard_session_on_screen",
                     f"screen:\n{scr.text()}" if scr else "no screenshot (the session stopped early)"))
+    held = re.search(r"\nR(x+)\n", text)
+    results.append((held is not None and len(held.group(1)) >= 3, "usb.keyboard_held_key_repeats",
+                    f"typed {len(held.group(1)) if held else 0} x for one key held 2 s"))
     # The second keyboard comes up on another port (QEMU takes the next free one) and types.
-    results.append((passed == 9 and code == qemu.EXIT_SUCCESS and len(lines) == 2 and lines[0] != lines[1],
-                    "usb.keyboard_unplug_and_hotplug", f"code={code}, {passed} of 9 steps, boot lines for ports "
+    results.append((passed == 10 and code == qemu.EXIT_SUCCESS and len(lines) == 2 and lines[0] != lines[1],
+                    "usb.keyboard_unplug_and_hotplug", f"code={code}, {passed} of 10 steps, boot lines for ports "
                     f"{lines}, log tail: {text[-300:]!r}"))
     return results
 

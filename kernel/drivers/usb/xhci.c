@@ -167,6 +167,9 @@ struct ring {
 #define RESET_RECOVERY_NS   (10 * MS)   /* USB 2.0 TRSTRCY, before the first request */
 #define POWER_GOOD_NS       (20 * MS)
 #define POLL_PERIOD_NS      (10 * MS)
+/* Key repeat: the typematic delay and rate PC firmware commonly sets on PS/2 keyboards. */
+#define REPEAT_DELAY_NS     (500 * MS)
+#define REPEAT_PERIOD_NS    (33 * MS)
 
 #define MAX_CONTROLLERS 4
 #define MAX_KEYBOARDS   8
@@ -211,6 +214,8 @@ struct keyboard {
 	struct hid_kbd state;
 	bool active;                    /* reports flow */
 	bool gone;                      /* unplugged: its slot is to be given back */
+	uint32_t repeat_gen;            /* state.repeat_gen when repeat_at was set */
+	uint64_t repeat_at;             /* when the held key types again */
 };
 
 static struct xhci controllers[MAX_CONTROLLERS];
@@ -720,6 +725,10 @@ static void keyboard_event(struct keyboard *k, const struct trb *ev)
 	unsigned n = hid_kbd_report(&k->state, k->dev.buf + REPORT_AREA + idx * HID_BOOT_REPORT_BYTES, len, out);
 	for (unsigned i = 0; i < n; i++)
 		console_input_push(out[i]);
+	if (k->state.repeat_gen != k->repeat_gen) {
+		k->repeat_gen = k->state.repeat_gen;
+		k->repeat_at = time_now_ns() + REPEAT_DELAY_NS;
+	}
 	keyboard_queue(k);
 	doorbell(k->dev.hc, k->dev.slot, k->dci);
 }
@@ -961,7 +970,28 @@ static bool events_pending(void)
 	return false;
 }
 
-/* The USB thread: drain the event rings, do what the events asked, sleep. */
+/* Type again what held keys typed, when due. Returns the next time one is due (UINT64_MAX: none). */
+static uint64_t keyboard_repeats(void)
+{
+	uint64_t now = time_now_ns(), next = UINT64_MAX;
+	for (unsigned i = 0; i < nkeyboards; i++) {
+		struct keyboard *k = keyboards[i];
+		if (!k->active || !k->state.repeat_len)
+			continue;
+		if (now >= k->repeat_at) {
+			for (unsigned j = 0; j < k->state.repeat_len; j++)
+				console_input_push(k->state.repeat[j]);
+			/* A thread that ran late types once, not a burst to catch up. */
+			k->repeat_at = now - k->repeat_at > REPEAT_PERIOD_NS ? now + REPEAT_PERIOD_NS
+									   : k->repeat_at + REPEAT_PERIOD_NS;
+		}
+		if (k->repeat_at < next)
+			next = k->repeat_at;
+	}
+	return next;
+}
+
+/* The USB thread: drain the event rings, do what the events asked, repeat held keys, sleep. */
 static void usb_thread_fn(void *arg)
 {
 	for (;;) {
@@ -973,6 +1003,7 @@ static void usb_thread_fn(void *arg)
 				dispatch_event(hc, &ev);
 		}
 		deferred_work();
+		uint64_t repeat = keyboard_repeats();
 		if (!use_irq && !any_keyboard())
 			break;
 		/* Prepared before the last look, so an interrupt after it still ends the sleep. */
@@ -981,7 +1012,8 @@ static void usb_thread_fn(void *arg)
 			thread_cancel_sleep();
 			continue;
 		}
-		(void)thread_sleep(use_irq ? UINT64_MAX : time_now_ns() + POLL_PERIOD_NS);
+		uint64_t deadline = use_irq ? UINT64_MAX : time_now_ns() + POLL_PERIOD_NS;
+		(void)thread_sleep(repeat < deadline ? repeat : deadline);
 	}
 	kprintf("usb: no keyboard left; polling stopped\n");
 }
