@@ -442,6 +442,26 @@ static void take_ownership(struct xhci *hc, uint64_t bar_bytes)
 	}
 }
 
+/*
+ * Intel's 7- and 8-series chipsets (Panther Point, Lynx Point) wire each
+ * USB 2 port to either their EHCI or their xHCI controller, and firmware
+ * often leaves them on EHCI, where this driver cannot see a keyboard. The
+ * PCI registers below say which ports may switch (the *PRM masks) and
+ * switch them; other chips do not have them, hence the device list.
+ */
+#define INTEL_XUSB2PR    0xd0 /* USB 2 ports routed to xHCI */
+#define INTEL_USB2PRM    0xd4
+#define INTEL_USB3_PSSEN 0xd8 /* SuperSpeed terminations on */
+#define INTEL_USB3PRM    0xdc
+
+static void intel_route_ports(const struct pci_device *p)
+{
+	if (p->vendor != 0x8086 || (p->device != 0x1e31 && p->device != 0x8c31 && p->device != 0x9c31))
+		return;
+	pci_write32(p, INTEL_USB3_PSSEN, pci_read32(p, INTEL_USB3PRM));
+	pci_write32(p, INTEL_XUSB2PR, pci_read32(p, INTEL_USB2PRM));
+}
+
 /* Which ports are USB 2 and which USB 3 (Supported Protocol capabilities). */
 static void read_port_protocols(struct xhci *hc, uint64_t bar_bytes)
 {
@@ -904,6 +924,7 @@ static void controller_probe(const struct pci_device *p)
 	ncontrollers++;
 
 	take_ownership(hc, size);
+	intel_route_ports(p);
 	read_port_protocols(hc, size);
 	const char *why;
 	if (controller_start(hc, &why)) {
