@@ -28,6 +28,7 @@
 #define USB_DT_ENDPOINT      5
 
 #define USB_DEVICE_DESC_BYTES 18
+#define USB_CLASS_HUB         0x09 /* bDeviceClass */
 #define USB_CONFIG_DESC_BYTES 9
 
 /* What a boot keyboard interface needs from its configuration descriptor. */

@@ -200,6 +200,8 @@ struct xhci {
 struct usb_dev {
 	struct xhci *hc;
 	unsigned slot, port, speed, mps0;
+	uint16_t vendor, product;       /* from the device descriptor */
+	uint8_t class_code;
 	void *in_ctx, *out_ctx;         /* input context (what we ask), output (the controller's) */
 	uint64_t in_phys, out_phys;
 	struct ring ep0;
@@ -700,6 +702,17 @@ static int dev_address(struct usb_dev *d, const char **why)
 		if (err)
 			return err;
 	}
+	/* All of it now, for the boot line of whatever the device turns out to be. */
+	*why = "no device descriptor";
+	unsigned got;
+	err = control(d, USB_DIR_IN, USB_REQ_GET_DESCRIPTOR, USB_DT_DEVICE << 8, 0, USB_DEVICE_DESC_BYTES, &got);
+	if (err)
+		return err;
+	if (got >= 12) {
+		d->class_code = d->buf[4];
+		d->vendor = (uint16_t)(d->buf[8] | d->buf[9] << 8);
+		d->product = (uint16_t)(d->buf[10] | d->buf[11] << 8);
+	}
 	return 0;
 }
 
@@ -868,7 +881,10 @@ static void port_probe(struct xhci *hc, unsigned port)
 	if (!err)
 		err = keyboard_start(k, &why);
 	if (err == -ENOENT) {
-		/* Another kind of device (a stick, a mouse): give its slot back. */
+		/* Another kind of device (a stick, a mouse, a hub): give its slot back. */
+		kprintf("usb: xhci%d port %u (%s): device %04x:%04x, %s; left alone\n", hc->index, port, usb,
+			k->dev.vendor, k->dev.product,
+			k->dev.class_code == USB_CLASS_HUB ? "a hub (not supported yet)" : "no boot keyboard interface");
 		dev_release(&k->dev);
 		kfree(k);
 		return;
