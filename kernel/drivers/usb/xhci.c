@@ -166,6 +166,7 @@ struct ring {
 #define PORT_RESET_TIMEOUT_NS (500 * MS)
 #define RESET_RECOVERY_NS   (10 * MS)   /* USB 2.0 TRSTRCY, before the first request */
 #define POWER_GOOD_NS       (20 * MS)
+#define DEBOUNCE_NS         (100 * MS)  /* a hot-plugged device, before its port reset */
 #define POLL_PERIOD_NS      (10 * MS)
 /* Key repeat: the typematic delay and rate PC firmware commonly sets on PS/2 keyboards. */
 #define REPEAT_DELAY_NS     (500 * MS)
@@ -987,6 +988,14 @@ static void deferred_work(void)
 		} /* else kept: the controller may still write to it */
 		keyboards[i] = keyboards[--nkeyboards];
 	}
+	bool plugged = false;
+	for (unsigned c = 0; c < ncontrollers; c++)
+		for (unsigned port = 1; port <= controllers[c].max_ports; port++)
+			plugged |= controllers[c].port_plugged[port];
+	if (!plugged)
+		return;
+	/* A plug just went in: let its contacts settle first (USB 2.0 §7.1.7.3, TATTDB). */
+	(void)sleep_until(time_now_ns() + DEBOUNCE_NS);
 	for (unsigned c = 0; c < ncontrollers; c++) {
 		struct xhci *hc = &controllers[c];
 		for (unsigned port = 1; port <= hc->max_ports && !hc->dead; port++)
