@@ -536,7 +536,7 @@ static int controller_start(struct xhci *hc, const char **why)
 	wr32(hc->rt, RT_ERSTSZ, 1);
 	wr64(hc->rt, RT_ERDP, events);
 	wr64(hc->rt, RT_ERSTBA, erst); /* last: writing it starts the event ring */
-	wr32(hc->rt, RT_IMAN, 1);      /* interrupt pending cleared, interrupts off: we poll */
+	wr32(hc->rt, RT_IMAN, IMAN_IP); /* pending cleared, off until the USB thread exists (enable_msi) */
 
 	*why = "did not start";
 	wr32(hc->op, OP_USBCMD, CMD_RUN);
