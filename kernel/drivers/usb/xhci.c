@@ -36,6 +36,7 @@
 #include "kernel/drivers/pci/pci.h"
 #include "kernel/drivers/usb/hid_kbd.h"
 #include "kernel/drivers/usb/usb.h"
+#include "kernel/lib/printf.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
 #include "kernel/mm/kmalloc.h"
@@ -200,7 +201,10 @@ struct xhci {
 /* One addressed device: its slot, contexts and endpoint 0. */
 struct usb_dev {
 	struct xhci *hc;
-	unsigned slot, port, speed, mps0;
+	unsigned slot, port, speed, mps0; /* port: the root port, for a device behind a hub too */
+	unsigned hub_port;              /* its port on the hub, 0 = on the root port itself */
+	unsigned tt_slot, tt_port;      /* the high-speed hub translating for a low/full-speed device */
+	unsigned hub_ports, hub_ttt;    /* a hub: its port count and TT think time (slot context) */
 	uint16_t vendor, product;       /* from the device descriptor */
 	uint8_t class_code;
 	void *in_ctx, *out_ctx;         /* input context (what we ask), output (the controller's) */
@@ -211,7 +215,7 @@ struct usb_dev {
 };
 
 struct keyboard {
-	struct usb_dev dev;
+	struct usb_dev dev;             /* first: a hub's usb_dev is freed as its keyboard */
 	unsigned dci;                   /* device context index of the interrupt IN endpoint */
 	struct ring ring;
 	struct hid_kbd state;
@@ -225,6 +229,11 @@ static struct xhci controllers[MAX_CONTROLLERS];
 static unsigned ncontrollers;
 static struct keyboard *keyboards[MAX_KEYBOARDS];
 static unsigned nkeyboards;
+/* Hubs on root ports, kept as their children's parents (the usb_dev of a struct keyboard). */
+#define MAX_HUBS 8
+static struct usb_dev *hubs[MAX_HUBS];
+static bool hub_gone[MAX_HUBS];   /* unplugged: its slot is to be given back */
+static unsigned nhubs;
 static struct thread *usb_thread; /* atomic: set once, read by the interrupt handler */
 static bool use_irq;              /* every live controller has its MSI: the thread sleeps until one fires */
 
@@ -255,6 +264,16 @@ static void wr32(volatile uint8_t *base, unsigned off, uint32_t v)
 static void wr64(volatile uint8_t *base, unsigned off, uint64_t v)
 {
 	arch_mmio_write64(base + off, v);
+}
+
+/*
+ * Pauses of milliseconds (USB's settle and recovery times) sleep rather
+ * than spin: the boot thread and the USB thread may both sleep, and the
+ * USB thread's priority is above programs'.
+ */
+static void pause_ns(uint64_t ns)
+{
+	(void)sleep_until(time_now_ns() + ns);
 }
 
 /* Wait until (register & mask) == want. Returns 0 or -ETIMEDOUT. */
@@ -336,6 +355,16 @@ static bool next_event(struct xhci *hc, struct trb *ev)
 	return true;
 }
 
+/* Where @d is, for messages: "xhci0 port 5 (USB2)", "xhci0 port 5.2 (USB2)" behind a hub. */
+static void where(char *out, size_t len, const struct usb_dev *d)
+{
+	const char *usb = d->hc->port_major[d->port] >= 3 ? "USB3" : "USB2";
+	if (d->hub_port)
+		ksnprintf(out, len, "xhci%d port %u.%u (%s)", d->hc->index, d->port, d->hub_port, usb);
+	else
+		ksnprintf(out, len, "xhci%d port %u (%s)", d->hc->index, d->port, usb);
+}
+
 /* An event nobody waits for: a keyboard's report, a port change; anything else is dropped. */
 static void dispatch_event(struct xhci *hc, const struct trb *ev)
 {
@@ -365,9 +394,14 @@ static void dispatch_event(struct xhci *hc, const struct trb *ev)
 			if (k->dev.hc == hc && k->dev.port == port && !k->gone) {
 				k->active = false;
 				k->gone = true;
-				kprintf("usb: keyboard on xhci%d port %u unplugged\n", hc->index, port);
+				char at[40];
+				where(at, sizeof(at), &k->dev);
+				kprintf("usb: keyboard on %s unplugged\n", at);
 			}
 		}
+		for (unsigned i = 0; i < nhubs; i++)
+			if (hubs[i]->hc == hc && hubs[i]->port == port)
+				hub_gone[i] = true;
 	}
 }
 
@@ -552,7 +586,7 @@ static int controller_start(struct xhci *hc, const char **why)
 			}
 		}
 		if (powered)
-			time_delay_ns(POWER_GOOD_NS);
+			pause_ns(POWER_GOOD_NS);
 	}
 	return 0;
 }
@@ -568,8 +602,11 @@ static void *ctx(const struct usb_dev *d, void *base, unsigned index)
 static void fill_slot_ep0(struct usb_dev *d, unsigned context_entries)
 {
 	uint32_t *slot = ctx(d, d->in_ctx, 1), *ep0 = ctx(d, d->in_ctx, 2);
-	slot[0] = (uint32_t)d->speed << 20 | (uint32_t)context_entries << 27; /* route string 0: a root port */
-	slot[1] = (uint32_t)d->port << 16;
+	/* The route string names the hub port below the root port (one tier of hubs). */
+	slot[0] = d->hub_port | (uint32_t)d->speed << 20 | (uint32_t)context_entries << 27 |
+		  (d->hub_ports ? 1u << 26 : 0);
+	slot[1] = (uint32_t)d->port << 16 | (uint32_t)d->hub_ports << 24;
+	slot[2] = d->tt_slot | d->tt_port << 8 | d->hub_ttt << 16;
 	ep0[1] = 3u << 1 | 4u << 3 | (uint32_t)d->mps0 << 16; /* 3 retries, control endpoint */
 	ep0[2] = (uint32_t)d->ep0.phys | 1;                    /* dequeue pointer, cycle 1 */
 	ep0[3] = (uint32_t)(d->ep0.phys >> 32);
@@ -684,7 +721,7 @@ static int dev_address(struct usb_dev *d, const char **why)
 	err = command(hc, d->in_phys, TRB_TYPE(TRB_ADDRESS_DEVICE) | TRB_SLOT(d->slot), &ev);
 	if (err)
 		return err;
-	time_delay_ns(2 * MS); /* SET_ADDRESS recovery (USB 2.0 §9.2.6.3) */
+	pause_ns(2 * MS); /* SET_ADDRESS recovery (USB 2.0 §9.2.6.3) */
 
 	/* The first 8 bytes of the device descriptor hold bMaxPacketSize0. */
 	*why = "no device descriptor";
@@ -851,8 +888,170 @@ static int port_reset(struct xhci *hc, unsigned port)
 	wr32(hc->op, OP_PORTSC(port), (sc & PORT_KEEP) | (sc & PORT_CHANGES));
 	if (!(sc & PORT_PED))
 		return -ENODEV;
-	time_delay_ns(RESET_RECOVERY_NS);
+	pause_ns(RESET_RECOVERY_NS);
 	return 0;
+}
+
+/* Hub class requests (USB 2.0 §11.24). */
+#define HUB_DT_HUB          0x29
+#define HUB_REQ_GET_STATUS  0x00
+#define HUB_REQ_CLEAR       0x01
+#define HUB_REQ_SET         0x03
+#define HUB_TO_PORT         0x23 /* class, other (a port) */
+#define HUB_FROM_HUB        0xa0
+#define HUB_FROM_PORT       0xa3
+#define HUB_PORT_RESET      4    /* features */
+#define HUB_PORT_POWER      8
+#define HUB_C_PORT_CONNECTION 16
+#define HUB_C_PORT_RESET    20
+#define HUB_ST_CONNECTION   0x0001 /* wPortStatus */
+#define HUB_ST_ENABLE       0x0002
+#define HUB_ST_LOW_SPEED    0x0200
+#define HUB_ST_HIGH_SPEED   0x0400
+#define HUB_CH_RESET        0x0010 /* wPortChange */
+
+/*
+ * Address the device that @d describes (controller, ports, speed, TT
+ * filled in by the caller) and start it if it is a keyboard. Returns the
+ * device when it is a hub on a root port, to be walked by the caller
+ * (kept, not released); NULL otherwise.
+ */
+static struct usb_dev *device_probe(const struct usb_dev *d)
+{
+	if (nkeyboards == MAX_KEYBOARDS)
+		return NULL;
+	char at[40];
+	where(at, sizeof(at), d);
+	struct keyboard *k = kzalloc(sizeof(*k));
+	if (!k) {
+		kprintf("usb: %s: out of memory\n", at);
+		return NULL;
+	}
+	k->dev = *d;
+	const char *why;
+	int err = dev_address(&k->dev, &why);
+	if (!err && k->dev.class_code == USB_CLASS_HUB && !d->hub_port && d->speed <= SPEED_HIGH &&
+	    nhubs < MAX_HUBS) {
+		/* The hub's memory lives on in its struct keyboard; only its usb_dev is used. */
+		hub_gone[nhubs] = false;
+		hubs[nhubs++] = &k->dev;
+		return &k->dev;
+	}
+	if (!err)
+		err = keyboard_start(k, &why);
+	if (err == -ENOENT) {
+		/* Another kind of device (a stick, a mouse, a hub below a hub): give its slot back. */
+		kprintf("usb: %s: device %04x:%04x, %s; left alone\n", at, k->dev.vendor, k->dev.product,
+			k->dev.class_code == USB_CLASS_HUB ? "a hub (not supported here)" : "no boot keyboard interface");
+		dev_release(&k->dev);
+		kfree(k);
+		return NULL;
+	}
+	if (err) {
+		/* Left as it is: the controller may still own the memory. */
+		kprintf("usb: %s: device not usable: %s (%d)\n", at, why, err);
+		return NULL;
+	}
+	keyboards[nkeyboards++] = k;
+	static const char *const speeds[] = { "?", "full", "low", "high", "super", "super+" };
+	at[0] = 0;
+	where(at, sizeof(at), d);
+	/* "xhci0 port 5 (USB2, full speed, slot 1)": the speed joins the bracket. */
+	size_t n = strlen(at);
+	if (n && at[n - 1] == ')')
+		at[n - 1] = 0;
+	kprintf("usb: keyboard on %s, %s speed, slot %u), boot protocol\n", at,
+		speeds[k->dev.speed < 6 ? k->dev.speed : 0], k->dev.slot);
+	return NULL;
+}
+
+/* Reset hub port @port; returns its xHCI speed, or 0 when nothing usable is there. */
+static unsigned hub_port_reset(struct usb_dev *hub, unsigned port)
+{
+	unsigned got;
+	if (control(hub, HUB_FROM_PORT, HUB_REQ_GET_STATUS, 0, (uint16_t)port, 4, &got) || got < 4 ||
+	    !(hub->buf[0] & HUB_ST_CONNECTION))
+		return 0;
+	if (control(hub, HUB_TO_PORT, HUB_REQ_SET, HUB_PORT_RESET, (uint16_t)port, 0, NULL))
+		return 0;
+	uint64_t deadline = time_now_ns() + PORT_RESET_TIMEOUT_NS;
+	for (;;) {
+		pause_ns(10 * MS);
+		if (control(hub, HUB_FROM_PORT, HUB_REQ_GET_STATUS, 0, (uint16_t)port, 4, &got) || got < 4)
+			return 0;
+		if (hub->buf[2] & HUB_CH_RESET)
+			break;
+		if (time_now_ns() >= deadline)
+			return 0;
+	}
+	uint16_t status = (uint16_t)(hub->buf[0] | hub->buf[1] << 8);
+	(void)control(hub, HUB_TO_PORT, HUB_REQ_CLEAR, HUB_C_PORT_RESET, (uint16_t)port, 0, NULL);
+	(void)control(hub, HUB_TO_PORT, HUB_REQ_CLEAR, HUB_C_PORT_CONNECTION, (uint16_t)port, 0, NULL);
+	if (!(status & HUB_ST_ENABLE))
+		return 0;
+	pause_ns(RESET_RECOVERY_NS);
+	return status & HUB_ST_LOW_SPEED ? SPEED_LOW : status & HUB_ST_HIGH_SPEED ? SPEED_HIGH : SPEED_FULL;
+}
+
+/*
+ * A USB 2 hub on a root port: configure it, tell the controller it is a
+ * hub, power its ports and probe what is connected now. One tier only,
+ * and no later plugging below it (that needs the hub's status endpoint).
+ */
+static void hub_walk(struct usb_dev *hub)
+{
+	struct xhci *hc = hub->hc;
+	char at[40];
+	where(at, sizeof(at), hub);
+	unsigned got;
+	const char *why = "no configuration descriptor";
+	if (control(hub, USB_DIR_IN, USB_REQ_GET_DESCRIPTOR, USB_DT_CONFIGURATION << 8, 0, USB_CONFIG_DESC_BYTES,
+		    &got) || got < 6)
+		goto fail;
+	why = "SET_CONFIGURATION failed";
+	if (control(hub, 0, USB_REQ_SET_CONFIGURATION, hub->buf[5], 0, 0, NULL))
+		goto fail;
+	why = "no hub descriptor";
+	if (control(hub, HUB_FROM_HUB, USB_REQ_GET_DESCRIPTOR, HUB_DT_HUB << 8, 0, 9, &got) || got < 7 || !hub->buf[2])
+		goto fail;
+	unsigned nports = hub->buf[2] > 15 ? 15 : hub->buf[2]; /* a route string digit holds 1-15 */
+	uint64_t power_good_ns = hub->buf[5] * 2 * MS;
+	hub->hub_ports = nports;
+	hub->hub_ttt = hub->speed == SPEED_HIGH ? (hub->buf[3] >> 5) & 3 : 0;
+
+	/* The hub's slot context: Evaluate Context from xHCI 1.0 on, as Linux does, else Configure Endpoint. */
+	uint32_t *icc = hub->in_ctx;
+	icc[0] = 0;
+	icc[1] = 1;
+	memset(ctx(hub, hub->in_ctx, 1), 0, hc->ctx_bytes);
+	fill_slot_ep0(hub, 1);
+	struct trb ev;
+	bool v1 = (rd32(hc->cap, 0) >> 16) > 0x95;
+	why = "the controller refused its hub settings";
+	if (command(hc, hub->in_phys, TRB_TYPE(v1 ? TRB_EVALUATE_CONTEXT : TRB_CONFIGURE_EP) | TRB_SLOT(hub->slot),
+		    &ev))
+		goto fail;
+
+	for (unsigned port = 1; port <= nports; port++)
+		(void)control(hub, HUB_TO_PORT, HUB_REQ_SET, HUB_PORT_POWER, (uint16_t)port, 0, NULL);
+	/* Power good, then the connect debounce of whatever was plugged in all along. */
+	pause_ns(power_good_ns + DEBOUNCE_NS);
+	kprintf("usb: hub on %s, %u ports\n", at, nports);
+	for (unsigned port = 1; port <= nports && !hc->dead; port++) {
+		unsigned speed = hub_port_reset(hub, port);
+		if (!speed)
+			continue;
+		struct usb_dev child = { .hc = hc, .port = hub->port, .hub_port = port, .speed = speed };
+		if (hub->speed == SPEED_HIGH && speed != SPEED_HIGH) {
+			/* Low and full speed behind a high-speed hub go through its transaction translator. */
+			child.tt_slot = hub->slot;
+			child.tt_port = port;
+		}
+		(void)device_probe(&child);
+	}
+	return;
+fail:
+	kprintf("usb: hub on %s not usable: %s\n", at, why);
 }
 
 static void port_probe(struct xhci *hc, unsigned port)
@@ -862,43 +1061,15 @@ static void port_probe(struct xhci *hc, unsigned port)
 	if (err == -ENODEV)
 		return;
 	hc->port_taken[port] = true;
-	const char *usb = hc->port_major[port] >= 3 ? "USB3" : "USB2";
 	if (err) {
-		kprintf("usb: xhci%d port %u (%s): port reset timed out\n", hc->index, port, usb);
+		kprintf("usb: xhci%d port %u (%s): port reset timed out\n", hc->index, port,
+			hc->port_major[port] >= 3 ? "USB3" : "USB2");
 		return;
 	}
-	if (nkeyboards == MAX_KEYBOARDS)
-		return;
-	struct keyboard *k = kzalloc(sizeof(*k));
-	if (!k) {
-		kprintf("usb: xhci%d port %u: out of memory\n", hc->index, port);
-		return;
-	}
-	k->dev.hc = hc;
-	k->dev.port = port;
-	k->dev.speed = PORT_SPEED(rd32(hc->op, OP_PORTSC(port)));
-	const char *why;
-	err = dev_address(&k->dev, &why);
-	if (!err)
-		err = keyboard_start(k, &why);
-	if (err == -ENOENT) {
-		/* Another kind of device (a stick, a mouse, a hub): give its slot back. */
-		kprintf("usb: xhci%d port %u (%s): device %04x:%04x, %s; left alone\n", hc->index, port, usb,
-			k->dev.vendor, k->dev.product,
-			k->dev.class_code == USB_CLASS_HUB ? "a hub (not supported yet)" : "no boot keyboard interface");
-		dev_release(&k->dev);
-		kfree(k);
-		return;
-	}
-	if (err) {
-		/* Left as it is: the controller may still own the memory. */
-		kprintf("usb: xhci%d port %u (%s): device not usable: %s (%d)\n", hc->index, port, usb, why, err);
-		return;
-	}
-	keyboards[nkeyboards++] = k;
-	static const char *const speeds[] = { "?", "full", "low", "high", "super", "super+" };
-	kprintf("usb: keyboard on xhci%d port %u (%s, %s speed, slot %u), boot protocol\n", hc->index, port, usb,
-		speeds[k->dev.speed < 6 ? k->dev.speed : 0], k->dev.slot);
+	struct usb_dev d = { .hc = hc, .port = port, .speed = PORT_SPEED(rd32(hc->op, OP_PORTSC(port))) };
+	struct usb_dev *hub = device_probe(&d);
+	if (hub)
+		hub_walk(hub);
 }
 
 static void controller_probe(const struct pci_device *p)
@@ -988,6 +1159,22 @@ static void deferred_work(void)
 		} /* else kept: the controller may still write to it */
 		keyboards[i] = keyboards[--nkeyboards];
 	}
+	/* After the devices behind them: a hub is their parent and translator. */
+	for (unsigned i = 0; i < nhubs;) {
+		struct usb_dev *hub = hubs[i];
+		if (!hub_gone[i] || hub->hc->dead) {
+			i++;
+			continue;
+		}
+		struct trb ev;
+		if (command(hub->hc, 0, TRB_TYPE(TRB_DISABLE_SLOT) | TRB_SLOT(hub->slot), &ev) == 0) {
+			hub->hc->dcbaa[hub->slot] = 0;
+			dev_free(hub);
+			kfree((struct keyboard *)hub); /* dev is the first member */
+		}
+		hubs[i] = hubs[--nhubs];
+		hub_gone[i] = hub_gone[nhubs];
+	}
 	bool plugged = false;
 	for (unsigned c = 0; c < ncontrollers; c++)
 		for (unsigned port = 1; port <= controllers[c].max_ports; port++)
@@ -995,7 +1182,7 @@ static void deferred_work(void)
 	if (!plugged)
 		return;
 	/* A plug just went in: let its contacts settle first (USB 2.0 §7.1.7.3, TATTDB). */
-	(void)sleep_until(time_now_ns() + DEBOUNCE_NS);
+	pause_ns(DEBOUNCE_NS);
 	for (unsigned c = 0; c < ncontrollers; c++) {
 		struct xhci *hc = &controllers[c];
 		for (unsigned port = 1; port <= hc->max_ports && !hc->dead; port++)
