@@ -416,16 +416,18 @@ static int wait_event(struct xhci *hc, uint32_t type, uint64_t trb, unsigned slo
 {
 	uint64_t deadline = time_now_ns() + timeout_ns;
 	for (;;) {
-		while (next_event(hc, ev)) {
+		/* The deadline holds even against a controller that never stops posting other events. */
+		if (next_event(hc, ev)) {
 			if (TRB_GET_TYPE(ev->control) == type &&
 			    (trb ? ev->param == trb
 				 : (ev->control >> 24) == slot && ((ev->control >> 16) & 0x1f) == dci))
 				return 0;
 			dispatch_event(hc, ev);
+		} else {
+			arch_cpu_relax();
 		}
 		if (time_now_ns() >= deadline)
 			return -ETIMEDOUT;
-		arch_cpu_relax();
 	}
 }
 
@@ -634,9 +636,12 @@ static int control(struct usb_dev *d, uint8_t type, uint8_t req, uint16_t value,
 	uint64_t status = ring_push(&d->ep0, 0, 0, TRB_TYPE(TRB_STATUS) | TRB_IOC | (length && in ? 0 : TRB_DIR_IN));
 	doorbell(hc, d->slot, 1);
 	unsigned moved = length;
+	uint64_t deadline = time_now_ns() + CONTROL_TIMEOUT_NS;
 	for (;;) {
 		struct trb ev;
-		int err = wait_event(hc, TRB_EV_TRANSFER, 0, d->slot, 1, &ev, CONTROL_TIMEOUT_NS);
+		uint64_t now = time_now_ns();
+		int err = now < deadline ? wait_event(hc, TRB_EV_TRANSFER, 0, d->slot, 1, &ev, deadline - now)
+					 : -ETIMEDOUT;
 		if (err)
 			return err;
 		if (ev.param == data && EV_CC(&ev) == CC_SHORT) {
