@@ -176,7 +176,16 @@ struct ring {
 #define MAX_CONTROLLERS 4
 #define MAX_KEYBOARDS   8
 #define KBD_TRBS_QUEUED 8 /* reports the keyboard may deliver between two polls */
-#define REPORT_AREA     2048 /* offset in a device's buffer page: 8 bytes per interrupt-ring TRB */
+#define REPORT_AREA     2048 /* offset in a device's buffer page of the report buffers */
+/*
+ * Each report transfer may take a whole packet, up to 64 bytes: a keyboard
+ * whose endpoint allows more than the 8-byte boot report must not babble
+ * into a shorter buffer. 32 buffers, used in turn with the ring's TRBs
+ * (only KBD_TRBS_QUEUED of them are in flight at once).
+ */
+#define REPORT_MAX      64
+#define REPORT_BUFFERS  ((PAGE_SIZE - REPORT_AREA) / REPORT_MAX)
+_Static_assert(REPORT_BUFFERS > KBD_TRBS_QUEUED, "report buffers in flight must be distinct");
 #define DESC_MAX        REPORT_AREA
 
 struct xhci {
@@ -217,6 +226,7 @@ struct usb_dev {
 struct keyboard {
 	struct usb_dev dev;             /* first: a hub's usb_dev is freed as its keyboard */
 	unsigned dci;                   /* device context index of the interrupt IN endpoint */
+	unsigned report_bytes;          /* per report transfer: its max packet, 8 to REPORT_MAX */
 	struct ring ring;
 	struct hid_kbd state;
 	bool active;                    /* reports flow */
@@ -774,12 +784,17 @@ static unsigned ep_interval(unsigned speed, unsigned b_interval)
 	return n > 15 ? 15 : n;
 }
 
+/* The report buffer of the TRB at ring index @idx. */
+static unsigned report_offset(unsigned idx)
+{
+	return REPORT_AREA + (idx % REPORT_BUFFERS) * REPORT_MAX;
+}
+
 /* Queue one report transfer on the keyboard's interrupt ring; its buffer follows the TRB's place. */
 static void keyboard_queue(struct keyboard *k)
 {
-	unsigned idx = k->ring.enqueue;
-	uint64_t buf = k->dev.buf_phys + REPORT_AREA + idx * HID_BOOT_REPORT_BYTES;
-	ring_push(&k->ring, buf, HID_BOOT_REPORT_BYTES, TRB_TYPE(TRB_NORMAL) | TRB_IOC | TRB_ISP);
+	uint64_t buf = k->dev.buf_phys + report_offset(k->ring.enqueue);
+	ring_push(&k->ring, buf, k->report_bytes, TRB_TYPE(TRB_NORMAL) | TRB_IOC | TRB_ISP);
 }
 
 static void keyboard_event(struct keyboard *k, const struct trb *ev)
@@ -796,9 +811,9 @@ static void keyboard_event(struct keyboard *k, const struct trb *ev)
 	if (ev->param < k->ring.phys || idx >= RING_TRBS - 1)
 		return;
 	unsigned left = ev->status & 0xffffff;
-	unsigned len = left < HID_BOOT_REPORT_BYTES ? HID_BOOT_REPORT_BYTES - left : 0;
+	unsigned len = left < k->report_bytes ? k->report_bytes - left : 0;
 	char out[HID_KBD_OUT_MAX];
-	unsigned n = hid_kbd_report(&k->state, k->dev.buf + REPORT_AREA + idx * HID_BOOT_REPORT_BYTES, len, out);
+	unsigned n = hid_kbd_report(&k->state, k->dev.buf + report_offset((unsigned)idx), len, out);
 	for (unsigned i = 0; i < n; i++)
 		console_input_push(out[i]);
 	if (k->state.repeat_gen != k->repeat_gen) {
@@ -844,6 +859,7 @@ static int keyboard_start(struct keyboard *k, const char **why)
 	unsigned epnum = kb.endpoint & 0xf;
 	k->dci = 2 * epnum + 1; /* IN endpoints have odd context indices */
 	unsigned mps = kb.max_packet ? kb.max_packet : HID_BOOT_REPORT_BYTES;
+	k->report_bytes = mps < HID_BOOT_REPORT_BYTES ? HID_BOOT_REPORT_BYTES : mps > REPORT_MAX ? REPORT_MAX : mps;
 	uint32_t *icc = d->in_ctx;
 	icc[0] = 0;
 	icc[1] = 1u | 1u << k->dci;
