@@ -935,9 +935,11 @@ static int port_reset(struct xhci *hc, unsigned port)
  * Address the device that @d describes (controller, ports, speed, TT
  * filled in by the caller) and start it if it is a keyboard. Returns the
  * device when it is a hub on a root port, to be walked by the caller
- * (kept, not released); NULL otherwise.
+ * (kept, not released); NULL otherwise. With @retry, a device that failed
+ * a step (slow to come out of reset, a transaction error) is given back
+ * whole and *@retry set, for the caller to reset its port and try again.
  */
-static struct usb_dev *device_probe(const struct usb_dev *d)
+static struct usb_dev *device_probe(const struct usb_dev *d, bool *retry)
 {
 	if (nkeyboards == MAX_KEYBOARDS)
 		return NULL;
@@ -966,6 +968,19 @@ static struct usb_dev *device_probe(const struct usb_dev *d)
 			k->dev.class_code == USB_CLASS_HUB ? "a hub (not supported here)" : "no boot keyboard interface");
 		dev_release(&k->dev);
 		kfree(k);
+		return NULL;
+	}
+	struct xhci *hc = d->hc;
+	struct trb ev;
+	if (err && retry && err != -ENOMEM && !hc->dead && k->dev.slot && k->dev.slot <= hc->max_slots &&
+	    command(hc, 0, TRB_TYPE(TRB_DISABLE_SLOT) | TRB_SLOT(k->dev.slot), &ev) == 0) {
+		kprintf("usb: %s: device not usable: %s (%d); trying once more\n", at, why, err);
+		hc->dcbaa[k->dev.slot] = 0;
+		dev_free(&k->dev);
+		if (k->ring.phys)
+			pmm_free_page(k->ring.phys);
+		kfree(k);
+		*retry = true;
 		return NULL;
 	}
 	if (err) {
@@ -1068,7 +1083,7 @@ static void hub_walk(struct usb_dev *hub)
 			child.tt_slot = hub->slot;
 			child.tt_port = port;
 		}
-		(void)device_probe(&child);
+		(void)device_probe(&child, NULL);
 	}
 	return;
 fail:
@@ -1088,7 +1103,16 @@ static void port_probe(struct xhci *hc, unsigned port)
 		return;
 	}
 	struct usb_dev d = { .hc = hc, .port = port, .speed = PORT_SPEED(rd32(hc->op, OP_PORTSC(port))) };
-	struct usb_dev *hub = device_probe(&d);
+	bool retry = false;
+	struct usb_dev *hub = device_probe(&d, &retry);
+	if (retry) {
+		/* Some devices want more than the 10 ms after a reset: give them 100 more, and a new reset. */
+		pause_ns(DEBOUNCE_NS);
+		if (port_reset(hc, port))
+			return;
+		d.speed = PORT_SPEED(rd32(hc->op, OP_PORTSC(port)));
+		hub = device_probe(&d, NULL);
+	}
 	if (hub)
 		hub_walk(hub);
 }
