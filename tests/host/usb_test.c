@@ -99,7 +99,7 @@ static const uint8_t qemu_kbd[] = {
 
 HTEST(usb_desc, finds_boot_keyboard)
 {
-	struct usb_boot_kbd kb = { 0 };
+	struct usb_intr_in kb = { 0 };
 	HEXPECT_EQ(usb_find_boot_keyboard(qemu_kbd, sizeof(qemu_kbd), &kb), 0);
 	HEXPECT_EQ(kb.config_value, 1);
 	HEXPECT_EQ(kb.interface, 0);
@@ -126,7 +126,7 @@ HTEST(usb_desc, composite_device_second_interface)
 		7, 5, 0x02, 3, 8, 0, 10,
 		7, 5, 0x83, 3, 8, 0, 10,
 	};
-	struct usb_boot_kbd kb = { 0 };
+	struct usb_intr_in kb = { 0 };
 	HEXPECT_EQ(usb_find_boot_keyboard(d, sizeof(d), &kb), 0);
 	HEXPECT_EQ(kb.config_value, 2);
 	HEXPECT_EQ(kb.interface, 1);
@@ -135,7 +135,7 @@ HTEST(usb_desc, composite_device_second_interface)
 
 HTEST(usb_desc, refuses_what_is_not_a_keyboard_or_broken)
 {
-	struct usb_boot_kbd kb;
+	struct usb_intr_in kb;
 	/* A mass-storage stick: class 8, bulk endpoints. */
 	static const uint8_t stick[] = {
 		9, 2, 32, 0, 1, 1, 0, 0x80, 50,
@@ -187,4 +187,23 @@ HTEST(usb_kbd, repeat_follows_the_newest_key_held)
 	HEXPECT_EQ(hid_kbd_report(&k, shift_only, 8, out), 0);
 	HEXPECT_EQ(hid_kbd_report(&k, caps, 8, out), 0);
 	HEXPECT_EQ(k.repeat_len, 0);
+}
+
+HTEST(usb_desc, finds_a_hubs_status_endpoint)
+{
+	/* QEMU's usb-hub: interface class 9, endpoint 0x81 interrupt, 1 byte, 255 ms. */
+	static const uint8_t hub[] = {
+		9, 2, 25, 0, 1, 1, 0, 0xe0, 0,
+		9, 4, 0, 0, 1, 9, 0, 0, 0,
+		7, 5, 0x81, 3, 1, 0, 0xff,
+	};
+	struct usb_intr_in ep = { 0 };
+	HEXPECT_EQ(usb_find_interrupt_in(hub, sizeof(hub), 9, -1, -1, &ep), 0);
+	HEXPECT_EQ(ep.endpoint, 0x81);
+	HEXPECT_EQ(ep.max_packet, 1);
+	HEXPECT_EQ(usb_find_boot_keyboard(hub, sizeof(hub), &ep), -ENOENT);
+	/* Any class at all finds the keyboard's endpoint too. */
+	HEXPECT_EQ(usb_find_interrupt_in(qemu_kbd, sizeof(qemu_kbd), -1, -1, -1, &ep), 0);
+	HEXPECT_EQ(ep.endpoint, 0x81);
+	HEXPECT_EQ(usb_find_interrupt_in(qemu_kbd, sizeof(qemu_kbd), 3, 1, 2, &ep), -ENOENT); /* a mouse: no */
 }

@@ -13,7 +13,13 @@
 #define EP_XFER_MASK       0x03
 #define EP_XFER_INTERRUPT  0x03
 
-int usb_find_boot_keyboard(const uint8_t *desc, unsigned len, struct usb_boot_kbd *out)
+static bool matches(int want, uint8_t have)
+{
+	return want < 0 || want == have;
+}
+
+int usb_find_interrupt_in(const uint8_t *desc, unsigned len, int cls, int subclass, int protocol,
+			  struct usb_intr_in *out)
 {
 	if (len < USB_CONFIG_DESC_BYTES || desc[0] < USB_CONFIG_DESC_BYTES || desc[1] != USB_DT_CONFIGURATION)
 		return -EINVAL;
@@ -21,17 +27,17 @@ int usb_find_boot_keyboard(const uint8_t *desc, unsigned len, struct usb_boot_kb
 	unsigned total = desc[2] | (unsigned)desc[3] << 8;
 	if (total < len)
 		len = total;
-	bool in_kbd = false; /* the descriptors since the last interface belong to a boot keyboard */
+	bool in_match = false; /* the descriptors since the last interface belong to a wanted one */
 	for (unsigned at = desc[0]; at + 2 <= len;) {
 		unsigned dlen = desc[at], type = desc[at + 1];
 		if (dlen < 2 || at + dlen > len)
 			break;
 		const uint8_t *d = desc + at;
 		if (type == USB_DT_INTERFACE && dlen >= 9) {
-			in_kbd = d[3] == 0 && d[5] == HID_CLASS && d[6] == HID_SUBCLASS_BOOT && d[7] == HID_PROTOCOL_KBD;
-			if (in_kbd)
+			in_match = d[3] == 0 && matches(cls, d[5]) && matches(subclass, d[6]) && matches(protocol, d[7]);
+			if (in_match)
 				out->interface = d[2];
-		} else if (type == USB_DT_ENDPOINT && dlen >= 7 && in_kbd && (d[2] & 0x80) &&
+		} else if (type == USB_DT_ENDPOINT && dlen >= 7 && in_match && (d[2] & 0x80) &&
 			   (d[3] & EP_XFER_MASK) == EP_XFER_INTERRUPT) {
 			out->config_value = desc[5];
 			out->endpoint = d[2];
@@ -42,4 +48,9 @@ int usb_find_boot_keyboard(const uint8_t *desc, unsigned len, struct usb_boot_kb
 		at += dlen;
 	}
 	return -ENOENT;
+}
+
+int usb_find_boot_keyboard(const uint8_t *desc, unsigned len, struct usb_intr_in *out)
+{
+	return usb_find_interrupt_in(desc, len, HID_CLASS, HID_SUBCLASS_BOOT, HID_PROTOCOL_KBD, out);
 }

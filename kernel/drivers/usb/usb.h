@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // USB framework definitions host controller drivers share: standard and
 // HID class requests, descriptor types, and the search of a configuration
-// descriptor for a boot keyboard (pure, host-tested, in desc.c).
+// descriptor for an interface's interrupt IN endpoint, a boot keyboard's or
+// a hub's (pure, host-tested, in desc.c).
 #ifndef QUILT_DRIVERS_USB_USB_H
 #define QUILT_DRIVERS_USB_USB_H
 
@@ -31,24 +32,28 @@
 #define USB_CLASS_HUB         0x09 /* bDeviceClass */
 #define USB_CONFIG_DESC_BYTES 9
 
-/* What a boot keyboard interface needs from its configuration descriptor. */
-struct usb_boot_kbd {
+/* An interface's interrupt IN endpoint, as a driver needs it from the configuration descriptor. */
+struct usb_intr_in {
 	uint8_t config_value;   /* bConfigurationValue, for SET_CONFIGURATION */
-	uint8_t interface;      /* bInterfaceNumber of the HID boot keyboard */
+	uint8_t interface;      /* bInterfaceNumber */
 	uint8_t endpoint;       /* bEndpointAddress of its interrupt IN endpoint (bit 7 set) */
 	uint16_t max_packet;    /* wMaxPacketSize bits 10:0 */
 	uint8_t interval;       /* bInterval as the descriptor has it */
 };
 
 /*
- * usb_find_boot_keyboard - walk the @len bytes of a configuration descriptor
+ * usb_find_interrupt_in - walk the @len bytes of a configuration descriptor
  * (with its interface, class and endpoint descriptors) for the first
- * interface, alternate setting 0, of class HID, subclass boot, protocol
- * keyboard (3/1/1) that has an interrupt IN endpoint. Descriptors that are
- * too short or run past @len end the walk.
+ * interface, alternate setting 0, of class @cls, @subclass and @protocol
+ * (each -1 for any) that has an interrupt IN endpoint. Descriptors that
+ * are too short or run past @len end the walk.
  * Returns 0 with @out filled, -ENOENT (no such interface) or -EINVAL (not
  * a configuration descriptor). Context: any; pure.
  */
-int __must_check usb_find_boot_keyboard(const uint8_t *desc, unsigned len, struct usb_boot_kbd *out);
+int __must_check usb_find_interrupt_in(const uint8_t *desc, unsigned len, int cls, int subclass, int protocol,
+				       struct usb_intr_in *out);
+
+/* usb_find_boot_keyboard - usb_find_interrupt_in() for a HID boot keyboard (3/1/1). */
+int __must_check usb_find_boot_keyboard(const uint8_t *desc, unsigned len, struct usb_intr_in *out);
 
 #endif

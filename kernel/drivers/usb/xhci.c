@@ -847,7 +847,7 @@ static int keyboard_start(struct keyboard *k, const char **why)
 	err = control(d, USB_DIR_IN, USB_REQ_GET_DESCRIPTOR, USB_DT_CONFIGURATION << 8, 0, (uint16_t)total, &got);
 	if (err)
 		return err;
-	struct usb_boot_kbd kb;
+	struct usb_intr_in kb;
 	*why = "bad configuration descriptor";
 	err = usb_find_boot_keyboard(d->buf, got, &kb);
 	if (err)
