@@ -247,16 +247,32 @@ def usb_keyboard_checks(build):
     results.append((passed == 10 and code == qemu.EXIT_SUCCESS and len(lines) == 2 and lines[0] != lines[1],
                     "usb.keyboard_unplug_and_hotplug", f"code={code}, {passed} of 10 steps, boot lines for ports "
                     f"{lines}, log tail: {text[-300:]!r}"))
-    # A keyboard behind a hub (QEMU's usb-hub is full speed, so no transaction translator here).
+    # A keyboard behind a hub (QEMU's usb-hub is full speed, so no transaction translator here),
+    # then unplugged from the hub's port 3 and another plugged into its port 5: the hub's status
+    # endpoint reports both.
+    mon_dir = tempfile.mkdtemp(prefix="mon.", dir=build.logs)
+    sock, mon = os.path.join(mon_dir, "sock"), []  # monitor() reads both names afresh: this boot's
     code, text, passed = console_session(build, "usb-keyboard-hub", [
         (Keyboard('echo Hu""b_ok\n'), "Hub_ok"),
+        lambda: monitor().cmd("device_del kbd"),
+        (None, "usb: keyboard on xhci0 port 5.3 (USB2) unplugged"),
+        lambda: monitor().cmd("device_add usb-kbd,bus=xhci.0,port=1.5,id=kbd2"),
+        (None, "usb: keyboard on xhci0 port 5.5 (USB2, full speed, slot 2), boot protocol"),
+        (Keyboard('echo Hu""b_port5\n'), "Hub_port5"),
         (Keyboard(Key("ctrl-d")), "shutting down"),
     ], timeout=300, keyboard=True, machine="q35,i8042=off",
         extra=["-device", "qemu-xhci,id=xhci", "-device", "usb-hub,bus=xhci.0,port=1",
-               "-device", "usb-kbd,bus=xhci.0,port=1.3"])
-    results.append((passed == 2 and code == qemu.EXIT_SUCCESS and "usb: hub on xhci0 port 5 (USB2), 8 ports\n" in text
+               "-device", "usb-kbd,bus=xhci.0,port=1.3,id=kbd", *monitor_args(sock)])
+    for m in mon:
+        m.close()
+    if os.path.exists(sock):
+        os.unlink(sock)
+    os.rmdir(mon_dir)
+    results.append((passed >= 1 and "usb: hub on xhci0 port 5 (USB2), 8 ports\n" in text
                     and "usb: keyboard on xhci0 port 5.3 (USB2, full speed, slot 2), boot protocol\n" in text,
-                    "usb.keyboard_behind_hub_types", f"code={code}, {passed} of 2 steps, log tail: {text[-300:]!r}"))
+                    "usb.keyboard_behind_hub_types", f"code={code}, {passed} of 5 steps, log tail: {text[-300:]!r}"))
+    results.append((passed == 5 and code == qemu.EXIT_SUCCESS, "usb.hub_port_unplug_and_hotplug",
+                    f"code={code}, {passed} of 5 steps, log tail: {text[-300:]!r}"))
     return results
 
 

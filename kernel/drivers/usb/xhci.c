@@ -224,7 +224,7 @@ struct usb_dev {
 };
 
 struct keyboard {
-	struct usb_dev dev;             /* first: a hub's usb_dev is freed as its keyboard */
+	struct usb_dev dev;
 	unsigned dci;                   /* device context index of the interrupt IN endpoint */
 	unsigned report_bytes;          /* per report transfer: its max packet, 8 to REPORT_MAX */
 	struct ring ring;
@@ -233,15 +233,18 @@ struct keyboard {
 	bool gone;                      /* unplugged: its slot is to be given back */
 	uint32_t repeat_gen;            /* state.repeat_gen when repeat_at was set */
 	uint64_t repeat_at;             /* when the held key types again */
+	/* A hub uses this struct too: its status endpoint is the "report" endpoint. */
+	uint16_t hub_changed;           /* ports its status endpoint reported changed, not yet looked at */
+	uint16_t hub_children;          /* ports with a device probed */
 };
 
 static struct xhci controllers[MAX_CONTROLLERS];
 static unsigned ncontrollers;
 static struct keyboard *keyboards[MAX_KEYBOARDS];
 static unsigned nkeyboards;
-/* Hubs on root ports, kept as their children's parents (the usb_dev of a struct keyboard). */
+/* Hubs on root ports, kept as their children's parents. */
 #define MAX_HUBS 8
-static struct usb_dev *hubs[MAX_HUBS];
+static struct keyboard *hubs[MAX_HUBS];
 static bool hub_gone[MAX_HUBS];   /* unplugged: its slot is to be given back */
 static unsigned nhubs;
 static struct thread *usb_thread; /* atomic: set once, read by the interrupt handler */
@@ -345,6 +348,7 @@ static void doorbell(struct xhci *hc, unsigned slot, unsigned target)
 /* ---------------------------------------------------------------- events */
 
 static void keyboard_event(struct keyboard *k, const struct trb *ev);
+static void hub_event(struct keyboard *h, const struct trb *ev);
 
 /* Take the next event off the ring into @ev. Returns false when there is none. */
 static bool next_event(struct xhci *hc, struct trb *ev)
@@ -385,6 +389,9 @@ static void dispatch_event(struct xhci *hc, const struct trb *ev)
 			if (keyboards[i]->active && keyboards[i]->dev.hc == hc && keyboards[i]->dev.slot == slot &&
 			    keyboards[i]->dci == dci)
 				keyboard_event(keyboards[i], ev);
+		for (unsigned i = 0; i < nhubs; i++)
+			if (hubs[i]->active && hubs[i]->dev.hc == hc && hubs[i]->dev.slot == slot && hubs[i]->dci == dci)
+				hub_event(hubs[i], ev);
 	} else if (type == TRB_EV_PORT) {
 		unsigned port = (unsigned)(ev->param >> 24) & 0xff;
 		if (port < 1 || port > hc->max_ports)
@@ -410,8 +417,10 @@ static void dispatch_event(struct xhci *hc, const struct trb *ev)
 			}
 		}
 		for (unsigned i = 0; i < nhubs; i++)
-			if (hubs[i]->hc == hc && hubs[i]->port == port)
+			if (hubs[i]->dev.hc == hc && hubs[i]->dev.port == port) {
+				hubs[i]->active = false;
 				hub_gone[i] = true;
+			}
 	}
 }
 
@@ -824,6 +833,9 @@ static void keyboard_event(struct keyboard *k, const struct trb *ev)
 	doorbell(k->dev.hc, k->dev.slot, k->dci);
 }
 
+static int intr_in_configure(struct keyboard *k, const struct usb_intr_in *kb, unsigned min_bytes, const char **why);
+static void intr_in_run(struct keyboard *k);
+
 /*
  * The device is addressed: find a boot keyboard interface, configure its
  * endpoint, and start its reports. Returns 0, -ENOENT (not a keyboard) or
@@ -832,7 +844,6 @@ static void keyboard_event(struct keyboard *k, const struct trb *ev)
 static int keyboard_start(struct keyboard *k, const char **why)
 {
 	struct usb_dev *d = &k->dev;
-	struct xhci *hc = d->hc;
 	unsigned got;
 	*why = "no configuration descriptor";
 	int err = control(d, USB_DIR_IN, USB_REQ_GET_DESCRIPTOR, USB_DT_CONFIGURATION << 8, 0, USB_CONFIG_DESC_BYTES,
@@ -853,29 +864,7 @@ static int keyboard_start(struct keyboard *k, const char **why)
 	if (err)
 		return err;
 
-	*why = "out of memory";
-	if (ring_init(hc, &k->ring))
-		return -ENOMEM;
-	unsigned epnum = kb.endpoint & 0xf;
-	k->dci = 2 * epnum + 1; /* IN endpoints have odd context indices */
-	unsigned mps = kb.max_packet ? kb.max_packet : HID_BOOT_REPORT_BYTES;
-	k->report_bytes = mps < HID_BOOT_REPORT_BYTES ? HID_BOOT_REPORT_BYTES : mps > REPORT_MAX ? REPORT_MAX : mps;
-	uint32_t *icc = d->in_ctx;
-	icc[0] = 0;
-	icc[1] = 1u | 1u << k->dci;
-	memset(ctx(d, d->in_ctx, 1), 0, hc->ctx_bytes);
-	fill_slot_ep0(d, k->dci);
-	uint32_t *ep = ctx(d, d->in_ctx, k->dci + 1);
-	memset(ep, 0, hc->ctx_bytes);
-	ep[0] = ep_interval(d->speed, kb.interval) << 16;
-	ep[1] = 3u << 1 | 7u << 3 | mps << 16; /* 3 retries, interrupt IN */
-	ep[2] = (uint32_t)k->ring.phys | 1;
-	ep[3] = (uint32_t)(k->ring.phys >> 32);
-	ep[4] = HID_BOOT_REPORT_BYTES | mps << 16; /* average TRB length, max payload per interval */
-	struct trb ev;
-	*why = "Configure Endpoint failed";
-	err = command(hc, d->in_phys, TRB_TYPE(TRB_CONFIGURE_EP) | TRB_SLOT(d->slot), &ev);
-	if (err)
+	if ((err = intr_in_configure(k, &kb, HID_BOOT_REPORT_BYTES, why)))
 		return err;
 
 	*why = "SET_CONFIGURATION failed";
@@ -888,12 +877,49 @@ static int keyboard_start(struct keyboard *k, const char **why)
 		return err;
 	/* Idle rate 0: a report only when something changes. Optional: some keyboards stall it. */
 	(void)control(d, cls, HID_REQ_SET_IDLE, 0, kb.interface, 0, NULL);
+	intr_in_run(k);
+	return 0;
+}
 
+/*
+ * Give @k's device its interrupt IN endpoint @kb (Configure Endpoint) with a
+ * transfer ring, transfers of at least @min_bytes. Returns 0 or -errno with @why.
+ */
+static int intr_in_configure(struct keyboard *k, const struct usb_intr_in *kb, unsigned min_bytes, const char **why)
+{
+	struct usb_dev *d = &k->dev;
+	struct xhci *hc = d->hc;
+	*why = "out of memory";
+	if (ring_init(hc, &k->ring))
+		return -ENOMEM;
+	unsigned epnum = kb->endpoint & 0xf;
+	k->dci = 2 * epnum + 1; /* IN endpoints have odd context indices */
+	unsigned mps = kb->max_packet ? kb->max_packet : min_bytes;
+	k->report_bytes = mps < min_bytes ? min_bytes : mps > REPORT_MAX ? REPORT_MAX : mps;
+	uint32_t *icc = d->in_ctx;
+	icc[0] = 0;
+	icc[1] = 1u | 1u << k->dci;
+	memset(ctx(d, d->in_ctx, 1), 0, hc->ctx_bytes);
+	fill_slot_ep0(d, k->dci);
+	uint32_t *ep = ctx(d, d->in_ctx, k->dci + 1);
+	memset(ep, 0, hc->ctx_bytes);
+	ep[0] = ep_interval(d->speed, kb->interval) << 16;
+	ep[1] = 3u << 1 | 7u << 3 | mps << 16; /* 3 retries, interrupt IN */
+	ep[2] = (uint32_t)k->ring.phys | 1;
+	ep[3] = (uint32_t)(k->ring.phys >> 32);
+	ep[4] = min_bytes | mps << 16; /* average TRB length, max payload per interval */
+	struct trb ev;
+	*why = "Configure Endpoint failed";
+	return command(hc, d->in_phys, TRB_TYPE(TRB_CONFIGURE_EP) | TRB_SLOT(d->slot), &ev);
+}
+
+/* Queue @k's transfers on its configured interrupt IN endpoint and let them go. */
+static void intr_in_run(struct keyboard *k)
+{
 	for (int i = 0; i < KBD_TRBS_QUEUED; i++)
 		keyboard_queue(k);
 	k->active = true;
-	doorbell(hc, d->slot, k->dci);
-	return 0;
+	doorbell(k->dev.hc, k->dev.slot, k->dci);
 }
 
 /* Reset @port and wait for it to be enabled. Returns 0, -ENODEV (nothing there) or -ETIMEDOUT. */
@@ -924,6 +950,7 @@ static int port_reset(struct xhci *hc, unsigned port)
 #define HUB_PORT_RESET      4    /* features */
 #define HUB_PORT_POWER      8
 #define HUB_C_PORT_CONNECTION 16
+#define HUB_C_PORT_ENABLE   17
 #define HUB_C_PORT_RESET    20
 #define HUB_ST_CONNECTION   0x0001 /* wPortStatus */
 #define HUB_ST_ENABLE       0x0002
@@ -939,7 +966,7 @@ static int port_reset(struct xhci *hc, unsigned port)
  * a step (slow to come out of reset, a transaction error) is given back
  * whole and *@retry set, for the caller to reset its port and try again.
  */
-static struct usb_dev *device_probe(const struct usb_dev *d, bool *retry)
+static struct keyboard *device_probe(const struct usb_dev *d, bool *retry)
 {
 	if (nkeyboards == MAX_KEYBOARDS)
 		return NULL;
@@ -955,10 +982,9 @@ static struct usb_dev *device_probe(const struct usb_dev *d, bool *retry)
 	int err = dev_address(&k->dev, &why);
 	if (!err && k->dev.class_code == USB_CLASS_HUB && !d->hub_port && d->speed <= SPEED_HIGH &&
 	    nhubs < MAX_HUBS) {
-		/* The hub's memory lives on in its struct keyboard; only its usb_dev is used. */
 		hub_gone[nhubs] = false;
-		hubs[nhubs++] = &k->dev;
-		return &k->dev;
+		hubs[nhubs++] = k;
+		return k;
 	}
 	if (!err)
 		err = keyboard_start(k, &why);
@@ -1029,23 +1055,49 @@ static unsigned hub_port_reset(struct usb_dev *hub, unsigned port)
 	return status & HUB_ST_LOW_SPEED ? SPEED_LOW : status & HUB_ST_HIGH_SPEED ? SPEED_HIGH : SPEED_FULL;
 }
 
+/* The device on hub port @port: reset it and probe it; the port counts as taken either way. */
+static void hub_port_probe(struct keyboard *h, unsigned port)
+{
+	struct usb_dev *hub = &h->dev;
+	unsigned speed = hub_port_reset(hub, port);
+	if (!speed)
+		return;
+	h->hub_children |= (uint16_t)(1u << port);
+	struct usb_dev child = { .hc = hub->hc, .port = hub->port, .hub_port = port, .speed = speed };
+	if (hub->speed == SPEED_HIGH && speed != SPEED_HIGH) {
+		/* Low and full speed behind a high-speed hub go through its transaction translator. */
+		child.tt_slot = hub->slot;
+		child.tt_port = port;
+	}
+	(void)device_probe(&child, NULL);
+}
+
 /*
  * A USB 2 hub on a root port: configure it, tell the controller it is a
- * hub, power its ports and probe what is connected now. One tier only,
- * and no later plugging below it (that needs the hub's status endpoint).
+ * hub, start its status endpoint (which reports ports whose state
+ * changed), power its ports and probe what is connected. One tier only.
  */
-static void hub_walk(struct usb_dev *hub)
+static void hub_walk(struct keyboard *h)
 {
+	struct usb_dev *hub = &h->dev;
 	struct xhci *hc = hub->hc;
 	char at[40];
 	where(at, sizeof(at), hub);
 	unsigned got;
 	const char *why = "no configuration descriptor";
 	if (control(hub, USB_DIR_IN, USB_REQ_GET_DESCRIPTOR, USB_DT_CONFIGURATION << 8, 0, USB_CONFIG_DESC_BYTES,
-		    &got) || got < 6)
+		    &got) || got < 4)
+		goto fail;
+	unsigned total = hub->buf[2] | (unsigned)hub->buf[3] << 8;
+	if (total > DESC_MAX)
+		total = DESC_MAX;
+	struct usb_intr_in status_ep;
+	why = "no status endpoint";
+	if (control(hub, USB_DIR_IN, USB_REQ_GET_DESCRIPTOR, USB_DT_CONFIGURATION << 8, 0, (uint16_t)total, &got) ||
+	    usb_find_interrupt_in(hub->buf, got, USB_CLASS_HUB, -1, -1, &status_ep))
 		goto fail;
 	why = "SET_CONFIGURATION failed";
-	if (control(hub, 0, USB_REQ_SET_CONFIGURATION, hub->buf[5], 0, 0, NULL))
+	if (control(hub, 0, USB_REQ_SET_CONFIGURATION, status_ep.config_value, 0, 0, NULL))
 		goto fail;
 	why = "no hub descriptor";
 	if (control(hub, HUB_FROM_HUB, USB_REQ_GET_DESCRIPTOR, HUB_DT_HUB << 8, 0, 9, &got) || got < 7 || !hub->buf[2])
@@ -1067,27 +1119,80 @@ static void hub_walk(struct usb_dev *hub)
 	if (command(hc, hub->in_phys, TRB_TYPE(v1 ? TRB_EVALUATE_CONTEXT : TRB_CONFIGURE_EP) | TRB_SLOT(hub->slot),
 		    &ev))
 		goto fail;
+	/* Its status endpoint: one bit per port (bit 0 the hub itself), so 1 or 2 bytes. */
+	int err = intr_in_configure(h, &status_ep, 1, &why);
+	if (err)
+		goto fail;
 
 	for (unsigned port = 1; port <= nports; port++)
 		(void)control(hub, HUB_TO_PORT, HUB_REQ_SET, HUB_PORT_POWER, (uint16_t)port, 0, NULL);
 	/* Power good, then the connect debounce of whatever was plugged in all along. */
 	pause_ns(power_good_ns + DEBOUNCE_NS);
 	kprintf("usb: hub on %s, %u ports\n", at, nports);
-	for (unsigned port = 1; port <= nports && !hc->dead; port++) {
-		unsigned speed = hub_port_reset(hub, port);
-		if (!speed)
-			continue;
-		struct usb_dev child = { .hc = hc, .port = hub->port, .hub_port = port, .speed = speed };
-		if (hub->speed == SPEED_HIGH && speed != SPEED_HIGH) {
-			/* Low and full speed behind a high-speed hub go through its transaction translator. */
-			child.tt_slot = hub->slot;
-			child.tt_port = port;
-		}
-		(void)device_probe(&child, NULL);
-	}
+	for (unsigned port = 1; port <= nports && !hc->dead; port++)
+		hub_port_probe(h, port);
+	/* From now on its ports' changes arrive as hub_event()s; one seen before is looked at again, harmlessly. */
+	intr_in_run(h);
 	return;
 fail:
 	kprintf("usb: hub on %s not usable: %s\n", at, why);
+}
+
+/* A report from a hub's status endpoint: note the ports that changed, for the USB thread to look at. */
+static void hub_event(struct keyboard *h, const struct trb *ev)
+{
+	unsigned cc = EV_CC(ev);
+	char at[40];
+	if (cc != CC_SUCCESS && cc != CC_SHORT) {
+		h->active = false;
+		where(at, sizeof(at), &h->dev);
+		kprintf("usb: hub on %s stopped (completion code %u)\n", at, cc);
+		return;
+	}
+	uint64_t idx = (ev->param - h->ring.phys) / sizeof(struct trb);
+	if (ev->param < h->ring.phys || idx >= RING_TRBS - 1)
+		return;
+	unsigned left = ev->status & 0xffffff, len = left < h->report_bytes ? h->report_bytes - left : 0;
+	const uint8_t *bits = h->dev.buf + report_offset((unsigned)idx);
+	uint16_t changed = (uint16_t)((len > 0 ? bits[0] : 0) | (len > 1 ? bits[1] << 8 : 0));
+	h->hub_changed |= changed & (uint16_t)(((1u << h->dev.hub_ports) - 1) << 1);
+	keyboard_queue(h);
+	doorbell(h->dev.hc, h->dev.slot, h->dci);
+}
+
+/* Ports a hub reported changed: unplugged devices are given up, new ones probed. */
+static void hub_changes(struct keyboard *h)
+{
+	struct usb_dev *hub = &h->dev;
+	uint16_t changed = h->hub_changed;
+	h->hub_changed = 0;
+	for (unsigned port = 1; port <= hub->hub_ports && !hub->hc->dead; port++) {
+		uint16_t bit = (uint16_t)(1u << port);
+		if (!(changed & bit))
+			continue;
+		unsigned got;
+		if (control(hub, HUB_FROM_PORT, HUB_REQ_GET_STATUS, 0, (uint16_t)port, 4, &got) || got < 4)
+			continue;
+		bool connected = hub->buf[0] & HUB_ST_CONNECTION;
+		(void)control(hub, HUB_TO_PORT, HUB_REQ_CLEAR, HUB_C_PORT_CONNECTION, (uint16_t)port, 0, NULL);
+		(void)control(hub, HUB_TO_PORT, HUB_REQ_CLEAR, HUB_C_PORT_ENABLE, (uint16_t)port, 0, NULL);
+		if (!connected) {
+			h->hub_children &= (uint16_t)~bit;
+			for (unsigned i = 0; i < nkeyboards; i++) {
+				struct keyboard *k = keyboards[i];
+				if (k->dev.hc == hub->hc && k->dev.port == hub->port && k->dev.hub_port == port && !k->gone) {
+					k->active = false;
+					k->gone = true;
+					char at[40];
+					where(at, sizeof(at), &k->dev);
+					kprintf("usb: keyboard on %s unplugged\n", at);
+				}
+			}
+		} else if (!(h->hub_children & bit)) {
+			pause_ns(DEBOUNCE_NS);
+			hub_port_probe(h, port);
+		}
+	}
 }
 
 static void port_probe(struct xhci *hc, unsigned port)
@@ -1104,7 +1209,7 @@ static void port_probe(struct xhci *hc, unsigned port)
 	}
 	struct usb_dev d = { .hc = hc, .port = port, .speed = PORT_SPEED(rd32(hc->op, OP_PORTSC(port))) };
 	bool retry = false;
-	struct usb_dev *hub = device_probe(&d, &retry);
+	struct keyboard *hub = device_probe(&d, &retry);
 	if (retry) {
 		/* Some devices want more than the 10 ms after a reset: give them 100 more, and a new reset. */
 		pause_ns(DEBOUNCE_NS);
@@ -1185,9 +1290,12 @@ static bool any_keyboard(void)
 	return false;
 }
 
-/* Give back the slots of unplugged keyboards and probe newly connected ports. */
+/* Look at hub ports that changed, give back the slots of unplugged devices, probe newly connected ports. */
 static void deferred_work(void)
 {
+	for (unsigned i = 0; i < nhubs; i++)
+		if (hubs[i]->active && hubs[i]->hub_changed && !hub_gone[i] && !hubs[i]->dev.hc->dead)
+			hub_changes(hubs[i]);
 	for (unsigned i = 0; i < nkeyboards;) {
 		struct keyboard *k = keyboards[i];
 		if (!k->gone || k->dev.hc->dead) {
@@ -1206,7 +1314,8 @@ static void deferred_work(void)
 	}
 	/* After the devices behind them: a hub is their parent and translator. */
 	for (unsigned i = 0; i < nhubs;) {
-		struct usb_dev *hub = hubs[i];
+		struct keyboard *h = hubs[i];
+		struct usb_dev *hub = &h->dev;
 		if (!hub_gone[i] || hub->hc->dead) {
 			i++;
 			continue;
@@ -1215,7 +1324,9 @@ static void deferred_work(void)
 		if (command(hub->hc, 0, TRB_TYPE(TRB_DISABLE_SLOT) | TRB_SLOT(hub->slot), &ev) == 0) {
 			hub->hc->dcbaa[hub->slot] = 0;
 			dev_free(hub);
-			kfree((struct keyboard *)hub); /* dev is the first member */
+			if (h->ring.phys)
+				pmm_free_page(h->ring.phys);
+			kfree(h);
 		}
 		hubs[i] = hubs[--nhubs];
 		hub_gone[i] = hub_gone[nhubs];
