@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // xHCI host controller driver, as much of it as a USB keyboard needs (xHCI
 // specification 1.2): ownership from the firmware, reset, the command ring,
-// one event ring, device slots for the devices on the root ports (no hubs),
-// control transfers on endpoint 0 and one interrupt IN endpoint per keyboard.
+// one event ring, device slots for the devices on the root ports and on USB 2
+// hubs plugged into them (one tier), control transfers on endpoint 0 and one
+// interrupt IN endpoint per keyboard (and per hub, for its port changes).
 //
 // Completions: at boot every step polls for its own event. After boot one
 // kernel thread, the USB thread, is the only consumer of the event rings:
@@ -226,7 +227,7 @@ struct usb_dev {
 struct keyboard {
 	struct usb_dev dev;
 	unsigned dci;                   /* device context index of the interrupt IN endpoint */
-	unsigned report_bytes;          /* per report transfer: its max packet, 8 to REPORT_MAX */
+	unsigned report_bytes;          /* per transfer: its max packet, at least the report (8; a hub 1), at most REPORT_MAX */
 	struct ring ring;
 	struct hid_kbd state;
 	bool active;                    /* reports flow */

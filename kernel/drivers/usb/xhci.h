@@ -6,11 +6,12 @@
 
 /*
  * xhci_init - take every xHCI controller pci_init() found from the firmware,
- * reset and start it, and set up each device on its root ports that has a
- * HID boot keyboard interface; print one line per controller and one per
- * keyboard (or per failure: a controller or device that misbehaves is left
- * alone, never waited on without a time limit). When a keyboard was found,
- * start the kernel thread that polls for its reports (none otherwise).
+ * reset and start it, and set up each device on its root ports (and on a
+ * USB 2 hub there) that has a HID boot keyboard interface; print one line
+ * per controller and per device (or per failure: a controller or device
+ * that misbehaves is left alone, never waited on without a time limit).
+ * Then start the USB thread, which takes the controllers' events from then
+ * on (woken by MSI), or, without MSI, polls only while a keyboard is there.
  * Context: boot, after pci_init() and sched_init().
  */
 void xhci_init(void);
