@@ -227,7 +227,7 @@ struct usb_dev {
 struct keyboard {
 	struct usb_dev dev;
 	unsigned dci;                   /* device context index of the interrupt IN endpoint */
-	unsigned report_bytes;          /* per transfer: its max packet, at least the report (8; a hub 1), at most REPORT_MAX */
+	unsigned report_bytes;          /* per transfer: max packet, at least a report (8; hub 1), at most 64 */
 	struct ring ring;
 	struct hid_kbd state;
 	bool active;                    /* reports flow */
