@@ -207,3 +207,40 @@ HTEST(usb_desc, finds_a_hubs_status_endpoint)
 	HEXPECT_EQ(ep.endpoint, 0x81);
 	HEXPECT_EQ(usb_find_interrupt_in(qemu_kbd, sizeof(qemu_kbd), 3, 1, 2, &ep), -ENOENT); /* a mouse: no */
 }
+
+/* Events between reports, as "+04 -e1 ...", in a static buffer; each report then taken. */
+static const char *events(struct hid_kbd *k, const uint8_t (*r)[8], size_t n)
+{
+	static char text[256];
+	size_t len = 0;
+	text[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		struct hid_key_event ev[HID_KBD_EVENTS_MAX];
+		unsigned got = hid_kbd_key_events(k, r ? r[i] : NULL, 8, ev);
+		for (unsigned j = 0; j < got && len + 5 < sizeof(text); j++)
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%c%02x", len ? " " : "",
+						ev[j].pressed ? '+' : '-', ev[j].usage);
+		char out[HID_KBD_OUT_MAX];
+		if (r)
+			(void)hid_kbd_report(k, r[i], 8, out);
+	}
+	return text;
+}
+
+#define EVENTS(k, ...) events((k), (const uint8_t[][8]){ __VA_ARGS__ }, \
+			      sizeof((const uint8_t[][8]){ __VA_ARGS__ }) / 8)
+
+HTEST(usb_kbd, key_events_for_the_input_layer)
+{
+	struct hid_kbd k = { 0 };
+	/* a; Shift-b as QEMU sends it (Shift, b, b up, Shift up); Ctrl-Up; the PS/2 check's list. */
+	HEXPECT(!strcmp(EVENTS(&k, { 0, 0, 0x04 }, { 0 }, { 0x02 }, { 0x02, 0, 0x05 }, { 0x02 }, { 0 },
+			       { 0x01 }, { 0x01, 0, 0x52 }, { 0x01 }, { 0 }),
+			"+04 -04 +e1 +05 -05 -e1 +e0 +52 -52 -e0"));
+	/* All at once: releases before presses, keys released before modifiers, modifiers pressed before keys. */
+	HEXPECT(!strcmp(EVENTS(&k, { 0x22, 0, 0x04, 0x05 }, { 0x08, 0, 0x06 }),
+			"+e1 +e5 +04 +05 -04 -05 -e1 -e5 +e3 +06"));
+	/* Rollover makes none and keeps the state; the keyboard going away releases what is held. */
+	HEXPECT(!strcmp(EVENTS(&k, { 0x08, 0, 1, 1, 1, 1, 1, 1 }), ""));
+	HEXPECT(!strcmp(events(&k, NULL, 1), "-06 -e3"));
+}

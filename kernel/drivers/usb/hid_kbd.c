@@ -16,6 +16,7 @@
 #define USAGE_ERROR_ROLLOVER 0x01 /* 0x02 POSTFail, 0x03 ErrorUndefined: no key either */
 #define USAGE_FIRST_KEY      0x04 /* 'a' */
 #define USAGE_CAPS_LOCK      0x39
+#define USAGE_LEFT_CTRL      0xe0 /* modifier bit i of byte 0 is usage 0xE0 + i */
 
 #define E0 KEY_E0
 /* Usage 0x04-0x65 to set 1: letters, digits, the main block, F1-F12, the editing block, the keypad. */
@@ -86,9 +87,54 @@ unsigned hid_kbd_report(struct hid_kbd *k, const uint8_t *report, unsigned len, 
 		}
 		n += got;
 	}
+	k->mods = m;
 	if (k->repeat_usage && !in(keys, nkeys, k->repeat_usage))
 		k->repeat_usage = k->repeat_len = 0;
 	for (unsigned i = 0; i < HID_BOOT_KEYS; i++)
 		k->held[i] = i < nkeys ? keys[i] : 0;
+	return n;
+}
+
+/* Whether a report is one hid_kbd_report() drops: too short, or "too many keys" (ErrorRollOver...). */
+static bool dropped(const uint8_t *report, unsigned len)
+{
+	if (len < 3)
+		return true;
+	unsigned nkeys = len - 2 < HID_BOOT_KEYS ? len - 2 : HID_BOOT_KEYS;
+	for (unsigned i = 0; i < nkeys; i++)
+		if (report[2 + i] >= USAGE_ERROR_ROLLOVER && report[2 + i] < USAGE_FIRST_KEY)
+			return true;
+	return false;
+}
+
+unsigned hid_kbd_key_events(const struct hid_kbd *k, const uint8_t *report, unsigned len,
+			    struct hid_key_event out[HID_KBD_EVENTS_MAX])
+{
+	static const uint8_t none[HID_BOOT_REPORT_BYTES];
+	if (!report) {
+		report = none;
+		len = sizeof(none);
+	}
+	if (dropped(report, len))
+		return 0;
+	unsigned nkeys = len - 2 < HID_BOOT_KEYS ? len - 2 : HID_BOOT_KEYS, n = 0;
+	const uint8_t *keys = report + 2;
+	uint8_t was = k->mods, now = report[0];
+	for (unsigned i = 0; i < HID_BOOT_KEYS; i++) {
+		uint8_t u = k->held[i];
+		if (u >= USAGE_FIRST_KEY && !in(keys, nkeys, u) && !in(k->held, i, u))
+			out[n++] = (struct hid_key_event){ u, false };
+	}
+	for (unsigned b = 0; b < 8; b++)
+		if ((was & ~now) & (1u << b))
+			out[n++] = (struct hid_key_event){ (uint8_t)(USAGE_LEFT_CTRL + b), false };
+	for (unsigned b = 0; b < 8; b++)
+		if ((now & ~was) & (1u << b))
+			out[n++] = (struct hid_key_event){ (uint8_t)(USAGE_LEFT_CTRL + b), true };
+	for (unsigned i = 0; i < nkeys; i++) {
+		uint8_t u = keys[i];
+		if (u >= USAGE_FIRST_KEY && !in(k->held, HID_BOOT_KEYS, u) && !in(keys, i, u))
+			out[n++] = (struct hid_key_event){ u, true };
+	}
 	return n;
 }

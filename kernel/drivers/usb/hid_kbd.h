@@ -25,6 +25,7 @@
  */
 struct hid_kbd {
 	uint8_t held[HID_BOOT_KEYS]; /* the usages of the last report taken */
+	uint8_t mods;                /* and its modifier byte */
 	bool caps_lock;              /* toggled by each new press of Caps Lock */
 	uint8_t repeat_usage;        /* the key being repeated, 0 = none */
 	uint8_t repeat_len;          /* bytes it typed (0 = nothing to repeat) */
@@ -44,6 +45,26 @@ struct hid_kbd {
  * Returns the number of bytes written (0..HID_KBD_OUT_MAX). Context: any; pure.
  */
 unsigned hid_kbd_report(struct hid_kbd *k, const uint8_t *report, unsigned len, char out[HID_KBD_OUT_MAX]);
+
+/* A key going down or up, for the input layer: a HID usage (page 7), modifier bit i being 0xE0 + i. */
+struct hid_key_event {
+	uint8_t usage;
+	bool pressed;
+};
+/* Most events one report can make: every modifier, six keys up and six down. */
+#define HID_KBD_EVENTS_MAX (8 + 2 * HID_BOOT_KEYS)
+
+/*
+ * hid_kbd_key_events - the presses and releases between the last report
+ * @k took and @report (@len bytes; NULL for "everything released", as when
+ * the keyboard goes away), in the order a PS/2 keyboard would send them:
+ * keys released, then modifiers released, modifiers pressed, keys pressed.
+ * Call it before hid_kbd_report() takes the same report; reports that one
+ * drops (rollover, too short) make no events either. Returns the number of
+ * events written (0..HID_KBD_EVENTS_MAX). Context: any; pure.
+ */
+unsigned hid_kbd_key_events(const struct hid_kbd *k, const uint8_t *report, unsigned len,
+			    struct hid_key_event out[HID_KBD_EVENTS_MAX]);
 
 /* hid_usage_to_key - the keymap key (set-1 code, KEY_E0) of HID usage @usage (page 7), 0 for none. */
 uint16_t hid_usage_to_key(uint8_t usage);
