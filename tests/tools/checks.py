@@ -200,6 +200,7 @@ def usb_keyboard_checks(build):
     # another, which must type too.
     mon_dir = tempfile.mkdtemp(prefix="mon.", dir=build.logs)
     sock, mon, shots = os.path.join(mon_dir, "sock"), [], []
+    echo = "input_echo: "
 
     def monitor():
         if not mon:
@@ -212,6 +213,12 @@ def usb_keyboard_checks(build):
         (Keyboard('echo q""', Key("left"), Key("up"), "z\n"), "qz"),      # arrows: escape sequences
         lambda: shots.append(screen.decode(*monitor().screendump(
             os.path.join(build.logs, "usb-keyboard-screen.ppm")))),
+        # The same keys as input.keyboard_events_reach_dev_kbd, as /dev/kbd/0 records.
+        ("/bin/tests/input_echo\r", echo + "ready"),
+        (Keyboard("a"), echo + "kbd release code=0x4 mods=0x0\r\n"),
+        (Keyboard(Key("shift-b")), echo + "kbd release code=0xe1 mods=0x0\r\n"),
+        (Keyboard(Key("ctrl-up")), echo + "kbd release code=0xe0 mods=0x0\r\n"),
+        ("\r", echo + "done"),
         (Keyboard("sleep 9", Key("ctrl-c")), "^C"),                        # Ctrl-C abandons the line
         # A key held for 2 s repeats (after 0.5 s, 30 a second): at least two more x.
         lambda: monitor().type_text('echo R""'),
@@ -231,10 +238,20 @@ def usb_keyboard_checks(build):
         os.unlink(sock)  # QEMU leaves its socket behind
     os.rmdir(mon_dir)
     lines = re.findall(r"usb: keyboard on xhci0 port (\d+) \(USB2, \w+ speed, slot \d+\), boot protocol\n", text)
-    results.append((passed >= 6 and code == qemu.EXIT_SUCCESS and len(lines) >= 1 and "ps2: no 8042" in text
+    results.append((passed >= 4 and code == qemu.EXIT_SUCCESS and len(lines) >= 1 and "ps2: no 8042" in text
                     and "pci: 00:02.0 xHCI controller 1b36:000d" in text,
                     "console.usb_keyboard_types_into_shell",
-                    f"code={code}, {passed} of 10 steps, log tail: {text[-300:]!r}"))
+                    f"code={code}, {passed} of 15 steps, log tail: {text[-300:]!r}"))
+    events = [line[len(echo):] for line in text.splitlines() if line.startswith(echo)]
+    kbd = [e for e in events if e.startswith("kbd ")]
+    want_kbd = ["kbd press code=0x4 mods=0x0", "kbd release code=0x4 mods=0x0",
+                "kbd press code=0xe1 mods=0x2", "kbd press code=0x5 mods=0x2",
+                "kbd release code=0x5 mods=0x2", "kbd release code=0xe1 mods=0x0",
+                "kbd press code=0xe0 mods=0x4", "kbd press code=0x52 mods=0x4",
+                "kbd release code=0x52 mods=0x4", "kbd release code=0xe0 mods=0x0"]
+    results.append((passed >= 9 and kbd == want_kbd and "keyboard 'USB HID boot keyboard'" in events
+                    and f"second reader got {len(want_kbd)} keyboard records (then EAGAIN)" in events,
+                    "usb.keyboard_events_reach_dev_kbd", f"{passed} of 15 steps, events {events}"))
     scr = shots[0] if shots else None
     on_screen = scr is not None and scr.find("usb: keyboard on xhci0 port") >= 0 and any(
         row.rstrip() == "Usb2 Key_ok" for row in scr.rows)
@@ -244,8 +261,8 @@ def usb_keyboard_checks(build):
     results.append((held is not None and len(held.group(1)) >= 3, "usb.keyboard_held_key_repeats",
                     f"typed {len(held.group(1)) if held else 0} x for one key held 2 s"))
     # The second keyboard comes up on another port (QEMU takes the next free one) and types.
-    results.append((passed == 10 and code == qemu.EXIT_SUCCESS and len(lines) == 2 and lines[0] != lines[1],
-                    "usb.keyboard_unplug_and_hotplug", f"code={code}, {passed} of 10 steps, boot lines for ports "
+    results.append((passed == 15 and code == qemu.EXIT_SUCCESS and len(lines) == 2 and lines[0] != lines[1],
+                    "usb.keyboard_unplug_and_hotplug", f"code={code}, {passed} of 15 steps, boot lines for ports "
                     f"{lines}, log tail: {text[-300:]!r}"))
     # A keyboard behind a hub (QEMU's usb-hub is full speed, so no transaction translator here),
     # then unplugged from the hub's port 3 and another plugged into its port 5: the hub's status

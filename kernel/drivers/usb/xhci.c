@@ -34,6 +34,7 @@
 #include "arch/x86_64/arch.h"
 #include "kernel/abi/errno.h"
 #include "kernel/boot.h"
+#include "kernel/drivers/input/input.h"
 #include "kernel/drivers/pci/pci.h"
 #include "kernel/drivers/usb/hid_kbd.h"
 #include "kernel/drivers/usb/usb.h"
@@ -349,6 +350,7 @@ static void doorbell(struct xhci *hc, unsigned slot, unsigned target)
 /* ---------------------------------------------------------------- events */
 
 static void keyboard_event(struct keyboard *k, const struct trb *ev);
+static void keyboard_input_events(struct keyboard *k, const uint8_t *report, unsigned len);
 static void hub_event(struct keyboard *h, const struct trb *ev);
 
 /* Take the next event off the ring into @ev. Returns false when there is none. */
@@ -412,6 +414,7 @@ static void dispatch_event(struct xhci *hc, const struct trb *ev)
 			if (k->dev.hc == hc && k->dev.port == port && !k->gone) {
 				k->active = false;
 				k->gone = true;
+				keyboard_input_events(k, NULL, 0); /* no key stays down in /dev/kbd/0 */
 				char at[40];
 				where(at, sizeof(at), &k->dev);
 				kprintf("usb: keyboard on %s unplugged\n", at);
@@ -807,12 +810,27 @@ static void keyboard_queue(struct keyboard *k)
 	ring_push(&k->ring, buf, k->report_bytes, TRB_TYPE(TRB_NORMAL) | TRB_IOC | TRB_ISP);
 }
 
+/*
+ * The presses and releases from the last report to @report (NULL: all
+ * released) into the input layer: HID usages are its keycodes already.
+ */
+static void keyboard_input_events(struct keyboard *k, const uint8_t *report, unsigned len)
+{
+	struct hid_key_event keys[HID_KBD_EVENTS_MAX];
+	unsigned n = hid_kbd_key_events(&k->state, report, len, keys);
+	for (unsigned i = 0; i < n; i++)
+		input_kbd_event(keys[i].usage, keys[i].pressed);
+	if (!report)
+		k->state = (struct hid_kbd){ .caps_lock = k->state.caps_lock };
+}
+
 static void keyboard_event(struct keyboard *k, const struct trb *ev)
 {
 	unsigned cc = EV_CC(ev);
 	if (cc != CC_SUCCESS && cc != CC_SHORT) {
 		/* A halted endpoint: the keyboard is given up rather than reset (see "missing" in README). */
 		k->active = false;
+		keyboard_input_events(k, NULL, 0); /* no key stays down in /dev/kbd/0 */
 		kprintf("usb: keyboard on xhci%d port %u stopped (completion code %u)\n", k->dev.hc->index, k->dev.port,
 			cc);
 		return;
@@ -822,8 +840,11 @@ static void keyboard_event(struct keyboard *k, const struct trb *ev)
 		return;
 	unsigned left = ev->status & 0xffffff;
 	unsigned len = left < k->report_bytes ? k->report_bytes - left : 0;
+	const uint8_t *report = k->dev.buf + report_offset((unsigned)idx);
+	/* Key events for /dev/kbd/0 first (they need the state before this report), then the typed bytes. */
+	keyboard_input_events(k, report, len);
 	char out[HID_KBD_OUT_MAX];
-	unsigned n = hid_kbd_report(&k->state, k->dev.buf + report_offset((unsigned)idx), len, out);
+	unsigned n = hid_kbd_report(&k->state, report, len, out);
 	for (unsigned i = 0; i < n; i++)
 		console_input_push(out[i]);
 	if (k->state.repeat_gen != k->repeat_gen) {
@@ -1016,6 +1037,8 @@ static struct keyboard *device_probe(const struct usb_dev *d, bool *retry)
 		return NULL;
 	}
 	keyboards[nkeyboards++] = k;
+	/* /dev/kbd/0 is every keyboard's; the first driver to find one names it. */
+	input_register(INPUT_KBD, "USB HID boot keyboard");
 	static const char *const speeds[] = { "?", "full", "low", "high", "super", "super+" };
 	at[0] = 0;
 	where(at, sizeof(at), d);
@@ -1184,6 +1207,7 @@ static void hub_changes(struct keyboard *h)
 				if (k->dev.hc == hub->hc && k->dev.port == hub->port && k->dev.hub_port == port && !k->gone) {
 					k->active = false;
 					k->gone = true;
+					keyboard_input_events(k, NULL, 0);
 					char at[40];
 					where(at, sizeof(at), &k->dev);
 					kprintf("usb: keyboard on %s unplugged\n", at);
