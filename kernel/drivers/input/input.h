@@ -3,7 +3,7 @@
 // /dev/mouse/0), each a ring of the last INPUT_QUEUE_EVENTS records in
 // PatchworkOS's formats (kernel/abi/devices.h). Drivers push events from
 // their interrupt handlers; every open events file reads the ring from its
-// own position. Every keyboard driver (PS/2 now, USB later) feeds the one
+// own position. Every keyboard driver (PS/2, USB) feeds the one
 // keyboard device and every pointing device the one mouse, which is what
 // PatchworkOS's dwm, opening only /dev/kbd/0 and /dev/mouse/0, wants.
 #ifndef QUILT_DRIVERS_INPUT_INPUT_H
