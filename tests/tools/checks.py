@@ -220,6 +220,8 @@ def usb_keyboard_checks(build):
         (Keyboard(Key("ctrl-up")), echo + "kbd release code=0xe0 mods=0x0\r\n"),
         ("\r", echo + "done"),
         (Keyboard("sleep 9", Key("ctrl-c")), "^C"),                        # Ctrl-C abandons the line
+        (Keyboard("/bin/tests/wait_interrupt\n"), "waiting for Ctrl-C"),  # and interrupts a job
+        (Keyboard(Key("ctrl-c")), "interrupted by a note"),
         # A key held for 2 s repeats (after 0.5 s, 30 a second): at least two more x.
         lambda: monitor().type_text('echo R""'),
         lambda: monitor().sendkey("x", 2000),
@@ -238,10 +240,11 @@ def usb_keyboard_checks(build):
         os.unlink(sock)  # QEMU leaves its socket behind
     os.rmdir(mon_dir)
     lines = re.findall(r"usb: keyboard on xhci0 port (\d+) \(USB2, \w+ speed, slot \d+\), boot protocol\n", text)
-    results.append((passed >= 4 and code == qemu.EXIT_SUCCESS and len(lines) >= 1 and "ps2: no 8042" in text
+    # Steps 1-4 and 10-12 type into the shell (5-9 are the input events; a failed step ends the session).
+    results.append((passed >= 12 and code == qemu.EXIT_SUCCESS and len(lines) >= 1 and "ps2: no 8042" in text
                     and "pci: 00:02.0 xHCI controller 1b36:000d" in text,
                     "console.usb_keyboard_types_into_shell",
-                    f"code={code}, {passed} of 15 steps, log tail: {text[-300:]!r}"))
+                    f"code={code}, {passed} of 17 steps, log tail: {text[-300:]!r}"))
     events = [line[len(echo):] for line in text.splitlines() if line.startswith(echo)]
     kbd = [e for e in events if e.startswith("kbd ")]
     want_kbd = ["kbd press code=0x4 mods=0x0", "kbd release code=0x4 mods=0x0",
@@ -251,7 +254,7 @@ def usb_keyboard_checks(build):
                 "kbd release code=0x52 mods=0x4", "kbd release code=0xe0 mods=0x0"]
     results.append((passed >= 9 and kbd == want_kbd and "keyboard 'USB HID boot keyboard'" in events
                     and f"second reader got {len(want_kbd)} keyboard records (then EAGAIN)" in events,
-                    "usb.keyboard_events_reach_dev_kbd", f"{passed} of 15 steps, events {events}"))
+                    "usb.keyboard_events_reach_dev_kbd", f"{passed} of 17 steps, events {events}"))
     scr = shots[0] if shots else None
     on_screen = scr is not None and scr.find("usb: keyboard on xhci0 port") >= 0 and any(
         row.rstrip() == "Usb2 Key_ok" for row in scr.rows)
@@ -261,8 +264,8 @@ def usb_keyboard_checks(build):
     results.append((held is not None and len(held.group(1)) >= 3, "usb.keyboard_held_key_repeats",
                     f"typed {len(held.group(1)) if held else 0} x for one key held 2 s"))
     # The second keyboard comes up on another port (QEMU takes the next free one) and types.
-    results.append((passed == 15 and code == qemu.EXIT_SUCCESS and len(lines) == 2 and lines[0] != lines[1],
-                    "usb.keyboard_unplug_and_hotplug", f"code={code}, {passed} of 15 steps, boot lines for ports "
+    results.append((passed == 17 and code == qemu.EXIT_SUCCESS and len(lines) == 2 and lines[0] != lines[1],
+                    "usb.keyboard_unplug_and_hotplug", f"code={code}, {passed} of 17 steps, boot lines for ports "
                     f"{lines}, log tail: {text[-300:]!r}"))
     # A keyboard behind a hub (QEMU's usb-hub is full speed, so no transaction translator here),
     # then unplugged from the hub's port 3 and another plugged into its port 5: the hub's status
