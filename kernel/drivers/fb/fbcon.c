@@ -265,6 +265,7 @@ int fbcon_init(const struct boot_framebuffer *fb)
 	    fb->width < FONT_WIDTH || fb->height < FONT_HEIGHT ||
 	    (uint64_t)fb->stride_pixels * fb->height * sizeof(uint32_t) > fb->size_bytes)
 		return -ENODEV;
+	memset(&con, 0, sizeof(con)); /* a fresh console whatever came before (host tests start many) */
 	con.bgr = fb->format == 1;
 	con.fb = phys_to_virt(fb->phys);
 	con.stride = fb->stride_pixels;
