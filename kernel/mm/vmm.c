@@ -944,11 +944,16 @@ static paddr_t vm_object_page(struct vm_object *o, uint64_t i)
 	return p;
 }
 
-int vm_map_object(struct vm_space *s, uint64_t addr, struct vm_object *o, uint64_t pgoff, uint64_t npages,
-		  unsigned prot, unsigned flags, uint64_t *out)
+/*
+ * Place a region of @npages pages at @addr (VM_FIXED) or anywhere free, made
+ * from @tmpl (its backing, rights, object and page offset; the range is
+ * filled in). Its pages are mapped as they are touched (vm_fault), so a
+ * mapping costs no time per page. Used for memory the region does not own:
+ * shared objects and device memory.
+ */
+static int map_on_touch(struct vm_space *s, uint64_t addr, uint64_t npages, unsigned flags,
+			const struct vm_region *tmpl, uint64_t *out)
 {
-	if (npages == 0 || pgoff + npages > vm_object_pages(o) || !prot_valid(prot))
-		return -EINVAL;
 	uint64_t size = npages * PAGE_SIZE;
 	uint64_t start = addr & ~(PAGE_SIZE - 1);
 	if ((flags & VM_FIXED) && (start + size < start || !range_ok(start, start + size)))
@@ -958,10 +963,11 @@ int vm_map_object(struct vm_space *s, uint64_t addr, struct vm_object *o, uint64
 	int err = place_locked(s, flags, &start, size, &r, &spare, &rc);
 	if (err)
 		return err;
-	vm_object_get(o);
-	*r = (struct vm_region){ .start = start, .end = start + size, .prot = prot, .backing = VM_SHARED,
-				 .object = o, .pgoff = pgoff };
-	/* Pages are mapped as they are touched (vm_fault): a mapping costs no time per page. */
+	if (tmpl->object)
+		vm_object_get(tmpl->object);
+	*r = *tmpl;
+	r->start = start;
+	r->end = start + size;
 	region_insert(s, r);
 	spin_unlock(&s->lock);
 	reclaim_finish(rc);
@@ -971,6 +977,15 @@ int vm_map_object(struct vm_space *s, uint64_t addr, struct vm_object *o, uint64
 	return 0;
 }
 
+int vm_map_object(struct vm_space *s, uint64_t addr, struct vm_object *o, uint64_t pgoff, uint64_t npages,
+		  unsigned prot, unsigned flags, uint64_t *out)
+{
+	if (npages == 0 || pgoff + npages > vm_object_pages(o) || !prot_valid(prot))
+		return -EINVAL;
+	struct vm_region tmpl = { .prot = prot, .backing = VM_SHARED, .object = o, .pgoff = pgoff };
+	return map_on_touch(s, addr, npages, flags, &tmpl, out);
+}
+
 /* ------------------------------------------------------------ device memory */
 
 int vm_map_device(struct vm_space *s, uint64_t addr, uint64_t phys, uint64_t npages, unsigned prot, unsigned flags,
@@ -978,23 +993,7 @@ int vm_map_device(struct vm_space *s, uint64_t addr, uint64_t phys, uint64_t npa
 {
 	if (npages == 0 || phys % PAGE_SIZE || !prot_valid(prot) || (prot & VM_EXEC))
 		return -EINVAL;
-	uint64_t size = npages * PAGE_SIZE;
-	uint64_t start = addr & ~(PAGE_SIZE - 1);
-	if ((flags & VM_FIXED) && (start + size < start || !range_ok(start, start + size)))
-		return -EINVAL;
-	struct vm_reclaim *rc;
-	struct vm_region *r, *spare;
-	int err = place_locked(s, flags, &start, size, &r, &spare, &rc);
-	if (err)
-		return err;
-	*r = (struct vm_region){ .start = start, .end = start + size, .prot = prot, .backing = VM_DEVICE,
-				 .pgoff = phys / PAGE_SIZE };
-	/* Mapped as touched, like shared memory: a 4 MiB framebuffer costs nothing until drawn on. */
-	region_insert(s, r);
-	spin_unlock(&s->lock);
-	reclaim_finish(rc);
-	kfree(rc);
-	region_free(spare);
-	*out = start;
-	return 0;
+	/* A 4 MiB framebuffer costs nothing until drawn on. */
+	struct vm_region tmpl = { .prot = prot, .backing = VM_DEVICE, .pgoff = phys / PAGE_SIZE };
+	return map_on_touch(s, addr, npages, flags, &tmpl, out);
 }
