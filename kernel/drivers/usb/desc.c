@@ -10,6 +10,7 @@
 #define HID_CLASS          3
 #define HID_SUBCLASS_BOOT  1
 #define HID_PROTOCOL_KBD   1
+#define HID_PROTOCOL_MOUSE 2
 #define EP_XFER_MASK       0x03
 #define EP_XFER_INTERRUPT  0x03
 
@@ -53,4 +54,9 @@ int usb_find_interrupt_in(const uint8_t *desc, unsigned len, int cls, int subcla
 int usb_find_boot_keyboard(const uint8_t *desc, unsigned len, struct usb_intr_in *out)
 {
 	return usb_find_interrupt_in(desc, len, HID_CLASS, HID_SUBCLASS_BOOT, HID_PROTOCOL_KBD, out);
+}
+
+int usb_find_boot_mouse(const uint8_t *desc, unsigned len, struct usb_intr_in *out)
+{
+	return usb_find_interrupt_in(desc, len, HID_CLASS, HID_SUBCLASS_BOOT, HID_PROTOCOL_MOUSE, out);
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // USB framework definitions host controller drivers share: standard and
 // HID class requests, descriptor types, and the search of a configuration
-// descriptor for an interface's interrupt IN endpoint, a boot keyboard's or
-// a hub's (pure, host-tested, in desc.c).
+// descriptor for an interface's interrupt IN endpoint, a boot keyboard's, a
+// boot mouse's or a hub's (pure, host-tested, in desc.c).
 #ifndef QUILT_DRIVERS_USB_USB_H
 #define QUILT_DRIVERS_USB_USB_H
 
@@ -55,5 +55,8 @@ int __must_check usb_find_interrupt_in(const uint8_t *desc, unsigned len, int cl
 
 /* usb_find_boot_keyboard - usb_find_interrupt_in() for a HID boot keyboard (3/1/1). */
 int __must_check usb_find_boot_keyboard(const uint8_t *desc, unsigned len, struct usb_intr_in *out);
+
+/* usb_find_boot_mouse - usb_find_interrupt_in() for a HID boot mouse (3/1/2). */
+int __must_check usb_find_boot_mouse(const uint8_t *desc, unsigned len, struct usb_intr_in *out);
 
 #endif

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
-// xHCI host controller driver, as much of it as a USB keyboard needs (xHCI
-// specification 1.2): ownership from the firmware, reset, the command ring,
-// one event ring, device slots for the devices on the root ports and on USB 2
-// hubs plugged into them (one tier), control transfers on endpoint 0 and one
-// interrupt IN endpoint per keyboard (and per hub, for its port changes).
+// xHCI host controller driver, as much of it as USB keyboards and mice need
+// (xHCI specification 1.2): ownership from the firmware, reset, the command
+// ring, one event ring, device slots for the devices on the root ports and on
+// USB 2 hubs plugged into them (one tier), control transfers on endpoint 0
+// and one interrupt IN endpoint per keyboard or mouse (and per hub, for its
+// port changes). Keyboards and mice share one path (struct keyboard, a
+// "mouse" flag): both are HID boot devices that differ only in what their
+// reports mean.
 //
 // Completions: at boot every step polls for its own event. After boot one
 // kernel thread, the USB thread, is the only consumer of the event rings:
@@ -13,8 +16,8 @@
 // nothing, and it also enumerates devices plugged in later and releases
 // those unplugged (a port change is an event like any other). A controller
 // without MSI (or a machine out of MSI vectors) falls back to polling every
-// 10 ms, and only while a keyboard is attached, ending with the last one:
-// no keyboard, no cost; hot-plug then works only while a keyboard is there.
+// 10 ms, and only while a keyboard or mouse is attached, ending with the
+// last one: none, no cost; hot-plug then works only while one is there.
 //
 // Robustness on real PCs' odd hardware: every wait on the controller has a
 // time limit; a controller that fails a step is reported in one line and
@@ -37,6 +40,7 @@
 #include "kernel/drivers/input/input.h"
 #include "kernel/drivers/pci/pci.h"
 #include "kernel/drivers/usb/hid_kbd.h"
+#include "kernel/drivers/usb/hid_mouse.h"
 #include "kernel/drivers/usb/usb.h"
 #include "kernel/lib/printf.h"
 #include "kernel/lib/string.h"
@@ -225,12 +229,15 @@ struct usb_dev {
 	uint64_t buf_phys;
 };
 
+/* A keyboard, or a mouse (mouse set): a HID boot device and its report endpoint. */
 struct keyboard {
 	struct usb_dev dev;
+	bool mouse;                     /* a boot mouse: reports go to /dev/mouse/0 through mstate */
 	unsigned dci;                   /* device context index of the interrupt IN endpoint */
 	unsigned report_bytes;          /* per transfer: max packet, at least a report (8; hub 1), at most 64 */
 	struct ring ring;
 	struct hid_kbd state;
+	struct hid_mouse mstate;
 	bool active;                    /* reports flow */
 	bool gone;                      /* unplugged: its slot is to be given back */
 	uint32_t repeat_gen;            /* state.repeat_gen when repeat_at was set */
@@ -351,6 +358,7 @@ static void doorbell(struct xhci *hc, unsigned slot, unsigned target)
 
 static void keyboard_event(struct keyboard *k, const struct trb *ev);
 static void keyboard_input_events(struct keyboard *k, const uint8_t *report, unsigned len);
+static void keyboard_gone(struct keyboard *k);
 static void hub_event(struct keyboard *h, const struct trb *ev);
 
 /* Take the next event off the ring into @ev. Returns false when there is none. */
@@ -414,10 +422,10 @@ static void dispatch_event(struct xhci *hc, const struct trb *ev)
 			if (k->dev.hc == hc && k->dev.port == port && !k->gone) {
 				k->active = false;
 				k->gone = true;
-				keyboard_input_events(k, NULL, 0); /* no key stays down in /dev/kbd/0 */
+				keyboard_gone(k);
 				char at[40];
 				where(at, sizeof(at), &k->dev);
-				kprintf("usb: keyboard on %s unplugged\n", at);
+				kprintf("usb: %s on %s unplugged\n", k->mouse ? "mouse" : "keyboard", at);
 			}
 		}
 		for (unsigned i = 0; i < nhubs; i++)
@@ -824,15 +832,29 @@ static void keyboard_input_events(struct keyboard *k, const uint8_t *report, uns
 		k->state = (struct hid_kbd){ .caps_lock = k->state.caps_lock };
 }
 
+/*
+ * @k went away or stopped: release what it held, so no key or button stays
+ * down in /dev/kbd/0 or /dev/mouse/0.
+ */
+static void keyboard_gone(struct keyboard *k)
+{
+	struct hid_mouse_event m;
+	if (!k->mouse)
+		keyboard_input_events(k, NULL, 0);
+	else if (hid_mouse_release(&k->mstate, &m))
+		input_mouse_event(m.buttons, m.dx, m.dy);
+}
+
 static void keyboard_event(struct keyboard *k, const struct trb *ev)
 {
 	unsigned cc = EV_CC(ev);
 	if (cc != CC_SUCCESS && cc != CC_SHORT) {
-		/* A halted endpoint: the keyboard is given up rather than reset (see "missing" in README). */
+		/* A halted endpoint: the device is given up rather than reset (see "missing" in README). */
 		k->active = false;
-		keyboard_input_events(k, NULL, 0); /* no key stays down in /dev/kbd/0 */
-		kprintf("usb: keyboard on xhci%d port %u stopped (completion code %u)\n", k->dev.hc->index, k->dev.port,
-			cc);
+		keyboard_gone(k);
+		char at[40];
+		where(at, sizeof(at), &k->dev);
+		kprintf("usb: %s on %s stopped (completion code %u)\n", k->mouse ? "mouse" : "keyboard", at, cc);
 		return;
 	}
 	uint64_t idx = (ev->param - k->ring.phys) / sizeof(struct trb);
@@ -841,6 +863,14 @@ static void keyboard_event(struct keyboard *k, const struct trb *ev)
 	unsigned left = ev->status & 0xffffff;
 	unsigned len = left < k->report_bytes ? k->report_bytes - left : 0;
 	const uint8_t *report = k->dev.buf + report_offset((unsigned)idx);
+	if (k->mouse) {
+		struct hid_mouse_event m;
+		if (hid_mouse_report(&k->mstate, report, len, &m))
+			input_mouse_event(m.buttons, m.dx, m.dy);
+		keyboard_queue(k);
+		doorbell(k->dev.hc, k->dev.slot, k->dci);
+		return;
+	}
 	/* Key events for /dev/kbd/0 first (they need the state before this report), then the typed bytes. */
 	keyboard_input_events(k, report, len);
 	char out[HID_KBD_OUT_MAX];
@@ -859,9 +889,11 @@ static int intr_in_configure(struct keyboard *k, const struct usb_intr_in *kb, u
 static void intr_in_run(struct keyboard *k);
 
 /*
- * The device is addressed: find a boot keyboard interface, configure its
- * endpoint, and start its reports. Returns 0, -ENOENT (not a keyboard) or
- * -errno with @why.
+ * The device is addressed: find a boot keyboard interface, else a boot
+ * mouse interface, configure its endpoint, and start its reports. A device
+ * with both (a wireless receiver) is taken as its keyboard only, which
+ * leaves it one interrupt endpoint like every other. Returns 0, -ENOENT
+ * (neither) or -errno with @why.
  */
 static int keyboard_start(struct keyboard *k, const char **why)
 {
@@ -883,21 +915,25 @@ static int keyboard_start(struct keyboard *k, const char **why)
 	struct usb_intr_in kb;
 	*why = "bad configuration descriptor";
 	err = usb_find_boot_keyboard(d->buf, got, &kb);
+	if (err == -ENOENT) {
+		err = usb_find_boot_mouse(d->buf, got, &kb);
+		k->mouse = err == 0;
+	}
 	if (err)
 		return err;
 
-	if ((err = intr_in_configure(k, &kb, HID_BOOT_REPORT_BYTES, why)))
+	if ((err = intr_in_configure(k, &kb, k->mouse ? HID_MOUSE_REPORT_BYTES : HID_BOOT_REPORT_BYTES, why)))
 		return err;
 
 	*why = "SET_CONFIGURATION failed";
 	if ((err = control(d, 0, USB_REQ_SET_CONFIGURATION, kb.config_value, 0, 0, NULL)))
 		return err;
-	/* Boot protocol: the fixed 8-byte report, whatever the report descriptor says. */
+	/* Boot protocol: the fixed report (8 bytes; a mouse's 3 and up), whatever the report descriptor says. */
 	*why = "SET_PROTOCOL failed";
 	uint8_t cls = USB_TYPE_CLASS | USB_RECIP_INTERFACE;
 	if ((err = control(d, cls, HID_REQ_SET_PROTOCOL, HID_PROTOCOL_BOOT, kb.interface, 0, NULL)))
 		return err;
-	/* Idle rate 0: a report only when something changes. Optional: some keyboards stall it. */
+	/* Idle rate 0: a report only when something changes. Optional: some devices stall it. */
 	(void)control(d, cls, HID_REQ_SET_IDLE, 0, kb.interface, 0, NULL);
 	intr_in_run(k);
 	return 0;
@@ -982,9 +1018,9 @@ static int port_reset(struct xhci *hc, unsigned port)
 
 /*
  * Address the device that @d describes (controller, ports, speed, TT
- * filled in by the caller) and start it if it is a keyboard. Returns the
- * device when it is a hub on a root port, to be walked by the caller
- * (kept, not released); NULL otherwise. With @retry, a device that failed
+ * filled in by the caller) and start it if it is a keyboard or mouse.
+ * Returns the device when it is a hub on a root port, to be walked by the
+ * caller (kept, not released); NULL otherwise. With @retry, a device that failed
  * a step (slow to come out of reset, a transaction error) is given back
  * whole and *@retry set, for the caller to reset its port and try again.
  */
@@ -1011,9 +1047,10 @@ static struct keyboard *device_probe(const struct usb_dev *d, bool *retry)
 	if (!err)
 		err = keyboard_start(k, &why);
 	if (err == -ENOENT) {
-		/* Another kind of device (a stick, a mouse, a hub below a hub): give its slot back. */
+		/* Another kind of device (a stick, a tablet, a hub below a hub): give its slot back. */
 		kprintf("usb: %s: device %04x:%04x, %s; left alone\n", at, k->dev.vendor, k->dev.product,
-			k->dev.class_code == USB_CLASS_HUB ? "a hub (not supported here)" : "no boot keyboard interface");
+			k->dev.class_code == USB_CLASS_HUB ? "a hub (not supported here)"
+							   : "no boot keyboard or mouse interface");
 		dev_release(&k->dev);
 		kfree(k);
 		return NULL;
@@ -1037,8 +1074,15 @@ static struct keyboard *device_probe(const struct usb_dev *d, bool *retry)
 		return NULL;
 	}
 	keyboards[nkeyboards++] = k;
-	/* /dev/kbd/0 is every keyboard's; the first driver to find one names it. */
-	input_register(INPUT_KBD, "USB HID boot keyboard");
+	/*
+	 * /dev/kbd/0 is every keyboard's and /dev/mouse/0 every mouse's; the
+	 * first driver to find one names it (a PS/2 mouse found at boot keeps
+	 * its name, and the USB mouse's events join it).
+	 */
+	if (k->mouse)
+		input_register(INPUT_MOUSE, "USB HID boot mouse");
+	else
+		input_register(INPUT_KBD, "USB HID boot keyboard");
 	static const char *const speeds[] = { "?", "full", "low", "high", "super", "super+" };
 	at[0] = 0;
 	where(at, sizeof(at), d);
@@ -1046,7 +1090,7 @@ static struct keyboard *device_probe(const struct usb_dev *d, bool *retry)
 	size_t n = strlen(at);
 	if (n && at[n - 1] == ')')
 		at[n - 1] = 0;
-	kprintf("usb: keyboard on %s, %s speed, slot %u), boot protocol\n", at,
+	kprintf("usb: %s on %s, %s speed, slot %u), boot protocol\n", k->mouse ? "mouse" : "keyboard", at,
 		speeds[k->dev.speed < 6 ? k->dev.speed : 0], k->dev.slot);
 	return NULL;
 }
@@ -1207,10 +1251,10 @@ static void hub_changes(struct keyboard *h)
 				if (k->dev.hc == hub->hc && k->dev.port == hub->port && k->dev.hub_port == port && !k->gone) {
 					k->active = false;
 					k->gone = true;
-					keyboard_input_events(k, NULL, 0);
+					keyboard_gone(k);
 					char at[40];
 					where(at, sizeof(at), &k->dev);
-					kprintf("usb: keyboard on %s unplugged\n", at);
+					kprintf("usb: %s on %s unplugged\n", k->mouse ? "mouse" : "keyboard", at);
 				}
 			}
 		} else if (!(h->hub_children & bit)) {
@@ -1429,7 +1473,7 @@ static void usb_thread_fn(void *arg)
 		uint64_t deadline = use_irq ? UINT64_MAX : time_now_ns() + POLL_PERIOD_NS;
 		(void)thread_sleep(repeat < deadline ? repeat : deadline);
 	}
-	kprintf("usb: no keyboard left; polling stopped\n");
+	kprintf("usb: no keyboard or mouse left; polling stopped\n");
 }
 
 /*
@@ -1487,14 +1531,14 @@ void xhci_init(void)
 			kprintf("xhci%d: events by message-signalled interrupt, vector 0x%x\n", hc->index, hc->vector);
 		} else {
 			use_irq = false;
-			kprintf("xhci%d: no MSI; polled every 10 ms while a keyboard is attached\n", hc->index);
+			kprintf("xhci%d: no MSI; polled every 10 ms while a keyboard or mouse is attached\n", hc->index);
 		}
 	}
 	if (!live || (!use_irq && !any_keyboard()))
 		return;
 	struct thread *t = kthread_create(usb_thread_fn, NULL, 40);
 	if (!t) {
-		kprintf("usb: cannot start the USB thread; keyboards unused\n");
+		kprintf("usb: cannot start the USB thread; keyboards and mice unused\n");
 		return;
 	}
 	__atomic_store_n(&usb_thread, t, __ATOMIC_RELEASE);
