@@ -296,6 +296,88 @@ def usb_keyboard_checks(build):
     return results
 
 
+def usb_mouse_checks(build):
+    """QEMU's usb-mouse on its xHCI, beside a usb-kbd, on a machine without an 8042: the records
+    /bin/tests/input_echo prints must be the PS/2 mouse's for the same monitor commands; then the
+    mouse is unplugged with its left button held (the release must be reported) and another
+    plugged in; a tablet plugged in last is left alone. A second boot has the mouse behind a hub."""
+    results = []
+    echo = "input_echo: "
+    mon_dir = tempfile.mkdtemp(prefix="mon.", dir=build.logs)
+    sock, mon = os.path.join(mon_dir, "sock"), []
+
+    def monitor():
+        if not mon:
+            mon.append(Monitor(sock))
+        return mon[0]
+    mouse_steps = [
+        (Mouse(("move", 10, 20)), echo + "mouse buttons=0 dx=10 dy=20\r\n"),   # right and down
+        (Mouse(("move", -7, -3)), echo + "mouse buttons=0 dx=-7 dy=-3\r\n"),   # left and up
+        (Mouse(("buttons", 1)), echo + "mouse buttons=4 dx=0 dy=0\r\n"),       # left: MOUSE_LEFT
+        (Mouse(("buttons", 6)), echo + "mouse buttons=3 dx=0 dy=0\r\n"),       # middle + right
+        (Mouse(("buttons", 0)), echo + "mouse buttons=0 dx=0 dy=0\r\n"),       # all released
+    ]
+    code, text, passed = console_session(build, "usb-mouse", [
+        ("/bin/tests/input_echo\r", echo + "ready"),
+        *mouse_steps,
+        (Keyboard("a"), echo + "kbd release code=0x4 mods=0x0\r\n"),          # the keyboard beside it
+        (Mouse(("buttons", 1)), echo + "mouse buttons=4 dx=0 dy=0\r\n"),       # held while unplugged:
+        lambda: monitor().cmd("device_del mouse"),
+        (None, echo + "mouse buttons=0 dx=0 dy=0\r\n"),                        # released by the driver
+        lambda: monitor().cmd("device_add usb-mouse,bus=xhci.0,id=mouse2"),
+        (None, ", boot protocol"),                                              # its own boot line
+        (Mouse(("move", 3, -4)), echo + "mouse buttons=0 dx=3 dy=-4\r\n"),     # and it moves
+        lambda: monitor().cmd("device_add usb-tablet,bus=xhci.0,id=tablet"),
+        (None, "interface; left alone"),
+        ("\r", echo + "done"),
+        ('echo Mo""use_ok\r', "Mouse_ok"),          # the driver is still well: the shell answers
+        ("exit\r", "shutting down"),
+    ], timeout=300, keyboard=True, machine="q35,i8042=off",
+        extra=["-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,bus=xhci.0,id=kbd",
+               "-device", "usb-mouse,bus=xhci.0,id=mouse", *monitor_args(sock)])
+    for m in mon:
+        m.close()
+    if os.path.exists(sock):
+        os.unlink(sock)  # QEMU leaves its socket behind
+    os.rmdir(mon_dir)
+    events = [line[len(echo):] for line in text.splitlines() if line.startswith(echo)]
+    mouse = [e for e in events if e.startswith("mouse buttons=")]
+    want = ["mouse buttons=0 dx=10 dy=20", "mouse buttons=0 dx=-7 dy=-3", "mouse buttons=4 dx=0 dy=0",
+            "mouse buttons=3 dx=0 dy=0", "mouse buttons=0 dx=0 dy=0"]
+    lines = re.findall(r"usb: mouse on xhci0 port (\d+) \(USB2, \w+ speed, slot \d+\), boot protocol\n", text)
+    names_ok = "mouse 'USB HID boot mouse'" in events and "keyboard 'USB HID boot keyboard'" in events
+    results.append((passed >= 7 and mouse[:5] == want and names_ok and len(lines) >= 1 and "ps2: no 8042" in text,
+                    "usb.mouse_events_reach_dev_mouse",
+                    f"code={code}, {passed} of 15 steps, names {'ok' if names_ok else 'wrong'}, "
+                    f"boot lines {lines}, mouse events {mouse}"))
+    unplugged = re.search(r"usb: mouse on xhci0 port \d+ \(USB2\) unplugged\n", text)
+    results.append((passed >= 11 and mouse[5:] == ["mouse buttons=4 dx=0 dy=0", "mouse buttons=0 dx=0 dy=0",
+                                                  "mouse buttons=0 dx=3 dy=-4"]
+                    and unplugged is not None and len(lines) == 2,
+                    "usb.mouse_unplug_releases_buttons_and_hotplug",
+                    f"code={code}, {passed} of 15 steps, boot lines for ports {lines}, "
+                    f"unplug line {'ok' if unplugged else 'missing'}, mouse events {mouse}"))
+    results.append((passed == 15 and code == qemu.EXIT_SUCCESS and len(lines) == 2
+                    and re.search(r"device [0-9a-f]{4}:[0-9a-f]{4}, no boot keyboard or mouse interface; left alone",
+                                  text) is not None,
+                    "usb.tablet_left_alone", f"code={code}, {passed} of 15 steps, log tail: {text[-300:]!r}"))
+    # Behind QEMU's usb-hub (port 3 of the hub on root port 5), with the keyboard on port 2.
+    code, text, passed = console_session(build, "usb-mouse-hub", [
+        ("/bin/tests/input_echo\r", echo + "ready"),
+        *mouse_steps,
+        ("\r", echo + "done"),
+        ("exit\r", "shutting down"),
+    ], timeout=300, keyboard=True, machine="q35,i8042=off",
+        extra=["-device", "qemu-xhci,id=xhci", "-device", "usb-hub,bus=xhci.0,port=1",
+               "-device", "usb-kbd,bus=xhci.0,port=1.2", "-device", "usb-mouse,bus=xhci.0,port=1.3"])
+    mouse = [line[len(echo):] for line in text.splitlines() if line.startswith(echo + "mouse buttons=")]
+    results.append((passed == 8 and code == qemu.EXIT_SUCCESS and mouse == want
+                    and "usb: mouse on xhci0 port 5.3 (USB2, full speed, slot 3), boot protocol\n" in text,
+                    "usb.mouse_behind_hub_moves", f"code={code}, {passed} of 8 steps, mouse events {mouse}, "
+                    f"log tail: {text[-300:]!r}"))
+    return results
+
+
 def device_checks(build):
     """The PS/2 and USB keyboards, reboot and power-off, each seen from a whole boot."""
     results = []
@@ -324,6 +406,7 @@ def device_checks(build):
                     "console.ctrl_c_interrupts_foreground_job", f"{passed} of 9 steps, log tail: {text[-300:]!r}"))
     results += input_checks(build)
     results += usb_keyboard_checks(build)
+    results += usb_mouse_checks(build)
     # Neither QEMU's exit device nor -no-reboot: a reset starts the machine again (a second
     # banner, a second prompt), and nothing but the machine's own power-off can end QEMU
     # (exit code 0). The command line has no qemu_exit.
