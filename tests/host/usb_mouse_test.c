@@ -135,3 +135,32 @@ HTEST(usb_desc, finds_boot_mouse)
 	/* Cut before the mouse's endpoint: no mouse. */
 	HEXPECT_EQ(usb_find_boot_mouse(combo, sizeof(combo) - 7, &ep), -ENOENT);
 }
+
+HTEST(usb_desc, boot_hid_picks_the_first_function)
+{
+	struct usb_intr_in ep = { 0 };
+	bool mouse = true;
+	HEXPECT_EQ(usb_find_boot_hid(qemu_mouse, sizeof(qemu_mouse), &ep, &mouse), 0);
+	HEXPECT(mouse);
+	HEXPECT_EQ(ep.max_packet, 4);
+	/* The receiver: keyboard on interface 0, so a keyboard. */
+	HEXPECT_EQ(usb_find_boot_hid(combo, sizeof(combo), &ep, &mouse), 0);
+	HEXPECT(!mouse);
+	HEXPECT_EQ(ep.endpoint, 0x81);
+	/* Its mouse endpoint cut off: still the keyboard. */
+	HEXPECT_EQ(usb_find_boot_hid(combo, sizeof(combo) - 7, &ep, &mouse), 0);
+	HEXPECT(!mouse);
+	/* A gaming mouse's shape: the keyboard interface numbered after the mouse's, so a mouse. */
+	uint8_t gaming[sizeof(combo)];
+	memcpy(gaming, combo, sizeof(combo));
+	gaming[9 + 2] = 2; /* bInterfaceNumber of the keyboard */
+	HEXPECT_EQ(usb_find_boot_hid(gaming, sizeof(gaming), &ep, &mouse), 0);
+	HEXPECT(mouse);
+	HEXPECT_EQ(ep.endpoint, 0x82);
+	HEXPECT_EQ(ep.interface, 1);
+	/* Neither: a tablet; not a configuration descriptor at all. */
+	HEXPECT_EQ(usb_find_boot_hid(qemu_tablet, sizeof(qemu_tablet), &ep, &mouse), -ENOENT);
+	HEXPECT(!mouse);
+	HEXPECT_EQ(usb_find_boot_hid(qemu_mouse + 9, sizeof(qemu_mouse) - 9, &ep, &mouse), -EINVAL);
+	HEXPECT(!mouse);
+}

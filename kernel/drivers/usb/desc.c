@@ -60,3 +60,17 @@ int usb_find_boot_mouse(const uint8_t *desc, unsigned len, struct usb_intr_in *o
 {
 	return usb_find_interrupt_in(desc, len, HID_CLASS, HID_SUBCLASS_BOOT, HID_PROTOCOL_MOUSE, out);
 }
+
+int usb_find_boot_hid(const uint8_t *desc, unsigned len, struct usb_intr_in *out, bool *mouse)
+{
+	struct usb_intr_in kbd, ptr;
+	int kerr = usb_find_boot_keyboard(desc, len, &kbd), merr = usb_find_boot_mouse(desc, len, &ptr);
+	*mouse = merr == 0 && (kerr != 0 || ptr.interface < kbd.interface);
+	if (*mouse) {
+		*out = ptr;
+		return 0;
+	}
+	if (kerr == 0)
+		*out = kbd;
+	return kerr;
+}

@@ -6,6 +6,7 @@
 #ifndef QUILT_DRIVERS_USB_USB_H
 #define QUILT_DRIVERS_USB_USB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "kernel/lib/compiler.h"
@@ -58,5 +59,16 @@ int __must_check usb_find_boot_keyboard(const uint8_t *desc, unsigned len, struc
 
 /* usb_find_boot_mouse - usb_find_interrupt_in() for a HID boot mouse (3/1/2). */
 int __must_check usb_find_boot_mouse(const uint8_t *desc, unsigned len, struct usb_intr_in *out);
+
+/*
+ * usb_find_boot_hid - the boot keyboard or boot mouse interface a driver
+ * that takes one interface per device should use: the only one, or, when
+ * the device has both, the one with the lower interface number, which is
+ * the device's main function (a wireless receiver lists its keyboard
+ * first; a gaming mouse lists its mouse first and a keyboard interface
+ * for its extra buttons after it). *@mouse says which it is. Returns as
+ * usb_find_interrupt_in(). Context: any; pure.
+ */
+int __must_check usb_find_boot_hid(const uint8_t *desc, unsigned len, struct usb_intr_in *out, bool *mouse);
 
 #endif

@@ -889,11 +889,11 @@ static int intr_in_configure(struct keyboard *k, const struct usb_intr_in *kb, u
 static void intr_in_run(struct keyboard *k);
 
 /*
- * The device is addressed: find a boot keyboard interface, else a boot
- * mouse interface, configure its endpoint, and start its reports. A device
- * with both (a wireless receiver) is taken as its keyboard only, which
- * leaves it one interrupt endpoint like every other. Returns 0, -ENOENT
- * (neither) or -errno with @why.
+ * The device is addressed: find its boot keyboard or boot mouse interface,
+ * configure its endpoint, and start its reports. A device with both is
+ * taken as the one usb_find_boot_hid() picks, which leaves it one
+ * interrupt endpoint like every other. Returns 0, -ENOENT (neither) or
+ * -errno with @why.
  */
 static int keyboard_start(struct keyboard *k, const char **why)
 {
@@ -914,11 +914,7 @@ static int keyboard_start(struct keyboard *k, const char **why)
 		return err;
 	struct usb_intr_in kb;
 	*why = "bad configuration descriptor";
-	err = usb_find_boot_keyboard(d->buf, got, &kb);
-	if (err == -ENOENT) {
-		err = usb_find_boot_mouse(d->buf, got, &kb);
-		k->mouse = err == 0;
-	}
+	err = usb_find_boot_hid(d->buf, got, &kb, &k->mouse);
 	if (err)
 		return err;
 
