@@ -189,6 +189,32 @@ def input_checks(build):
     ]
 
 
+class SecondMonitor:
+    """A second QEMU monitor for a console_session's callables (device_add, device_del,
+    screendumps): pass args() to QEMU, call it for the Monitor (connected on first use), close()
+    it after the boot."""
+
+    def __init__(self, build):
+        self.dir = tempfile.mkdtemp(prefix="mon.", dir=build.logs)
+        self.sock = os.path.join(self.dir, "sock")
+        self.mon = None
+
+    def args(self):
+        return monitor_args(self.sock)
+
+    def __call__(self):
+        if self.mon is None:
+            self.mon = Monitor(self.sock)
+        return self.mon
+
+    def close(self):
+        if self.mon is not None:
+            self.mon.close()
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)  # QEMU leaves its socket behind
+        os.rmdir(self.dir)
+
+
 def usb_keyboard_checks(build):
     """console.usb_keyboard_types_into_shell, its screen, and unplugging and plugging the keyboard."""
     results = []
@@ -198,14 +224,8 @@ def usb_keyboard_checks(build):
     # A second monitor takes a screendump (the keyboard's boot line and a typed command on the
     # screen), holds a key down (software key repeat), then unplugs the keyboard and plugs in
     # another, which must type too.
-    mon_dir = tempfile.mkdtemp(prefix="mon.", dir=build.logs)
-    sock, mon, shots = os.path.join(mon_dir, "sock"), [], []
+    monitor, shots = SecondMonitor(build), []
     echo = "input_echo: "
-
-    def monitor():
-        if not mon:
-            mon.append(Monitor(sock))
-        return mon[0]
     code, text, passed = console_session(build, "usb-keyboard", [
         (Keyboard('echo Us""b2 Key_ok\n'), "Usb2 Key_ok"),                # Shift, digits, Enter
         (Keyboard("echo abd", Key("backspace"), 'c""x\n'), "abcx"),       # Backspace erases
@@ -233,12 +253,8 @@ def usb_keyboard_checks(build):
         (Keyboard('echo Re""plugged\n'), "Replugged"),
         (Keyboard(Key("ctrl-d")), "shutting down"),                        # Ctrl-D: end of input
     ], timeout=300, keyboard=True, machine="q35,i8042=off",
-        extra=["-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,bus=xhci.0,id=kbd", *monitor_args(sock)])
-    for m in mon:
-        m.close()
-    if os.path.exists(sock):
-        os.unlink(sock)  # QEMU leaves its socket behind
-    os.rmdir(mon_dir)
+        extra=["-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,bus=xhci.0,id=kbd", *monitor.args()])
+    monitor.close()
     lines = re.findall(r"usb: keyboard on xhci0 port (\d+) \(USB2, \w+ speed, slot \d+\), boot protocol\n", text)
     # Steps 1-4 and 10-12 type into the shell (5-9 are the input events; a failed step ends the session).
     results.append((passed >= 12 and code == qemu.EXIT_SUCCESS and len(lines) >= 1 and "ps2: no 8042" in text
@@ -270,8 +286,7 @@ def usb_keyboard_checks(build):
     # A keyboard behind a hub (QEMU's usb-hub is full speed, so no transaction translator here),
     # then unplugged from the hub's port 3 and another plugged into its port 5: the hub's status
     # endpoint reports both.
-    mon_dir = tempfile.mkdtemp(prefix="mon.", dir=build.logs)
-    sock, mon = os.path.join(mon_dir, "sock"), []  # monitor() reads both names afresh: this boot's
+    monitor = SecondMonitor(build)  # this boot's; the lambdas read the name afresh
     code, text, passed = console_session(build, "usb-keyboard-hub", [
         (Keyboard('echo Hu""b_ok\n'), "Hub_ok"),
         lambda: monitor().cmd("device_del kbd"),
@@ -282,12 +297,8 @@ def usb_keyboard_checks(build):
         (Keyboard(Key("ctrl-d")), "shutting down"),
     ], timeout=300, keyboard=True, machine="q35,i8042=off",
         extra=["-device", "qemu-xhci,id=xhci", "-device", "usb-hub,bus=xhci.0,port=1",
-               "-device", "usb-kbd,bus=xhci.0,port=1.3,id=kbd", *monitor_args(sock)])
-    for m in mon:
-        m.close()
-    if os.path.exists(sock):
-        os.unlink(sock)
-    os.rmdir(mon_dir)
+               "-device", "usb-kbd,bus=xhci.0,port=1.3,id=kbd", *monitor.args()])
+    monitor.close()
     results.append((passed >= 1 and "usb: hub on xhci0 port 5 (USB2), 8 ports\n" in text
                     and "usb: keyboard on xhci0 port 5.3 (USB2, full speed, slot 2), boot protocol\n" in text,
                     "usb.keyboard_behind_hub_types", f"code={code}, {passed} of 5 steps, log tail: {text[-300:]!r}"))
@@ -303,13 +314,7 @@ def usb_mouse_checks(build):
     plugged in; a tablet plugged in last is left alone. A second boot has the mouse behind a hub."""
     results = []
     echo = "input_echo: "
-    mon_dir = tempfile.mkdtemp(prefix="mon.", dir=build.logs)
-    sock, mon = os.path.join(mon_dir, "sock"), []
-
-    def monitor():
-        if not mon:
-            mon.append(Monitor(sock))
-        return mon[0]
+    monitor = SecondMonitor(build)
     mouse_steps = [
         (Mouse(("move", 10, 20)), echo + "mouse buttons=0 dx=10 dy=20\r\n"),   # right and down
         (Mouse(("move", -7, -3)), echo + "mouse buttons=0 dx=-7 dy=-3\r\n"),   # left and up
@@ -334,12 +339,8 @@ def usb_mouse_checks(build):
         ("exit\r", "shutting down"),
     ], timeout=300, keyboard=True, machine="q35,i8042=off",
         extra=["-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,bus=xhci.0,id=kbd",
-               "-device", "usb-mouse,bus=xhci.0,id=mouse", *monitor_args(sock)])
-    for m in mon:
-        m.close()
-    if os.path.exists(sock):
-        os.unlink(sock)  # QEMU leaves its socket behind
-    os.rmdir(mon_dir)
+               "-device", "usb-mouse,bus=xhci.0,id=mouse", *monitor.args()])
+    monitor.close()
     events = [line[len(echo):] for line in text.splitlines() if line.startswith(echo)]
     mouse = [e for e in events if e.startswith("mouse buttons=")]
     want = ["mouse buttons=0 dx=10 dy=20", "mouse buttons=0 dx=-7 dy=-3", "mouse buttons=4 dx=0 dy=0",
