@@ -18,6 +18,14 @@ from ktap import Ktap  # noqa: E402
 from monitor import Monitor, monitor_args  # noqa: E402
 from session import PROMPT, Key, Keyboard, Mouse, console_session, shell_session  # noqa: E402
 
+# /dev/kbd/0's records for the keys both keyboard checks type (a, Shift-b, Ctrl-Up), as
+# input_echo prints them: HID usage codes, modifiers as PatchworkOS's (Shift 0x2, Ctrl 0x4).
+KEY_RECORDS = ["kbd press code=0x4 mods=0x0", "kbd release code=0x4 mods=0x0",
+               "kbd press code=0xe1 mods=0x2", "kbd press code=0x5 mods=0x2",
+               "kbd release code=0x5 mods=0x2", "kbd release code=0xe1 mods=0x0",
+               "kbd press code=0xe0 mods=0x4", "kbd press code=0x52 mods=0x4",
+               "kbd release code=0x52 mods=0x4", "kbd release code=0xe0 mods=0x0"]
+
 
 def boot_checks(build):
     """What a user sees: the banner, and clear loader errors for a broken ESP."""
@@ -170,11 +178,7 @@ def input_checks(build):
     ], timeout=300, keyboard=True)
     events = [l[len(echo):] for l in text.splitlines() if l.startswith(echo)]
     kbd = [e for e in events if e.startswith("kbd ")]
-    want_kbd = ["kbd press code=0x4 mods=0x0", "kbd release code=0x4 mods=0x0",
-                "kbd press code=0xe1 mods=0x2", "kbd press code=0x5 mods=0x2",
-                "kbd release code=0x5 mods=0x2", "kbd release code=0xe1 mods=0x0",
-                "kbd press code=0xe0 mods=0x4", "kbd press code=0x52 mods=0x4",
-                "kbd release code=0x52 mods=0x4", "kbd release code=0xe0 mods=0x0"]
+    want_kbd = KEY_RECORDS
     mouse = [e for e in events if e.startswith("mouse buttons=")]
     names_ok = ("keyboard 'IBM Enhanced (101/102-key, PS/2 mouse support)'" in events
                 and "mouse 'PS/2 Port for PS/2-style Mice'" in events)
@@ -263,11 +267,7 @@ def usb_keyboard_checks(build):
                     f"code={code}, {passed} of 17 steps, log tail: {text[-300:]!r}"))
     events = [line[len(echo):] for line in text.splitlines() if line.startswith(echo)]
     kbd = [e for e in events if e.startswith("kbd ")]
-    want_kbd = ["kbd press code=0x4 mods=0x0", "kbd release code=0x4 mods=0x0",
-                "kbd press code=0xe1 mods=0x2", "kbd press code=0x5 mods=0x2",
-                "kbd release code=0x5 mods=0x2", "kbd release code=0xe1 mods=0x0",
-                "kbd press code=0xe0 mods=0x4", "kbd press code=0x52 mods=0x4",
-                "kbd release code=0x52 mods=0x4", "kbd release code=0xe0 mods=0x0"]
+    want_kbd = KEY_RECORDS
     results.append((passed >= 9 and kbd == want_kbd and "keyboard 'USB HID boot keyboard'" in events
                     and f"second reader got {len(want_kbd)} keyboard records (then EAGAIN)" in events,
                     "usb.keyboard_events_reach_dev_kbd", f"{passed} of 17 steps, events {events}"))
