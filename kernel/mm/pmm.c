@@ -505,5 +505,19 @@ void pmm_init(const struct boot_mem_entry *map, uint64_t count)
 			pending[i / 64] |= 1ULL << (i % 64);
 		total_pages += ranges[r].end - ranges[r].start;
 	}
+	/*
+	 * So does every section of the loader's data, which pmm_release_range()
+	 * hands over later: a section holding nothing else (a root archive of a
+	 * few MiB covers whole ones) would otherwise never get its struct pages.
+	 */
+	for (uint64_t i = 0; i < count; i++) {
+		if (map[i].type != BOOT_MEM_LOADER_DATA || map[i].npages == 0)
+			continue;
+		uint64_t pfn = pfn_of(map[i].base), end = pfn + map[i].npages;
+		if (end > max_pfn)
+			end = max_pfn;
+		for (uint64_t s = pfn / SECTION_PAGES; pfn < end && s <= (end - 1) / SECTION_PAGES; s++)
+			pending[s / 64] |= 1ULL << (s % 64);
+	}
 	__atomic_store_n(&free_count, total_pages, __ATOMIC_RELAXED);
 }
