@@ -73,6 +73,7 @@ void fs_init(const void *archive, uint64_t archive_size)
 		panic("fs: no memory for the kernel namespace");
 	mount_on("dev", devfs_root());
 	mount_on("proc", procfs_root());
+	mount_on("net", net_root());
 
 	/* Kernel threads resolve paths too (tests, init set-up): give pid 0 a context. */
 	struct fs_context *ctx = context_alloc();
@@ -164,10 +165,14 @@ void fs_process_exit(struct process *p)
 	struct namespace *ns = ctx->ns;
 	ctx->cwd = (struct vfs_loc){ NULL, NULL };
 	ctx->ns = NULL;
+	struct local_sock *sockets = ctx->sockets;
+	ctx->sockets = NULL;
+	ctx->nsockets = 0;
 	spin_unlock_irqrestore(&ctx->lock, f);
 	/* Release outside the lock: pipe ends wake their peers, which may run at once. */
 	for (unsigned i = 0; i < CONFIG_MAX_FD; i++)
 		file_put(files[i]);
+	net_local_disown(sockets); /* after the files: its own descriptors no longer keep them */
 	if (cwd.mnt)
 		loc_put(cwd);
 	ns_put(ns);

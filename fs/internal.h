@@ -169,6 +169,8 @@ struct fs_context {
 	struct vfs_loc cwd;                /* references; mnt NULL: the namespace root */
 	struct namespace *ns;              /* reference */
 	bool dead;                         /* the process terminated: no more installs */
+	struct local_sock *sockets;        /* the local sockets it owns (fs/net/local.c), a list */
+	uint32_t nsockets;
 };
 
 /* The kernel namespace's root and the system root mount (ramfs). */
@@ -263,9 +265,34 @@ struct inode *procfs_pid_dir(struct process *p);
 struct inode *env_dir_inode(struct process *p);
 int env_copy(struct process *child, struct process *parent);
 void env_free(struct process *p);
+/* /net (fs/net/local.c): its root directory, and the end of a process's ownership of its sockets. */
+struct local_sock;
+struct inode *net_root(void);
+void net_local_disown(struct local_sock *owned);
 /* Pipe objects, for devfs's /dev/pipe/new. */
 int pipe_open(struct inode *ino, struct file *f);
 int pipe_open2(struct inode *ino, struct file *f[2]);
+/*
+ * The word splitting of ctl files (/proc/<pid>/ctl, /net/local/<id>/ctl;
+ * spec §8.5), in procfs.c. fs_ctl_next_command - the command starting at
+ * *@at of @text (@len bytes): words split at white space, double quotes
+ * group, a backslash takes the next character; stored NUL-terminated in
+ * @store (2 * @len + 2 bytes), the first FS_CTL_WORDS pointed to by @words.
+ * Returns the number of words (possibly more than FS_CTL_WORDS) and moves
+ * *@at past the command and its "&&". fs_ctl_number - signed decimal.
+ */
+#define FS_CTL_WORDS 8
+int fs_ctl_next_command(const char *text, uint64_t len, uint64_t *at, char *store, char **words);
+bool fs_ctl_number(const char *w, int64_t *out);
+/*
+ * fs_ctl_write - a ctl file's write (spec §8.5): copy in @count bytes, split
+ * them into commands chained with "&&" and call @run(@ctx, n, words) for
+ * each, left to right, until one fails. @run with n == 0 must only classify
+ * words[0] (-ENOENT unknown, anything else known). Returns @count, -EINVAL
+ * (count 0), -E2BIG (over 256 bytes), -EFAULT, -EUNKNOWNCTL (no words, or a
+ * known command with too many) or the failing command's error.
+ */
+int64_t fs_ctl_write(const void __user *buf, uint64_t count, int (*run)(void *ctx, int n, char **words), void *ctx);
 /* Read a generated text at *@pos into the user buffer (helper for text pseudo-files). */
 int64_t fs_read_text(const char *text, uint64_t len, void __user *buf, uint64_t count, uint64_t *pos);
 

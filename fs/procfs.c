@@ -162,7 +162,7 @@ static int64_t prio_write(struct file *f, const void __user *buf, uint64_t count
 /* ---- ctl: close, dup2, start, kill (spec §8.5) ---- */
 
 #define CTL_MAX 256
-#define CTL_WORDS 8
+#define CTL_WORDS FS_CTL_WORDS
 
 /*
  * Split @text into words at white space; double quotes group, a backslash
@@ -171,7 +171,7 @@ static int64_t prio_write(struct file *f, const void __user *buf, uint64_t count
  * the command starting at *@at (only the first CTL_WORDS are stored) and
  * advances *@at past it and its "&&".
  */
-static int ctl_next_command(const char *text, uint64_t len, uint64_t *at, char *store, char **words)
+int fs_ctl_next_command(const char *text, uint64_t len, uint64_t *at, char *store, char **words)
 {
 	int n = 0;
 	uint64_t i = *at, out = 0;
@@ -212,7 +212,7 @@ static int ctl_next_command(const char *text, uint64_t len, uint64_t *at, char *
 }
 
 /* Decimal (optionally negative) into *out; false when not a number. */
-static bool ctl_number(const char *w, int64_t *out)
+bool fs_ctl_number(const char *w, int64_t *out)
 {
 	bool neg = *w == '-';
 	if (neg)
@@ -236,7 +236,7 @@ static int ctl_run(struct process *p, int n, char **w)
 		int64_t a, b;
 		if (n != 2 && n != 3)
 			return -EUNKNOWNCTL;
-		if (!ctl_number(w[1], &a) || (n == 3 && !ctl_number(w[2], &b)))
+		if (!fs_ctl_number(w[1], &a) || (n == 3 && !fs_ctl_number(w[2], &b)))
 			return -EINVAL;
 		if (is_kernel(p))
 			return -EACCES;
@@ -252,7 +252,7 @@ static int ctl_run(struct process *p, int n, char **w)
 		int64_t a, b;
 		if (n != 3)
 			return -EUNKNOWNCTL;
-		if (!ctl_number(w[1], &a) || !ctl_number(w[2], &b))
+		if (!fs_ctl_number(w[1], &a) || !fs_ctl_number(w[2], &b))
 			return -EINVAL;
 		if (is_kernel(p))
 			return -EACCES;
@@ -280,9 +280,8 @@ static int ctl_run(struct process *p, int n, char **w)
 	return -ENOENT;
 }
 
-static int64_t ctl_write(struct file *f, const void __user *buf, uint64_t count, uint64_t *pos)
+int64_t fs_ctl_write(const void __user *buf, uint64_t count, int (*run)(void *ctx, int n, char **words), void *ctx)
 {
-	struct process *p = proc_of(f);
 	if (count == 0)
 		return -EINVAL;
 	if (count > CTL_MAX)
@@ -295,7 +294,7 @@ static int64_t ctl_write(struct file *f, const void __user *buf, uint64_t count,
 	bool any = false;
 	while (at < count) {
 		char *words[CTL_WORDS];
-		int n = ctl_next_command(text, count, &at, store, words);
+		int n = fs_ctl_next_command(text, count, &at, store, words);
 		if (n == 0) {
 			if (at >= count && any)
 				break; /* trailing white space */
@@ -303,13 +302,23 @@ static int64_t ctl_write(struct file *f, const void __user *buf, uint64_t count,
 		}
 		any = true;
 		/* Too many words: wrong argument count for a known command, else unknown. */
-		err = n > CTL_WORDS ? (ctl_run(p, 0, words) == -ENOENT ? -ENOENT : -EUNKNOWNCTL) : ctl_run(p, n, words);
+		err = n > CTL_WORDS ? (run(ctx, 0, words) == -ENOENT ? -ENOENT : -EUNKNOWNCTL) : run(ctx, n, words);
 		if (err)
 			return err; /* commands before it stay done */
 	}
 	if (!any)
 		return -EUNKNOWNCTL;
 	return (int64_t)count;
+}
+
+static int ctl_run_process(void *p, int n, char **words)
+{
+	return ctl_run(p, n, words);
+}
+
+static int64_t ctl_write(struct file *f, const void __user *buf, uint64_t count, uint64_t *pos)
+{
+	return fs_ctl_write(buf, count, ctl_run_process, proc_of(f));
 }
 
 /* ---- note: a message to the process's first thread (spec §8.5, §9.5) ---- */

@@ -33,6 +33,7 @@ static const struct leak_counter counters[] = {
 	{ "namespaces", fs_namespaces_live },
 	{ "mounts", fs_mounts_live },
 	{ "share keys", share_keys_live },
+	{ "local sockets", net_local_objects_live },
 	/* Not leaks but hardening checks: kernel entries that found user-set RFLAGS.AC ... */
 	{ "open user-access windows", arch_user_access_leaks },
 	/* ... and user pages writable and executable at once, found at address-space teardown. */

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+// Local seqpacket sockets under /net/local (spec §8.7): the file interface
+// PatchworkOS da8a090 gives them (src/modules/net/socket.c, socket_family.c,
+// local/local.c, local/local.h), which its dwm and libpatchwork use, and
+// the limits. Shared by the kernel (fs/net/local.c) and the user tests.
+//
+// Files:
+//   /net/local/seqpacket   open: a new socket, owned by the opening process.
+//                          read: its id, decimal text without a NUL ("0",
+//                          "1", ...; ids are never reused), honouring the
+//                          position (a second read returns 0, so PW's
+//                          sreadfile works). write: ENOSYS. poll: ENOSYS.
+//   /net/local/<id>/ctl    write: commands, split into words as
+//                          /proc/<pid>/ctl (spec §8.5), chained with "&&",
+//                          the first failure stops the chain (earlier ones
+//                          stay done); success returns count. Errors: count
+//                          0 EINVAL, > 256 bytes E2BIG, no words EUNKNOWNCTL,
+//                          unknown word ENOENT, wrong argument count
+//                          EUNKNOWNCTL. read, poll: ENOSYS.
+//       bind NAME          reserve NAME (1-31 characters of the §5.1 name
+//                          set): EINVAL not a new socket or a bad character,
+//                          ENAMETOOLONG 32 or more, EADDRINUSE taken by a live
+//                          socket. From here clients may connect (PW).
+//       listen [N]         a bound socket listens; N (decimal, 1..) caps the
+//                          backlog at min(N, 128), default 128. EINVAL not
+//                          bound (or already listening), N not a number or 0.
+//       connect NAME       connect a new socket to the bound or listening
+//                          socket NAME; completes at once (the connection
+//                          waits in the listener's backlog until accepted;
+//                          messages may already be written). EINVAL not a
+//                          new socket; ECONNREFUSED no such name, or its
+//                          backlog full; ENOMEM no memory for the queues.
+//   /net/local/<id>/data   read: one whole message per call, truncated to
+//                          the buffer (the rest of it is dropped, PW);
+//                          blocks while none is queued; after the peer hung
+//                          up, what is queued is still read, then 0 (end of
+//                          file). write: one message of 1..NET_LOCAL_MAX_MSG
+//                          bytes, all or nothing; blocks until it fits in the
+//                          peer's queue. ENOTCONN not connected, ECONNRESET
+//                          peer gone, EMSGSIZE too long, EAGAIN with
+//                          :nonblock where it would block, EINTR a note.
+//                          poll: connected: POLLIN a message queued (or hung
+//                          up), POLLOUT room for a 1-byte message, POLLHUP
+//                          the peer is gone; listening: POLLIN a connection
+//                          is waiting, POLLERR the socket is gone; not
+//                          connected nor listening: POLLERR.
+//   /net/local/<id>/accept open (listening socket only, else EINVAL): blocks
+//                          until a connection waits, then the new open file
+//                          is that connection, read/written/polled as data
+//                          (its :nonblock holds for them too). EAGAIN with
+//                          :nonblock and nothing waiting; ECONNABORTED the
+//                          socket went away while waiting; EINTR a note.
+// Lifetime: a socket lives while the process that opened seqpacket lives or
+// any open file refers to it (its id directory disappears with its owner,
+// files already open keep working). An accepted connection lives as long as
+// its open file. When a connected socket goes, its peer sees POLLHUP, reads
+// return what is queued then 0, writes fail with ECONNRESET; when a
+// listening socket goes, its name is free again and every connection still
+// in its backlog is hung up the same way.
+//
+// Where we differ from PW (each a fix; a correct PW program cannot rely on
+// the PW behaviour):
+//   * PW keeps an accepted connection (and its 32 KiB of queues) until the
+//     accepting process exits, even after its descriptor is closed, so a
+//     client never sees the server close it; ours goes with its file.
+//   * PW keeps a socket alive while any descendant of its creator lives (it
+//     is a mount propagated to their namespaces) and shows its directory in
+//     those namespaces only; ours lives with its creator, and its directory
+//     is visible in every namespace.
+//   * PW drops unread messages when the peer goes (read returns 0 at once)
+//     and reports POLLHUP without POLLIN; ours delivers them first and
+//     reports POLLIN|POLLHUP (a read does not block). A reader blocked when
+//     the peer goes gets EIO from PW (it reads a header from an empty ring);
+//     ours gets 0. A writer blocked when the peer goes succeeds in PW;
+//     ours fails with ECONNRESET.
+//   * A 0-byte write: PW queues an empty message that reads as end of file;
+//     ours returns 0 and sends nothing.
+//   * bind/connect NAME: PW truncates NAME to 31 characters silently; ours
+//     fails with ENAMETOOLONG (and EINVAL for characters outside §5.1).
+//     connect on a bound socket: PW overwrites the listener it made (the
+//     name stays taken forever); ours fails with EINVAL. listen N with N not
+//     a positive number: PW takes atol's value; ours EINVAL.
+//   * When a listening socket goes, PW leaves the name taken until every
+//     connection that reached it is gone, and leaves clients still in its
+//     backlog waiting forever; ours frees the name and hangs them up.
+//   * poll on data of a socket neither connected nor listening: PW fails the
+//     whole poll with EINVAL; ours reports POLLERR for that entry.
+//   * /net/local/listen/ (PW lists bound names there) does not exist.
+#ifndef QUILT_ABI_NET_LOCAL_H
+#define QUILT_ABI_NET_LOCAL_H
+
+/* Each direction of a connection queues messages in a ring of this many bytes (PW LOCAL_BUFFER_SIZE). */
+#define NET_LOCAL_RING_BYTES (4 * 4096)
+/* A queued message costs its bytes plus this header (PW local_packet_header_t). */
+#define NET_LOCAL_HEADER_BYTES 8
+/* The largest message (PW LOCAL_MAX_PACKET_SIZE): a larger write fails with EMSGSIZE. */
+#define NET_LOCAL_MAX_MSG (NET_LOCAL_RING_BYTES - NET_LOCAL_HEADER_BYTES)
+/* Connections waiting to be accepted per listening socket (PW LOCAL_MAX_BACKLOG); beyond: ECONNREFUSED. */
+#define NET_LOCAL_MAX_BACKLOG 128
+
+/*
+ * Limits (ours; PW has none): sockets one process may own (opened through
+ * seqpacket and not yet gone; EMFILE beyond), and live sockets of the whole
+ * system, accepted connections included (ENOMEM beyond). Memory is bounded
+ * by them: a connection's queues are 2 x NET_LOCAL_RING_BYTES, allocated at
+ * connect, so queued bytes never exceed 32 KiB per connection.
+ */
+#define NET_LOCAL_MAX_OWNED 64
+#define NET_LOCAL_MAX_SOCKETS 1024
+
+#endif
