@@ -429,7 +429,9 @@ static const char *gen_path(struct fthread *t, int which, enum pmode mode)
 			static const char *const devs[] = { "/dev/null", "/dev/zero", "/dev/one", "/dev/pipe/new",
 							    "/dev/shmem/new", "/dev/pipe", "/dev", "/proc/self",
 							    "/dev/kbd/0/events", "/dev/mouse/0/events", "/dev/fb/0/info",
-							    "/dev/perf/cpu" };
+							    "/dev/perf/cpu", "/net/local/seqpacket", "/net/local",
+							    "/net/local/0/ctl", "/net/local/1/data", "/net/local/2/accept",
+							    "/net/local/3/ctl" };
 			put(&b, devs[below(t, sizeof(devs) / sizeof(devs[0]))]);
 		}
 	} else {
@@ -466,6 +468,7 @@ static void fill_wbuf(struct fthread *t)
 		"kill", "start", "close 3", "close 0 -1", "close 5 9", "dup2 3 4", "dup2 0 63", "dup2 1 64",
 		"close", "frob", "start && kill", "dup2 \"3\" 4 && close 4", "", "1", "31", "32", "-1", "0\n",
 		"/tmp", "/tmp/fuzz", "/nonexistent", "/bin/true", "\\", "\"unterminated",
+		"bind fz", "listen", "listen 1", "connect fz", "bind fz && listen", "connect nobody",
 	};
 	if (chance(t, 50)) {
 		const char *c = cmds[below(t, sizeof(cmds) / sizeof(cmds[0]))];
