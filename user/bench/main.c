@@ -511,6 +511,111 @@ static void pipe_teardown(void)
 	partner = ERR;
 }
 
+/*
+ * Local sockets (/net/local, kernel/abi/net_local.h): a 1-byte message to a
+ * partner process that echoes it, over a connection it made to our
+ * listener, the way PatchworkOS's dwm and its clients talk.
+ */
+static fd_t sock_conn = FD_NONE; /* ERR and FD_NONE are the same value */
+
+/* The id of a new socket (/net/local/seqpacket read to its end), or false. */
+static bool sock_new_id(char id[32])
+{
+	fd_t fd = open("/net/local/seqpacket");
+	if (fd == ERR)
+		return false;
+	uint64_t n = read(fd, id, 31);
+	close(fd);
+	if (n == ERR || n == 0)
+		return false;
+	id[n] = '\0';
+	return true;
+}
+
+static bool sock_ctl(const char *id, const char *cmd)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/net/local/%s/ctl", id);
+	fd_t fd = open(path);
+	if (fd == ERR)
+		return false;
+	bool ok = write(fd, cmd, strlen(cmd)) == strlen(cmd);
+	close(fd);
+	return ok;
+}
+
+/* bench sockpong <name>: connect to <name> and echo its messages until end of file. */
+static int sockpong(char **argv)
+{
+	char id[32], cmd[64], path[64];
+	snprintf(cmd, sizeof(cmd), "connect %s", argv[2]);
+	if (!sock_new_id(id) || !sock_ctl(id, cmd))
+		return 1;
+	snprintf(path, sizeof(path), "/net/local/%s/data", id);
+	fd_t fd = open(path);
+	char c;
+	while (fd != ERR && read(fd, &c, 1) == 1)
+		if (write(fd, &c, 1) != 1)
+			return 1;
+	return 0;
+}
+
+static bool sock_setup(void)
+{
+	char id[32], name[32], cmd[64], path[64];
+	snprintf(name, sizeof(name), "bench%llu", (unsigned long long)getpid());
+	snprintf(cmd, sizeof(cmd), "bind %s && listen", name);
+	if (!sock_new_id(id) || !sock_ctl(id, cmd))
+		return bench_fail("a listening socket: %s", strerror(errno));
+	const char *argv[] = { self, "sockpong", name, NULL };
+	partner = spawn(argv, SPAWN_STDIO_FDS);
+	if (partner == ERR)
+		return bench_fail("spawn %s sockpong: %s", self, strerror(errno));
+	/* Wait for the connection on the listener's data (POLLIN), bounded: a partner that fails is a skip. */
+	snprintf(path, sizeof(path), "/net/local/%s/data", id);
+	fd_t listener = open(path);
+	struct abi_pollfd pfd = { .fd = listener, .events = POLLIN, .revents = 0 };
+	bool waiting = listener != ERR && poll(&pfd, 1, 5 * TU_SEC) == 1;
+	if (listener != ERR)
+		close(listener);
+	if (!waiting)
+		return bench_fail("no connection within 5 s");
+	/* A connection waits, so this open does not block; the connection it gives blocks, as a pipe does. */
+	snprintf(path, sizeof(path), "/net/local/%s/accept", id);
+	sock_conn = open(path);
+	if (sock_conn == ERR)
+		return bench_fail("accept: %s", strerror(errno));
+	char c = 'x';
+	if (write(sock_conn, &c, 1) != 1)
+		return bench_fail("write: %s", strerror(errno));
+	pfd = (struct abi_pollfd){ .fd = sock_conn, .events = POLLIN, .revents = 0 };
+	if (poll(&pfd, 1, 5 * TU_SEC) != 1 || read(sock_conn, &c, 1) != 1)
+		return bench_fail("no echo within 5 s");
+	return true;
+}
+
+static bool sock_op(void)
+{
+	char c = 's';
+	if (write(sock_conn, &c, 1) != 1)
+		return bench_fail("write: %s", strerror(errno));
+	return read(sock_conn, &c, 1) == 1 || bench_fail("read: %s", strerror(errno));
+}
+
+static void sock_teardown(void)
+{
+	/* The connection goes with its file: the partner reads end of file and ends. */
+	if (sock_conn != FD_NONE)
+		close(sock_conn);
+	sock_conn = FD_NONE;
+	if (partner != ERR) {
+		int status;
+		if (tu_wait(partner, 5 * TU_SEC, &status) != 0)
+			printf("# socket partner %llu did not end cleanly\n", (unsigned long long)partner);
+	}
+	partner = ERR;
+}
+
 /* ------------------------------------------------------------------ driver */
 
 static const struct bench benches[] = {
@@ -530,6 +635,7 @@ static const struct bench benches[] = {
 	{ "open_close_ramfs", oc_setup, oc_op, oc_teardown, 0, 0 },
 	{ "read_4k_ramfs", rd_setup, rd_op, rd_teardown, 0, 0 },
 	{ "pipe_pingpong_roundtrip", pipe_setup, pipe_op, pipe_teardown, 0, 0 },
+	{ "socket_pingpong_roundtrip", sock_setup, sock_op, sock_teardown, 0, 0 },
 	{ "share_claim_roundtrip", sc_setup, sc_op, sc_teardown, 0, 0 },
 	{ "spawn_suspend_start_wait", NULL, spawn_suspend_op, NULL, 3000, 0 },
 };
@@ -715,6 +821,8 @@ int main(int argc, char **argv)
 		self = argv[0];
 	if (argc >= 6 && strcmp(argv[1], "pong") == 0)
 		return pong(argv);
+	if (argc >= 3 && strcmp(argv[1], "sockpong") == 0)
+		return sockpong(argv);
 	if (argc >= 5 && strcmp(argv[1], "scale-worker") == 0)
 		return scale_worker_main(argv);
 	if (!tu_thread_start(&dog, watchdog, NULL))
