@@ -460,6 +460,100 @@ KTAP_TEST(owned_socket_limit)
 	TEXPECT_EQ(tu_run_role(SELF, "limit", NULL), 0);
 }
 
+struct accept_try {
+	const char *path;
+	uint64_t result;
+	int err;
+};
+
+static void accept_thread(void *arg)
+{
+	struct accept_try *a = arg;
+	a->result = open(a->path);
+	a->err = errno;
+}
+
+KTAP_TEST(accept_aborted_when_listener_goes)
+{
+	char name[32];
+	unique_name(name, "a");
+	fd_t p[2];
+	TASSERT(open2("/dev/pipe/new", p) == 0);
+	char wfdarg[16];
+	snprintf(wfdarg, sizeof(wfdarg), "%llu", (unsigned long long)p[1]);
+	fd_t wfd;
+	const char *argv[] = { SELF, "listener", name, wfdarg, NULL };
+	pid_t pid = tu_spawn_watched(argv, 0, &wfd);
+	TASSERT(pid != ERR);
+	close(p[1]);
+	char id[32];
+	uint64_t n = read(p[0], id, sizeof(id) - 1);
+	close(p[0]);
+	TASSERT(n != ERR && n > 0);
+	id[n] = '\0';
+	char path[64];
+	snprintf(path, sizeof(path), "/net/local/%s/accept", id);
+	struct accept_try a = { path, 0, 0 };
+	struct tu_thread t;
+	TASSERT(tu_thread_start(&t, accept_thread, &a));
+	nanosleep(200 * TU_MS); /* let it block (if not, the directory is gone: ENOENT) */
+	tu_kill(pid);
+	int st;
+	TEXPECT_EQ(tu_wait_fd(wfd, pid, TU_CHILD_TIMEOUT, &st), 0);
+	TEXPECT(tu_thread_join(&t, 10 * TU_SEC));
+	TEXPECT_EQ(a.result, ERR);
+	if (a.err == ENOENT)
+		ktap_diag("the accept opened after the listener went (a slow host): ENOENT");
+	else
+		TEXPECT_EQ(a.err, ECONNABORTED);
+	TEXPECT_ERR(open(path), ENOENT);
+}
+
+KTAP_TEST(global_socket_limit)
+{
+	/* Processes of up to 64 sockets each, until the system's NET_LOCAL_MAX_SOCKETS are reached. */
+	enum { NPROC = NET_LOCAL_MAX_SOCKETS / NET_LOCAL_MAX_OWNED + 1 };
+	pid_t pid[NPROC];
+	fd_t wfd[NPROC];
+	int made = 0, procs = 0;
+	bool hit = false;
+	for (; procs < NPROC && !hit; procs++) {
+		fd_t p[2];
+		TASSERT(open2("/dev/pipe/new", p) == 0);
+		char wfdarg[16];
+		snprintf(wfdarg, sizeof(wfdarg), "%llu", (unsigned long long)p[1]);
+		const char *argv[] = { SELF, "hold", wfdarg, NULL };
+		pid[procs] = tu_spawn_watched(argv, 0, &wfd[procs]);
+		close(p[1]);
+		if (pid[procs] == ERR) {
+			close(p[0]);
+			TEXPECT(!"spawn");
+			break;
+		}
+		int got[2] = { 0, 0 };
+		TEXPECT_EQ(read(p[0], got, sizeof(got)), sizeof(got));
+		close(p[0]);
+		made += got[0];
+		if (got[0] < NET_LOCAL_MAX_OWNED) {
+			TEXPECT_EQ(got[1], ENOMEM);
+			hit = true;
+		}
+		tu_progress();
+	}
+	TEXPECT(hit);
+	TEXPECT(made <= NET_LOCAL_MAX_SOCKETS);
+	for (int i = 0; i < procs; i++) {
+		if (pid[i] == ERR)
+			continue;
+		tu_kill(pid[i]);
+		int st;
+		TEXPECT_EQ(tu_wait_fd(wfd[i], pid[i], TU_CHILD_TIMEOUT, &st), 0);
+	}
+	/* All given back: a new socket can be made again. */
+	char id[32];
+	TEXPECT(sock_new(id));
+}
+
 /* ---- helper roles ---- */
 
 /* connect to NAME, send MSG, exit (the socket goes with this process). */
@@ -526,6 +620,31 @@ static int role_clients(const char *name, int first)
 	return 0;
 }
 
+/* bind NAME and listen, write the socket's id on fd W, wait to be killed. */
+static int role_listener(const char *name, fd_t w)
+{
+	char sid[32];
+	if (!server_new(sid, name))
+		return 10;
+	write(w, sid, strlen(sid));
+	for (;;)
+		nanosleep(TU_SEC);
+}
+
+/* Make sockets until 64 or a failure, write { count, errno } on fd W, wait to be killed. */
+static int role_hold(fd_t w)
+{
+	int got[2] = { 0, 0 };
+	char id[32];
+	while (got[0] < NET_LOCAL_MAX_OWNED && sock_new(id))
+		got[0]++;
+	if (got[0] < NET_LOCAL_MAX_OWNED)
+		got[1] = errno;
+	write(w, got, sizeof(got));
+	for (;;)
+		nanosleep(TU_SEC);
+}
+
 /* A process owns at most NET_LOCAL_MAX_OWNED sockets: then EMFILE. */
 static int role_limit(void)
 {
@@ -548,6 +667,10 @@ int main(int argc, char **argv)
 		return role_server(argv[2], (fd_t)strtoull(argv[3], NULL, 10));
 	if (argc >= 4 && strcmp(argv[1], "clients") == 0)
 		return role_clients(argv[2], atoi(argv[3]));
+	if (argc >= 4 && strcmp(argv[1], "listener") == 0)
+		return role_listener(argv[2], (fd_t)strtoull(argv[3], NULL, 10));
+	if (argc >= 3 && strcmp(argv[1], "hold") == 0)
+		return role_hold((fd_t)strtoull(argv[2], NULL, 10));
 	if (argc >= 2 && strcmp(argv[1], "limit") == 0)
 		return role_limit();
 	return tu_ktap_main(60 * TU_SEC);
