@@ -103,7 +103,8 @@
  * seqpacket and not yet gone; EMFILE beyond), and live sockets of the whole
  * system, accepted connections included (ENOMEM beyond). Memory is bounded
  * by them: a connection's queues are 2 x NET_LOCAL_RING_BYTES, allocated at
- * connect, so queued bytes never exceed 32 KiB per connection.
+ * connect (every connection has a client socket, so at most
+ * NET_LOCAL_MAX_SOCKETS x 32 KiB = 32 MiB of queues in all).
  */
 #define NET_LOCAL_MAX_OWNED 64
 #define NET_LOCAL_MAX_SOCKETS 1024
