@@ -708,6 +708,8 @@ static struct inode *sock_dir_inode(struct local_sock *s)
 static int seqpacket_open(struct inode *ino, struct file *f)
 {
 	struct fs_context *ctx = current_process()->fs;
+	if (!ctx)
+		return -EINTR; /* a process whose context is gone is ending (as for SPAWN, README) */
 	int err;
 	struct local_sock *s = sock_alloc(true, &err);
 	if (!s)

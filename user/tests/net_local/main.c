@@ -374,6 +374,66 @@ KTAP_TEST(ping_pong_between_processes)
 	TEXPECT_EQ(st, 0);
 }
 
+struct writer {
+	fd_t fd;
+	int tag;
+	bool ok;
+};
+
+#define WRITER_MSGS 200
+
+/* Helper thread: WRITER_MSGS messages of varying sizes, every byte its tag. */
+static void writer_thread(void *arg)
+{
+	struct writer *w = arg;
+	static char bufs[4][3000];
+	char *buf = bufs[w->tag & 3];
+	w->ok = true;
+	for (int i = 0; i < WRITER_MSGS && w->ok; i++) {
+		uint64_t n = 1 + (uint64_t)(i * 37 + w->tag * 11) % sizeof(bufs[0]);
+		memset(buf, 'A' + w->tag, n);
+		w->ok = write(w->fd, buf, n) == n;
+		tu_progress();
+	}
+}
+
+KTAP_TEST(concurrent_writers_never_mix_messages)
+{
+	char sid[32], name[32];
+	TASSERT(server_new(sid, unique_name(name, "w")));
+	fd_t cl = client_new(name, "");
+	fd_t sv = sock_open(sid, "accept");
+	TASSERT(cl != ERR && sv != ERR);
+	struct writer w[4];
+	struct tu_thread t[4];
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct writer){ cl, i, false };
+		TASSERT(tu_thread_start(&t[i], writer_thread, &w[i]));
+	}
+	int count[4] = { 0 };
+	static char in[4000];
+	for (int m = 0; m < 4 * WRITER_MSGS; m++) {
+		uint64_t n = read(sv, in, sizeof(in));
+		if (n == ERR || n == 0 || in[0] < 'A' || in[0] > 'D') {
+			TEXPECT(!"a message");
+			break;
+		}
+		for (uint64_t i = 1; i < n; i++)
+			if (in[i] != in[0]) {
+				TEXPECT(!"one writer's bytes per message");
+				break;
+			}
+		count[in[0] - 'A']++;
+	}
+	for (int i = 0; i < 4; i++) {
+		TEXPECT(tu_thread_join_progress(&t[i], 10 * TU_SEC));
+		TEXPECT(w[i].ok);
+		TEXPECT_EQ(count[i], WRITER_MSGS);
+	}
+	close(sv);
+	close(cl);
+}
+
 KTAP_TEST(server_dies_with_clients_waiting)
 {
 	char name[32];
