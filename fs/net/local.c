@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // /net and PatchworkOS's local seqpacket sockets under /net/local: the
-// seqpacket factory, /net/local/<id>/{ctl,data,accept}, connections with
+// seqpacket factory, /net/local/<id>/{ctl,data,accept}, the bound names in
+// /net/local/listen/, connections with
 // message boundaries kept in two bounded rings. The contract, the limits and
 // where we differ from PatchworkOS are in kernel/abi/net_local.h.
 //
@@ -754,12 +755,74 @@ static int64_t seqpacket_read(struct file *f, void __user *buf, uint64_t count, 
 static const struct inode_ops seqpacket_iops = { .open = seqpacket_open };
 static const struct file_ops seqpacket_fops = { .read = seqpacket_read, .release = sock_file_release };
 
+/*
+ * ---- /net/local/listen: a file per bound name (PW; its init waits for
+ * "/net/local/listen/dwm" to exist before starting dwm's clients) ----
+ * The files are markers: open works, read and write are ENOSYS. Each lookup
+ * makes a new inode that holds nothing, so a name's file goes with its socket.
+ */
+static struct inode listen_dir;
+static const struct inode_ops listen_file_iops = { 0 };
+static const struct file_ops listen_file_fops = { 0 };
+
+static struct inode *listen_file(const char *name)
+{
+	return inode_alloc(&net_sb, INODE_FILE, &listen_file_iops, &listen_file_fops, name, strlen(name));
+}
+
+static int listen_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
+{
+	char n[MAX_NAME];
+	if (len >= MAX_NAME)
+		return -ENOENT;
+	memcpy(n, name, len);
+	n[len] = '\0';
+	mutex_lock(&local_lock);
+	bool found = sock_find_name(n) != NULL;
+	mutex_unlock(&local_lock);
+	if (!found)
+		return -ENOENT;
+	*out = listen_file(n);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int listen_readdir(struct inode *dir, readdir_emit_t emit, void *ctx)
+{
+	int r = 0;
+	mutex_lock(&local_lock);
+	for (struct local_sock *s = table_head; s && !r; s = s->next) {
+		if (s->state != LOCAL_BOUND && s->state != LOCAL_LISTENING)
+			continue;
+		struct inode *ino = listen_file(s->name);
+		if (!ino) {
+			r = -ENOMEM;
+			break;
+		}
+		r = emit(ctx, s->name, ino);
+		inode_put(ino);
+	}
+	mutex_unlock(&local_lock);
+	return r;
+}
+
+static int listen_parent(struct inode *dir, struct inode **out)
+{
+	*out = &local_dir;
+	return 0;
+}
+
+static const struct inode_ops listen_iops = { .lookup = listen_lookup, .readdir = listen_readdir, .parent = listen_parent };
+
 /* ---- /net and /net/local ---- */
 
 static int local_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
 {
 	if (len == 9 && memcmp(name, "seqpacket", 9) == 0) {
 		*out = &seqpacket_file;
+		return 0;
+	}
+	if (len == 6 && memcmp(name, "listen", 6) == 0) {
+		*out = &listen_dir;
 		return 0;
 	}
 	uint64_t id = 0;
@@ -781,6 +844,8 @@ static int local_lookup(struct inode *dir, const char *name, size_t len, struct 
 static int local_readdir(struct inode *dir, readdir_emit_t emit, void *ctx)
 {
 	int r = emit(ctx, "seqpacket", &seqpacket_file);
+	if (!r)
+		r = emit(ctx, "listen", &listen_dir);
 	/* Under local_lock: the list cannot change under the walk (emit only copies out). */
 	mutex_lock(&local_lock);
 	for (struct local_sock *s = table_head; s && !r; s = s->next) {
@@ -824,5 +889,6 @@ struct inode *net_root(void)
 	inode_init_static(&net_dir, &net_sb, INODE_DIR, &net_iops, &dir_fops, "__root__");
 	inode_init_static(&local_dir, &net_sb, INODE_DIR, &local_iops, &dir_fops, "local");
 	inode_init_static(&seqpacket_file, &net_sb, INODE_FILE, &seqpacket_iops, &seqpacket_fops, "seqpacket");
+	inode_init_static(&listen_dir, &net_sb, INODE_DIR, &listen_iops, &dir_fops, "listen");
 	return &net_dir;
 }

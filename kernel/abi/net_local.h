@@ -10,6 +10,10 @@
 //                          "1", ...; ids are never reused), honouring the
 //                          position (a second read returns 0, so PW's
 //                          sreadfile works). write: ENOSYS. poll: ENOSYS.
+//   /net/local/listen/     a file per name bound by a live socket (PW's init
+//                          waits for /net/local/listen/dwm to exist before it
+//                          starts dwm's clients); open works, read and write
+//                          are ENOSYS.
 //   /net/local/<id>/ctl    write: commands, split into words as
 //                          /proc/<pid>/ctl (spec §8.5), chained with "&&",
 //                          the first failure stops the chain (earlier ones
@@ -85,7 +89,6 @@
 //     backlog waiting forever; ours frees the name and hangs them up.
 //   * poll on data of a socket neither connected nor listening: PW fails the
 //     whole poll with EINVAL; ours reports POLLERR for that entry.
-//   * /net/local/listen/ (PW lists bound names there) does not exist.
 #ifndef QUILT_ABI_NET_LOCAL_H
 #define QUILT_ABI_NET_LOCAL_H
 

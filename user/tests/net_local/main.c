@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/proc.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <tu.h>
 #include <unistd.h>
@@ -161,6 +162,17 @@ KTAP_TEST(ctl_commands_and_errors)
 	TEXPECT_EQ(write(c, "listen 2\n", 9), 9);
 	TEXPECT_ERR(write(c, "listen", 6), EINVAL);
 	close(c);
+	/* Bound names are files in /net/local/listen (PW's init waits for one with stat). */
+	char lpath[64];
+	snprintf(lpath, sizeof(lpath), "/net/local/listen/%s", n1);
+	struct abi_stat st;
+	TEXPECT_EQ(stat(lpath, &st), 0);
+	fd_t lf = open(lpath);
+	TEXPECT(lf != ERR);
+	TEXPECT_ERR(read(lf, big, 1), ENOSYS);
+	close(lf);
+	snprintf(lpath, sizeof(lpath), "/net/local/listen/%s", n2);
+	TEXPECT_ERR(stat(lpath, &st), ENOENT);
 	/* The name is taken; a second socket cannot have it. */
 	char other[32];
 	TASSERT(sock_new(other));
@@ -469,7 +481,11 @@ KTAP_TEST(server_dies_with_clients_waiting)
 		close(cl[i]);
 	}
 	close(p[0]);
-	/* The name is free again. */
+	/* The name is free again, and gone from /net/local/listen. */
+	char lpath[64];
+	struct abi_stat lst;
+	snprintf(lpath, sizeof(lpath), "/net/local/listen/%s", name);
+	TEXPECT_ERR(stat(lpath, &lst), ENOENT);
 	char sid[32];
 	TEXPECT(server_new(sid, name));
 	fd_t again = client_new(name, "");
