@@ -12,6 +12,7 @@
 #include "kernel/boot_info.h"
 #include "kernel/drivers/fb/fbcon.h"
 #include "kernel/lib/printf.h"
+#include "kernel/lib/string.h"
 #include "kernel/sched/wait.h"
 #include "kernel/sync/spinlock.h"
 #include "kernel/time/time.h"
@@ -96,15 +97,27 @@ void log_write(const char *text, size_t len)
 		wait_queue_wake_all(&log_wq);
 }
 
+/*
+ * One call, one write: room for the longest line the kernel prints (the
+ * command line, BOOT_CMDLINE_MAX, with its prefix). A longer one is cut, and
+ * a cut line still ends its line ("...\n"), so that what is printed next
+ * (a test program's "KTAP version 1") starts a line of its own.
+ */
+#define KPRINTF_MAX (BOOT_CMDLINE_MAX + 256)
+
 void kprintf(const char *fmt, ...)
 {
-	char buf[512];
+	char buf[KPRINTF_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	int n = kvsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (n > (int)sizeof(buf) - 1)
+	if (n > (int)sizeof(buf) - 1) {
 		n = sizeof(buf) - 1;
+		size_t flen = strlen(fmt);
+		if (flen && fmt[flen - 1] == '\n')
+			memcpy(buf + n - 4, "...\n", 4);
+	}
 	log_write(buf, (size_t)n);
 }
 

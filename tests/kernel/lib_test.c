@@ -61,6 +61,35 @@ KTEST(log, ring_records_output)
 	KEXPECT_EQ(pos, start + n);
 }
 
+KTEST(log, long_line_is_cut_but_ends_its_line)
+{
+	/* Longer than one kprintf holds: cut, and still a line of its own. */
+	static char word[3000];
+	memset(word, 'x', sizeof(word) - 1);
+	word[sizeof(word) - 1] = '\0';
+	uint64_t start = log_total_bytes();
+	kprintf("long %s\n", word);
+	uint64_t pos = start, total = 0;
+	static char buf[4096];
+	size_t n;
+	while ((n = log_read(&pos, buf + total, sizeof(buf) - 1 - total)) > 0)
+		total += n;
+	KEXPECT(total > 1024 && total < 2000); /* the whole command line fits; this did not */
+	KEXPECT(total >= 4 && memcmp(buf + total - 4, "...\n", 4) == 0);
+	/* The 700-character command line of make test's user boot: whole. */
+	static char mid[800];
+	memset(mid, 'y', sizeof(mid) - 1);
+	mid[sizeof(mid) - 1] = '\0';
+	start = log_total_bytes();
+	kprintf("mid %s end\n", mid);
+	pos = start;
+	total = 0;
+	while ((n = log_read(&pos, buf + total, sizeof(buf) - 1 - total)) > 0)
+		total += n;
+	KEXPECT_EQ(total, 4 + sizeof(mid) - 1 + 5);
+	KEXPECT(total >= 5 && memcmp(buf + total - 5, " end\n", 5) == 0);
+}
+
 KTEST(log, symbols_resolve_kernel_functions)
 {
 	char buf[96];
