@@ -101,8 +101,6 @@ static void memory_init(const struct boot_info *bi, const struct boot_mem_entry 
 	for (uint64_t i = 0; i < bi->mem_map_count; i++)
 		if (is_ram(map[i].type) && map[i].base + map[i].npages * PAGE_SIZE > phys_end)
 			phys_end = map[i].base + map[i].npages * PAGE_SIZE;
-	if (bi->fb.phys && bi->fb.phys + bi->fb.size_bytes > phys_end)
-		phys_end = bi->fb.phys + bi->fb.size_bytes;
 	arch_paging_init(phys_end);
 	bootprof_mark("paging");
 

@@ -42,6 +42,12 @@ void arch_mmio_write8(uint64_t phys, uint8_t value);
  * NULL (window full, no memory for page tables). Context: thread; boot.
  */
 volatile void *arch_mmio_map(uint64_t phys, uint64_t len_bytes);
+/*
+ * arch_mmio_map_wc - the same for memory a device shows as a plain array of
+ * bytes (a framebuffer): write-combining where the CPU has PAT, else
+ * uncached, so writes leave in bursts and are never read back into a cache.
+ */
+void *arch_mmio_map_wc(uint64_t phys, uint64_t len_bytes);
 /* Register access at an address from arch_mmio_map(), exactly one access of that width each. */
 uint32_t arch_mmio_read32(const volatile void *addr);
 void arch_mmio_write32(volatile void *addr, uint32_t value);
@@ -123,6 +129,7 @@ struct arch_mapping {
 	uint64_t phys;
 	uint64_t page_size; /* 4 KiB, 2 MiB or 1 GiB */
 	bool writable, user, executable, global;
+	bool write_combining, uncached; /* the page attributes' memory type; neither: write-back */
 };
 /* Walk the current page tables for @virt. Returns false when not mapped. */
 bool arch_query_mapping(uint64_t virt, struct arch_mapping *out);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The MMIO window: device registers mapped uncached by page attributes.
-// The direct map covers registers below the end of RAM too, but with
-// write-back page attributes: that is uncached only where the firmware's
-// MTRRs say so, and a 64-bit BAR above the end of RAM is not mapped at all.
-// Mappings here are made once (drivers at boot) and never removed.
+// The MMIO window: device registers mapped uncached, and framebuffers
+// write-combining, by page attributes. The direct map covers registers below
+// the end of RAM too, but with write-back page attributes: that is uncached
+// only where the firmware's MTRRs say so (never write-combining), and a
+// 64-bit BAR above the end of RAM is not mapped at all. Mappings here are
+// made once (drivers at boot) and never removed.
 // Locks: window_lock (the next free address and the kernel-half tables it fills).
 #include "arch/x86_64/arch.h"
 #include "kernel/mm/pmm.h"
@@ -15,7 +16,7 @@
 static struct spinlock window_lock = SPINLOCK_INIT;
 static uint64_t window_next = MMIO_WINDOW_BASE; /* Guarded by: window_lock */
 
-volatile void *arch_mmio_map(uint64_t phys, uint64_t len_bytes)
+static volatile void *window_map(uint64_t phys, uint64_t len_bytes, unsigned type)
 {
 	uint64_t first = phys & ~(PAGE_SIZE - 1);
 	uint64_t end = (phys + len_bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
@@ -29,7 +30,7 @@ volatile void *arch_mmio_map(uint64_t phys, uint64_t len_bytes)
 	}
 	for (uint64_t off = 0; off < end - first; off += PAGE_SIZE) {
 		if (arch_pt_map(arch_pt_kernel_root(), va + off, first + off,
-				ARCH_MAP_WRITE | ARCH_MAP_NOCACHE | ARCH_MAP_GLOBAL)) {
+				ARCH_MAP_WRITE | type | ARCH_MAP_GLOBAL)) {
 			/* The pages mapped so far stay (unused): the window is never reclaimed. */
 			window_next = va + off;
 			spin_unlock_irqrestore(&window_lock, f);
@@ -40,6 +41,17 @@ volatile void *arch_mmio_map(uint64_t phys, uint64_t len_bytes)
 	window_next = va + (end - first) + PAGE_SIZE;
 	spin_unlock_irqrestore(&window_lock, f);
 	return (volatile void *)(va + (phys - first));
+}
+
+volatile void *arch_mmio_map(uint64_t phys, uint64_t len_bytes)
+{
+	return window_map(phys, len_bytes, ARCH_MAP_NOCACHE);
+}
+
+void *arch_mmio_map_wc(uint64_t phys, uint64_t len_bytes)
+{
+	/* Plain memory to its users (no access-width rules), hence not volatile. */
+	return (void *)window_map(phys, len_bytes, ARCH_MAP_WC);
 }
 
 uint32_t arch_mmio_read32(const volatile void *addr)

@@ -124,6 +124,10 @@ bool arch_pt_query(uint64_t root, uint64_t va, struct arch_mapping *out)
 			out->user = user;
 			out->executable = exec;
 			out->global = !!(e & PTE_G);
+			/* PAT index PWT | PCD << 1 (we never set the PAT bit): cpu_init.c's table, or the reset one. */
+			unsigned pat = !!(e & PTE_PWT) | (!!(e & PTE_PCD) << 1);
+			out->write_combining = pat == 1 && arch_pat_wc;
+			out->uncached = pat >= 2;
 			return true;
 		}
 		table = table_virt(e);

@@ -146,7 +146,11 @@ uint64_t log_total_bytes(void)
 
 void log_screen_init(const struct boot_framebuffer *fb)
 {
-	int err = fbcon_init(fb);
+	/* The screen gets writes only: write-combining, not the direct map's write-back (the MTRRs' UC on a PC). */
+	uint64_t bytes = (uint64_t)fb->stride_pixels * fb->height * sizeof(uint32_t); /* GOP's size may be all of VRAM */
+	uint32_t *pixels = fb->phys && bytes ? arch_mmio_map_wc(fb->phys, bytes < fb->size_bytes ? bytes : fb->size_bytes)
+					    : NULL;
+	int err = fbcon_init(fb, pixels);
 	if (err) {
 		kprintf("fbcon: no console on the framebuffer (%s)\n", err == -ENOMEM ? "out of memory" : "none usable");
 		return;

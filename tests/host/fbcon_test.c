@@ -50,8 +50,8 @@ static struct screen make_screen(uint32_t width, uint32_t height, uint32_t strid
 	s.px = malloc((size_t)stride * height * 4);
 	for (size_t i = 0; i < (size_t)stride * height; i++)
 		s.px[i] = PADDING;
-	/* phys_to_virt() adds the direct map's base: hand fbcon the address that comes back as px. */
-	s.fb = (struct boot_framebuffer){ .phys = (uint64_t)(uintptr_t)s.px - BOOT_DIRECT_MAP_BASE,
+	/* fbcon draws at the pixels it is handed; phys only has to be there (not 0). */
+	s.fb = (struct boot_framebuffer){ .phys = (uint64_t)(uintptr_t)s.px,
 					  .size_bytes = (uint64_t)stride * height * 4,
 					  .width = width,
 					  .height = height,
@@ -121,7 +121,7 @@ static bool padding_untouched(const struct screen *s)
 static void check_mode(struct htest_ctx *ctx, uint32_t width, uint32_t height, uint32_t stride)
 {
 	struct screen s = make_screen(width, height, stride);
-	HEXPECT_EQ(fbcon_init(&s.fb), 0);
+	HEXPECT_EQ(fbcon_init(&s.fb, s.px), 0);
 	bool cleared = true;
 	for (uint32_t y = 0; y < height; y++)
 		for (uint32_t x = 0; x < width; x++)
@@ -145,7 +145,7 @@ HTEST(fbcon, width_not_a_multiple_of_the_cell) { check_mode(ctx, 1366, 768, 1376
 HTEST(fbcon, scrolls_and_wraps)
 {
 	struct screen s = make_screen(640, 480, 704);
-	HEXPECT_EQ(fbcon_init(&s.fb), 0);
+	HEXPECT_EQ(fbcon_init(&s.fb, s.px), 0);
 	uint32_t rows = 480 / FONT_HEIGHT, cols = 640 / FONT_WIDTH;
 	char line[32];
 	/* rows + 3 lines: the first three scroll off the top. */
@@ -170,7 +170,7 @@ HTEST(fbcon, scrolls_and_wraps)
 HTEST(fbcon, panic_lines_red_edge_to_edge)
 {
 	struct screen s = make_screen(800, 600, 832);
-	HEXPECT_EQ(fbcon_init(&s.fb), 0);
+	HEXPECT_EQ(fbcon_init(&s.fb, s.px), 0);
 	fbcon_write("before", 6);
 	fbcon_panic_write("KERNEL PANIC\n", 13);
 	/* The report starts on a line of its own, white on red across the whole row. */
@@ -187,12 +187,13 @@ HTEST(fbcon, refuses_unusable_framebuffers)
 	struct screen s = make_screen(800, 600, 800);
 	struct boot_framebuffer bad = s.fb;
 	bad.format = 0;
-	HEXPECT_EQ(fbcon_init(&bad), -19); /* ENODEV: not 32-bit RGB/BGR */
+	HEXPECT_EQ(fbcon_init(&bad, s.px), -19); /* ENODEV: not 32-bit RGB/BGR */
 	bad = s.fb;
 	bad.stride_pixels = 799;
-	HEXPECT_EQ(fbcon_init(&bad), -19); /* stride below the width */
+	HEXPECT_EQ(fbcon_init(&bad, s.px), -19); /* stride below the width */
 	bad = s.fb;
 	bad.size_bytes -= 4;
-	HEXPECT_EQ(fbcon_init(&bad), -19); /* the buffer is smaller than the mode */
+	HEXPECT_EQ(fbcon_init(&bad, s.px), -19); /* the buffer is smaller than the mode */
+	HEXPECT_EQ(fbcon_init(&s.fb, NULL), -19); /* the caller could not map it */
 	free(s.px);
 }

@@ -2,8 +2,10 @@
 // The state the loader hands over: W^X kernel segments, the direct map over
 // all of RAM, no identity map left, a sane boot_info.
 #include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
 #include "kernel/boot.h"
 #include "kernel/boot_check.h"
+#include "kernel/drivers/fb/fbcon.h"
 #include "kernel/lib/string.h"
 #include "kernel/test/ktest.h"
 
@@ -57,5 +59,25 @@ KTEST(boot, direct_map_covers_ram)
 		*p = 0x5157494c54ULL ^ last;
 		KEXPECT_EQ(*p, 0x5157494c54ULL ^ last);
 		*p = old;
+	}
+}
+
+KTEST(boot, screen_console_maps_framebuffer_write_combining)
+{
+	/* Test boots keep QEMU's VGA (only its window is off), so the firmware gave a framebuffer. */
+	const struct boot_framebuffer *fb = &boot_info->fb;
+	KASSERT(fb->phys != 0);
+	const uint8_t *px = fbcon_pixels();
+	KASSERT(px != NULL);
+	uint64_t bytes = (uint64_t)fb->stride_pixels * fb->height * 4;
+	uint64_t offsets[] = { 0, bytes / 2, bytes - 4 };
+	for (unsigned i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++) {
+		struct arch_mapping m;
+		KASSERT(arch_query_mapping((uint64_t)(px + offsets[i]), &m));
+		KEXPECT_EQ(m.phys, fb->phys + offsets[i]);
+		KEXPECT(m.writable && !m.executable && !m.user);
+		/* Write-combining where PAT allows it (every CPU model QEMU offers), else uncached; never write-back. */
+		KEXPECT_EQ(m.write_combining, arch_pat_wc);
+		KEXPECT_EQ(m.uncached, !arch_pat_wc);
 	}
 }

@@ -14,9 +14,9 @@
 //
 // Locks: none of its own. Every writer comes through kernel/log/log.c under
 // log_lock (IRQs off); the panic path writes without it, after panic() has
-// stopped the other CPUs. The framebuffer is reached through the direct map
-// (write-back in the page tables; the firmware's MTRRs decide the real memory
-// type on a PC, usually uncached or write-combining; no PAT entry of our own).
+// stopped the other CPUs. The caller maps the framebuffer (log.c:
+// write-combining, so a row of glyphs leaves the CPU in bursts; uncached on
+// a CPU without PAT); nothing here ever reads it back.
 #include "kernel/drivers/fb/fbcon.h"
 
 #include <stdint.h>
@@ -46,7 +46,7 @@ static struct {
 	/* Immutable after fbcon_init. */
 	bool ready;
 	bool bgr;              /* BGRX in memory (GOP's usual), else RGBX */
-	uint32_t *fb;          /* the framebuffer, through the direct map */
+	uint32_t *fb;          /* the framebuffer, as the caller mapped it */
 	uint32_t stride;       /* pixels from one framebuffer line to the next */
 	uint32_t cols, rows;   /* text grid */
 	uint16_t *cells;       /* [rows][cols], row r of the ring at cells + r * cols */
@@ -259,15 +259,15 @@ void fbcon_panic_write(const char *text, size_t len)
 	flush();
 }
 
-int fbcon_init(const struct boot_framebuffer *fb)
+int fbcon_init(const struct boot_framebuffer *fb, uint32_t *pixels)
 {
-	if (!fb->phys || (fb->format != 1 && fb->format != 2) || fb->stride_pixels < fb->width ||
+	if (!fb->phys || !pixels || (fb->format != 1 && fb->format != 2) || fb->stride_pixels < fb->width ||
 	    fb->width < FONT_WIDTH || fb->height < FONT_HEIGHT ||
 	    (uint64_t)fb->stride_pixels * fb->height * sizeof(uint32_t) > fb->size_bytes)
 		return -ENODEV;
 	memset(&con, 0, sizeof(con)); /* a fresh console whatever came before (host tests start many) */
 	con.bgr = fb->format == 1;
-	con.fb = phys_to_virt(fb->phys);
+	con.fb = pixels;
 	con.stride = fb->stride_pixels;
 	con.cols = fb->width / FONT_WIDTH;
 	con.rows = fb->height / FONT_HEIGHT;
@@ -289,4 +289,9 @@ int fbcon_init(const struct boot_framebuffer *fb)
 	kprintf("fbcon: %ux%u text on the %ux%u framebuffer (%s)\n", con.cols, con.rows, fb->width, fb->height,
 		con.bgr ? "BGR" : "RGB");
 	return 0;
+}
+
+const void *fbcon_pixels(void)
+{
+	return con.ready ? con.fb : NULL;
 }

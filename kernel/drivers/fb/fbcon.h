@@ -7,19 +7,23 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kernel/lib/compiler.h"
 
 struct boot_framebuffer;
 
 /*
- * fbcon_init - take over @fb: allocate the text back buffer, clear the screen.
- * Text appears only through fbcon_write (kernel/log/log.c calls it).
- * Returns 0, -ENODEV (no framebuffer, or a pixel format other than 32-bit
- * RGB/BGR) or -ENOMEM. Context: boot, after memory_init (kmalloc, the direct
- * map covering the framebuffer).
+ * fbcon_init - take over @fb, whose pixels the caller mapped at @pixels (its
+ * first byte, stride_pixels * height of them): allocate the text back
+ * buffer, clear the screen. Text appears only through fbcon_write
+ * (kernel/log/log.c calls it). Returns 0, -ENODEV (no framebuffer or no
+ * mapping, or a pixel format other than 32-bit RGB/BGR) or -ENOMEM.
+ * Context: boot, after memory_init (kmalloc).
  */
-int __must_check fbcon_init(const struct boot_framebuffer *fb);
+int __must_check fbcon_init(const struct boot_framebuffer *fb, uint32_t *pixels);
+/* fbcon_pixels - where the console draws (for tests of the mapping), or NULL before fbcon_init succeeded. */
+const void *fbcon_pixels(void);
 
 /*
  * fbcon_write - draw @len bytes at the cursor: printable ASCII, '\n' (also
