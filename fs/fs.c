@@ -165,16 +165,17 @@ void fs_process_exit(struct process *p)
 	struct namespace *ns = ctx->ns;
 	ctx->cwd = (struct vfs_loc){ NULL, NULL };
 	ctx->ns = NULL;
-	struct local_sock *sockets = ctx->sockets;
-	ctx->sockets = NULL;
-	ctx->nsockets = 0;
 	spin_unlock_irqrestore(&ctx->lock, f);
 	/* Release outside the lock: pipe ends wake their peers, which may run at once. */
 	for (unsigned i = 0; i < CONFIG_MAX_FD; i++)
 		file_put(files[i]);
-	net_local_disown(sockets); /* after the files: its own descriptors no longer keep them */
 	if (cwd.mnt)
 		loc_put(cwd);
+	/*
+	 * After the files, so that its own descriptors no longer keep them: the
+	 * namespace's end ends the local sockets tied to it that no namespace
+	 * copied from it still sees (fs/lineage.c).
+	 */
 	ns_put(ns);
 }
 

@@ -59,6 +59,8 @@ uint64_t fs_open_files_live(void);
 uint64_t fs_inodes_live(void);
 uint64_t fs_mounts_live(void);
 uint64_t fs_namespaces_live(void);
+/* Namespace lineages allocated (fs/lineage.c): the leak counter. */
+uint64_t fs_lineages_live(void);
 /* Local sockets and connections allocated (fs/net/local.c). */
 uint64_t net_local_objects_live(void);
 

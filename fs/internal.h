@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Shared inside fs/: inodes, mounts, namespaces, the per-process context and
 // the helpers the filesystems (ramfs, devfs, procfs, pipes) build on.
-// Lock order: fs_context.lock and namespace.lock are leaves (spinlocks, never
-// held across a call into a filesystem); inode->lock (mutex) of a parent
+// Lock order: fs_context.lock, namespace.lock and lineage_lock are leaves
+// (spinlocks, never held across a call into a filesystem); inode->lock (mutex) of a parent
 // directory before that of a child; pipe->lock is a leaf mutex.
 // Unless a comment says otherwise, functions here return 0 or -errno and
 // run in thread context, where they may sleep (inode mutexes, allocation);
@@ -122,6 +122,7 @@ struct ns_entry {
 struct namespace {
 	uint64_t refcount;          /* atomic; users only (processes, lookups), never children */
 	struct mount *root;         /* Immutable: reference */
+	struct lineage *lineage;    /* Immutable: its node in the copy ancestry (below), the namespace's reference */
 	struct spinlock lock;       /* guards entries, nentries */
 	struct ns_entry *entries;
 	uint64_t nentries;          /* at most about NS_MAX_MOUNTS: lookups walk the list with IRQs off */
@@ -153,6 +154,34 @@ int ns_set_mount(struct namespace *ns, struct mount *m, bool overwrite);
  */
 void ns_for_each_relative(struct namespace *ns, bool up, void (*fn)(struct namespace *ns, void *ctx), void *ctx);
 
+/*
+ * Lineages (fs/lineage.c): which namespaces were copied from which. Every
+ * namespace has one; a namespace made by copying (a default SPAWN) has its
+ * parent's lineage as parent, the kernel's and each SPAWN_EMPTY_NS one start
+ * an unrelated tree. Something can tie itself to a lineage (a local socket
+ * to its creator's): the tie's @end is called, with no lock held, once no
+ * namespace at or below that lineage lives any more.
+ */
+struct lineage;
+struct lineage_tie {
+	struct lineage_tie *next;          /* Guarded by: lineage_lock */
+	void (*end)(struct lineage_tie *t); /* Immutable; may sleep */
+};
+/* A new lineage for a new namespace (its reference), below @parent (NULL: a new tree). NULL: no memory. */
+struct lineage *lineage_create(struct lineage *parent);
+/* The namespace of @l died: drop its reference; ends the ties no namespace needs now. Context: may sleep. */
+void lineage_ns_gone(struct lineage *l);
+void lineage_get(struct lineage *l);
+void lineage_put(struct lineage *l);
+/* The calling process's lineage, with a reference; NULL once its namespace is gone (it is ending). */
+struct lineage *lineage_current(void);
+/* Tie @t to @l: 0, -EMFILE (@max ties already) or -EINTR (the namespace of @l is gone). */
+int __must_check lineage_tie(struct lineage *l, struct lineage_tie *t, uint32_t max);
+/* Whether @l is @anchor or below it (a namespace copied from it, at any depth). Context: any. */
+bool lineage_descends(struct lineage *l, struct lineage *anchor);
+/* Whether @a and @b are in the same tree (copied, at any distance, from one namespace). */
+bool lineage_related(const struct lineage *a, const struct lineage *b);
+
 struct vfs_loc {
 	struct mount *mnt;
 	struct inode *inode;
@@ -169,8 +198,6 @@ struct fs_context {
 	struct vfs_loc cwd;                /* references; mnt NULL: the namespace root */
 	struct namespace *ns;              /* reference */
 	bool dead;                         /* the process terminated: no more installs */
-	struct local_sock *sockets;        /* the local sockets it owns (fs/net/local.c), a list */
-	uint32_t nsockets;
 };
 
 /* The kernel namespace's root and the system root mount (ramfs). */
@@ -265,10 +292,8 @@ struct inode *procfs_pid_dir(struct process *p);
 struct inode *env_dir_inode(struct process *p);
 int env_copy(struct process *child, struct process *parent);
 void env_free(struct process *p);
-/* /net (fs/net/local.c): its root directory, and the end of a process's ownership of its sockets. */
-struct local_sock;
+/* /net (fs/net/local.c): its root directory. */
 struct inode *net_root(void);
-void net_local_disown(struct local_sock *owned);
 /* Pipe objects, for devfs's /dev/pipe/new. */
 int pipe_open(struct inode *ino, struct file *f);
 int pipe_open2(struct inode *ino, struct file *f[2]);

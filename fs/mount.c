@@ -322,6 +322,12 @@ struct namespace *ns_create(struct namespace *parent, struct mount *root, bool c
 	struct namespace *ns = kzalloc(sizeof(*ns));
 	if (!ns)
 		return NULL;
+	/* A copy descends from its parent; an empty one is unrelated to it (fs/lineage.c). */
+	ns->lineage = lineage_create(copy_parent && parent ? parent->lineage : NULL);
+	if (!ns->lineage) {
+		kfree(ns);
+		return NULL;
+	}
 	__atomic_fetch_add(&namespaces_alive, 1, __ATOMIC_RELAXED);
 	ns->refcount = 1;
 	spin_init(&ns->lock);
@@ -401,6 +407,8 @@ void ns_put(struct namespace *ns)
 		e = next;
 	}
 	mount_put(ns->root);
+	/* Last: it may end local sockets, which wakes and frees (may sleep). */
+	lineage_ns_gone(ns->lineage);
 	__atomic_fetch_sub(&namespaces_alive, 1, __ATOMIC_RELAXED);
 	kfree(ns);
 }

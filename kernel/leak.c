@@ -31,6 +31,7 @@ static const struct leak_counter counters[] = {
 	{ "regions", vm_regions_live },
 	{ "memory objects", vm_objects_live },
 	{ "namespaces", fs_namespaces_live },
+	{ "namespace lineages", fs_lineages_live },
 	{ "mounts", fs_mounts_live },
 	{ "share keys", share_keys_live },
 	{ "local sockets", net_local_objects_live },

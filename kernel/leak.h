@@ -17,6 +17,6 @@ struct leak_counter {
 /* Every counter, in report order; their number in *@n. Context: any. */
 const struct leak_counter *leak_counters(unsigned *n);
 
-#define LEAK_COUNTERS_MAX 16
+#define LEAK_COUNTERS_MAX 20
 
 #endif

@@ -6,13 +6,22 @@
 // where we differ from PatchworkOS are in kernel/abi/net_local.h.
 //
 // Objects: a socket (struct local_sock) is made by an open of seqpacket (it
-// then has an id directory and an owner process) or of accept (an accepted
-// connection: no directory, no owner). Its "users" are the owner's tie and
-// its open files; when they are gone the socket dies: its directory goes,
-// its name is freed, its connection or backlog is hung up. Its memory stays
-// while inodes (which hold "refs") point at it. A connection (struct
-// local_conn) is shared by its two sockets, or by a client and the
-// listener's backlog until accepted, and freed with the last of them.
+// then has an id directory and an anchor: its creator's namespace's
+// lineage, fs/lineage.c) or of accept (an accepted connection: no
+// directory, no anchor). Its "users" are its tie to the anchor and its open
+// files; when they are gone the socket dies: its directory goes, its name
+// is freed, its connection or backlog is hung up. Its memory stays while
+// inodes (which hold "refs") point at it. A connection (struct local_conn)
+// is shared by its two sockets, or by a client and the listener's backlog
+// until accepted, and freed with the last of them.
+//
+// Namespaces (PW mounts a socket's directory in its creator's namespace,
+// propagated to the namespaces copied from it): the directory /net/local/<id>
+// is found only by a process whose namespace is the anchor's or was copied
+// from it (lineage_descends); a bound name only within the anchor's tree
+// (lineage_related), which is where it is unique. Both are judged by the
+// calling process's namespace, as /proc/self is; a descriptor is a
+// capability and works wherever it is passed.
 //
 // Locks, in this order:
 //   local_lock (mutex): the socket table and names, every socket's users,
@@ -20,7 +29,7 @@
 //     live count. Not taken by read, write or poll.
 //   conn->lock (mutex): both rings of a connection and its closed flag;
 //     user copies happen under it, so a faulting call moves nothing.
-//   fs_context.lock (spinlock, leaf): an owner's list of sockets.
+//   lineage_lock (spinlock, leaf, fs/lineage.c): the anchors' ties.
 // Poll may take no mutex (fs/file.h), so the fields it reads (state,
 // npending, dead, ring lengths, closed) are written with atomic stores under
 // their lock and read with atomic loads.
@@ -57,7 +66,8 @@ struct local_conn {
 struct local_sock {
 	uint64_t refs;            /* atomic: users, inodes; the struct goes at 0 */
 	uint64_t id;              /* Immutable */
-	bool has_dir;             /* Immutable: made by seqpacket (has an id, is owned) */
+	bool has_dir;             /* Immutable: made by seqpacket (has an id and an anchor) */
+	struct lineage *anchor;   /* Immutable: the creator's namespace's lineage (a reference), or NULL */
 	/* Guarded by: local_lock (atomic stores where poll reads them) */
 	uint64_t users;
 	bool dead;
@@ -71,7 +81,7 @@ struct local_sock {
 	struct local_conn *conn;
 	int side;                 /* TO_SERVER: this is the client (it writes to the server) */
 	struct wait_queue accept_wq;        /* accepters and pollers of a listening socket */
-	struct local_sock *owner_next;      /* Guarded by: the owner's fs_context.lock */
+	struct lineage_tie tie;             /* to the anchor: a user until no namespace sees it */
 };
 
 static struct mutex local_lock;
@@ -184,6 +194,7 @@ static void sock_put(struct local_sock *s)
 {
 	if (!s || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	lineage_put(s->anchor);
 	kfree(s);
 	__atomic_fetch_sub(&socks_allocated, 1, __ATOMIC_RELAXED);
 }
@@ -250,7 +261,7 @@ static struct local_conn *sock_die_locked(struct local_sock *s, struct local_con
 	return drop;
 }
 
-/* A user (an open file, or the owner's tie) goes, with its ref. */
+/* A user (an open file, or the anchor's tie) goes, with its ref. */
 static void sock_user_put(struct local_sock *s)
 {
 	mutex_lock(&local_lock);
@@ -280,33 +291,37 @@ static int sock_user_get(struct local_sock *s)
 	return dead ? -ENOENT : 0;
 }
 
-void net_local_disown(struct local_sock *owned)
+/* No namespace sees the socket any more (fs/lineage.c): the anchor's tie goes. */
+static void sock_tie_end(struct lineage_tie *t)
 {
-	while (owned) {
-		struct local_sock *next = owned->owner_next;
-		sock_user_put(owned);
-		owned = next;
-	}
+	sock_user_put((struct local_sock *)((char *)t - offsetof(struct local_sock, tie)));
 }
 
-/* A live socket with a directory named @id, with a ref; NULL if none. */
-static struct local_sock *sock_find_id(uint64_t id)
+/*
+ * A live socket with a directory named @id that @viewer (the caller's
+ * lineage) may see, with a ref; NULL if none: one it may not see is as
+ * missing as one that never was.
+ */
+static struct local_sock *sock_find_id(uint64_t id, struct lineage *viewer)
 {
 	mutex_lock(&local_lock);
 	struct local_sock *s = table_head;
 	while (s && s->id != id)
 		s = s->next;
-	if (s)
+	if (s && lineage_descends(viewer, s->anchor))
 		sock_get(s);
+	else
+		s = NULL;
 	mutex_unlock(&local_lock);
 	return s;
 }
 
-/* The live bound or listening socket called @name. Context: local_lock held. */
-static struct local_sock *sock_find_name(const char *name)
+/* The live bound or listening socket called @name in the tree of @scope. Context: local_lock held. */
+static struct local_sock *sock_find_name(const char *name, const struct lineage *scope)
 {
 	for (struct local_sock *s = table_head; s; s = s->next)
-		if ((s->state == LOCAL_BOUND || s->state == LOCAL_LISTENING) && strcmp(s->name, name) == 0)
+		if ((s->state == LOCAL_BOUND || s->state == LOCAL_LISTENING) && strcmp(s->name, name) == 0 &&
+		    lineage_related(s->anchor, scope))
 			return s;
 	return NULL;
 }
@@ -470,7 +485,7 @@ static int ctl_bind(struct local_sock *s, const char *name)
 	mutex_lock(&local_lock);
 	if (s->state != LOCAL_NEW)
 		err = -EINVAL;
-	else if (sock_find_name(name))
+	else if (sock_find_name(name, s->anchor))
 		err = -EADDRINUSE;
 	else {
 		strlcpy(s->name, name, sizeof(s->name));
@@ -511,7 +526,7 @@ static int ctl_connect(struct local_sock *s, const char *name)
 	if (!c)
 		return -ENOMEM;
 	mutex_lock(&local_lock);
-	struct local_sock *l = sock_find_name(name);
+	struct local_sock *l = sock_find_name(name, s->anchor);
 	if (s->state != LOCAL_NEW)
 		err = -EINVAL;
 	else if (!l || l->npending >= l->backlog)
@@ -708,24 +723,21 @@ static struct inode *sock_dir_inode(struct local_sock *s)
 
 static int seqpacket_open(struct inode *ino, struct file *f)
 {
-	struct fs_context *ctx = current_process()->fs;
-	if (!ctx)
-		return -EINTR; /* a process whose context is gone is ending (as for SPAWN, README) */
+	struct lineage *anchor = lineage_current();
+	if (!anchor)
+		return -EINTR; /* a process whose namespace is gone is ending (as for SPAWN, README) */
 	int err;
 	struct local_sock *s = sock_alloc(true, &err);
-	if (!s)
+	if (!s) {
+		lineage_put(anchor);
 		return err;
-	/* The owner's tie is a second user; the file is the first. */
+	}
+	s->anchor = anchor; /* the reference moves here */
+	/* The anchor's tie is a second user; the file is the first. */
 	s->users = 2;
 	s->refs = 2;
-	irqflags_t fl = spin_lock_irqsave(&ctx->lock);
-	err = ctx->dead ? -EINTR : ctx->nsockets >= NET_LOCAL_MAX_OWNED ? -EMFILE : 0;
-	if (!err) {
-		s->owner_next = ctx->sockets;
-		ctx->sockets = s;
-		ctx->nsockets++;
-	}
-	spin_unlock_irqrestore(&ctx->lock, fl);
+	s->tie.end = sock_tie_end;
+	err = lineage_tie(anchor, &s->tie, NET_LOCAL_MAX_OWNED);
 	if (err) {
 		s->users = 1;
 		s->refs = 1;
@@ -777,9 +789,13 @@ static int listen_lookup(struct inode *dir, const char *name, size_t len, struct
 		return -ENOENT;
 	memcpy(n, name, len);
 	n[len] = '\0';
+	struct lineage *viewer = lineage_current();
+	if (!viewer)
+		return -ENOENT;
 	mutex_lock(&local_lock);
-	bool found = sock_find_name(n) != NULL;
+	bool found = sock_find_name(n, viewer) != NULL;
 	mutex_unlock(&local_lock);
+	lineage_put(viewer);
 	if (!found)
 		return -ENOENT;
 	*out = listen_file(n);
@@ -789,9 +805,12 @@ static int listen_lookup(struct inode *dir, const char *name, size_t len, struct
 static int listen_readdir(struct inode *dir, readdir_emit_t emit, void *ctx)
 {
 	int r = 0;
+	struct lineage *viewer = lineage_current();
+	if (!viewer)
+		return 0;
 	mutex_lock(&local_lock);
 	for (struct local_sock *s = table_head; s && !r; s = s->next) {
-		if (s->state != LOCAL_BOUND && s->state != LOCAL_LISTENING)
+		if ((s->state != LOCAL_BOUND && s->state != LOCAL_LISTENING) || !lineage_related(s->anchor, viewer))
 			continue;
 		struct inode *ino = listen_file(s->name);
 		if (!ino) {
@@ -802,6 +821,7 @@ static int listen_readdir(struct inode *dir, readdir_emit_t emit, void *ctx)
 		inode_put(ino);
 	}
 	mutex_unlock(&local_lock);
+	lineage_put(viewer);
 	return r;
 }
 
@@ -833,7 +853,11 @@ static int local_lookup(struct inode *dir, const char *name, size_t len, struct 
 		    __builtin_add_overflow(id, (uint64_t)(name[i] - '0'), &id))
 			return -ENOENT;
 	}
-	struct local_sock *s = sock_find_id(id);
+	struct lineage *viewer = lineage_current();
+	if (!viewer)
+		return -ENOENT;
+	struct local_sock *s = sock_find_id(id, viewer);
+	lineage_put(viewer);
 	if (!s)
 		return -ENOENT;
 	*out = sock_dir_inode(s);
@@ -846,9 +870,14 @@ static int local_readdir(struct inode *dir, readdir_emit_t emit, void *ctx)
 	int r = emit(ctx, "seqpacket", &seqpacket_file);
 	if (!r)
 		r = emit(ctx, "listen", &listen_dir);
+	struct lineage *viewer = lineage_current();
+	if (!viewer)
+		return r;
 	/* Under local_lock: the list cannot change under the walk (emit only copies out). */
 	mutex_lock(&local_lock);
 	for (struct local_sock *s = table_head; s && !r; s = s->next) {
+		if (!lineage_descends(viewer, s->anchor))
+			continue;
 		struct inode *ino = sock_dir_inode(s);
 		if (!ino) {
 			r = -ENOMEM;
@@ -858,6 +887,7 @@ static int local_readdir(struct inode *dir, readdir_emit_t emit, void *ctx)
 		inode_put(ino);
 	}
 	mutex_unlock(&local_lock);
+	lineage_put(viewer);
 	return r;
 }
 

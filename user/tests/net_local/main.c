@@ -2,7 +2,8 @@
 // net_local: PatchworkOS's local seqpacket sockets under /net/local (the
 // contract is kernel/abi/net_local.h): the factory and ctl commands, message
 // boundaries, blocking and nonblock, poll, hang-ups, a server that dies with
-// clients waiting, 64 clients on one listener, limits and bad input.
+// clients waiting, 64 clients on one listener, limits and bad input, and
+// which namespaces see a socket and how long it lives.
 // With arguments this program is one of its own helper children.
 #include <errno.h>
 #include <fcntl.h>
@@ -90,6 +91,58 @@ static uint32_t poll1(fd_t fd, uint32_t events, clock_t timeout)
 	struct abi_pollfd p = { .fd = fd, .events = events, .revents = 0 };
 	uint64_t r = poll(&p, 1, timeout);
 	return r == ERR ? 0xFFFFFFFF : p.revents;
+}
+
+/*
+ * Spawn "SELF ROLE ARGS... W" (@args: ROLE and up to 4 more, NULL-ended),
+ * W the number of a new pipe's write end, on which the helper reports. The
+ * pid (or ERR), its wait file in *@wfd, the pipe's read end in *@rd (the
+ * write end is closed here).
+ */
+static pid_t spawn_reporting(const char *const *args, fd_t *wfd, fd_t *rd)
+{
+	fd_t p[2];
+	if (open2("/dev/pipe/new", p) != 0)
+		return ERR;
+	char warg[16];
+	snprintf(warg, sizeof(warg), "%llu", (unsigned long long)p[1]);
+	const char *argv[8] = { SELF };
+	int n = 1;
+	while (n < 6 && args[n - 1])
+		argv[n] = args[n - 1], n++;
+	argv[n] = warg;
+	pid_t pid = tu_spawn_watched(argv, 0, wfd);
+	close(p[1]);
+	if (pid == ERR) {
+		close(p[0]);
+		return ERR;
+	}
+	*rd = p[0];
+	return pid;
+}
+
+/* Whether directory @dir (a descriptor) lists @name. */
+static bool dir_lists(fd_t dir, const char *name)
+{
+	struct abi_dirent d[8];
+	seek(dir, 0, SEEK_SET);
+	for (;;) {
+		uint64_t n = getdents(dir, d, sizeof(d));
+		if (n == ERR || n == 0)
+			return false;
+		for (uint64_t i = 0; i < n / sizeof(d[0]); i++)
+			if (strcmp(d[i].path, name) == 0)
+				return true;
+	}
+}
+
+/* Whether /net/local/listen/NAME exists for this process (PW's init stats it). */
+static bool name_listed(const char *name)
+{
+	char path[64];
+	struct abi_stat st;
+	snprintf(path, sizeof(path), "/net/local/listen/%s", name);
+	return stat(path, &st) == 0;
 }
 
 KTAP_TEST(factory_reads_id_then_end)
@@ -450,17 +503,11 @@ KTAP_TEST(server_dies_with_clients_waiting)
 {
 	char name[32];
 	unique_name(name, "d");
-	fd_t p[2];
-	TASSERT(open2("/dev/pipe/new", p) == 0);
-	char wfdarg[16];
-	snprintf(wfdarg, sizeof(wfdarg), "%llu", (unsigned long long)p[1]);
-	fd_t wfd;
-	const char *argv[] = { SELF, "server", name, wfdarg, NULL };
-	pid_t pid = tu_spawn_watched(argv, 0, &wfd);
+	fd_t wfd, rd;
+	pid_t pid = spawn_reporting((const char *[]){ "server", name, NULL }, &wfd, &rd);
 	TASSERT(pid != ERR);
-	close(p[1]);
 	char c;
-	TEXPECT_EQ(read(p[0], &c, 1), 1); /* listening */
+	TEXPECT_EQ(read(rd, &c, 1), 1); /* listening */
 	/* Two accepted by the server (it keeps them), two waiting in its backlog. */
 	fd_t cl[4];
 	for (int i = 0; i < 4; i++) {
@@ -468,7 +515,7 @@ KTAP_TEST(server_dies_with_clients_waiting)
 		TEXPECT(cl[i] != ERR);
 		TEXPECT_EQ(write(cl[i], "hi", 2), 2);
 	}
-	TEXPECT_EQ(read(p[0], &c, 1), 1); /* two accepted */
+	TEXPECT_EQ(read(rd, &c, 1), 1); /* two accepted */
 	TEXPECT_EQ(poll1(cl[0], POLLIN, 0), 0);
 	tu_kill(pid);
 	int st;
@@ -480,12 +527,9 @@ KTAP_TEST(server_dies_with_clients_waiting)
 		TEXPECT_ERR(write(cl[i], "x", 1), ECONNRESET);
 		close(cl[i]);
 	}
-	close(p[0]);
+	close(rd);
 	/* The name is free again, and gone from /net/local/listen. */
-	char lpath[64];
-	struct abi_stat lst;
-	snprintf(lpath, sizeof(lpath), "/net/local/listen/%s", name);
-	TEXPECT_ERR(stat(lpath, &lst), ENOENT);
+	TEXPECT(!name_listed(name));
 	char sid[32];
 	TEXPECT(server_new(sid, name));
 	fd_t again = client_new(name, "");
@@ -538,6 +582,7 @@ KTAP_TEST(owned_socket_limit)
 
 struct accept_try {
 	const char *path;
+	fd_t from;
 	uint64_t result;
 	int err;
 };
@@ -545,7 +590,7 @@ struct accept_try {
 static void accept_thread(void *arg)
 {
 	struct accept_try *a = arg;
-	a->result = open(a->path);
+	a->result = openat(a->from, a->path);
 	a->err = errno;
 }
 
@@ -553,26 +598,24 @@ KTAP_TEST(accept_aborted_when_listener_goes)
 {
 	char name[32];
 	unique_name(name, "a");
-	fd_t p[2];
-	TASSERT(open2("/dev/pipe/new", p) == 0);
-	char wfdarg[16];
-	snprintf(wfdarg, sizeof(wfdarg), "%llu", (unsigned long long)p[1]);
-	fd_t wfd;
-	const char *argv[] = { SELF, "listener", name, wfdarg, NULL };
-	pid_t pid = tu_spawn_watched(argv, 0, &wfd);
+	fd_t wfd, rd;
+	pid_t pid = spawn_reporting((const char *[]){ "listener", name, NULL }, &wfd, &rd);
 	TASSERT(pid != ERR);
-	close(p[1]);
-	char id[32];
-	uint64_t n = read(p[0], id, sizeof(id) - 1);
-	close(p[0]);
-	TASSERT(n != ERR && n > 0);
-	id[n] = '\0';
-	char path[64];
-	snprintf(path, sizeof(path), "/net/local/%s/accept", id);
-	struct accept_try a = { path, 0, 0 };
+	/*
+	 * The child's socket directory is not ours to see (its namespace is
+	 * not copied from ours): it hands us a descriptor of it, which is a
+	 * capability, through SHARE.
+	 */
+	struct abi_key key;
+	uint64_t n = read(rd, &key, sizeof(key));
+	close(rd);
+	TASSERT(n == sizeof(key));
+	fd_t dir = claim(&key);
+	TASSERT(dir != ERR);
+	struct accept_try a = { "accept", dir, 0, 0 };
 	struct tu_thread t;
 	TASSERT(tu_thread_start(&t, accept_thread, &a));
-	nanosleep(200 * TU_MS); /* let it block (if not, the directory is gone: ENOENT) */
+	nanosleep(200 * TU_MS); /* let it block (if not, the socket is gone: ENOENT) */
 	tu_kill(pid);
 	int st;
 	TEXPECT_EQ(tu_wait_fd(wfd, pid, TU_CHILD_TIMEOUT, &st), 0);
@@ -582,7 +625,9 @@ KTAP_TEST(accept_aborted_when_listener_goes)
 		ktap_diag("the accept opened after the listener went (a slow host): ENOENT");
 	else
 		TEXPECT_EQ(a.err, ECONNABORTED);
-	TEXPECT_ERR(open(path), ENOENT);
+	TEXPECT_ERR(openat(dir, "accept"), ENOENT);
+	TEXPECT_ERR(openat(dir, "ctl"), ENOENT);
+	close(dir);
 }
 
 KTAP_TEST(global_socket_limit)
@@ -594,21 +639,15 @@ KTAP_TEST(global_socket_limit)
 	int made = 0, procs = 0;
 	bool hit = false;
 	for (; procs < NPROC && !hit; procs++) {
-		fd_t p[2];
-		TASSERT(open2("/dev/pipe/new", p) == 0);
-		char wfdarg[16];
-		snprintf(wfdarg, sizeof(wfdarg), "%llu", (unsigned long long)p[1]);
-		const char *argv[] = { SELF, "hold", wfdarg, NULL };
-		pid[procs] = tu_spawn_watched(argv, 0, &wfd[procs]);
-		close(p[1]);
+		fd_t rd;
+		pid[procs] = spawn_reporting((const char *[]){ "hold", NULL }, &wfd[procs], &rd);
 		if (pid[procs] == ERR) {
-			close(p[0]);
 			TEXPECT(!"spawn");
 			break;
 		}
 		int got[2] = { 0, 0 };
-		TEXPECT_EQ(read(p[0], got, sizeof(got)), sizeof(got));
-		close(p[0]);
+		TEXPECT_EQ(read(rd, got, sizeof(got)), sizeof(got));
+		close(rd);
 		made += got[0];
 		if (got[0] < NET_LOCAL_MAX_OWNED) {
 			TEXPECT_EQ(got[1], ENOMEM);
@@ -630,7 +669,260 @@ KTAP_TEST(global_socket_limit)
 	TEXPECT(sock_new(id));
 }
 
+/*
+ * Namespaces (PW mounts a socket's directory in its creator's namespace,
+ * propagated to the namespaces copied from it): a process spawned with
+ * SPAWN_EMPTY_NS is unrelated. Given a descriptor of our /net, it finds
+ * neither our socket's directory nor its name, and binds that name for
+ * itself: names are per tree of related namespaces.
+ */
+KTAP_TEST(socket_hidden_from_unrelated_namespace)
+{
+	char sid[32], name[32];
+	TASSERT(server_new(sid, unique_name(name, "u")));
+	fd_t net = open("/net:directory");
+	TASSERT(net != ERR);
+	char netarg[16];
+	snprintf(netarg, sizeof(netarg), "%llu", (unsigned long long)net);
+	const char *argv[] = { SELF, "stranger", netarg, sid, name, NULL };
+	fd_t wfd;
+	pid_t pid = tu_spawn_watched(argv, SPAWN_EMPTY_NS, &wfd);
+	TASSERT(pid != ERR);
+	int st;
+	TEXPECT_EQ(tu_wait_fd(wfd, pid, TU_CHILD_TIMEOUT, &st), 0);
+	TEXPECT_EQ(st, 0); /* else the number of the check that failed (role_stranger) */
+	close(net);
+	/* Our name still leads to our listener. */
+	fd_t cl = client_new(name, "");
+	TEXPECT(cl != ERR);
+	fd_t sv = sock_open(sid, "accept:nonblock");
+	TEXPECT(sv != ERR);
+	close(sv);
+	close(cl);
+}
+
+/*
+ * A child (its namespace copied from ours) sees our socket's directory and
+ * connects by name; we do not see its socket's directory, nor does its
+ * sibling, but the name it binds is seen by all of us (PW's init waits for
+ * /net/local/listen/dwm, which its child dwm binds, and dwm's siblings
+ * connect to it).
+ */
+KTAP_TEST(socket_directory_seen_only_below_its_creator)
+{
+	char sid[32], name[32], cname[32];
+	TASSERT(server_new(sid, unique_name(name, "v")));
+	unique_name(cname, "vc");
+	fd_t wfd, rd;
+	pid_t pid = spawn_reporting((const char *[]){ "inheritor", sid, name, cname, NULL }, &wfd, &rd);
+	TASSERT(pid != ERR);
+	char cid[32];
+	uint64_t n = read(rd, cid, sizeof(cid) - 1);
+	close(rd);
+	TEXPECT(n != ERR && n > 0);
+	cid[n == ERR ? 0 : n] = '\0';
+	/* Its connection to us, and its message. */
+	fd_t sv = sock_open(sid, "accept:nonblock");
+	TEXPECT(sv != ERR);
+	char buf[8];
+	TEXPECT_EQ(read(sv, buf, sizeof(buf)), 2);
+	close(sv);
+	/* Its socket's directory: not ours to see (ENOENT, as a missing one), nor listed. */
+	TEXPECT(n != ERR && n > 0 && cid[0] >= '0' && cid[0] <= '9');
+	TEXPECT_ERR(sock_open(cid, "ctl"), ENOENT);
+	TEXPECT_ERR(sock_open(cid, "data"), ENOENT);
+	TEXPECT_ERR(sock_open(cid, "accept:nonblock"), ENOENT);
+	char path[64];
+	snprintf(path, sizeof(path), "/net/local/%s:directory", cid);
+	TEXPECT_ERR(open(path), ENOENT);
+	fd_t dir = open("/net/local:directory");
+	TEXPECT(dir != ERR);
+	TEXPECT(!dir_lists(dir, cid));
+	TEXPECT(dir_lists(dir, sid));
+	close(dir);
+	/* Its sibling does not see it either. */
+	TEXPECT_EQ(tu_run_role(SELF, "peek", cid, NULL), 0);
+	/* Its name is seen here, and we connect to it. */
+	TEXPECT(name_listed(cname));
+	fd_t cl = client_new(cname, "");
+	TEXPECT(cl != ERR);
+	close(cl);
+	tu_kill(pid);
+	int st;
+	TEXPECT_EQ(tu_wait_fd(wfd, pid, TU_CHILD_TIMEOUT, &st), 0);
+}
+
+/*
+ * The issue's lifetime (PW's): a socket lives while its creator or a process
+ * whose namespace was copied from its creator's lives. The creator binds a
+ * name, spawns a "keeper" (default flags) and an unrelated sleeper
+ * (SPAWN_EMPTY_NS), and exits: the listener lives on with the keeper, and
+ * goes when the keeper goes, though the sleeper still lives.
+ */
+KTAP_TEST(socket_lives_while_a_namespace_copy_lives)
+{
+	char name[32];
+	unique_name(name, "l");
+	fd_t wfd, rd;
+	pid_t pid = spawn_reporting((const char *[]){ "creator", name, NULL }, &wfd, &rd);
+	TASSERT(pid != ERR);
+	pid_t kids[2] = { ERR, ERR };
+	TEXPECT_EQ(read(rd, kids, sizeof(kids)), sizeof(kids));
+	int st;
+	TEXPECT_EQ(tu_wait_fd(wfd, pid, TU_CHILD_TIMEOUT, &st), 0);
+	TEXPECT_EQ(st, 0);
+	TASSERT(kids[0] != ERR && kids[1] != ERR);
+	/* The keeper found the socket's directory after its creator ended. */
+	char c = 0;
+	TEXPECT_EQ(read(rd, &c, 1), 1);
+	TEXPECT_EQ(c, 'k');
+	close(rd);
+	TEXPECT(name_listed(name));
+	fd_t cl = client_new(name, "");
+	TEXPECT(cl != ERR);
+	/* The keeper goes: so does the listener, and our connection in its backlog is hung up. */
+	tu_kill(kids[0]);
+	TEXPECT_EQ(tu_wait(kids[0], TU_CHILD_TIMEOUT, &st), 0);
+	TEXPECT_EQ(poll1(cl, POLLIN, 5 * TU_SEC), POLLIN | POLLHUP);
+	close(cl);
+	TEXPECT(!name_listed(name));
+	TEXPECT_ERR(client_new(name, ""), ECONNREFUSED);
+	tu_kill(kids[1]);
+	TEXPECT_EQ(tu_wait(kids[1], TU_CHILD_TIMEOUT, &st), 0);
+}
+
 /* ---- helper roles ---- */
+
+/* Exit code @code unless the last call failed with ENOENT. */
+#define EXPECT_ENOENT(call, code)                        \
+	do {                                             \
+		if ((call) != ERR || errno != ENOENT)    \
+			return (code);                   \
+	} while (0)
+
+/*
+ * In an unrelated namespace (SPAWN_EMPTY_NS), with descriptor NET of the
+ * parent's /net: socket ID and name NAME are not found, neither through
+ * NET nor through a binding of it at /net; NAME is free to bind here.
+ * Exit 0, or the number of the check that failed.
+ */
+static int role_stranger(fd_t net, const char *id, const char *name)
+{
+	char path[96];
+	const char *files[] = { "data", "ctl", "accept:nonblock", "", ":directory" };
+	for (int i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "local/%s/%s", id, files[i]);
+		EXPECT_ENOENT(openat(net, path), 10 + i);
+	}
+	snprintf(path, sizeof(path), "local/listen/%s", name);
+	EXPECT_ENOENT(openat(net, path), 20);
+	fd_t dir = openat(net, "local:directory"), ldir = openat(net, "local/listen:directory");
+	if (dir == ERR || ldir == ERR)
+		return 21;
+	if (dir_lists(dir, id))
+		return 22;
+	if (dir_lists(ldir, name))
+		return 23;
+	close(dir);
+	close(ldir);
+	if (bind(net, "/net", 0) == ERR)
+		return 24;
+	EXPECT_ENOENT(sock_open(id, "data"), 25);
+	EXPECT_ENOENT(sock_open(id, "ctl"), 26);
+	if (name_listed(name))
+		return 27;
+	/* Its own socket: the name is not there to connect to, and free to bind. */
+	char mine[32], cmd[64];
+	if (!sock_new(mine))
+		return 30;
+	snprintf(cmd, sizeof(cmd), "connect %s", name);
+	if (ctl(mine, cmd) != ERR || errno != ECONNREFUSED)
+		return 31;
+	snprintf(cmd, sizeof(cmd), "bind %s && listen", name);
+	if (ctl(mine, cmd) != 0)
+		return 32;
+	if (!name_listed(name))
+		return 33;
+	fd_t cl = client_new(name, "");
+	if (cl == ERR)
+		return 34;
+	fd_t sv = sock_open(mine, "accept:nonblock");
+	if (sv == ERR)
+		return 35;
+	return 0;
+}
+
+/*
+ * A child with the parent's namespace copied: open the parent's socket ID's
+ * ctl, connect to NAME and send "hi", bind CNAME and listen, write that
+ * socket's id on fd W, wait to be killed.
+ */
+static int role_inheritor(const char *id, const char *name, const char *cname, fd_t w)
+{
+	fd_t c = sock_open(id, "ctl");
+	if (c == ERR)
+		return 10;
+	close(c);
+	fd_t dir = open("/net/local:directory");
+	if (dir == ERR || !dir_lists(dir, id))
+		return 11;
+	close(dir);
+	fd_t cl = client_new(name, "");
+	if (cl == ERR || write(cl, "hi", 2) != 2)
+		return 12;
+	char sid[32];
+	if (!server_new(sid, cname))
+		return 13;
+	write(w, sid, strlen(sid));
+	for (;;)
+		nanosleep(TU_SEC);
+}
+
+/* A sibling of the socket ID's creator: its directory is not found. */
+static int role_peek(const char *id)
+{
+	EXPECT_ENOENT(sock_open(id, "ctl"), 10);
+	fd_t dir = open("/net/local:directory");
+	if (dir == ERR || dir_lists(dir, id))
+		return 11;
+	return 0;
+}
+
+/*
+ * bind NAME and listen (no descriptor kept), spawn a keeper (namespace
+ * copied) and a sleeper (SPAWN_EMPTY_NS), write their pids on fd W, exit.
+ */
+static int role_creator(const char *name, fd_t w)
+{
+	char sid[32], me[24], warg[16];
+	if (!server_new(sid, name))
+		return 10;
+	snprintf(me, sizeof(me), "%llu", (unsigned long long)getpid());
+	snprintf(warg, sizeof(warg), "%llu", (unsigned long long)w);
+	const char *keeper[] = { SELF, "keeper", sid, me, warg, NULL };
+	const char *sleeper[] = { SELF, "sleeper", NULL };
+	pid_t kids[2] = { spawn(keeper, SPAWN_DEFAULT), spawn(sleeper, SPAWN_EMPTY_NS | SPAWN_EMPTY_FDS) };
+	write(w, kids, sizeof(kids));
+	return kids[0] == ERR || kids[1] == ERR ? 11 : 0;
+}
+
+/*
+ * Below CREATOR (a pid), the creator of socket ID, with its report pipe's
+ * write end W inherited: once the creator has ended, write 'k' on W if the
+ * socket's ctl opens, else 'x'; wait to be killed.
+ */
+static int role_keeper(const char *id, pid_t creator, fd_t w)
+{
+	int st;
+	if (tu_wait(creator, TU_CHILD_TIMEOUT, &st) != 0)
+		write(w, "w", 1);
+	fd_t c = sock_open(id, "ctl");
+	write(w, c == ERR ? "x" : "k", 1);
+	if (c != ERR)
+		close(c); /* an open file would keep the socket by itself */
+	for (;;)
+		nanosleep(TU_SEC);
+}
 
 /* connect to NAME, send MSG, exit (the socket goes with this process). */
 static int role_client(const char *name, const char *msg)
@@ -696,13 +988,19 @@ static int role_clients(const char *name, int first)
 	return 0;
 }
 
-/* bind NAME and listen, write the socket's id on fd W, wait to be killed. */
+/* bind NAME and listen, SHARE the socket's directory and write the key on fd W, wait to be killed. */
 static int role_listener(const char *name, fd_t w)
 {
-	char sid[32];
+	char sid[32], path[64];
 	if (!server_new(sid, name))
 		return 10;
-	write(w, sid, strlen(sid));
+	snprintf(path, sizeof(path), "/net/local/%s:directory", sid);
+	fd_t dir = open(path);
+	struct abi_key key;
+	if (dir == ERR || share(&key, dir, CLOCKS_NEVER) != 0)
+		return 11;
+	close(dir); /* the key holds the open file */
+	write(w, &key, sizeof(key));
 	for (;;)
 		nanosleep(TU_SEC);
 }
@@ -749,5 +1047,18 @@ int main(int argc, char **argv)
 		return role_hold((fd_t)strtoull(argv[2], NULL, 10));
 	if (argc >= 2 && strcmp(argv[1], "limit") == 0)
 		return role_limit();
+	if (argc >= 5 && strcmp(argv[1], "stranger") == 0)
+		return role_stranger((fd_t)strtoull(argv[2], NULL, 10), argv[3], argv[4]);
+	if (argc >= 6 && strcmp(argv[1], "inheritor") == 0)
+		return role_inheritor(argv[2], argv[3], argv[4], (fd_t)strtoull(argv[5], NULL, 10));
+	if (argc >= 3 && strcmp(argv[1], "peek") == 0)
+		return role_peek(argv[2]);
+	if (argc >= 4 && strcmp(argv[1], "creator") == 0)
+		return role_creator(argv[2], (fd_t)strtoull(argv[3], NULL, 10));
+	if (argc >= 5 && strcmp(argv[1], "keeper") == 0)
+		return role_keeper(argv[2], (pid_t)strtoull(argv[3], NULL, 10), (fd_t)strtoull(argv[4], NULL, 10));
+	if (argc >= 2 && strcmp(argv[1], "sleeper") == 0)
+		for (;;)
+			nanosleep(TU_SEC);
 	return tu_ktap_main(60 * TU_SEC);
 }
