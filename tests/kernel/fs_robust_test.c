@@ -107,8 +107,8 @@ KTEST(fs, namespace_generations_do_not_pile_up)
 	 * user goes. Only the youngest must remain; the old code kept every
 	 * ancestor and freed them by recursion at the end.
 	 */
-	uint64_t before = fs_namespaces_live();
-	uint64_t most = 0;
+	uint64_t before = fs_namespaces_live(), lineages = fs_lineages_live();
+	uint64_t most = 0, most_lineages = 0;
 	struct namespace *cur = ns_create(fs_kernel_ns, fs_kernel_ns->root, true);
 	KASSERT(cur);
 	for (int i = 0; i < GENERATIONS; i++) {
@@ -119,12 +119,75 @@ KTEST(fs, namespace_generations_do_not_pile_up)
 		uint64_t now = fs_namespaces_live() - before;
 		if (now > most)
 			most = now;
+		now = fs_lineages_live() - lineages;
+		if (now > most_lineages)
+			most_lineages = now;
 	}
 	KEXPECT_EQ(most, 1);
+	/* Nothing was tied to the dead ones: their lineages went too (fs/lineage.c). */
+	KEXPECT_EQ(most_lineages, 1);
 	/* The survivor hangs off the nearest live ancestor, the kernel's namespace. */
 	KEXPECT(cur->parent == fs_kernel_ns);
+	KEXPECT(lineage_descends(cur->lineage, fs_kernel_ns->lineage));
 	ns_put(cur);
 	KEXPECT_EQ(fs_namespaces_live(), before);
+	KEXPECT_EQ(fs_lineages_live(), lineages);
+}
+
+struct tie_probe {
+	struct lineage_tie tie; /* first: the end callback casts back */
+	int ended;
+};
+
+static void tie_probe_end(struct lineage_tie *t)
+{
+	((struct tie_probe *)t)->ended++;
+}
+
+KTEST(fs, lineage_tie_ends_with_the_last_namespace_copied_from_it)
+{
+	/*
+	 * A local socket's rule (fs/net/local.c): seen and kept by its
+	 * creator's namespace and those copied from it, at any depth, not by
+	 * an empty one (SPAWN_EMPTY_NS) nor what is copied from that.
+	 */
+	uint64_t before = fs_namespaces_live(), lineages = fs_lineages_live();
+	struct namespace *creator = ns_create(fs_kernel_ns, fs_kernel_ns->root, true);
+	KASSERT(creator);
+	struct lineage *anchor = creator->lineage;
+	lineage_get(anchor); /* as a socket holds it */
+	struct tie_probe p = { .tie.end = tie_probe_end }, q = { .tie.end = tie_probe_end };
+	KEXPECT_EQ(lineage_tie(anchor, &p.tie, 1), 0);
+	KEXPECT_EQ(lineage_tie(anchor, &q.tie, 1), -EMFILE);
+	struct namespace *copy = ns_create(creator, creator->root, true);
+	struct namespace *empty = ns_create(creator, fs_root_mount, false);
+	KASSERT(copy && empty);
+	struct namespace *grandchild = ns_create(copy, copy->root, true);
+	struct namespace *below_empty = ns_create(empty, empty->root, true);
+	KASSERT(grandchild && below_empty);
+	KEXPECT(lineage_descends(anchor, anchor));
+	KEXPECT(lineage_descends(grandchild->lineage, anchor));
+	KEXPECT(!lineage_descends(empty->lineage, anchor));
+	KEXPECT(!lineage_descends(below_empty->lineage, anchor));
+	KEXPECT(!lineage_descends(fs_kernel_ns->lineage, anchor));
+	KEXPECT(lineage_related(fs_kernel_ns->lineage, grandchild->lineage));
+	KEXPECT(!lineage_related(below_empty->lineage, anchor));
+	KEXPECT(lineage_related(below_empty->lineage, empty->lineage));
+	/* The creator and then the middle go: the grandchild still descends from the anchor. */
+	ns_put(creator);
+	ns_put(copy);
+	KEXPECT_EQ(p.ended, 0);
+	KEXPECT(lineage_descends(grandchild->lineage, anchor));
+	KEXPECT_EQ(lineage_tie(anchor, &q.tie, 8), -EINTR); /* its namespace is gone */
+	/* The last copy goes: the tie ends, though the empty ones live. */
+	ns_put(grandchild);
+	KEXPECT_EQ(p.ended, 1);
+	ns_put(below_empty);
+	ns_put(empty);
+	KEXPECT_EQ(q.ended, 0);
+	lineage_put(anchor);
+	KEXPECT_EQ(fs_namespaces_live(), before);
+	KEXPECT_EQ(fs_lineages_live(), lineages);
 }
 
 struct visits {
