@@ -140,6 +140,7 @@ struct namespace {
 
 struct namespace *ns_create(struct namespace *parent, struct mount *root, bool copy_parent);
 void ns_get(struct namespace *ns);
+/* Unlike the other puts, the last one may sleep: it ends the local sockets only this namespace kept (fs/lineage.c). */
 void ns_put(struct namespace *ns);
 /* Attach @m (its mountpoint is the key) in @ns. 0, -EBUSY or -ENOMEM. */
 int ns_add_mount(struct namespace *ns, struct mount *m);
