@@ -317,6 +317,87 @@ static inline pid_t tu_spawn_watched(const char *const *argv, spawn_flags_t flag
 	return pid;
 }
 
+/* tu_note - write the note @text to process @pid's first thread (/proc/<pid>/note, spec §9.5). */
+static inline uint64_t tu_note(pid_t pid, const char *text)
+{
+	char path[48];
+	snprintf(path, sizeof(path), "/proc/%llu/note", (unsigned long long)pid);
+	fd_t fd = open(path);
+	if (fd == ERR)
+		return ERR;
+	uint64_t r = write(fd, text, strlen(text));
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+/*
+ * Notes until something happens. A note ends a wait only if the thread is
+ * blocked when it comes (spec §9.5); one that comes while the thread is still
+ * on its way to the blocking call is dropped when it next returns to user
+ * mode. A test cannot know when the other thread has blocked (sleeping "long
+ * enough" first is a bet on the host's load), so it sends the note again every
+ * TU_NOTE_EVERY until the call has ended: every note but the one that counts
+ * is dropped, which is what the test claims too.
+ */
+#define TU_NOTE_EVERY (20 * TU_MS)
+
+/*
+ * tu_note_until_exit - note process @pid (@text) until it ends, then store
+ * its exit status; @wait_fd is from tu_wait_open (closed here). After
+ * @timeout ns the child is killed and TU_TIMEOUT returned. Returns 0,
+ * TU_TIMEOUT or -1 (errno).
+ */
+static inline int tu_note_until_exit(pid_t pid, fd_t wait_fd, const char *text, clock_t timeout, int *status)
+{
+	clock_t deadline = uptime() + timeout;
+	for (;;) {
+		tu_note(pid, text);
+		struct abi_pollfd p = { .fd = wait_fd, .events = POLLIN, .revents = 0 };
+		if (poll(&p, 1, TU_NOTE_EVERY) == 1 || uptime() >= deadline)
+			break;
+	}
+	clock_t now = uptime();
+	return tu_wait_fd(wait_fd, pid, now < deadline ? deadline - now : 0, status);
+}
+
+/*
+ * A thread that notes @pid until told to stop: for a test whose own thread
+ * makes the blocking call. Stop it (tu_noter_stop) as soon as the call has
+ * returned, before the next call that may block.
+ */
+struct tu_noter {
+	struct tu_thread thread;
+	_Atomic(uint64_t) stop;
+	pid_t pid;
+	const char *text;
+};
+
+static inline void tu_noter_main(void *arg)
+{
+	struct tu_noter *n = arg;
+	while (!atomic_load(&n->stop)) {
+		tu_note(n->pid, n->text);
+		tu_wait_eq(&n->stop, 1, TU_NOTE_EVERY);
+	}
+}
+
+static inline bool tu_noter_start(struct tu_noter *n, pid_t pid, const char *text)
+{
+	n->pid = pid;
+	n->text = text;
+	atomic_store(&n->stop, 0);
+	return tu_thread_start(&n->thread, tu_noter_main, n);
+}
+
+/* Stop and join the noter (no note is sent after this returns true). */
+static inline bool tu_noter_stop(struct tu_noter *n)
+{
+	tu_store_wake(&n->stop, 1);
+	return tu_thread_join(&n->thread, 10 * TU_SEC);
+}
+
 /* tu_wait - tu_wait_fd on a descriptor opened now. */
 static inline int tu_wait(pid_t pid, clock_t timeout, int *status)
 {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "kernel/abi/devices.h"
+#include "tu.h"
 
 #define MS (1000 * 1000ULL)
 
@@ -116,18 +117,13 @@ static int child_read_events(void)
 
 KTAP_TEST(blocked_events_read_ends_with_eintr_on_note)
 {
+	/* Noted until it ends: a note that comes before the read has blocked is dropped (tu.h). */
 	const char *argv[] = { "/bin/tests/dev_files", "child-read-events", NULL };
-	pid_t pid = spawn(argv, 0);
+	fd_t wait_fd;
+	pid_t pid = tu_spawn_watched(argv, 0, &wait_fd);
 	TASSERT(pid != ERR);
-	nanosleep(50 * MS); /* let it block (a note that comes first ends the read all the same) */
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%llu/note", (unsigned long long)pid);
-	fd_t note = open(path);
-	TASSERT(note != ERR);
-	TEXPECT_EQ(write(note, "wake up", 7), 7);
-	close(note);
 	int status = -1;
-	TEXPECT_EQ(wait_pid(pid, &status), 0);
+	TEXPECT_EQ(tu_note_until_exit(pid, wait_fd, "wake up", 60 * TU_SEC, &status), 0);
 	TEXPECT_EQ(status, EINTR);
 }
 

@@ -340,42 +340,34 @@ KTAP_TEST(nonblock_full_queue_and_poll)
 	close(ld);
 }
 
-/* Helper thread: after @arg ms, a note to this process's first thread. */
-static void note_later(void *arg)
-{
-	nanosleep((uint64_t)(uintptr_t)arg * TU_MS);
-	char path[48];
-	snprintf(path, sizeof(path), "/proc/%llu/note", (unsigned long long)getpid());
-	fd_t fd = open(path);
-	if (fd != ERR) {
-		write(fd, "wake", 4);
-		close(fd);
-	}
-}
-
+/*
+ * Each blocking call below is made while a noter thread notes this process's
+ * first thread (this one) until the call returns: a note that comes before
+ * the call has blocked is dropped (tu.h).
+ */
 KTAP_TEST(notes_interrupt_blocked_calls)
 {
 	char sid[32], name[32];
 	TASSERT(server_new(sid, unique_name(name, "i")));
-	struct tu_thread t;
+	static struct tu_noter n; /* static: a noter that failed to stop still writes it */
 	/* A blocked accept. */
-	TASSERT(tu_thread_start(&t, note_later, (void *)(uintptr_t)30));
+	TASSERT(tu_noter_start(&n, getpid(), "wake"));
 	TEXPECT_ERR(sock_open(sid, "accept"), EINTR);
-	TEXPECT(tu_thread_join(&t, 10 * TU_SEC));
+	TASSERT(tu_noter_stop(&n));
 	fd_t cl = client_new(name, "");
 	fd_t sv = sock_open(sid, "accept");
 	TASSERT(cl != ERR && sv != ERR);
 	/* A blocked read. */
 	char buf[64];
-	TASSERT(tu_thread_start(&t, note_later, (void *)(uintptr_t)30));
+	TASSERT(tu_noter_start(&n, getpid(), "wake"));
 	TEXPECT_ERR(read(cl, buf, sizeof(buf)), EINTR);
-	TEXPECT(tu_thread_join(&t, 10 * TU_SEC));
+	TASSERT(tu_noter_stop(&n));
 	/* A blocked write (the queue full). */
 	static char big[NET_LOCAL_MAX_MSG];
 	TEXPECT_EQ(write(cl, big, sizeof(big)), sizeof(big));
-	TASSERT(tu_thread_start(&t, note_later, (void *)(uintptr_t)30));
+	TASSERT(tu_noter_start(&n, getpid(), "wake"));
 	TEXPECT_ERR(write(cl, buf, 1), EINTR);
-	TEXPECT(tu_thread_join(&t, 10 * TU_SEC));
+	TASSERT(tu_noter_stop(&n));
 	close(sv);
 	close(cl);
 }

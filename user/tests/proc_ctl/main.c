@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tu.h"
+
 static uint64_t ctl(pid_t pid, const char *text, uint64_t len)
 {
 	char path[64];
@@ -156,11 +158,18 @@ static uint64_t note(pid_t pid, const char *text, uint64_t len)
 
 KTAP_TEST(note_interrupts_a_sleep_with_eintr)
 {
-	pid_t pid = spawn_self("child-sleep", 0);
+	/*
+	 * Noted until it ends: a note that comes before the child has fallen
+	 * asleep is dropped (a single note after "long enough" hung this test on
+	 * a loaded host, the child asleep for ever).
+	 */
+	const char *argv[] = { "/bin/tests/proc_ctl", "child-sleep", NULL };
+	fd_t wait_fd;
+	pid_t pid = tu_spawn_watched(argv, 0, &wait_fd);
 	TASSERT(pid != ERR);
-	nanosleep(20 * 1000 * 1000ULL); /* let it fall asleep */
-	TEXPECT_EQ(note(pid, "wake up", 7), 7);
-	TEXPECT_EQ(wait_status(pid), EINTR);
+	int status = -1;
+	TEXPECT_EQ(tu_note_until_exit(pid, wait_fd, "wake up", 60 * TU_SEC, &status), 0);
+	TEXPECT_EQ(status, EINTR);
 }
 
 KTAP_TEST(note_kill_ends_the_thread)
@@ -256,5 +265,6 @@ int main(int argc, char **argv)
 		return child_sleep();
 	if (argc > 2 && strcmp(argv[1], "child-mark") == 0)
 		return child_mark(argv[2]);
-	return ktap_main();
+	/* A watchdog: a child that never wakes fails its test instead of silencing the whole boot. */
+	return tu_ktap_main(120 * TU_SEC);
 }
