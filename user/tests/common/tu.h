@@ -215,16 +215,34 @@ static inline bool tu_thread_join_progress(struct tu_thread *t, clock_t stall)
 
 /* ------------------------------------------------------------------ processes */
 
+/*
+ * tu_write_file - open @path, write @len bytes of @buf in one call, close it.
+ * Returns write's result, or ERR with the errno of the open or the write.
+ */
+static inline uint64_t tu_write_file(const char *path, const void *buf, uint64_t len)
+{
+	fd_t fd = open(path);
+	if (fd == ERR)
+		return ERR;
+	uint64_t r = write(fd, buf, len);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+/* tu_proc_write - tu_write_file on /proc/<@pid>/<@file> (ctl, note, ...). */
+static inline uint64_t tu_proc_write(pid_t pid, const char *file, const void *buf, uint64_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%llu/%s", (unsigned long long)pid, file);
+	return tu_write_file(path, buf, len);
+}
+
 /* tu_kill - end process @pid through its ctl file (spec §8.5); its status becomes 0. */
 static inline void tu_kill(pid_t pid)
 {
-	char path[48];
-	snprintf(path, sizeof(path), "/proc/%llu/ctl", (unsigned long long)pid);
-	fd_t fd = open(path);
-	if (fd == ERR)
-		return;
-	write(fd, "kill", 4);
-	close(fd);
+	tu_proc_write(pid, "ctl", "kill", 4);
 }
 
 /* Results of tu_wait besides 0 (status stored) and -1 (errno). */
@@ -320,16 +338,7 @@ static inline pid_t tu_spawn_watched(const char *const *argv, spawn_flags_t flag
 /* tu_note - write the note @text to process @pid's first thread (/proc/<pid>/note, spec §9.5). */
 static inline uint64_t tu_note(pid_t pid, const char *text)
 {
-	char path[48];
-	snprintf(path, sizeof(path), "/proc/%llu/note", (unsigned long long)pid);
-	fd_t fd = open(path);
-	if (fd == ERR)
-		return ERR;
-	uint64_t r = write(fd, text, strlen(text));
-	int e = errno;
-	close(fd);
-	errno = e;
-	return r;
+	return tu_proc_write(pid, "note", text, strlen(text));
 }
 
 /*

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tu.h"
+
 static uint64_t read_text(const char *path, char *buf, size_t len)
 {
 	fd_t fd = open(path);
@@ -26,14 +28,7 @@ static uint64_t read_text(const char *path, char *buf, size_t len)
 
 static uint64_t write_text(const char *path, const char *text)
 {
-	fd_t fd = open(path);
-	if (fd == ERR)
-		return ERR;
-	uint64_t n = write(fd, text, strlen(text));
-	int e = errno;
-	close(fd);
-	errno = e;
-	return n;
+	return tu_write_file(path, text, strlen(text));
 }
 
 KTAP_TEST(self_and_pid_directories)

@@ -17,16 +17,7 @@
 
 static uint64_t ctl(pid_t pid, const char *text, uint64_t len)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%llu/ctl", (unsigned long long)pid);
-	fd_t fd = open(path);
-	if (fd == ERR)
-		return ERR;
-	uint64_t r = write(fd, text, len);
-	int e = errno;
-	close(fd);
-	errno = e;
-	return r;
+	return tu_proc_write(pid, "ctl", text, len);
 }
 
 #define CTL(pid, lit) ctl(pid, lit, sizeof(lit) - 1)
@@ -144,16 +135,7 @@ KTAP_TEST(ctl_kill_ends_with_status_0)
 
 static uint64_t note(pid_t pid, const char *text, uint64_t len)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%llu/note", (unsigned long long)pid);
-	fd_t fd = open(path);
-	if (fd == ERR)
-		return ERR;
-	uint64_t r = write(fd, text, len);
-	int e = errno;
-	close(fd);
-	errno = e;
-	return r;
+	return tu_proc_write(pid, "note", text, len);
 }
 
 KTAP_TEST(note_interrupts_a_sleep_with_eintr)

@@ -45,14 +45,7 @@ static uint64_t thread_count(fd_t dir)
 
 static uint64_t ctl(pid_t pid, const char *text)
 {
-	char path[48];
-	snprintf(path, sizeof(path), "/proc/%llu/ctl", (unsigned long long)pid);
-	fd_t fd = open(path);
-	if (fd == ERR)
-		return ERR;
-	uint64_t r = write(fd, text, strlen(text));
-	close(fd);
-	return r;
+	return tu_proc_write(pid, "ctl", text, strlen(text));
 }
 
 /* ------------------------------------------------------------ shared memory */
