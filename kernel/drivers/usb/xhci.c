@@ -359,6 +359,8 @@ static void doorbell(struct xhci *hc, unsigned slot, unsigned target)
 static void keyboard_event(struct keyboard *k, const struct trb *ev);
 static void keyboard_input_events(struct keyboard *k, const uint8_t *report, unsigned len);
 static void keyboard_gone(struct keyboard *k);
+static void input_devices_unplugged(struct xhci *hc, unsigned port, unsigned hub_port);
+#define ANY_HUB_PORT (~0u) /* input_devices_unplugged: the root port and everything behind it */
 static void hub_event(struct keyboard *h, const struct trb *ev);
 
 /* Take the next event off the ring into @ev. Returns false when there is none. */
@@ -417,17 +419,7 @@ static void dispatch_event(struct xhci *hc, const struct trb *ev)
 			return;
 		}
 		hc->port_taken[port] = hc->port_plugged[port] = false;
-		for (unsigned i = 0; i < nkeyboards; i++) {
-			struct keyboard *k = keyboards[i];
-			if (k->dev.hc == hc && k->dev.port == port && !k->gone) {
-				k->active = false;
-				k->gone = true;
-				keyboard_gone(k);
-				char at[40];
-				where(at, sizeof(at), &k->dev);
-				kprintf("usb: %s on %s unplugged\n", k->mouse ? "mouse" : "keyboard", at);
-			}
-		}
+		input_devices_unplugged(hc, port, ANY_HUB_PORT);
 		for (unsigned i = 0; i < nhubs; i++)
 			if (hubs[i]->dev.hc == hc && hubs[i]->dev.port == port) {
 				hubs[i]->active = false;
@@ -845,6 +837,28 @@ static void keyboard_gone(struct keyboard *k)
 		input_mouse_event(m.buttons, m.dx, m.dy);
 }
 
+/*
+ * The keyboards and mice on root port @port of @hc went with it: all of them
+ * (those behind a hub there too) when @hub_port is ANY_HUB_PORT, else the one
+ * on port @hub_port of the hub on that root port. Each releases what it held;
+ * its slot is given back later by the USB thread.
+ */
+static void input_devices_unplugged(struct xhci *hc, unsigned port, unsigned hub_port)
+{
+	for (unsigned i = 0; i < nkeyboards; i++) {
+		struct keyboard *k = keyboards[i];
+		if (k->dev.hc != hc || k->dev.port != port || k->gone ||
+		    (hub_port != ANY_HUB_PORT && k->dev.hub_port != hub_port))
+			continue;
+		k->active = false;
+		k->gone = true;
+		keyboard_gone(k);
+		char at[40];
+		where(at, sizeof(at), &k->dev);
+		kprintf("usb: %s on %s unplugged\n", k->mouse ? "mouse" : "keyboard", at);
+	}
+}
+
 static void keyboard_event(struct keyboard *k, const struct trb *ev)
 {
 	unsigned cc = EV_CC(ev);
@@ -1242,17 +1256,7 @@ static void hub_changes(struct keyboard *h)
 		(void)control(hub, HUB_TO_PORT, HUB_REQ_CLEAR, HUB_C_PORT_ENABLE, (uint16_t)port, 0, NULL);
 		if (!connected) {
 			h->hub_children &= (uint16_t)~bit;
-			for (unsigned i = 0; i < nkeyboards; i++) {
-				struct keyboard *k = keyboards[i];
-				if (k->dev.hc == hub->hc && k->dev.port == hub->port && k->dev.hub_port == port && !k->gone) {
-					k->active = false;
-					k->gone = true;
-					keyboard_gone(k);
-					char at[40];
-					where(at, sizeof(at), &k->dev);
-					kprintf("usb: %s on %s unplugged\n", k->mouse ? "mouse" : "keyboard", at);
-				}
-			}
+			input_devices_unplugged(hub->hc, hub->port, port);
 		} else if (!(h->hub_children & bit)) {
 			pause_ns(DEBOUNCE_NS);
 			hub_port_probe(h, port);
