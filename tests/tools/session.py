@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
-from monitor import Monitor, monitor_args  # noqa: E402
+from monitor import Monitor, key_name, monitor_args  # noqa: E402
 
 PROMPT = "quilt:/$ "
 
@@ -26,17 +26,30 @@ class Key:
 
 class Keyboard:
     """A step of console_session typed on the emulated keyboard (QEMU monitor sendkey): each
-    part is text (Monitor.type_text) or a Key."""
+    part is text (one sendkey a character) or a Key.
+
+    Typing is paced by the guest: after each character but the step's last, the next waits
+    until the guest has printed something (the shell echoes every character typed at it).
+    QEMU's keyboards queue only a few keys (16 bytes for PS/2) and drop the rest, so keys sent
+    faster than a slow guest reads them are lost: on a loaded host one letter of a command
+    went missing. @pace (from console_session) is (mark, wait_past): mark() says how much has
+    been printed, wait_past(n) waits, boundedly, for more than n."""
 
     def __init__(self, *parts):
         self.parts = parts
 
-    def type(self, mon):
+    def type(self, mon, pace=None):
+        keys = []  # (sendkey name, whether the shell echoes it)
         for part in self.parts:
             if isinstance(part, Key):
-                mon.sendkey(part.name)
+                keys.append((part.name, False))  # Caps Lock, say, prints nothing
             else:
-                mon.type_text(part)
+                keys.extend((key_name(ch), True) for ch in part)
+        for i, (name, echoed) in enumerate(keys):
+            mark = pace[0]() if pace else 0
+            mon.sendkey(name)
+            if pace and echoed and i + 1 < len(keys):
+                pace[1](mark)
 
 
 class Mouse(Keyboard):
@@ -44,7 +57,7 @@ class Mouse(Keyboard):
     ("move", dx, dy) (mouse_move; right and down positive) or ("buttons", mask) (mouse_button:
     bit 0 left, 1 middle, 2 right held from then on)."""
 
-    def type(self, mon):
+    def type(self, mon, pace=None):
         for part in self.parts:
             if part[0] == "move":
                 mon.mouse_move(part[1], part[2])
@@ -91,6 +104,19 @@ def console_session(build, name, steps, timeout=90, cmdline="qemu_exit", keyboar
         at = out.find(marker.encode(), start)
         return at + len(marker) if at >= 0 else -1
 
+    def wait_past(n):
+        """Keyboard pacing: read until more than @n bytes were printed, for at most 10 s (then go on:
+        the step's own expected output decides)."""
+        nonlocal out
+        until = min(deadline, time.monotonic() + 10 * qemu.timeout_scale())
+        while len(out) <= n and time.monotonic() < until:
+            ready, _, _ = select.select([proc.stdout], [], [], 0.1)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                out += chunk
+
     passed = 0
     pos = wait_for(PROMPT, 0)
     for step in steps:
@@ -103,7 +129,7 @@ def console_session(build, name, steps, timeout=90, cmdline="qemu_exit", keyboar
         # After typing, only what comes later counts; with nothing typed, whatever follows the last find.
         start = len(out) if typed else pos
         if isinstance(typed, Keyboard):
-            typed.type(mon)
+            typed.type(mon, (lambda: len(out), wait_past))
         elif typed:
             proc.stdin.write(typed.encode())
             proc.stdin.flush()
