@@ -21,7 +21,7 @@
 #define LAPIC_TIMER_CUR  0x390
 #define LAPIC_TIMER_DIV  0x3E0
 
-/* Immutable after lapic_setup() / lapic_timer_calibrate(). */
+/* Immutable after lapic_setup() / lapic_timer_calibrate_end(). */
 static volatile uint32_t *lapic_mmio;
 static bool x2apic;
 static bool tsc_deadline;
@@ -112,21 +112,30 @@ void lapic_send_sipi(uint32_t apic_id, uint8_t page)
 	icr_send(apic_id, (6u << 8) | page);
 }
 
-void lapic_timer_calibrate(void)
+static uint64_t calibration_start; /* TSC when the count-down started */
+
+void lapic_timer_calibrate_begin(void)
 {
 	if (tsc_deadline)
-		return; /* deadlines are in TSC units, already calibrated */
+		return; /* deadlines are in TSC units, calibrated with it */
 	lapic_write(LAPIC_TIMER_DIV, 0x3); /* divide by 16 */
 	lapic_write(LAPIC_LVT_TIMER, 1u << 16);
+	calibration_start = arch_cycles();
 	lapic_write(LAPIC_TIMER_INIT, 0xFFFFFFFFu);
-	uint64_t start = time_now_ns();
-	while (time_now_ns() - start < 10 * 1000 * 1000)
-		arch_cpu_relax();
+}
+
+void lapic_timer_calibrate_end(uint64_t tsc_hz)
+{
+	if (tsc_deadline)
+		return;
 	uint32_t elapsed = 0xFFFFFFFFu - lapic_read(LAPIC_TIMER_CUR);
+	uint64_t cycles = arch_cycles() - calibration_start;
 	lapic_write(LAPIC_TIMER_INIT, 0);
-	timer_ticks_per_ms = elapsed / 10;
+	/* ticks per ms = elapsed / (cycles / tsc_hz * 1000): below 2^32 * 10^7 before the division. */
+	timer_ticks_per_ms = cycles ? (uint64_t)elapsed * (tsc_hz / 1000) / cycles : 0;
 	if (timer_ticks_per_ms == 0)
 		timer_ticks_per_ms = 1;
+	kprintf("apic: timer %lu ticks a ms (bus clock / 16)\n", timer_ticks_per_ms);
 }
 
 void lapic_timer_oneshot(uint64_t ns)

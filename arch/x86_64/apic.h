@@ -23,8 +23,16 @@ void lapic_send_nmi_all_but_self(void);
 void lapic_send_init(uint32_t apic_id);
 void lapic_send_sipi(uint32_t apic_id, uint8_t page);
 
+/*
+ * Timer calibration, in the TSC's calibration window: _begin starts the
+ * count-down just before the window opens, _end reads it once the TSC's rate
+ * (@tsc_hz) is known and times the count-down with the TSC. Nothing to do
+ * with TSC deadlines (their unit is the TSC). One window for both clocks,
+ * not one each. Context: boot, BSP.
+ */
+void lapic_timer_calibrate_begin(void);
+void lapic_timer_calibrate_end(uint64_t tsc_hz);
 /* Timer: one-shot interrupt on VEC_TIMER after @ns nanoseconds (0 = stop). */
-void lapic_timer_calibrate(void);
 void lapic_timer_oneshot(uint64_t ns);
 
 /* Mask the 8259 PICs and every I/O APIC input; route one ISA IRQ to a vector on the BSP. */

@@ -88,10 +88,11 @@ void arch_platform_init(uint64_t rsdp)
 	arch_smp_register_handlers();
 
 	const char *source;
+	lapic_timer_calibrate_begin();
 	uint64_t hz = arch_calibrate_cycles(acpi.hpet_address, acpi.pm_timer_port, acpi.pm_timer_32bit, &source);
+	lapic_timer_calibrate_end(hz);
 	uint64_t epoch = arch_rtc_epoch(acpi.century_reg);
 	time_init(hz, epoch);
-	lapic_timer_calibrate();
 	kprintf("time: TSC %lu.%03lu MHz (calibrated against the %s), RTC epoch %lu\n", hz / 1000000,
 		(hz / 1000) % 1000, source, epoch);
 
