@@ -245,6 +245,25 @@ static void print_worker(int slot, const char *why)
 	}
 }
 
+/* /dev/perf/mem as diagnostics: how much memory the kernel has left. */
+static void print_memory(void)
+{
+	static char text[512];
+	fd_t fd = open("/dev/perf/mem");
+	uint64_t n = fd == ERR ? ERR : read(fd, text, sizeof(text) - 1);
+	if (fd != ERR)
+		close(fd);
+	if (n == ERR)
+		return;
+	text[n] = 0;
+	char *save;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		printf("# fuzz: /dev/perf/mem: %s\n", line);
+}
+
+static bool root_change_shown;
+static bool root_file_changed(const char **which);
+
 static void worker_ended(int slot, int status)
 {
 	struct worker *w = &workers[slot];
@@ -260,10 +279,26 @@ static void worker_ended(int slot, int status)
 		setup_failures++;
 		printf("# fuzz: worker %llu could not set itself up\n", (unsigned long long)w->pid);
 	} else if (!ok) {
-		unexpected++;
+		if (unexpected++ == 0)
+			print_memory(); /* a worker that faults at once may have found no memory */
 		char why[64];
 		snprintf(why, sizeof(why), "ended with unexpected status %d", status);
 		print_worker(slot, why);
+	}
+	/*
+	 * A root file changed (the end-of-run comparison would only say that
+	 * it did): show the calls that may have done it while they are still
+	 * in the rings, this worker's and those of the workers alive now.
+	 */
+	const char *which;
+	if (!root_change_shown && root_file_changed(&which)) {
+		root_change_shown = true;
+		printf("# fuzz: %s changed, found as worker %llu (slot %d) ended; its calls and the live workers' follow\n",
+		       which, (unsigned long long)w->pid, slot);
+		print_worker(slot, "ended just after a root file changed");
+		for (int i = 0; i < nprocs; i++)
+			if (i != slot && workers[i].live)
+				print_worker(i, "was running when a root file changed");
 	}
 	/* Its children: nobody else will end the suspended and blocked ones. */
 	uint64_t n = atomic_load(&s->nchildren);
@@ -334,6 +369,22 @@ static int snapshot_root(bool compare)
 	if (compare && seen != nwatched && changed++ < 8)
 		printf("# fuzz: %d files in the watched directories, %d before\n", seen, nwatched);
 	return changed;
+}
+
+/* Whether a file snapshot_root(false) recorded differs now (*@which: its path). Cheap: a stat each. */
+static bool root_file_changed(const char **which)
+{
+	for (int j = 0; j < nwatched; j++) {
+		struct abi_stat st;
+		if (stat(watched[j].path, &st) == ERR)
+			st.size = st.number = UINT64_MAX;
+		if (watched[j].size != st.size || watched[j].number != st.number || watched[j].mtime != st.modify_time ||
+		    watched[j].ctime != st.change_time) {
+			*which = watched[j].path;
+			return true;
+		}
+	}
+	return false;
 }
 
 /*
