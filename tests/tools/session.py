@@ -18,10 +18,12 @@ PROMPT = "quilt:/$ "
 
 
 class Key:
-    """One key pressed by its sendkey name ("left", "ctrl-c", "caps_lock"), inside a Keyboard step."""
+    """One key pressed by its sendkey name ("left", "ctrl-c", "caps_lock"), inside a Keyboard step;
+    with @hold_ms, held that long (the step goes on once it is released)."""
 
-    def __init__(self, name):
+    def __init__(self, name, hold_ms=None):
         self.name = name
+        self.hold_ms = hold_ms
 
 
 class Keyboard:
@@ -39,16 +41,19 @@ class Keyboard:
         self.parts = parts
 
     def type(self, mon, pace=None):
-        keys = []  # (sendkey name, whether the shell echoes it)
+        keys = []  # (sendkey name, whether the shell echoes it, how long it is held)
         for part in self.parts:
             if isinstance(part, Key):
-                keys.append((part.name, False))  # Caps Lock, say, prints nothing
+                keys.append((part.name, False, part.hold_ms))  # Caps Lock, say, prints nothing
             else:
-                keys.extend((key_name(ch), True) for ch in part)
-        for i, (name, echoed) in enumerate(keys):
+                keys.extend((key_name(ch), True, None) for ch in part)
+        for i, (name, echoed, hold_ms) in enumerate(keys):
             mark = pace[0]() if pace else 0
-            mon.sendkey(name)
-            if pace and echoed and i + 1 < len(keys):
+            mon.sendkey(name, hold_ms)
+            if hold_ms:
+                # QEMU releases the key by itself after hold_ms; the next key must come after that.
+                time.sleep(hold_ms / 1000 + 0.2)
+            elif pace and echoed and i + 1 < len(keys):
                 pace[1](mark)
 
 
