@@ -198,6 +198,36 @@ static void leak_check_report(void)
 		kprintf("leakcheck: %s %lu %lu\n", c[i].name, leak_before[i], c[i].read());
 }
 
+/*
+ * With "init_may_exit" on the command line, the end of init is not the end of
+ * the machine: PatchworkOS's init starts the desktop's services and programs
+ * and then returns 0, and on PatchworkOS they go on running. Wait until every
+ * process but the kernel and @init itself (ended, not yet reaped) has ended.
+ * Polled once a second: it only decides when the machine powers off.
+ */
+static int count_running(struct process *p, void *ctx)
+{
+	if (p->pid && !__atomic_load_n(&p->terminating, __ATOMIC_ACQUIRE))
+		++*(uint64_t *)ctx;
+	return 0;
+}
+
+static void wait_for_last_process(void)
+{
+	uint64_t running = 0;
+	process_for_each(count_running, &running);
+	if (!running)
+		return;
+	kprintf("init: init_may_exit: %lu processes still running; the machine stays up until they end\n",
+		running);
+	while (running) {
+		sleep_until(time_now_ns() + 1000000000ULL);
+		running = 0;
+		process_for_each(count_running, &running);
+	}
+	kprintf("init: the last process has ended\n");
+}
+
 static __attribute__((noreturn)) void start_init(void)
 {
 	bool leakcheck = cmdline_has("leakcheck");
@@ -242,6 +272,8 @@ static __attribute__((noreturn)) void start_init(void)
 	WAIT_EVENT(&p->exit_wq, __atomic_load_n(&p->terminating, __ATOMIC_ACQUIRE), UINT64_MAX);
 	int64_t status = p->exit_status;
 	kprintf("init: exited with status %ld\n", status);
+	if (cmdline_has("init_may_exit"))
+		wait_for_last_process();
 	if (leakcheck) {
 		process_put(p); /* ours; the reaper drops the table's */
 		leak_check_report();

@@ -186,11 +186,12 @@ def accel():
 
 
 def qemu_command(image, vars_copy, smp=2, mem="512M", machine="q35", cpu="max", serial="stdio", extra=(),
-                 debug_exit=True, no_reboot=True, usb=False):
+                 debug_exit=True, no_reboot=True, usb=False, display="none"):
     """The QEMU command line. @debug_exit: the isa-debug-exit device (the kernel's exit codes);
     @no_reboot: a reset ends QEMU instead of restarting the machine. The power tests turn both
     off, so that only the machine's own power-off can end QEMU. @usb: @image is a USB stick
-    (a mass-storage device on an xHCI controller) instead of the machine's disk."""
+    (a mass-storage device on an xHCI controller) instead of the machine's disk. @display: QEMU's
+    -display (none: the screen exists, screendumps see it, nothing shows it)."""
     code, _ = firmware()
     disk = (["-device", "qemu-xhci,id=xhci", "-drive", f"if=none,id=stick,format=raw,file={image}",
              "-device", "usb-storage,bus=xhci.0,drive=stick,removable=on"] if usb
@@ -200,7 +201,7 @@ def qemu_command(image, vars_copy, smp=2, mem="512M", machine="q35", cpu="max", 
             "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={code}",
             "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}",
             *disk,
-            "-net", "none", "-display", "none", *(["-no-reboot"] if no_reboot else []),
+            "-net", "none", "-display", display, *(["-no-reboot"] if no_reboot else []),
             *(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] if debug_exit else []),
             "-serial", serial, *extra]
 
@@ -309,6 +310,7 @@ def main():
     rn.add_argument("--cpu", default="max")
     rn.add_argument("--timeout", type=float, default=0)
     rn.add_argument("--usb", action="store_true", help="attach the image as a USB stick on xHCI")
+    rn.add_argument("--display", default="none", help="QEMU's -display (make run DESKTOP=1: default)")
     rn.add_argument("extra", nargs="*")
     a = ap.parse_args()
     if a.cmd == "image":
@@ -318,7 +320,7 @@ def main():
     vars_copy = fresh_vars(workdir)
     serial = "mon:stdio" if sys.stdin.isatty() else "stdio"
     cmd = qemu_command(a.image, vars_copy, smp=a.smp, mem=a.mem, machine=a.machine, cpu=a.cpu,
-                       serial=serial, extra=a.extra, usb=a.usb)
+                       serial=serial, extra=a.extra, usb=a.usb, display=a.display)
     timeout = a.timeout * timeout_scale() if a.timeout else None
     try:
         if os.environ.get("QUILT_SERIAL_DIR"):
