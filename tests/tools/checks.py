@@ -514,3 +514,221 @@ def harness_selfchecks(build):
     results.append((bool(Ktap("KTAP version 1\n1..2\nok 1 a\n").errors), "selfcheck.count_mismatch_caught", ""))
     results.append((bool(Ktap("KTAP version 1\nok 1 a\n").errors), "selfcheck.missing_plan_caught", ""))
     return results
+
+
+class DesktopSession:
+    """A boot of the DESKTOP=1 image (PatchworkOS's init, dwm, wall, taskbar, cursor) with
+    QEMU's monitor: screendumps read with tests/tools/pwscreen.py, mouse and keys sent."""
+
+    def __init__(self, build):
+        import pwscreen
+        self.build = build
+        self.files = {}
+        with open(os.path.join(build.root, "desktop-root.txt")) as f:
+            for line in f:
+                dest, _, src = line.strip().partition("=")
+                self.files["/" + dest] = src
+        self.theme = pwscreen.Theme(self.files)
+        self.cursor = pwscreen.Cursor(self.files[self.theme.strings["cursor_arrow"]])
+        self.term = pwscreen.TerminalReader(
+            pwscreen.Grf(self.files["/usr/share/fonts/firacode-retina16.grf"]), self.theme)
+        self.entries = [v.split(",")[0].strip() for k, v in
+                        sorted(pwscreen.parse_cfg(self.files["/cfg/taskbar-main.cfg"])["start"].items())]
+        self.dir = tempfile.mkdtemp(prefix="desktop.", dir=build.logs)
+        self.sock = os.path.join(self.dir, "monitor")
+        self.serial = os.path.join(build.logs, "desktop.log")
+        self.img = build.image("desktop", "qemu_exit init_may_exit",
+                               archive=os.path.join(build.root, "desktop.cpio"))
+        self.vars = qemu.fresh_vars(build.logs)
+        cmd = qemu.qemu_command(self.img, self.vars, smp=2, serial=f"file:{self.serial}",
+                                extra=monitor_args(self.sock))
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        self.mon = None
+        self.shots = 0
+        self.scr = None
+
+    def log(self):
+        try:
+            with open(self.serial, "rb") as f:
+                return f.read().decode("utf-8", "replace").replace("\r\n", "\n")
+        except FileNotFoundError:  # QEMU has not created it yet
+            return ""
+
+    def wait_log(self, cond, seconds):
+        """Poll the serial log until @cond(text) holds, QEMU ends or @seconds pass (scaled)."""
+        deadline = time.monotonic() + seconds * qemu.timeout_scale()
+        text = self.log()
+        while not cond(text) and time.monotonic() < deadline and self.proc.poll() is None \
+                and "KERNEL PANIC" not in text:
+            time.sleep(1)
+            text = self.log()
+        return cond(text), text
+
+    def shot(self):
+        import pwscreen
+        if self.mon is None:
+            self.mon = Monitor(self.sock)
+        self.shots += 1
+        path = os.path.join(self.dir, "screen.ppm")
+        self.scr = pwscreen.Screen(*self.mon.screendump(path))
+        return self.scr
+
+    def keep(self, name):
+        """Keep the last screendump in the logs folder as @name.ppm (for a person to look at)."""
+        if self.scr is not None:
+            with open(os.path.join(self.build.logs, name + ".ppm"), "wb") as f:
+                f.write(b"P6\n%d %d\n255\n" % (self.scr.w, self.scr.h) + self.scr.rgb)
+
+    def until(self, cond, seconds=180):
+        """Take screendumps until @cond(screen) is true (returned) or @seconds pass (scaled):
+        then the last value of @cond."""
+        deadline = time.monotonic() + seconds * qemu.timeout_scale()
+        while True:
+            got = cond(self.shot())
+            if got or time.monotonic() > deadline or self.proc.poll() is not None:
+                return got
+            time.sleep(0.5)
+
+    def move_to(self, x, y):
+        """Move the cursor's tip (its image's top-left) to (@x, @y) with relative PS/2 moves of at
+        most 100 pixels (QEMU's 8042 queue holds a few packets; the rest of a long move is
+        only sent with the next event), each confirmed on the screen before the next."""
+        pos = self.until(self.cursor.find, 60)
+        while pos and pos != (x, y):
+            dx = max(-100, min(100, x - pos[0]))
+            dy = max(-100, min(100, y - pos[1]))
+            want = (pos[0] + dx, pos[1] + dy)
+            self.mon.mouse_move(dx, dy)
+            pos = self.until(lambda s: self.cursor.find(s) == want and want, 60)
+        return pos == (x, y)
+
+    def click(self):
+        self.mon.mouse_button(1)
+        self.mon.mouse_button(0)
+
+    def close(self):
+        if self.mon is not None:
+            self.mon.close()
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        os.unlink(self.vars)
+        os.unlink(self.img)
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+        for f in os.listdir(self.dir):
+            os.unlink(os.path.join(self.dir, f))
+        os.rmdir(self.dir)
+        qemu.keep_serial("desktop", self.log())
+
+
+def taskbar_problems(s, t):
+    """Where the screen differs from taskbar/taskbar.c's panel with theme @t (see pwscreen.py):
+    the bottom panel_size rows, the top frame_size of them deco.highlight edge to edge, the
+    rest mostly deco.background_normal, the row above not the panel's; the Start button's
+    outline (button.outline) around the rect at x = big_padding, START_WIDTH wide, from
+    frame_size + small_padding below the panel's top, small_padding from its bottom."""
+    deco, button = t.colors["deco"], t.colors["button"]
+    top = s.h - t.panel_size
+    bad = []
+    for y in range(top, top + t.frame_size):
+        if s.row_count(y, deco["highlight"]) != s.w:
+            bad.append(f"row {y} not all deco.highlight")
+    if s.row_count(top - 1, deco["highlight"]) == s.w or s.row_count(top - 1, deco["background_normal"]) > s.w // 2:
+        bad.append(f"row {top - 1} (above the panel) looks like the panel")
+    for y in range(top + t.frame_size, s.h):
+        if s.row_count(y, deco["background_normal"]) < s.w // 2:
+            bad.append(f"row {y}: fewer than half its pixels deco.background_normal")
+    left, btop = t.big_padding, top + t.frame_size + t.small_padding
+    right, bottom = left + 100 - 1, s.h - t.small_padding - 1  # START_WIDTH 100
+    mid_x, mid_y = (left + right) // 2, (btop + bottom) // 2
+    for x, y in ((mid_x, btop), (mid_x, bottom), (left, mid_y), (right, mid_y)):
+        if s.px(x, y) != button["outline"]:
+            bad.append(f"Start button edge ({x},{y}) is {s.px(x, y)}, not button.outline")
+    for x in (left - 1, right + 1):
+        if s.px(x, mid_y) != deco["background_normal"]:
+            bad.append(f"({x},{mid_y}) beside the Start button is not deco.background_normal")
+    return bad
+
+
+def at_prompt(rows):
+    """Is the last non-empty row of the terminal PatchworkOS's shell prompt (with or without
+    the text cursor)?"""
+    last = [r for r in rows if r][-1:]
+    return last in ([">"], ["> \u2588"])
+
+
+def desktop_checks(build):
+    """PatchworkOS's own desktop, unmodified, on Quilt (make image DESKTOP=1): its init's
+    start-up, the taskbar and cursor where its configuration puts them, the terminal opened
+    from the Start menu with the mouse, a pipeline typed into it and its output read back
+    with the terminal's font, and PatchworkOS's top listing Quilt's processes."""
+    if not os.path.exists(os.path.join(build.root, "desktop.cpio")):
+        return [(False, "desktop.(build)", "build/desktop.cpio is missing (make image DESKTOP=1)")]
+    ds = DesktopSession(build)
+    results = []
+    try:
+        # PatchworkOS's init reports the end of its start-up, then exits; init_may_exit keeps
+        # the machine up for dwm and its clients, which dwm reports accepting (wall, taskbar, cursor).
+        ok, text = ds.wait_log(lambda t: "init: all startup tasks completed!" in t
+                               and t.count("dwm: accepted client") >= 3, 600)
+        stays = re.search(r"init: init_may_exit: (\d+) processes still running", text)
+        results.append((ok and "init: exited with status 0" in text and stays is not None
+                        and "wall: failed" not in text and "KERNEL PANIC" not in text,
+                        "desktop.patchwork_init_starts_dwm_and_clients", f"log tail: {text[-600:]!r}"))
+        if not ok:
+            return results
+        t, w_h = ds.theme, None
+        bad = ds.until(lambda s: not taskbar_problems(s, t)) is not None and taskbar_problems(ds.scr, t)
+        ds.keep("desktop-start")
+        results.append((not bad, "desktop.taskbar_drawn_where_configured", f"{bad[:8]}"))
+        w_h = (ds.scr.w, ds.scr.h)
+        centre = (w_h[0] // 2, w_h[1] // 2)
+        found = ds.until(lambda s: ds.cursor.at(s, *centre))
+        results.append((found, "desktop.cursor_drawn_at_screen_centre",
+                        f"cursor {ds.cursor.find(ds.scr)}, want {centre}"))
+        # Start (taskbar.c), then the menu's entry for the terminal (start_menu.c).
+        left, btop = t.big_padding, w_h[1] - t.panel_size + t.frame_size + t.small_padding
+        menu_top = w_h[1] - (t.frame_size + 12 * 32) - t.panel_size
+        entry = ds.entries.index("Terminal")
+        strip = (t.small_padding + t.frame_size + t.titlebar_size // 2, menu_top + t.frame_size)
+        ex = t.small_padding + (t.frame_size + t.titlebar_size + 250 - t.frame_size) // 2
+        ey = menu_top + t.frame_size + 32 * entry + 16
+        opened = ds.move_to(left + 50, btop + 4)  # the arrow's tip inside the button, all of it on the screen
+        if opened:
+            ds.click()
+            opened = ds.until(lambda s: s.px(*strip) == t.colors["deco"]["background_selected_start"])
+        opened = opened and ds.move_to(ex, ey)
+        rows = []
+        if opened:
+            ds.click()
+            rows = ds.until(lambda s: (lambda r: "Welcome to the PatchworkOS Shell!" in r
+                                       and at_prompt(r) and r)(ds.term.rows(s)))
+        ds.keep("desktop-terminal")
+        results.append((bool(rows), "desktop.terminal_opens_from_start_menu",
+                        f"menu {'opened' if opened else 'not reached'}; terminal rows: {rows}"))
+        want = "> echo hello | grep hello"
+        done = None
+        if rows:
+            ds.mon.type_text("echo hello | grep hello\n")
+            done = ds.until(lambda s: (lambda r: want in r and r[r.index(want) + 1:r.index(want) + 2] == ["hello"]
+                                       and r)(ds.term.rows(s)))
+            ds.keep("desktop-echo-grep")
+        results.append((bool(done), "desktop.terminal_runs_echo_pipe_grep",
+                        f"rows: {done or (ds.term.rows(ds.scr) if ds.scr else None)}"))
+        # PatchworkOS's top reads /dev/perf/cpu, /dev/perf/mem and /proc: its screen must list
+        # each CPU's load and the desktop's processes by their paths.
+        top = None
+        if done:
+            ds.mon.type_text("top\n")
+            names = ["/bin/dwm", "/bin/taskbar", "/bin/cursor", "/bin/wall", "/usr/bin/terminal", "/usr/bin/top"]
+            cpu = re.compile(r"CPU0 +\d+\.\d+% \[#* *\] +CPU1 +\d+\.\d+% \[")
+            top = ds.until(lambda s: (lambda r: any(cpu.search(x) for x in r) and "Processes:" in "\n".join(r)
+                                      and all(any(re.search(r"^ *\d+ +\d+\.\d+% +\d+ +\d+ +" + n + "$", x)
+                                                  for x in r) for n in names) and r)(ds.term.rows(s)))
+            ds.keep("desktop-top")
+        results.append((bool(top), "desktop.top_shows_quilt_processes_and_cpu_load",
+                        f"rows: {top or (ds.term.rows(ds.scr) if ds.scr else None)}"))
+    finally:
+        ds.close()
+    return results

@@ -30,7 +30,7 @@ from ktap import RESULT_RE, Ktap, Tally, diagnostics_for, report_ktap  # noqa: E
 from boots import (BOOTS, CPU_MODELS, FUZZ_SECONDS, LEAK_RE, SMP4_PROGRAMS, THREAD_BOOTS, Build,  # noqa: E402,F401
                    boot, boot_verdict, fuzz_seed, general_boots, mem_mib, run_cpu_model_boot, run_fuzz_boot,
                    run_kernel_boot, run_thread_boot, run_user_boot, spinlock_order_line, user_test_programs)
-from checks import boot_checks, device_checks, harness_selfchecks  # noqa: E402,F401
+from checks import boot_checks, desktop_checks, device_checks, harness_selfchecks  # noqa: E402,F401
 from session import shell_session  # noqa: E402,F401
 
 
@@ -121,6 +121,7 @@ def main():
         checks = pool.submit(boot_checks, build)
         models = [pool.submit(run_cpu_model_boot, build, m, seed) for m in CPU_MODELS]
         devices = pool.submit(device_checks, build)
+        desktop = pool.submit(desktop_checks, build)
         selfchecks = None if a.no_selfchecks else pool.submit(harness_selfchecks, build)
         for spec, job in zip(general_boots(a.smp, a.mem), jobs):
             name, code, text, secs = job.result()
@@ -142,7 +143,7 @@ def main():
             report_leaks(tally, text, name)
         report_fuzz(tally, *fuzz.result())
         print("boot checks", flush=True)
-        for ok, name, detail in checks.result() + devices.result():
+        for ok, name, detail in checks.result() + devices.result() + desktop.result():
             tally.record(ok, name, detail)
         print("CPU models", flush=True)
         for job in models:
@@ -167,7 +168,8 @@ def main():
 
 
 # The boot checks by group, for running some alone (--checks).
-CHECK_GROUPS = {"boot": boot_checks, "devices": device_checks, "selfchecks": harness_selfchecks}
+CHECK_GROUPS = {"boot": boot_checks, "devices": device_checks, "desktop": desktop_checks,
+                "selfchecks": harness_selfchecks}
 
 
 def run_checks_only(build, groups):
