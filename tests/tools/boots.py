@@ -73,7 +73,7 @@ def user_test_programs(build):
 
     Taken from the sources, not from build/, so a stale binary of a test that
     no longer exists is never asked for."""
-    helpers = {"runner", "exit_with", "fault_null", "input_echo", "wait_interrupt"} | {os.path.basename(p) for p, _, _ in THREAD_BOOTS}
+    helpers = {"runner", "exit_with", "fault_null", "input_echo", "wait_interrupt", "outlive_init"} | {os.path.basename(p) for p, _, _ in THREAD_BOOTS}
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "user", "tests")
     names = sorted(n for n in os.listdir(root)
                    if n not in helpers and os.path.isfile(os.path.join(root, n, "main.c")))

@@ -63,6 +63,15 @@ def boot_checks(build):
     # INIT's status decides QEMU's exit code (make run's status).
     results.append(("init: started /bin/tests/exit_with 0 as pid 1" in text and "init: exited with status 0" in text
                     and code == qemu.EXIT_SUCCESS, "boot.init_status_0_exits_qemu_success", f"code={code}"))
+    # init_may_exit (make image DESKTOP=1: PatchworkOS's init starts the desktop and exits): the
+    # machine stays up while a process init started lives, and ends with init's status after it.
+    code, text, _ = boot(build, "init-may-exit", "qemu_exit init_may_exit -- /bin/tests/outlive_init", smp=1,
+                         timeout=120)
+    marks = [text.find(m) for m in ("init: exited with status 0", "init: init_may_exit: 1 processes still running",
+                                     "outlive_init: child 2 still running after its parent ended",
+                                     "init: the last process has ended")]
+    results.append((all(m >= 0 for m in marks) and marks == sorted(marks) and code == qemu.EXIT_SUCCESS,
+                    "boot.init_may_exit_waits_for_the_last_process", f"code={code}, log tail: {text[-300:]!r}"))
     code, text, _ = boot(build, "init-missing", "qemu_exit -- /bin/no_such_program", smp=1, timeout=60)
     results.append(("init: exited with status 2" in text and code == qemu.EXIT_FAILURE,
                     "boot.missing_init_program_exits_with_enoent", f"code={code}"))
