@@ -201,9 +201,9 @@ static void leak_check_report(void)
 /*
  * With "init_may_exit" on the command line, the end of init is not the end of
  * the machine: PatchworkOS's init starts the desktop's services and programs
- * and then returns 0, and on PatchworkOS they go on running. Wait until every
- * process but the kernel and @init itself (ended, not yet reaped) has ended.
- * Polled once a second: it only decides when the machine powers off.
+ * and then returns 0, and on PatchworkOS they go on running. So wait until no
+ * process but the kernel runs (one that is terminating, as init is, counts as
+ * ended). Polled once a second: it only decides when the machine powers off.
  */
 static int count_running(struct process *p, void *ctx)
 {

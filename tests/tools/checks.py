@@ -613,8 +613,19 @@ class DesktopSession:
         return pos == (x, y)
 
     def click(self):
+        """Press and release the left button where the cursor is. dwm ORs the buttons of every
+        mouse record it reads at once, so a press and release read together look like a press
+        alone, and the release would only come with the next record. So a one-pixel move and its
+        way back follow, the second sent once the first is on the screen: that record is read
+        apart from the press, with no button held."""
+        pos = self.cursor.find(self.scr) if self.scr else None
         self.mon.mouse_button(1)
         self.mon.mouse_button(0)
+        if pos is None:
+            return
+        for dx, want in ((1, (pos[0] + 1, pos[1])), (-1, pos)):
+            self.mon.mouse_move(dx, 0)
+            self.until(lambda s: self.cursor.find(s) == want, 60)
 
     def close(self):
         if self.mon is not None:
@@ -660,6 +671,30 @@ def taskbar_problems(s, t):
     return bad
 
 
+def manifest_mismatch_refused(build):
+    """desktop.manifest_mismatch_fails_build: fs/tools/patchwork_root.py (make image DESKTOP=1)
+    accepts the tree the image was built from, and refuses a copy with one byte of dwm changed."""
+    import shutil
+    with open(os.path.join(build.root, "desktop-root.txt")) as f:
+        init = next(line.split("=", 1)[1].strip() for line in f if line.startswith("bin/init="))
+    tree = os.path.dirname(os.path.dirname(init))
+    tool = os.path.join(qemu.ROOT, "fs", "tools", "patchwork_root.py")
+    with tempfile.TemporaryDirectory(dir=build.logs) as tmp:
+        copy = os.path.join(tmp, "patchwork")
+        shutil.copytree(tree, copy)
+        good = subprocess.run([sys.executable, tool, copy], capture_output=True, text=True)
+        with open(os.path.join(copy, "bin", "dwm"), "r+b") as f:
+            f.seek(100)
+            byte = f.read(1)
+            f.seek(100)
+            f.write(bytes([byte[0] ^ 0xFF]))
+        bad = subprocess.run([sys.executable, tool, copy], capture_output=True, text=True)
+    return (good.returncode == 0 and bad.returncode == 1 and "bin/dwm: sha256" in bad.stderr,
+            "desktop.manifest_mismatch_fails_build",
+            f"unchanged tree: exit {good.returncode} {good.stderr.strip()!r}; "
+            f"changed dwm: exit {bad.returncode} {bad.stderr.strip()!r}")
+
+
 def at_prompt(rows):
     """Is the last non-empty row of the terminal PatchworkOS's shell prompt (with or without
     the text cursor)?"""
@@ -673,9 +708,10 @@ def desktop_checks(build):
     from the Start menu with the mouse, a pipeline typed into it and its output read back
     with the terminal's font, and PatchworkOS's top listing Quilt's processes."""
     if not os.path.exists(os.path.join(build.root, "desktop.cpio")):
-        return [(False, "desktop.(build)", "build/desktop.cpio is missing (make image DESKTOP=1)")]
+        return [(False, "desktop.(build)", "build/desktop.cpio is missing: make test builds it only when "
+                 "PatchworkOS's binaries are at PATCHWORK= (default ../shared/patchwork)")]
+    results = [manifest_mismatch_refused(build)]
     ds = DesktopSession(build)
-    results = []
     try:
         # PatchworkOS's init reports the end of its start-up, then exits; init_may_exit keeps
         # the machine up for dwm and its clients, which dwm reports accepting (wall, taskbar, cursor).
@@ -685,9 +721,12 @@ def desktop_checks(build):
         results.append((ok and "wall: failed" not in text and "KERNEL PANIC" not in text,
                         "desktop.patchwork_init_starts_dwm_and_clients", f"log tail: {text[-600:]!r}"))
         if not ok:
-            return results
-        t, w_h = ds.theme, None
-        bad = ds.until(lambda s: not taskbar_problems(s, t)) is not None and taskbar_problems(ds.scr, t)
+            return results + [(False, f"desktop.{n}", "the desktop did not start") for n in (
+                "taskbar_drawn_where_configured", "cursor_drawn_at_screen_centre", "terminal_opens_from_start_menu",
+                "terminal_runs_echo_pipe_grep", "top_shows_quilt_processes_and_cpu_load")]
+        t = ds.theme
+        ds.until(lambda s: not taskbar_problems(s, t))
+        bad = taskbar_problems(ds.scr, t)
         ds.keep("desktop-start")
         results.append((not bad, "desktop.taskbar_drawn_where_configured", f"{bad[:8]}"))
         w_h = (ds.scr.w, ds.scr.h)
