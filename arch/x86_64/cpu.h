@@ -199,8 +199,11 @@ void trap_dispatch(struct trap_frame *f);
 /* trampoline.S: an AP in 64-bit mode on its own stack. */
 __attribute__((noreturn)) void ap_main(struct cpu *cpu);
 
-/* smp.c: start the APs named by the MADT; register the IPI handlers. BSP, once. */
-void arch_smp_start(const uint32_t *apic_ids, unsigned n);
+/*
+ * smp.c: start the APs named by the MADT (@apic_ids: the first @npresent are
+ * enabled CPUs, the rest only online-capable); register the IPI handlers. BSP, once.
+ */
+void arch_smp_start(const uint32_t *apic_ids, unsigned n, unsigned npresent);
 void arch_smp_register_handlers(void);
 #endif /* __ASSEMBLER__ */
 

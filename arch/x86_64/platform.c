@@ -96,16 +96,21 @@ void arch_platform_init(uint64_t rsdp)
 	kprintf("time: TSC %lu.%03lu MHz (calibrated against the %s), RTC epoch %lu\n", hz / 1000000,
 		(hz / 1000) % 1000, source, epoch);
 
+	/* The enabled CPUs first, then those that are only online-capable (smp.c waits less for them). */
 	static uint32_t ids[ACPI_MAX_CPUS];
-	unsigned n = 0;
+	unsigned n = 0, npresent;
 	for (uint32_t i = 0; have_madt && i < acpi.ncpus; i++)
-		if (acpi.cpus[i].enabled || acpi.cpus[i].online_capable)
+		if (acpi.cpus[i].enabled)
+			ids[n++] = acpi.cpus[i].apic_id;
+	npresent = n;
+	for (uint32_t i = 0; have_madt && i < acpi.ncpus; i++)
+		if (!acpi.cpus[i].enabled && acpi.cpus[i].online_capable)
 			ids[n++] = acpi.cpus[i].apic_id;
 	if (cmdline_has("nosmp"))
-		n = 0;
+		n = npresent = 0;
 	cpus_expected = n ? n : 1;
 	report_fallbacks();
-	arch_smp_start(ids, n);
+	arch_smp_start(ids, n, npresent);
 }
 
 void arch_route_isa_irq(uint8_t irq, uint8_t vector)

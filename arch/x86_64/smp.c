@@ -127,18 +127,20 @@ static bool init_needs_delay(void)
  * cpus[] slot; the BSP then closes the count, so an AP that shows up later
  * parks in the trampoline instead of running on a CPU count that left it out.
  */
-void arch_smp_start(const uint32_t *apic_ids, unsigned n)
+void arch_smp_start(const uint32_t *apic_ids, unsigned n, unsigned npresent)
 {
 	uint32_t bsp = lapic_id();
 	cpus[0].apic_id = bsp;
 	static uint32_t targets[MAX_CPUS - 1];
-	unsigned ntargets = 0, listed = 0;
+	unsigned ntargets = 0, listed = 0, present = 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (apic_ids[i] == bsp)
 			continue;
 		listed++;
-		if (ntargets < MAX_CPUS - 1)
+		if (ntargets < MAX_CPUS - 1) {
 			targets[ntargets++] = apic_ids[i];
+			present += i < npresent;
+		}
 	}
 	if (ntargets < listed)
 		kprintf("smp: %u APs listed; starting the first %u only\n", listed, ntargets);
@@ -172,6 +174,16 @@ void arch_smp_start(const uint32_t *apic_ids, unsigned n)
 		for (unsigned i = 0; i < ntargets; i++)
 			if (!apic_id_online(targets[i]))
 				lapic_send_sipi(targets[i], (uint8_t)(TRAMPOLINE_PHYS >> 12));
+		/*
+		 * A real CPU answers within microseconds or never. A virtual one is a
+		 * host thread that a loaded host may not run for seconds (an AP of
+		 * a 2-CPU guest took over 12 s beside three other QEMUs): wait for
+		 * the CPUs the MADT says are there as long as a minute (the wait ends
+		 * when the last is in), for those it only says may come online
+		 * (hot-pluggable, usually absent) as before.
+		 */
+		wait_for_slots(present < ntargets ? present : ntargets,
+			       (arch_on_hypervisor() ? 60000ULL : 2000ULL) * 1000 * 1000);
 		wait_for_slots(ntargets, 2000 * 1000 * 1000ULL);
 	}
 	uint32_t arrived = __atomic_fetch_add((uint32_t *)tramp_var(&tramp_next), TRAMP_CLOSED, __ATOMIC_ACQ_REL);
