@@ -204,30 +204,16 @@ int fs_open_path(struct process *p, const struct vfs_loc *from, const char *path
 	return err;
 }
 
-int fs_read_executable(struct process *p, const char *path, void **data, uint64_t *size)
+int fs_map_executable(struct process *p, const char *path, uint64_t *size, uint64_t **frames)
 {
 	struct file *f;
 	int err = fs_open_path(p, NULL, path, &f);
 	if (err)
 		return err;
-	struct inode *ino = f->inode;
-	mutex_lock(&ino->lock);
-	uint64_t len = ino->size;
-	mutex_unlock(&ino->lock);
-	void *buf = kmalloc(len ? len : 1);
-	if (!buf) {
-		file_put(f);
-		return -ESPAWNFAIL; /* out of memory while loading (spec §7 number 2 step 11) */
-	}
-	err = ramfs_read_kernel(ino, buf, 0, len);
+	err = ramfs_map_pages(f->inode, size, frames);
 	file_put(f);
-	if (err) {
-		kfree(buf);
-		return -ESPAWNFAIL; /* not a loadable file (spec §7 number 2 step 11) */
-	}
-	*data = buf;
-	*size = len;
-	return 0;
+	/* Not a file whose pages can be mapped, or out of memory (spec §7 number 2 step 11). */
+	return err ? -ESPAWNFAIL : 0;
 }
 
 int fs_open_stdio(struct process *p, const char *path)

@@ -37,13 +37,16 @@ void fs_process_exit(struct process *p);
 void fs_process_free(struct process *p);
 
 /*
- * fs_read_executable - open @path with open semantics in the namespace and
- * working directory of @p, and read the whole file into a kmalloc buffer.
- * Returns 0 with the buffer and its size set, the open's negative errno,
- * -ENOMEM, or -ESPAWNFAIL (not a file whose bytes can be read).
+ * fs_map_executable - open @path with open semantics in the namespace and
+ * working directory of @p and take a snapshot of the file for mapping: its
+ * size and one frame per page (0 for a hole) in a kmalloc array, each frame
+ * with a reference for the caller (pmm_page_put). Later writes to the file
+ * do not change those frames (the file copies a page it shares first).
+ * Returns 0, the open's negative errno, or -ESPAWNFAIL (not a file whose
+ * pages can be mapped, or no memory for the array).
  * Context: thread context, may sleep.
  */
-int fs_read_executable(struct process *p, const char *path, void **data, uint64_t *size);
+int fs_map_executable(struct process *p, const char *path, uint64_t *size, uint64_t **frames);
 
 /*
  * fs_open_stdio - open @path (e.g. "/dev/klog") in @p's view and install it

@@ -19,6 +19,7 @@
 #include "kernel/abi/errno.h"
 #include "kernel/abi/path_flags.h"
 #include "kernel/abi/types.h"
+#include "kernel/mm/pmm.h" /* paddr_t */
 #include "kernel/sched/wait.h"
 #include "kernel/sync/mutex.h"
 #include "kernel/sync/spinlock.h"
@@ -281,6 +282,15 @@ int ramfs_unpack(struct inode *root, const void *archive, uint64_t size);
 extern struct superblock ramfs_sb;
 /* Read [@off, @off + @len) of ramfs file @ino into kernel memory. 0, -ENOSYS (not ramfs), -EIO. */
 int ramfs_read_kernel(struct inode *ino, void *buf, uint64_t off, uint64_t len);
+/*
+ * ramfs_map_pages - a snapshot of ramfs file @ino for mapping (a program's
+ * image): its size, and a kmalloc array of one frame per page (0 for a
+ * hole), each with a reference for the caller (pmm_page_put). Later writes
+ * and truncations of the file leave those frames as they are (they copy a
+ * shared page first). Returns 0, -ENOSYS (not a ramfs file) or -ENOMEM.
+ * Context: may sleep (takes the file's lock).
+ */
+int ramfs_map_pages(struct inode *ino, uint64_t *size_out, paddr_t **frames_out);
 /* SEEK arithmetic of spec §7 number 14 for an object of @size bytes. New position or -EINVAL. */
 /* SEEK on any directory: a position in dirent_t bytes, SEEK_END uses size 0. */
 int64_t fs_dir_seek(struct file *f, int64_t offset, uint8_t origin, uint64_t *pos);

@@ -408,11 +408,33 @@ static struct ramfs_page *page_get_or_add(struct ramfs_file *rf, uint64_t index)
 	return p;
 }
 
+/* A mapping may still hold the frame (a program's image): it goes with the last reference. */
 static void page_free(struct ramfs_file *rf, struct ramfs_page *p)
 {
 	rb_erase(&p->node, &rf->pages);
-	pmm_free_page(virt_to_phys_direct(p->data));
+	pmm_page_put(virt_to_phys_direct(p->data));
 	kfree(p);
+}
+
+/*
+ * Before @p's bytes change: if a program maps the frame (ramfs_map_pages),
+ * the file takes a copy and leaves the old frame to the mappings, which
+ * keep the bytes they were started with. Returns 0 or -ENOMEM (nothing
+ * changed). Needs the file's lock: only under it can a mapping take a new
+ * reference, so a frame found unshared stays the file's alone.
+ */
+static int page_unshare(struct ramfs_page *p)
+{
+	paddr_t old = virt_to_phys_direct(p->data);
+	if (!pmm_page_shared(old))
+		return 0;
+	paddr_t copy = pmm_alloc_user_page();
+	if (!copy)
+		return -ENOMEM;
+	memcpy(phys_to_virt(copy), p->data, PAGE_SIZE);
+	p->data = phys_to_virt(copy);
+	pmm_page_put(old);
+	return 0;
 }
 
 /*
@@ -421,11 +443,15 @@ static void page_free(struct ramfs_file *rf, struct ramfs_page *p)
  * truncation always finishes: a kill does not stop it half way).
  */
 #define RAMFS_BATCH 64
-static void truncate_locked(struct inode *ino, uint64_t size, bool preempt)
+static int truncate_locked(struct inode *ino, uint64_t size, bool preempt)
 {
 	mutex_assert_held(&ino->lock);
 	struct ramfs_file *rf = ino->priv;
 	uint64_t keep = (size + PAGE_SIZE - 1) / PAGE_SIZE;
+	/* The one step that can fail comes first: the last page kept is written below. */
+	struct ramfs_page *tail = size % PAGE_SIZE ? page_find(rf, size / PAGE_SIZE) : NULL;
+	if (tail && page_unshare(tail))
+		return -ENOMEM;
 	/* Only the pages past @keep are visited: the tree is ordered by index. */
 	struct rb_node *n = rf->pages.node, *first = NULL;
 	while (n) {
@@ -445,12 +471,10 @@ static void truncate_locked(struct inode *ino, uint64_t size, bool preempt)
 		if (preempt && ++freed % RAMFS_BATCH == 0)
 			(void)sched_checkpoint();
 	}
-	if (size % PAGE_SIZE) {
-		struct ramfs_page *p = page_find(rf, size / PAGE_SIZE);
-		if (p)
-			memset(p->data + size % PAGE_SIZE, 0, PAGE_SIZE - size % PAGE_SIZE);
-	}
+	if (tail)
+		memset(tail->data + size % PAGE_SIZE, 0, PAGE_SIZE - size % PAGE_SIZE);
 	ino->size = size;
+	return 0;
 }
 
 /*
@@ -470,10 +494,11 @@ static void truncate_unused_locked(struct inode *ino, uint64_t size, uint64_t at
 static int ramfs_truncate(struct inode *ino, uint64_t size)
 {
 	mutex_lock(&ino->lock);
-	truncate_locked(ino, size, true);
-	ino->mtime = ino->ctime = fs_now();
+	int err = truncate_locked(ino, size, true);
+	if (!err)
+		ino->mtime = ino->ctime = fs_now();
 	mutex_unlock(&ino->lock);
-	return 0;
+	return err;
 }
 
 static void dir_clear_locked(struct inode *dir);
@@ -487,7 +512,7 @@ static void ramfs_evict(struct inode *ino)
 	 */
 	if (ino->type == INODE_FILE && ino->priv) {
 		mutex_lock(&ino->lock); /* uncontended: nobody else holds a reference */
-		truncate_locked(ino, 0, true);
+		(void)truncate_locked(ino, 0, true); /* to 0: no page is written, nothing can fail */
 		mutex_unlock(&ino->lock);
 	}
 	/* Only a root goes with entries left (removed directories were emptied first). */
@@ -519,7 +544,7 @@ static int file_copy(struct inode *ino, uint64_t off, void *buf, uint64_t len, b
 		int err = 0;
 		if (to_file) {
 			struct ramfs_page *p = page_get_or_add(rf, at / PAGE_SIZE);
-			if (!p)
+			if (!p || page_unshare(p))
 				return -ENOMEM;
 			if (user)
 				err = copy_from_user(p->data + in, (const void __user *)b, n);
@@ -633,6 +658,32 @@ int ramfs_read_kernel(struct inode *ino, void *buf, uint64_t off, uint64_t len)
 	int err = off + len > ino->size ? -EIO : file_copy(ino, off, buf, len, false, false, &done);
 	mutex_unlock(&ino->lock);
 	return err;
+}
+
+int ramfs_map_pages(struct inode *ino, uint64_t *size_out, paddr_t **frames_out)
+{
+	if (ino->sb != &ramfs_sb || ino->type != INODE_FILE)
+		return -ENOSYS;
+	mutex_lock(&ino->lock);
+	uint64_t size = ino->size, npages = (size + PAGE_SIZE - 1) / PAGE_SIZE;
+	paddr_t *frames = kzalloc((npages ? npages : 1) * sizeof(paddr_t));
+	if (!frames) {
+		mutex_unlock(&ino->lock);
+		return -ENOMEM;
+	}
+	struct ramfs_file *rf = ino->priv;
+	/* In index order: the tree's pages below npages (none lies beyond the size). */
+	for (struct rb_node *n = rb_first(&rf->pages); n; n = rb_next(n)) {
+		struct ramfs_page *p = rb_entry(n, struct ramfs_page, node);
+		if (p->index >= npages)
+			break;
+		frames[p->index] = virt_to_phys_direct(p->data);
+		pmm_page_get(frames[p->index]);
+	}
+	mutex_unlock(&ino->lock);
+	*size_out = size;
+	*frames_out = frames;
+	return 0;
 }
 
 static const struct inode_ops ramfs_dir_ops = {

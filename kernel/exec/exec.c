@@ -6,81 +6,235 @@
 #include "kernel/abi/errno.h"
 #include "kernel/lib/elf.h"
 #include "kernel/lib/string.h"
+#include "kernel/mm/kmalloc.h"
 #include "kernel/mm/pmm.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/mm/vmm.h"
 #include "kernel/sched/process.h"
 
-/* Program images up to this size are populated when loaded (like private mmaps, sys_memory.c). */
-#define LOAD_POPULATE_MAX (4ULL << 20)
-
 /*
- * Give the pages of one PT_LOAD segment its rights on top of what other
- * segments already gave them: a page's rights are the union over the
- * segments that touch it. A union that is writable and executable (an RWX
- * segment, or W and X segments sharing a page) is kept as such: its pages
- * switch between a write and an execute view (W^X, see kernel/mm/vmm.h).
- * Returns 0 or an error of vm_protect.
+ * How a program's pages are made (exec_load_image). The span of its PT_LOAD
+ * segments is cut at every page where what covers a page changes: a
+ * segment's first and last page, the first and last page of its file
+ * bytes. Each piece is then uniform:
+ *  - no file bytes on it (.bss, gaps between segments): demand-zero memory;
+ *  - one segment and nothing else, its file bytes over the whole of every
+ *    page: the file's own frames, shared (read-only in the page tables;
+ *    a writable segment's page is copied on its first write, vmm.h);
+ *  - otherwise (a segment's partial first or last page, a page two
+ *    segments share): a private page with the file bytes copied in and
+ *    zeros elsewhere, as a loader that copies everything would make it.
+ * A page's rights are the union of those of the segments on it.
  */
-static int protect_segment(struct process *p, const struct elf64_phdr *ph)
+enum piece_kind { PIECE_ZERO, PIECE_SHARED, PIECE_PRIVATE };
+
+struct piece {
+	uint64_t start, end;
+	unsigned prot;
+	enum piece_kind kind;
+	const struct elf64_phdr *seg; /* PIECE_SHARED: the segment whose file bytes cover it */
+};
+
+/* The cuts of at most ELF_MAX_PHNUM segments (six each), plus the span's ends. */
+#define MAX_CUTS (6 * ELF_MAX_PHNUM + 2)
+
+static uint64_t page_down(uint64_t a) { return a & ~(PAGE_SIZE - 1); }
+static uint64_t page_up(uint64_t a) { return (a + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1); }
+
+/* Copy [@off, @off + @len) of a file snapshot (holes read as zeros) to @dst. */
+static void file_read(const paddr_t *frames, uint64_t off, void *dst, uint64_t len)
 {
-	unsigned want = VM_READ | ((ph->flags & ELF_PF_W) ? VM_WRITE : 0) | ((ph->flags & ELF_PF_X) ? VM_EXEC : 0);
-	uint64_t addr = ph->vaddr & ~(PAGE_SIZE - 1);
-	uint64_t end = (ph->vaddr + ph->memsz + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-	while (addr < end) {
-		struct vm_region r;
-		if (!vm_query(p->space, addr, &r) || r.start > addr)
-			return -ENOEXEC; /* cannot happen: the span was mapped whole */
-		uint64_t piece_end = r.end < end ? r.end : end;
-		unsigned prot = r.prot | want;
-		if (prot != r.prot) {
-			int err = vm_protect(p->space, addr, piece_end - addr, prot);
-			if (err)
-				return err;
-		}
-		addr = piece_end;
+	uint8_t *d = dst;
+	while (len) {
+		uint64_t in = off % PAGE_SIZE, n = PAGE_SIZE - in < len ? PAGE_SIZE - in : len;
+		paddr_t f = frames[off / PAGE_SIZE];
+		if (f)
+			memcpy(d, (const uint8_t *)phys_to_virt(f) + in, n);
+		else
+			memset(d, 0, n);
+		d += n;
+		off += n;
+		len -= n;
 	}
-	return 0;
 }
 
-int exec_load_image(struct process *p, const void *data, uint64_t size, uint64_t *entry)
+/* Insert @v into the sorted set @cuts of *@n values (no duplicates). */
+static void cut_add(uint64_t *cuts, unsigned *n, uint64_t v)
 {
+	unsigned i = *n;
+	while (i > 0 && cuts[i - 1] > v)
+		i--;
+	if (i > 0 && cuts[i - 1] == v)
+		return;
+	memmove(&cuts[i + 1], &cuts[i], (*n - i) * sizeof(*cuts));
+	cuts[i] = v;
+	(*n)++;
+}
+
+static bool overlaps(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
+{
+	return a0 < b1 && b0 < a1;
+}
+
+/* What the piece [start, end) is made of (see above). */
+static void piece_classify(const struct elf_image *img, struct piece *pc)
+{
+	unsigned nmem = 0, nfile = 0;
+	pc->prot = VM_READ;
+	pc->seg = NULL;
+	for (uint16_t i = 0; i < img->ehdr->phnum; i++) {
+		const struct elf64_phdr *ph = &img->phdrs[i];
+		if (ph->type != ELF_PT_LOAD || ph->memsz == 0)
+			continue;
+		if (!overlaps(page_down(ph->vaddr), page_up(ph->vaddr + ph->memsz), pc->start, pc->end))
+			continue;
+		nmem++;
+		pc->prot |= ((ph->flags & ELF_PF_W) ? VM_WRITE : 0) | ((ph->flags & ELF_PF_X) ? VM_EXEC : 0);
+		if (ph->filesz && overlaps(ph->vaddr, ph->vaddr + ph->filesz, pc->start, pc->end)) {
+			nfile++;
+			pc->seg = ph;
+		}
+	}
+	if (nfile == 0)
+		pc->kind = PIECE_ZERO;
+	else if (nmem == 1 && pc->seg->vaddr <= pc->start && pc->seg->vaddr + pc->seg->filesz >= pc->end)
+		pc->kind = PIECE_SHARED;
+	else
+		pc->kind = PIECE_PRIVATE;
+}
+
+/* A private page holding what every segment puts on page @va (file bytes, zeros elsewhere). 0: no memory. */
+static paddr_t private_page(const struct elf_image *img, const paddr_t *frames, uint64_t va)
+{
+	paddr_t pa = pmm_alloc_zeroed_user_page();
+	if (!pa)
+		return 0;
+	for (uint16_t i = 0; i < img->ehdr->phnum; i++) {
+		const struct elf64_phdr *ph = &img->phdrs[i];
+		if (ph->type != ELF_PT_LOAD || ph->memsz == 0 || !ph->filesz)
+			continue;
+		uint64_t lo = ph->vaddr > va ? ph->vaddr : va;
+		uint64_t hi = ph->vaddr + ph->filesz < va + PAGE_SIZE ? ph->vaddr + ph->filesz : va + PAGE_SIZE;
+		if (lo < hi)
+			file_read(frames, ph->offset + (lo - ph->vaddr), (uint8_t *)phys_to_virt(pa) + (lo - va), hi - lo);
+	}
+	return pa;
+}
+
+/*
+ * Map the run [start, end) with @prot, made of file pieces: fill @buf (one
+ * slot a page) with their frames, each with a reference the region takes
+ * over. Returns 0 or -ENOMEM.
+ */
+static int map_file_run(struct process *p, const struct elf_image *img, const paddr_t *frames,
+			const struct piece *first, const struct piece *last, unsigned prot, paddr_t *buf)
+{
+	uint64_t n = 0;
+	for (const struct piece *pc = first; pc <= last; pc++) {
+		for (uint64_t va = pc->start; va < pc->end; va += PAGE_SIZE, n++) {
+			if (pc->kind == PIECE_SHARED) {
+				/* elf_parse checked offset == vaddr modulo the page size: this is a whole file page. */
+				buf[n] = frames[(pc->seg->offset + (va - pc->seg->vaddr)) / PAGE_SIZE];
+				if (buf[n])
+					pmm_page_get(buf[n]);
+			} else if (!(buf[n] = private_page(img, frames, va))) {
+				for (uint64_t i = 0; i < n; i++)
+					if (buf[i])
+						pmm_page_put(buf[i]);
+				return -ENOMEM;
+			}
+		}
+	}
+	return vm_map_frames(p->space, first->start, n, prot, buf);
+}
+
+int exec_load_image(struct process *p, uint64_t size, const paddr_t *frames, uint64_t *entry)
+{
+	/* The ELF and program headers, as far as the ELF header says they go (a copy: elf_parse wants them whole). */
+	struct elf64_ehdr eh;
+	uint64_t head_len = size < sizeof(eh) ? size : sizeof(eh);
+	file_read(frames, 0, &eh, head_len);
+	if (head_len == sizeof(eh) && eh.phnum <= ELF_MAX_PHNUM && eh.phoff <= size &&
+	    (uint64_t)eh.phnum * sizeof(struct elf64_phdr) <= size - eh.phoff &&
+	    eh.phoff + (uint64_t)eh.phnum * sizeof(struct elf64_phdr) > head_len)
+		head_len = eh.phoff + (uint64_t)eh.phnum * sizeof(struct elf64_phdr);
+	uint8_t *head = kmalloc(head_len ? head_len : 1);
+	uint64_t *cuts = kmalloc(MAX_CUTS * sizeof(*cuts));
+	struct piece *pieces = kmalloc(MAX_CUTS * sizeof(*pieces));
+	paddr_t *buf = NULL;
+	int err = -ENOMEM;
+	if (!head || !cuts || !pieces)
+		goto out;
+	file_read(frames, 0, head, head_len);
 	struct elf_image img;
 	const char *why;
-	if (elf_parse(data, size, USER_MIN, USER_MAX, &img, &why) != 0)
-		return -ENOEXEC;
-	uint64_t start, span = img.vaddr_max - img.vaddr_min;
-	/*
-	 * Populated at once when small (the copy below would otherwise fault on
-	 * every page); a bigger span fills on demand, so mapping it holds the
-	 * address-space lock for no time, and only the pages used cost memory.
-	 */
-	unsigned flags = VM_FIXED | (span <= LOAD_POPULATE_MAX ? VM_POPULATE : 0);
+	err = -ENOEXEC;
+	if (elf_parse_head(head, head_len, size, USER_MIN, USER_MAX, &img, &why) != 0)
+		goto out;
+	uint64_t span = img.vaddr_max - img.vaddr_min;
 	uint64_t free = pmm_free_pages_count(), reserve = pmm_user_reserve_pages();
+	err = -ENOMEM;
 	if (free <= reserve || span / PAGE_SIZE > free - reserve)
-		return -ENOMEM; /* the overcommit rule of private mappings (spec §7 number 19) */
-	int err = vm_map(p->space, img.vaddr_min, span, VM_READ | VM_WRITE, VM_ANON_ZERO, flags, &start);
-	if (err)
-		return err;
+		goto out; /* the overcommit rule of private mappings (spec §7 number 19) */
+
+	unsigned ncuts = 0;
+	cut_add(cuts, &ncuts, img.vaddr_min);
+	cut_add(cuts, &ncuts, img.vaddr_max);
 	for (uint16_t i = 0; i < img.ehdr->phnum; i++) {
 		const struct elf64_phdr *ph = &img.phdrs[i];
-		if (ph->type != ELF_PT_LOAD || ph->filesz == 0)
+		if (ph->type != ELF_PT_LOAD || ph->memsz == 0)
 			continue;
-		err = copy_to_user((void *)ph->vaddr, (const uint8_t *)data + ph->offset, ph->filesz);
-		if (err)
-			return err;
+		cut_add(cuts, &ncuts, page_down(ph->vaddr));
+		cut_add(cuts, &ncuts, page_up(ph->vaddr + ph->memsz));
+		if (ph->filesz) {
+			/* The partial first and last pages of the file bytes are pieces of their own. */
+			cut_add(cuts, &ncuts, page_down(ph->vaddr) + PAGE_SIZE);
+			cut_add(cuts, &ncuts, page_down(ph->vaddr + ph->filesz));
+			cut_add(cuts, &ncuts, page_up(ph->vaddr + ph->filesz));
+		}
 	}
-	/* Everything read-only, then each segment adds its own rights. */
-	err = vm_protect(p->space, start, img.vaddr_max - start, VM_READ);
-	for (uint16_t i = 0; !err && i < img.ehdr->phnum; i++) {
-		const struct elf64_phdr *ph = &img.phdrs[i];
-		if (ph->type == ELF_PT_LOAD && ph->memsz > 0)
-			err = protect_segment(p, ph);
+	/* Cuts outside the span (a last page's end past it) are dropped by the bounds below. */
+	unsigned npieces = 0;
+	uint64_t longest = 0, run = 0;
+	for (unsigned i = 0; i + 1 < ncuts; i++) {
+		if (cuts[i] < img.vaddr_min || cuts[i + 1] > img.vaddr_max)
+			continue;
+		struct piece *pc = &pieces[npieces++];
+		pc->start = cuts[i];
+		pc->end = cuts[i + 1];
+		piece_classify(&img, pc);
+		/* The longest run of file pieces with equal rights sizes the frame buffer. */
+		bool joins = npieces > 1 && pc[-1].kind != PIECE_ZERO && pc->kind != PIECE_ZERO && pc[-1].prot == pc->prot;
+		run = pc->kind == PIECE_ZERO ? 0 : (joins ? run : 0) + (pc->end - pc->start) / PAGE_SIZE;
+		if (run > longest)
+			longest = run;
 	}
-	if (err)
-		return err;
-	*entry = img.entry;
-	return 0;
+	if (longest && !(buf = kmalloc(longest * sizeof(*buf))))
+		goto out;
+	/* Map each run of pieces with equal rights and kind (zero or file) as one region. */
+	err = 0;
+	for (unsigned i = 0; i < npieces && !err;) {
+		unsigned j = i;
+		bool zero = pieces[i].kind == PIECE_ZERO;
+		while (j + 1 < npieces && (pieces[j + 1].kind == PIECE_ZERO) == zero && pieces[j + 1].prot == pieces[i].prot)
+			j++;
+		if (zero) {
+			uint64_t out;
+			err = vm_map(p->space, pieces[i].start, pieces[j].end - pieces[i].start, pieces[i].prot,
+				     VM_ANON_ZERO, VM_FIXED, &out);
+		} else {
+			err = map_file_run(p, &img, frames, &pieces[i], &pieces[j], pieces[i].prot, buf);
+		}
+		i = j + 1;
+	}
+	if (!err)
+		*entry = img.entry;
+out:
+	kfree(buf);
+	kfree(pieces);
+	kfree(cuts);
+	kfree(head);
+	return err;
 }
 
 int exec_build_stack(uint64_t top, const char *args, uint64_t args_len, uint64_t argc, uint64_t *rsp_out,

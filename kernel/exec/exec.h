@@ -6,18 +6,24 @@
 
 #include <stdint.h>
 
+#include "kernel/mm/pmm.h" /* paddr_t */
+
 struct process;
 
 /*
- * exec_load_image - map the ELF executable @data (@size bytes, validated
- * here) into @p's empty address space: the span of its PT_LOAD segments as
- * one region, file bytes copied, each page given the union of the rights of
- * the segments on it (read always; write, execute as their flags say; see
- * kernel/mm/vmm.h for pages that are both). Stores the entry point. Returns
- * 0, -ENOEXEC (not a valid executable for this ABI) or -ENOMEM.
- * Context: the new process's first thread, its address space active.
+ * exec_load_image - map the ELF executable held in @frames (a file
+ * snapshot of @size bytes, fs_map_executable; validated here) into @p's
+ * empty address space: each page gets the union of the rights of the
+ * segments on it (read always; write, execute as their flags say; see
+ * kernel/mm/vmm.h for pages that are both). Whole file pages of a single
+ * segment are the file's frames themselves, shared (copied on a write);
+ * partial pages are private copies; pages past the file bytes are
+ * demand-zero. Takes its own references: @frames stays the caller's.
+ * Stores the entry point. Returns 0, -ENOEXEC (not a valid executable for
+ * this ABI) or -ENOMEM.
+ * Context: the new process's first thread; may sleep.
  */
-int exec_load_image(struct process *p, const void *data, uint64_t size, uint64_t *entry);
+int exec_load_image(struct process *p, uint64_t size, const paddr_t *frames, uint64_t *entry);
 
 /*
  * exec_build_stack - the start-up stack of spec §10.5 below @top: the

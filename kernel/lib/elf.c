@@ -21,11 +21,21 @@ static int fail(const char **why, const char *msg)
 int elf_parse(const void *file, uint64_t size, uint64_t lo, uint64_t hi,
 	      struct elf_image *out, const char **why)
 {
+	return elf_parse_head(file, size, size, lo, hi, out, why);
+}
+
+int elf_parse_head(const void *file, uint64_t head_len, uint64_t size, uint64_t lo, uint64_t hi,
+		   struct elf_image *out, const char **why)
+{
 	const uint8_t *bytes = file;
 	const struct elf64_ehdr *eh = file;
 
+	if (head_len > size)
+		return fail(why, "more headers than file");
 	if (size < sizeof(*eh))
 		return fail(why, "file shorter than an ELF header");
+	if (head_len < sizeof(*eh))
+		return fail(why, "ELF header beyond the bytes given");
 	if (bytes[0] != 0x7f || bytes[1] != 'E' || bytes[2] != 'L' || bytes[3] != 'F')
 		return fail(why, "bad ELF magic");
 	if (bytes[4] != 2)
@@ -40,6 +50,8 @@ int elf_parse(const void *file, uint64_t size, uint64_t lo, uint64_t hi,
 		return fail(why, "bad program header table");
 	if (!in_file(eh->phoff, (uint64_t)eh->phnum * sizeof(struct elf64_phdr), size))
 		return fail(why, "program headers outside the file");
+	if (!in_file(eh->phoff, (uint64_t)eh->phnum * sizeof(struct elf64_phdr), head_len))
+		return fail(why, "program headers beyond the bytes given");
 	if (eh->phoff % 8)
 		return fail(why, "misaligned program header table");
 	/* Keeps every loop over the headers (the overlap check is quadratic) short. */
@@ -101,13 +113,13 @@ int elf_parse(const void *file, uint64_t size, uint64_t lo, uint64_t hi,
 
 	/* Symbols are optional: a bad section table only loses names. */
 	if (eh->shoff && eh->shoff % 8 == 0 && eh->shnum && eh->shentsize == sizeof(struct elf64_shdr) &&
-	    in_file(eh->shoff, (uint64_t)eh->shnum * sizeof(struct elf64_shdr), size)) {
+	    in_file(eh->shoff, (uint64_t)eh->shnum * sizeof(struct elf64_shdr), head_len)) {
 		const struct elf64_shdr *sh = (const void *)(bytes + eh->shoff);
 		for (uint16_t i = 0; i < eh->shnum; i++) {
 			if (sh[i].type != ELF_SHT_SYMTAB || sh[i].link >= eh->shnum)
 				continue;
 			const struct elf64_shdr *st = &sh[sh[i].link];
-			if (!in_file(sh[i].offset, sh[i].size, size) || !in_file(st->offset, st->size, size))
+			if (!in_file(sh[i].offset, sh[i].size, head_len) || !in_file(st->offset, st->size, head_len))
 				break;
 			out->symtab_off = sh[i].offset;
 			out->symtab_size = sh[i].size - sh[i].size % sizeof(struct elf64_sym);

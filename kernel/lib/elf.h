@@ -75,5 +75,14 @@ struct elf_image {
  */
 int elf_parse(const void *file, uint64_t size, uint64_t lo, uint64_t hi,
 	      struct elf_image *out, const char **why);
+/*
+ * elf_parse_head - as elf_parse for a file of @size bytes of which only the
+ * first @head_len are in memory at @file (a loader that maps the rest): the
+ * ELF header and program headers must lie in them (the caller reads as far
+ * as the header says); symbols are found only if they do too. Every check
+ * against the file is made against @size, so the verdict is elf_parse's.
+ */
+int elf_parse_head(const void *file, uint64_t head_len, uint64_t size, uint64_t lo, uint64_t hi,
+		   struct elf_image *out, const char **why);
 
 #endif

@@ -278,6 +278,28 @@ void pmm_free_page(paddr_t addr)
 	arch_irq_restore(f);
 }
 
+void pmm_page_get(paddr_t addr)
+{
+	struct page *p = &pages[pfn_of(addr)];
+	int32_t before = __atomic_fetch_add(&p->refcount, 1, __ATOMIC_RELAXED);
+	ASSERT(before > 0 && !(p->flags & (PG_FREE | PG_CACHED | PG_RESERVED | PG_SLAB)));
+}
+
+void pmm_page_put(paddr_t addr)
+{
+	struct page *p = &pages[pfn_of(addr)];
+	/* Release: our last writes to the page happen before another owner frees or reuses it. */
+	int32_t left = __atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL);
+	ASSERT(left >= 0);
+	if (left == 0)
+		pmm_free_page(addr);
+}
+
+bool pmm_page_shared(paddr_t addr)
+{
+	return __atomic_load_n(&pages[pfn_of(addr)].refcount, __ATOMIC_ACQUIRE) > 1;
+}
+
 void pmm_drain_cpu_cache(void)
 {
 	irqflags_t f = arch_irq_save();

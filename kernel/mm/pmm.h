@@ -71,6 +71,19 @@ uint64_t pmm_user_reserve_pages(void);
  */
 bool pmm_user_may_allocate(void);
 
+/*
+ * References to a single page shared by several owners (a RAM file's page
+ * mapped into programs, kernel/exec): an allocated page has one, held by
+ * whoever allocated it. pmm_page_get adds one; pmm_page_put drops one and
+ * frees the page with the last. pmm_page_shared says whether more than one
+ * is held: a page with one reference belongs to its holder alone, and since
+ * only a holder can add references, that stays true until it shares it.
+ * Context: any; does not sleep.
+ */
+void pmm_page_get(paddr_t page);
+void pmm_page_put(paddr_t page);
+bool pmm_page_shared(paddr_t page);
+
 /* Contiguous, naturally aligned blocks of 2^order pages. Returns 0 on failure. */
 paddr_t pmm_alloc_pages(unsigned order);
 void pmm_free_pages(paddr_t base, unsigned order);

@@ -135,9 +135,10 @@ struct vm_space *vm_space_create(void)
 	return s;
 }
 
+/* Private frames may be shared with a file (vm_map_frames): each region drops its reference. */
 static void free_frame(uint64_t pa, void *ctx)
 {
-	pmm_free_page(pa);
+	pmm_page_put(pa);
 }
 
 /* Make every CPU that may hold translations of @s forget [start, end). */
@@ -238,7 +239,7 @@ static void reclaim_frames(struct vm_reclaim *rc)
 		tlb_flush_space(rc->space, rc->start, rc->end);
 	rc->need_flush = false;
 	for (uint64_t i = 0; i < rc->nframes; i++)
-		pmm_free_page(rc->frames[i]);
+		pmm_page_put(rc->frames[i]);
 	rc->nframes = 0;
 }
 
@@ -530,6 +531,55 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 	return err;
 }
 
+int vm_map_frames(struct vm_space *s, uint64_t addr, uint64_t npages, unsigned prot, const paddr_t *frames)
+{
+	uint64_t size = npages * PAGE_SIZE, i = 0;
+	struct vm_reclaim *rc;
+	struct vm_region *r, *spare;
+	int err = -EINVAL;
+	if (npages == 0 || size / PAGE_SIZE != npages || addr + size < addr || !range_ok(addr, addr + size) ||
+	    !prot_valid(prot))
+		goto err_put;
+	err = place_locked(s, VM_FIXED, &addr, size, &r, &spare, &rc);
+	if (err)
+		goto err_put;
+	r->start = addr;
+	r->end = addr + size;
+	r->prot = prot;
+	r->backing = VM_ANON_ZERO;
+	r->object = NULL;
+	r->pgoff = 0;
+	r->cow = true;
+	region_insert(s, r);
+	for (; i < npages; i++) {
+		if (!frames[i])
+			continue; /* demand-zero */
+		/* A frame someone else holds too is never written through this mapping (cow_break). */
+		unsigned flags = region_flags(r);
+		if (pmm_page_shared(frames[i]))
+			flags &= ~ARCH_MAP_WRITE;
+		if (arch_pt_map(s->root, addr + i * PAGE_SIZE, frames[i], flags)) {
+			/* Undo: the region and the frames mapped so far (their references go with them). */
+			struct vm_region *none = NULL;
+			remove_range_locked(s, addr, addr + size, &none, rc);
+			err = -ENOMEM;
+			break;
+		}
+		s->resident++;
+	}
+	spin_unlock(&s->lock);
+	reclaim_finish(rc);
+	kfree(rc);
+	region_free(spare);
+	if (!err)
+		return 0;
+err_put:
+	for (; i < npages; i++)
+		if (frames[i])
+			pmm_page_put(frames[i]);
+	return err;
+}
+
 static int unmap_range(struct vm_space *s, uint64_t addr, uint64_t len, uint64_t *start, uint64_t *end)
 {
 	*start = addr & ~(PAGE_SIZE - 1);
@@ -558,7 +608,7 @@ static bool try_merge_next(struct vm_space *s, struct vm_region *r)
 {
 	spin_assert_held(&s->lock);
 	struct vm_region *n = to_region(rb_next(&r->node));
-	if (!n || n->start != r->end || n->prot != r->prot || n->backing != r->backing)
+	if (!n || n->start != r->end || n->prot != r->prot || n->backing != r->backing || n->cow != r->cow)
 		return false;
 	if (!owns_frames(r) && (n->object != r->object || n->pgoff != r->pgoff + (r->end - r->start) / PAGE_SIZE))
 		return false;
@@ -594,7 +644,9 @@ static void sync_rights_chunked(struct vm_space *s, uint64_t start, uint64_t end
 		for (struct vm_region *r = first_ending_after(s, mapped); r && r->start < piece;
 		     r = to_region(rb_next(&r->node))) {
 			uint64_t lo = r->start > mapped ? r->start : mapped, hi = r->end < piece ? r->end : piece;
-			changed |= arch_pt_protect_range(s->root, lo, hi, region_flags(r)) != 0;
+			/* A page of a copy-on-write region gets write back on its first write fault. */
+			unsigned flags = r->cow ? region_flags(r) & ~ARCH_MAP_WRITE : region_flags(r);
+			changed |= arch_pt_protect_range(s->root, lo, hi, flags) != 0;
 		}
 		if (changed)
 			tlb_flush_space(s, mapped, piece);
@@ -679,6 +731,34 @@ out:
 	return err;
 }
 
+/*
+ * Before a write to the present page @page of a copy-on-write region: if
+ * its frame is shared (with a file, or a file's other mappings), give this
+ * space a private copy, mapped with the old rights (still no write; the
+ * caller grants what the access needs). Every CPU forgets the old frame
+ * before this space drops its reference. Returns 0 or -ENOMEM. Needs lock.
+ */
+static int cow_break(struct vm_space *s, uint64_t page, const struct arch_mapping *m)
+{
+	spin_assert_held(&s->lock);
+	paddr_t old = m->phys & ~(PAGE_SIZE - 1);
+	if (!pmm_page_shared(old))
+		return 0; /* ours alone (the file let go of it): written in place */
+	paddr_t copy = pmm_alloc_user_page();
+	if (!copy)
+		return -ENOMEM;
+	memcpy(phys_to_virt(copy), phys_to_virt(old), PAGE_SIZE);
+	unsigned flags = ARCH_MAP_USER | (m->executable ? ARCH_MAP_EXEC : 0);
+	/* The leaf table exists (the page is mapped): replacing the entry allocates nothing. */
+	if (arch_pt_map(s->root, page, copy, flags)) {
+		pmm_free_page(copy);
+		return -ENOMEM;
+	}
+	tlb_flush_space(s, page, page + PAGE_SIZE);
+	pmm_page_put(old);
+	return 0;
+}
+
 /* Whether the instruction at @ip (up to 15 bytes) may lie on @page. */
 static bool ip_on_page(uint64_t ip, uint64_t page)
 {
@@ -696,6 +776,11 @@ static int fault_on_present(struct vm_space *s, struct vm_region *r, uint64_t pa
 {
 	spin_assert_held(&s->lock);
 	bool write = access & MM_FAULT_WRITE, exec = access & MM_FAULT_EXEC;
+	if (write && r->cow) {
+		int err = cow_break(s, page, m);
+		if (err)
+			return err;
+	}
 	if (prot_is_wx(r->prot) && write && m->executable && ip_on_page(user_ip, page)) {
 		/*
 		 * An instruction that writes to its own page needs both views

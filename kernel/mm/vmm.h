@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "kernel/lib/compiler.h"
+#include "kernel/mm/pmm.h" /* paddr_t */
 
 #include "kernel/lib/rbtree.h"
 #include "kernel/sync/spinlock.h"
@@ -60,6 +61,13 @@ struct vm_region {
 	struct vm_object *object; /* VM_SHARED: a reference; page 0 of the region is object page `pgoff` */
 				  /* VM_DEVICE: page 0 of the region is physical frame `pgoff` */
 	uint64_t pgoff;
+	/*
+	 * Private pages that may be shared with a RAM file (a program's image,
+	 * vm_map_frames): a frame with more than one reference is mapped
+	 * without write and copied on the first write (vm_fault), so neither
+	 * the file nor another program ever sees the write.
+	 */
+	bool cow;
 };
 
 struct vm_space {
@@ -104,6 +112,17 @@ __must_check int vm_map_object(struct vm_space *space, uint64_t addr, struct vm_
  */
 __must_check int vm_map_device(struct vm_space *space, uint64_t addr, uint64_t phys, uint64_t npages, unsigned prot,
 			       unsigned flags, uint64_t *out);
+/*
+ * vm_map_frames - a private region of @npages pages at @addr (page aligned,
+ * replacing what is there) with @prot, whose page i is the frame @frames[i]
+ * (0: demand-zero). The region takes over the caller's reference of every
+ * frame, also on failure (then it is dropped). Frames that have other
+ * references too (a file's pages) are mapped read-only and copied on the
+ * first write, so they are never written through this mapping.
+ * Returns 0, -EINVAL or -ENOMEM. Context: takes space->lock; may allocate.
+ */
+__must_check int vm_map_frames(struct vm_space *space, uint64_t addr, uint64_t npages, unsigned prot,
+			       const paddr_t *frames);
 /*
  * vm_unmap - remove [addr, addr+len); holes are skipped. Works in pieces,
  * with a preemption point between them (bounded latency whatever the size).

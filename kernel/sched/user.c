@@ -109,17 +109,21 @@ static void program_start(void *arg)
 
 	/* argv[0] names the program; an empty argv (init) means /bin/init. */
 	const char *path = p->cmdline_len ? p->cmdline : "/bin/init";
-	void *data;
 	uint64_t size;
-	int err = fs_read_executable(p, path, &data, &size);
+	paddr_t *frames;
+	int err = fs_map_executable(p, path, &size, &frames);
 	if (err)
 		process_exit(-err); /* the open's error code (2 = missing, ...) */
 	uint64_t entry, rsp, argv;
 	uint64_t argc = 0;
 	for (uint64_t i = 0; i < p->cmdline_len; i++)
 		argc += p->cmdline[i] == '\0';
-	err = exec_load_image(p, data, size, &entry);
-	kfree(data);
+	err = exec_load_image(p, size, frames, &entry);
+	/* The snapshot's references: the image holds its own. */
+	for (uint64_t i = 0; i < (size + PAGE_SIZE - 1) / PAGE_SIZE; i++)
+		if (frames[i])
+			pmm_page_put(frames[i]);
+	kfree(frames);
 	if (!err)
 		err = map_stack(p, 0);
 	if (!err)
