@@ -530,3 +530,23 @@ HTEST(elf, program_header_count_is_bounded)
 	HEXPECT(why && strstr(why, "too many program headers"));
 	free(b);
 }
+
+/*
+ * elf_parse_head (the program loader's form): only the ELF and program
+ * headers in memory, segments checked against the whole file's size.
+ */
+HTEST(elf, head_only_checks_segments_against_file_size)
+{
+	struct elf_fixture *f = elf_new(false);
+	uint64_t head = 0x40 + 2 * sizeof(struct elf64_phdr);
+	struct elf_image img;
+	const char *why = NULL;
+	HEXPECT_EQ(elf_parse_head(f->storage, head, f->size, LO, HI, &img, &why), 0);
+	HEXPECT_EQ(img.vaddr_max, 0x404000);
+	/* Headers cut short: refused, never read past the bytes given. */
+	HEXPECT_EQ(elf_parse_head(f->storage, head - 1, f->size, LO, HI, &img, &why), -1);
+	/* A file too short for its segment bytes is refused as elf_parse refuses it. */
+	HEXPECT_EQ(elf_parse_head(f->storage, head, DATA_OFF + 0x7f, LO, HI, &img, &why), -1);
+	HEXPECT(why && strstr(why, "outside the file"));
+	elf_free(f);
+}
