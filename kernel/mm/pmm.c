@@ -288,6 +288,11 @@ void pmm_page_get(paddr_t addr)
 void pmm_page_put(paddr_t addr)
 {
 	struct page *p = &pages[pfn_of(addr)];
+	/* The only holder (every private page): nobody can add a reference, no atomic update needed. */
+	if (__atomic_load_n(&p->refcount, __ATOMIC_ACQUIRE) == 1) {
+		pmm_free_page(addr);
+		return;
+	}
 	/* Release: our last writes to the page happen before another owner frees or reuses it. */
 	int32_t left = __atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL);
 	ASSERT(left >= 0);
