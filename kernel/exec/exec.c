@@ -19,8 +19,10 @@
  * bytes. Each piece is then uniform:
  *  - no file bytes on it (.bss, gaps between segments): demand-zero memory;
  *  - one segment and nothing else, its file bytes over the whole of every
- *    page: the file's own frames, shared (read-only in the page tables;
- *    a writable segment's page is copied on its first write, vmm.h);
+ *    page, or over part of a page whose other bytes are zeros in the file
+ *    too (the padding linkers put between segments): the file's own
+ *    frames, shared (read-only in the page tables; a writable segment's
+ *    page is copied on its first write, vmm.h);
  *  - otherwise (a segment's partial first or last page, a page two
  *    segments share): a private page with the file bytes copied in and
  *    zeros elsewhere, as a loader that copies everything would make it.
@@ -76,8 +78,43 @@ static bool overlaps(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
 	return a0 < b1 && b0 < a1;
 }
 
+/* Whether [@off, @off + @len) of a file snapshot is all zeros (holes are). */
+static bool file_zero(const paddr_t *frames, uint64_t off, uint64_t len)
+{
+	while (len) {
+		uint64_t in = off % PAGE_SIZE, n = PAGE_SIZE - in < len ? PAGE_SIZE - in : len;
+		paddr_t f = frames[off / PAGE_SIZE];
+		const uint8_t *b = f ? (const uint8_t *)phys_to_virt(f) + in : NULL;
+		for (uint64_t i = 0; b && i < n; i++)
+			if (b[i])
+				return false;
+		off += n;
+		len -= n;
+	}
+	return true;
+}
+
+/* The file offset of the first byte of page @va of segment @ph (elf_parse: offset == vaddr modulo a page). */
+static uint64_t file_page_of(const struct elf64_phdr *ph, uint64_t va)
+{
+	return page_down(ph->offset) + (va - page_down(ph->vaddr));
+}
+
+/*
+ * Whether the one page @va, on which @ph's file bytes are only in part,
+ * can still be the file's page: the file has zeros in the rest of it, which
+ * is what a copy would have there.
+ */
+static bool partial_page_shareable(const paddr_t *frames, const struct elf64_phdr *ph, uint64_t va)
+{
+	uint64_t lo = ph->vaddr > va ? ph->vaddr : va;
+	uint64_t hi = ph->vaddr + ph->filesz < va + PAGE_SIZE ? ph->vaddr + ph->filesz : va + PAGE_SIZE;
+	uint64_t base = file_page_of(ph, va);
+	return file_zero(frames, base, lo - va) && file_zero(frames, base + (hi - va), va + PAGE_SIZE - hi);
+}
+
 /* What the piece [start, end) is made of (see above). */
-static void piece_classify(const struct elf_image *img, struct piece *pc)
+static void piece_classify(const struct elf_image *img, const paddr_t *frames, struct piece *pc)
 {
 	unsigned nmem = 0, nfile = 0;
 	pc->prot = VM_READ;
@@ -98,6 +135,8 @@ static void piece_classify(const struct elf_image *img, struct piece *pc)
 	if (nfile == 0)
 		pc->kind = PIECE_ZERO;
 	else if (nmem == 1 && pc->seg->vaddr <= pc->start && pc->seg->vaddr + pc->seg->filesz >= pc->end)
+		pc->kind = PIECE_SHARED;
+	else if (nmem == 1 && pc->end - pc->start == PAGE_SIZE && partial_page_shareable(frames, pc->seg, pc->start))
 		pc->kind = PIECE_SHARED;
 	else
 		pc->kind = PIECE_PRIVATE;
@@ -133,8 +172,7 @@ static int map_file_run(struct process *p, const struct elf_image *img, const pa
 	for (const struct piece *pc = first; pc <= last; pc++) {
 		for (uint64_t va = pc->start; va < pc->end; va += PAGE_SIZE, n++) {
 			if (pc->kind == PIECE_SHARED) {
-				/* elf_parse checked offset == vaddr modulo the page size: this is a whole file page. */
-				buf[n] = frames[(pc->seg->offset + (va - pc->seg->vaddr)) / PAGE_SIZE];
+				buf[n] = frames[file_page_of(pc->seg, va) / PAGE_SIZE];
 				if (buf[n])
 					pmm_page_get(buf[n]);
 			} else if (!(buf[n] = private_page(img, frames, va))) {
@@ -202,7 +240,7 @@ int exec_load_image(struct process *p, uint64_t size, const paddr_t *frames, uin
 		struct piece *pc = &pieces[npieces++];
 		pc->start = cuts[i];
 		pc->end = cuts[i + 1];
-		piece_classify(&img, pc);
+		piece_classify(&img, frames, pc);
 		/* The longest run of file pieces with equal rights sizes the frame buffer. */
 		bool joins = npieces > 1 && pc[-1].kind != PIECE_ZERO && pc->kind != PIECE_ZERO && pc[-1].prot == pc->prot;
 		run = pc->kind == PIECE_ZERO ? 0 : (joins ? run : 0) + (pc->end - pc->start) / PAGE_SIZE;

@@ -126,6 +126,13 @@ static void program_start(void *arg)
 	kfree(frames);
 	if (!err)
 		err = map_stack(p, 0);
+	/*
+	 * The start-up stack's page now, directly: the copy below would
+	 * otherwise take a page fault for it (an exception costs more than
+	 * the page). Out of memory here, the copy fails as it would have.
+	 */
+	if (!err)
+		(void)vm_fault(p->space, user_stack_top(0) - 1, MM_FAULT_WRITE, 0, true);
 	if (!err)
 		err = exec_build_stack(user_stack_top(0), p->cmdline, p->cmdline_len, argc, &rsp, &argv);
 	if (err)
