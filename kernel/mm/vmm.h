@@ -130,7 +130,12 @@ __must_check int vm_map_frames(struct vm_space *space, uint64_t addr, uint64_t n
  * -EINTR (the caller was killed part way). Context: may sleep.
  */
 int vm_unmap(struct vm_space *space, uint64_t addr, uint64_t len);
-/* Unmap everything (an ending process), preemptibly; then vm_space_destroy is quick. Context: may sleep. */
+/*
+ * Unmap everything (an ending process), preemptibly; then vm_space_destroy
+ * is quick. A small space (a few hundred pages and regions at most) is left
+ * as it is: vm_space_destroy frees it as quickly, without TLB flushes.
+ * Context: may sleep.
+ */
 void vm_space_clear(struct vm_space *space);
 /*
  * vm_wx_pages_seen - user pages found writable and executable by the page-table
