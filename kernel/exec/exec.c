@@ -37,8 +37,8 @@ struct piece {
 	const struct elf64_phdr *seg; /* PIECE_SHARED: the segment whose file bytes cover it */
 };
 
-/* The cuts of at most ELF_MAX_PHNUM segments (six each), plus the span's ends. */
-#define MAX_CUTS (6 * ELF_MAX_PHNUM + 2)
+/* The cuts @nload segments can make (five each), plus the span's ends. */
+static uint64_t max_cuts(uint32_t nload) { return 5 * (uint64_t)nload + 2; }
 
 static uint64_t page_down(uint64_t a) { return a & ~(PAGE_SIZE - 1); }
 static uint64_t page_up(uint64_t a) { return (a + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1); }
@@ -197,11 +197,11 @@ int exec_load_image(struct process *p, uint64_t size, const paddr_t *frames, uin
 	    eh.phoff + (uint64_t)eh.phnum * sizeof(struct elf64_phdr) > head_len)
 		head_len = eh.phoff + (uint64_t)eh.phnum * sizeof(struct elf64_phdr);
 	uint8_t *head = kmalloc(head_len ? head_len : 1);
-	uint64_t *cuts = kmalloc(MAX_CUTS * sizeof(*cuts));
-	struct piece *pieces = kmalloc(MAX_CUTS * sizeof(*pieces));
+	uint64_t *cuts = NULL;
+	struct piece *pieces = NULL;
 	paddr_t *buf = NULL;
 	int err = -ENOMEM;
-	if (!head || !cuts || !pieces)
+	if (!head)
 		goto out;
 	file_read(frames, 0, head, head_len);
 	struct elf_image img;
@@ -209,9 +209,14 @@ int exec_load_image(struct process *p, uint64_t size, const paddr_t *frames, uin
 	err = -ENOEXEC;
 	if (elf_parse_head(head, head_len, size, USER_MIN, USER_MAX, &img, &why) != 0)
 		goto out;
+	/* Sized by the segments there are (ELF_MAX_PHNUM at most): small for every real program. */
+	err = -ENOMEM;
+	cuts = kmalloc(max_cuts(img.nload) * sizeof(*cuts));
+	pieces = kmalloc(max_cuts(img.nload) * sizeof(*pieces));
+	if (!cuts || !pieces)
+		goto out;
 	uint64_t span = img.vaddr_max - img.vaddr_min;
 	uint64_t free = pmm_free_pages_count(), reserve = pmm_user_reserve_pages();
-	err = -ENOMEM;
 	if (free <= reserve || span / PAGE_SIZE > free - reserve)
 		goto out; /* the overcommit rule of private mappings (spec §7 number 19) */
 
