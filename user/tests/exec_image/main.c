@@ -96,6 +96,70 @@ static int child_check(void)
 	return patterns_intact() && mix(3) == mix_expected ? CHILD_OK : CHILD_BAD;
 }
 
+/* Zero-initialised data, written by nobody: must read as zeros. */
+static volatile uint8_t bss_probe[3 * 4096];
+
+/* The parts of ELF64 headers this test reads (the file is our own, so well formed). */
+struct phdr64 {
+	uint32_t type, flags;
+	uint64_t offset, vaddr, paddr, filesz, memsz, align;
+};
+#define PT_LOAD_TYPE 1
+#define PF_W_FLAG    2
+
+/* Read the program headers of the ELF file @path into @ph (at most @max). Returns how many, or -1. */
+static int read_phdrs(const char *path, struct phdr64 *ph, int max)
+{
+	static uint8_t head[4096];
+	fd_t fd = open(path);
+	if (fd == ERR)
+		return -1;
+	uint64_t n = read(fd, head, sizeof(head));
+	close(fd);
+	if (n == ERR || n < 64)
+		return -1;
+	uint64_t phoff = *(uint64_t *)(head + 32);
+	uint16_t phnum = *(uint16_t *)(head + 56);
+	if (phnum > max || phoff + phnum * sizeof(struct phdr64) > n)
+		return -1;
+	memcpy(ph, head + phoff, phnum * sizeof(struct phdr64));
+	return phnum;
+}
+
+/*
+ * child-zero-tails <path of our file>: the bytes of our read-only
+ * segments' pages that are no file bytes of theirs (the rest of a last
+ * page, the start of a first) read as zero, as a loader that copied the
+ * file would leave them, although the file has other bytes there (the
+ * parent put them in); and the .bss reads as zero. (Writable segments'
+ * tails are the .bss, which the program itself writes.)
+ */
+static int child_zero_tails(char **argv)
+{
+	struct phdr64 ph[16];
+	int n = read_phdrs(argv[2], ph, 16);
+	if (n < 0)
+		return CHILD_IO;
+	for (size_t i = 0; i < sizeof(bss_probe); i++)
+		if (bss_probe[i])
+			return CHILD_BAD;
+	for (int i = 0; i < n; i++) {
+		if (ph[i].type != PT_LOAD_TYPE || (ph[i].flags & PF_W_FLAG))
+			continue;
+		uint64_t first = ph[i].vaddr & ~4095ULL, last = (ph[i].vaddr + ph[i].memsz + 4095) & ~4095ULL;
+		for (uint64_t a = first; a < last; a++) {
+			if (a >= ph[i].vaddr && a < ph[i].vaddr + ph[i].filesz)
+				continue;
+			if (*(const volatile uint8_t *)a != 0) {
+				printf("# byte at %#llx of segment %d is %#x, want 0\n", (unsigned long long)a, i,
+				       *(const volatile uint8_t *)a);
+				return CHILD_BAD;
+			}
+		}
+	}
+	return CHILD_OK;
+}
+
 /* ------------------------------------------------------------------ parent side */
 
 static const char *self = "/bin/tests/exec_image";
@@ -241,6 +305,53 @@ KTAP_TEST(writable_data_private_between_instances)
 	TEXPECT_EQ(remove("/tmp/exec_image_d"), 0);
 }
 
+/* Fill [@off, @off + @len) of @path with 0xab. */
+static bool scribble(const char *path, uint64_t off, uint64_t len)
+{
+	static uint8_t buf[4096];
+	memset(buf, 0xab, sizeof(buf));
+	char target[64];
+	snprintf(target, sizeof(target), "%s:w", path);
+	fd_t fd = open(target);
+	if (fd == ERR)
+		return false;
+	bool ok = seek(fd, off, SEEK_SET) == off && len <= sizeof(buf) && write_all(fd, buf, len);
+	close(fd);
+	return ok;
+}
+
+KTAP_TEST(bytes_outside_segment_file_bytes_read_zero)
+{
+	TASSERT(copy_self("/tmp/exec_image_f"));
+	/*
+	 * Non-zero bytes in the file after each read-only segment's bytes, up
+	 * to the end of their page (no other segment's bytes are there: the
+	 * linker script starts each segment on a page of its own).
+	 */
+	struct phdr64 ph[16];
+	int n = read_phdrs("/tmp/exec_image_f", ph, 16);
+	TASSERT(n > 0);
+	int planted = 0;
+	for (int i = 0; i < n; i++) {
+		uint64_t end = ph[i].offset + ph[i].filesz;
+		if (ph[i].type != PT_LOAD_TYPE || (ph[i].flags & PF_W_FLAG) || end % 4096 == 0)
+			continue;
+		bool clash = false;
+		for (int j = 0; j < n; j++)
+			clash |= j != i && ph[j].type == PT_LOAD_TYPE && ph[j].filesz && ph[j].offset < (end | 4095) + 1 &&
+				 ph[j].offset + ph[j].filesz > end;
+		if (!clash) {
+			TEXPECT(scribble("/tmp/exec_image_f", end, 4096 - end % 4096));
+			planted++;
+		}
+	}
+	TEXPECT(planted > 0);
+	int status;
+	const char *argv[] = { "/tmp/exec_image_f", "child-zero-tails", "/tmp/exec_image_f", NULL };
+	TEXPECT(tu_run(argv, TU_CHILD_TIMEOUT, &status) && status == CHILD_OK);
+	TEXPECT_EQ(remove("/tmp/exec_image_f"), 0);
+}
+
 KTAP_TEST(text_and_rodata_not_writable)
 {
 	int status;
@@ -315,6 +426,8 @@ int main(int argc, char **argv)
 		return child_write_text();
 	if (argc >= 2 && strcmp(argv[1], "child-write-rodata") == 0)
 		return child_write_rodata();
+	if (argc >= 3 && strcmp(argv[1], "child-zero-tails") == 0)
+		return child_zero_tails(argv);
 	if (argc >= 2 && strcmp(argv[1], "child-check") == 0)
 		return child_check();
 	return ktap_main();
