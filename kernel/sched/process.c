@@ -332,6 +332,13 @@ __attribute__((noreturn)) void thread_exit(void)
 {
 	struct thread *t = current_thread();
 	struct process *p = t->proc;
+	/*
+	 * A thread that dies inside its one-instruction W^X window (killed on
+	 * its way back to user mode, or the stepped instruction faulted
+	 * fatally) closes the page it opened: no page stays writable and
+	 * executable after the window, in a dying space either.
+	 */
+	mm_single_step_done();
 	irqflags_t f = spin_lock_irqsave(&p->lock);
 	/*
 	 * Give back this thread's user stack now unless the whole space goes
