@@ -117,7 +117,7 @@ static uint64_t rnd(struct fthread *t) { return fuzz_rand(&t->rng); }
 static uint64_t below(struct fthread *t, uint64_t n) { return fuzz_below(&t->rng, n); }
 static bool chance(struct fthread *t, unsigned percent) { return below(t, 100) < percent; }
 
-/* Integers that are never a usable user pointer (so any call may get them). */
+/* Integers for any argument; some may be mapped user addresses (pointers: gen_int_not_user). */
 static const uint64_t interesting[] = {
 	0, 1, 2, 3, 7, 8, 15, 16, 63, 64, 65, 0xFF, 0x100, 0x101, 0xFFF, 0x1000, 0xFFFF, 0x3FFFFF,
 	0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x100000000ull, 0x100000003ull, 0x100000009ull,
@@ -130,6 +130,13 @@ static const uint64_t interesting[] = {
 static uint64_t gen_int(struct fthread *t)
 {
 	return interesting[below(t, NINTERESTING)];
+}
+
+/* gen_int, but a value inside user space is made non-canonical: never memory of ours (EFAULT). */
+static uint64_t gen_int_not_user(struct fthread *t)
+{
+	uint64_t v = gen_int(t);
+	return v >= USER_MIN && v < USER_MAX ? v | 0x8000000000000000ull : v;
 }
 
 static uint64_t gen_count(struct fthread *t)
@@ -235,13 +242,17 @@ static uint64_t gen_path_ptr(struct fthread *t, bool empty_ok)
 		return 0;
 	case 1:
 		/*
-		 * An "interesting" number may be a mapped address too (a fuzzed
-		 * mmap of 2 GiB covers 0x7FFFFFFF and 0x80000000), whose zeroes are
-		 * the empty path: for OPENAT only addresses outside user space. A
-		 * 2-hour run wrote "31" and zeroes, a ctl command of fill_wbuf, to
-		 * /dev/klog after 10.7 million calls.
+		 * Never an address in user space: an "interesting" number may be
+		 * mapped (a fuzzed mmap of 2 GiB covers 0x7FFFFFFF and 0x80000000),
+		 * and what is there is whatever fuzzed reads put there. Its zeroes
+		 * are the empty path (a 2-hour run wrote "31" and zeroes, a ctl
+		 * command of fill_wbuf, to /dev/klog through OPENAT after 10.7
+		 * million calls); a child's /proc cmdline read there is a path too
+		 * (REMOVE deleted /bin/true after 300 workers at SMP=4, and a
+		 * 2-hour run lost /bin/fuzz itself: every later worker failed to
+		 * start).
 		 */
-		return gen_int(t) | (!empty_ok || chance(t, 50) ? 0x8000000000000000ull : 0);
+		return gen_int_not_user(t);
 	case 3:
 		return (uint64_t)ro_page + below(t, PAGE_SIZE); /* zeroes: the empty path */
 	default:
@@ -494,7 +505,7 @@ static uint64_t gen_argv(struct fthread *t)
 	if (r == 0)
 		return 0;
 	if (r == 1)
-		return gen_int(t);
+		return gen_int_not_user(t); /* an argv array found in fuzzed memory could name any program */
 	if (r == 2)
 		return (uint64_t)t->scratch + SCRATCH_PAGES * PAGE_SIZE - 8; /* runs into the hole */
 	unsigned n = 0;
