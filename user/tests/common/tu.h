@@ -231,6 +231,23 @@ static inline uint64_t tu_write_file(const char *path, const void *buf, uint64_t
 	return r;
 }
 
+/*
+ * tu_slurp - read the small file @path whole into @buf (at most @size - 1
+ * bytes, NUL-terminated). Returns its length, or -1 if it cannot be opened.
+ */
+static inline int64_t tu_slurp(const char *path, char *buf, uint64_t size)
+{
+	fd_t fd = open(path);
+	if (fd == ERR)
+		return -1;
+	uint64_t total = 0, r;
+	while (total < size - 1 && (r = read(fd, buf + total, size - 1 - total)) != ERR && r > 0)
+		total += r;
+	close(fd);
+	buf[total] = '\0';
+	return (int64_t)total;
+}
+
 /* tu_proc_write - tu_write_file on /proc/<@pid>/<@file> (ctl, note, ...). */
 static inline uint64_t tu_proc_write(pid_t pid, const char *file, const void *buf, uint64_t len)
 {

@@ -25,20 +25,6 @@
 
 #define MS (1000 * 1000ULL)
 
-/* Read a whole small text file into @buf (NUL-terminated); its length or -1. */
-static int64_t slurp(const char *path, char *buf, uint64_t size)
-{
-	fd_t fd = open(path);
-	if (fd == ERR)
-		return -1;
-	uint64_t total = 0, r;
-	while (total < size - 1 && (r = read(fd, buf + total, size - 1 - total)) != ERR && r > 0)
-		total += r;
-	close(fd);
-	buf[total] = '\0';
-	return (int64_t)total;
-}
-
 static bool exists(const char *path)
 {
 	fd_t fd = open(path);
@@ -130,10 +116,10 @@ KTAP_TEST(blocked_events_read_ends_with_eintr_on_note)
 KTAP_TEST(name_files_name_the_ps2_devices)
 {
 	char name[128];
-	TEXPECT_EQ(slurp("/dev/kbd/0/name", name, sizeof(name)),
+	TEXPECT_EQ(tu_slurp("/dev/kbd/0/name", name, sizeof(name)),
 		   (int64_t)strlen("IBM Enhanced (101/102-key, PS/2 mouse support)"));
 	TEXPECT_STREQ(name, "IBM Enhanced (101/102-key, PS/2 mouse support)");
-	TEXPECT(slurp("/dev/mouse/0/name", name, sizeof(name)) > 0);
+	TEXPECT(tu_slurp("/dev/mouse/0/name", name, sizeof(name)) > 0);
 	TEXPECT_STREQ(name, "PS/2 Port for PS/2-style Mice");
 	/* Only device 0 exists, and the files are not directories. */
 	TEXPECT(!exists("/dev/kbd/1"));
@@ -145,14 +131,8 @@ KTAP_TEST(name_files_name_the_ps2_devices)
 static bool boot_log_fb(uint64_t *w, uint64_t *h)
 {
 	static char log[16384];
-	fd_t fd = open("/dev/klog");
-	if (fd == ERR)
+	if (tu_slurp("/dev/klog", log, sizeof(log)) < 0)
 		return false;
-	uint64_t n = read(fd, log, sizeof(log) - 1);
-	close(fd);
-	if (n == ERR)
-		return false;
-	log[n] = '\0';
 	const char *at = strstr(log, " text on the ");
 	if (!at)
 		return false;
@@ -233,7 +213,7 @@ KTAP_TEST(fb_buffer_maps_the_screen_shared)
 KTAP_TEST(perf_cpu_parses_as_top_reads_it)
 {
 	static char text[8192];
-	TASSERT(slurp("/dev/perf/cpu", text, sizeof(text)) > 0);
+	TASSERT(tu_slurp("/dev/perf/cpu", text, sizeof(text)) > 0);
 	const char *header = "cpu idle_clocks active_clocks interrupt_clocks";
 	TEXPECT(strncmp(text, header, strlen(header)) == 0);
 	TEXPECT(text[strlen(text) - 1] != '\n'); /* no newline at the end, as PatchworkOS */
@@ -257,7 +237,7 @@ KTAP_TEST(perf_cpu_parses_as_top_reads_it)
 	TEXPECT(cpus >= 1 && cpus <= 64);
 	/* Time goes on: a second reading is larger. */
 	nanosleep(20 * MS);
-	TASSERT(slurp("/dev/perf/cpu", text, sizeof(text)) > 0);
+	TASSERT(tu_slurp("/dev/perf/cpu", text, sizeof(text)) > 0);
 	uint64_t later = 0;
 	for (p = strchr(text, '\n'); p; p = strchr(p + 1, '\n')) {
 		char *end;
@@ -271,7 +251,7 @@ KTAP_TEST(perf_cpu_parses_as_top_reads_it)
 KTAP_TEST(perf_mem_parses_as_top_reads_it)
 {
 	char text[512];
-	TASSERT(slurp("/dev/perf/mem", text, sizeof(text)) > 0);
+	TASSERT(tu_slurp("/dev/perf/mem", text, sizeof(text)) > 0);
 	/* top: fscanf(file, "total_pages %lu\nfree_pages %lu\nused_pages %lu", ...) == 3 */
 	TEXPECT(strncmp(text, "total_pages ", 12) == 0);
 	char *end;

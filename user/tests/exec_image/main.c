@@ -368,14 +368,8 @@ KTAP_TEST(text_and_rodata_not_writable)
 static uint64_t used_pages(void)
 {
 	char text[512];
-	fd_t fd = open("/dev/perf/mem");
-	if (fd == ERR)
+	if (tu_slurp("/dev/perf/mem", text, sizeof(text)) < 0)
 		return UINT64_MAX;
-	uint64_t n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n == ERR)
-		return UINT64_MAX;
-	text[n] = 0;
 	const char *p = strstr(text, "used_pages ");
 	return p ? strtoull(p + 11, NULL, 10) : UINT64_MAX;
 }

@@ -233,23 +233,10 @@ static uint64_t field(const char *text, const char *key)
 	return UINT64_MAX;
 }
 
-static bool read_text(const char *path, char *buf, size_t size)
-{
-	fd_t fd = open(path);
-	if (fd == ERR)
-		return false;
-	uint64_t n = read(fd, buf, size - 1);
-	close(fd);
-	if (n == ERR)
-		return false;
-	buf[n] = '\0';
-	return true;
-}
-
 static bool read_counters(struct counters *c)
 {
 	char mem[512], self[512];
-	if (!read_text("/dev/perf/mem", mem, sizeof(mem)) || !read_text("/proc/self/perf", self, sizeof(self)))
+	if (tu_slurp("/dev/perf/mem", mem, sizeof(mem)) < 0 || tu_slurp("/proc/self/perf", self, sizeof(self)) < 0)
 		return false;
 	c->used_pages = field(mem, "used_pages");
 	c->heap_bytes = field(mem, "heap_bytes");
