@@ -157,10 +157,24 @@ static uint32_t buddy_alloc_locked(unsigned order)
 	return pfn;
 }
 
+static uint32_t pcp_take(void);
+static paddr_t hand_out(uint32_t pfn);
+
 paddr_t pmm_alloc_pages(unsigned order)
 {
 	if (order > PMM_MAX_ORDER)
 		return 0;
+	/*
+	 * A single page through this CPU's cache, as pmm_alloc_page (but never
+	 * a failure injected for tests): kmalloc's page-sized objects come here
+	 * on every mmap and munmap, and the zone lock is shared by all CPUs.
+	 */
+	if (order == 0) {
+		uint32_t one = pcp_take();
+		if (one == PFN_NONE && drain_remote_caches())
+			one = pcp_take();
+		return one == PFN_NONE ? 0 : hand_out(one);
+	}
 	uint32_t pfn = buddy_alloc_locked(order);
 	/* Cached single pages can block a merge: return them all, then try once more. */
 	if (pfn == PFN_NONE) {
@@ -182,6 +196,10 @@ void pmm_free_pages(paddr_t base, unsigned order)
 	struct page *p = &pages[pfn];
 	if (p->flags & (PG_FREE | PG_CACHED | PG_RESERVED))
 		panic("pmm: double free or bad free of page 0x%lx (flags 0x%x)", base, p->flags);
+	if (order == 0) {
+		pmm_free_page(base); /* into this CPU's cache, like every single page */
+		return;
+	}
 	__atomic_fetch_add(&free_count, 1ULL << order, __ATOMIC_RELAXED);
 	irqflags_t f = spin_lock_irqsave(&zone_lock);
 	buddy_free(pfn, order);
@@ -207,8 +225,6 @@ static bool drain_remote_caches(void)
 			arch_run_on_cpu(cpu, drain_here, NULL, true);
 	return true;
 }
-
-static uint32_t pcp_take(void);
 
 /* Count @pfn, a free page taken from a CPU's cache, as allocated. */
 static paddr_t hand_out(uint32_t pfn)
