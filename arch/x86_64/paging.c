@@ -335,6 +335,27 @@ int arch_pt_map_range(uint64_t root, uint64_t va, uint64_t npages, uint64_t (*ne
 	return 0;
 }
 
+uint64_t arch_pt_map_absent(uint64_t root, uint64_t va, uint64_t npages, uint64_t (*next_pa)(void *ctx), void *ctx,
+			    unsigned flags)
+{
+	uint64_t bits = leaf_bits(flags);
+	uint64_t end = va + npages * PAGE_SIZE, mapped = 0, stop, *pte;
+	for (; (pte = next_leaf_run(root, &va, end, &stop)); va = stop) {
+		uint64_t table_phys = virt_to_phys_direct(pte) & PTE_ADDR;
+		for (uint64_t v = va; v < stop; v += PAGE_SIZE, pte++) {
+			if (*pte & PTE_P)
+				continue;
+			uint64_t pa = next_pa(ctx);
+			if (!pa)
+				return mapped;
+			*pte = pa | bits;
+			count_entry(table_phys, +1);
+			mapped++;
+		}
+	}
+	return mapped;
+}
+
 uint64_t arch_pt_kernel_root(void)
 {
 	return kernel_root;

@@ -511,6 +511,7 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 	r->backing = backing;
 	r->object = NULL;
 	r->pgoff = 0;
+	r->fault_around = (flags & VM_FAULT_AROUND) != 0;
 	region_insert(s, r);
 	if (flags & VM_POPULATE) {
 		struct fill_ctx c = { backing, 0 };
@@ -623,7 +624,8 @@ static bool try_merge_next(struct vm_space *s, struct vm_region *r)
 {
 	spin_assert_held(&s->lock);
 	struct vm_region *n = to_region(rb_next(&r->node));
-	if (!n || n->start != r->end || n->prot != r->prot || n->backing != r->backing || n->cow != r->cow)
+	if (!n || n->start != r->end || n->prot != r->prot || n->backing != r->backing || n->cow != r->cow ||
+	    n->fault_around != r->fault_around)
 		return false;
 	if (!owns_frames(r) && (n->object != r->object || n->pgoff != r->pgoff + (r->end - r->start) / PAGE_SIZE))
 		return false;
@@ -854,6 +856,27 @@ bool mm_single_step_done(void)
 	return true;
 }
 
+/*
+ * After a fault on @page of @r mapped it: map the untouched pages of the
+ * aligned FAULT_AROUND_PAGES block around it as well, clipped to @r (one
+ * fault instead of one a page for memory touched in order). Absent entries
+ * only, with the frames' own rights; no flush, as nothing was present.
+ * Stops quietly when programs may take no more memory. Needs lock.
+ */
+static void fault_around(struct vm_space *s, struct vm_region *r, uint64_t page)
+{
+	spin_assert_held(&s->lock);
+	const uint64_t block = FAULT_AROUND_PAGES * PAGE_SIZE;
+	uint64_t lo = page & ~(block - 1), hi = lo + block;
+	if (lo < r->start)
+		lo = r->start;
+	if (hi > r->end)
+		hi = r->end;
+	struct fill_ctx c = { r->backing, 0 };
+	arch_pt_map_absent(s->root, lo, (hi - lo) / PAGE_SIZE, fill_next, &c, region_flags(r));
+	s->resident += c.allocated;
+}
+
 int vm_fault(struct vm_space *s, uint64_t addr, unsigned access, uint64_t user_ip, bool can_spin)
 {
 	if (addr < USER_MIN || addr >= USER_MAX)
@@ -894,6 +917,8 @@ int vm_fault(struct vm_space *s, uint64_t addr, unsigned access, uint64_t user_i
 		return -ENOMEM; /* the faulting process cannot go on (a user access) or gets ENOMEM (uaccess) */
 	}
 	s->resident++;
+	if (r->fault_around && owns_frames(r) && !r->cow && !prot_is_wx(r->prot))
+		fault_around(s, r, page);
 	spin_unlock(&s->lock);
 	return 0;
 }

@@ -525,6 +525,57 @@ KTEST(vmm, anon_one_and_populate)
 	vm_space_destroy(s);
 }
 
+/* Whether @va has a page-table entry in @s. */
+static bool mapped_at(struct vm_space *s, uint64_t va)
+{
+	struct arch_mapping m;
+	return arch_pt_query(s->root, va, &m);
+}
+
+KTEST(vmm, fault_around_stays_in_its_region)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	const uint64_t block = FAULT_AROUND_PAGES * PAGE_SIZE;
+	/* Region A: 1.5 blocks, starting on a block; region B (no fault-around) right after it. */
+	uint64_t a = (USER_MIN + 2 * block) & ~(block - 1), a_end = a + block + block / 2, got, v = 1;
+	KASSERT(vm_map(s, a, a_end - a, VM_READ | VM_WRITE, VM_ANON_ZERO, VM_FIXED | VM_FAULT_AROUND, &got) == 0);
+	KASSERT(vm_map(s, a_end, block, VM_READ | VM_WRITE, VM_ANON_ZERO, VM_FIXED, &got) == 0);
+	KEXPECT_EQ(s->resident, 0);
+	vm_space_activate(s);
+	/* A fault in A's second, clipped block maps that block up to A's end, and nothing of B. */
+	KEXPECT_EQ(uwrite(a_end - PAGE_SIZE, 7), 0);
+	KEXPECT_EQ(s->resident, FAULT_AROUND_PAGES / 2);
+	for (uint64_t va = a + block; va < a_end; va += PAGE_SIZE)
+		KEXPECT(mapped_at(s, va));
+	KEXPECT(!mapped_at(s, a_end));
+	KEXPECT(!mapped_at(s, a + block - PAGE_SIZE));
+	/* Every page it mapped reads zero. */
+	for (uint64_t va = a + block; va < a_end - PAGE_SIZE; va += PAGE_SIZE) {
+		KEXPECT_EQ(uread(va + 8, &v), 0);
+		KEXPECT_EQ(v, 0);
+	}
+	/* A write on a page mapped around an earlier fault keeps the page: no new one. */
+	KEXPECT_EQ(uwrite(a + block, 5), 0);
+	KEXPECT_EQ(s->resident, FAULT_AROUND_PAGES / 2);
+	/* B maps what is touched, one page. */
+	KEXPECT_EQ(uread(a_end + PAGE_SIZE, &v), 0);
+	KEXPECT_EQ(s->resident, FAULT_AROUND_PAGES / 2 + 1);
+	KEXPECT(!mapped_at(s, a_end));
+	/* The first block of A, from a fault in its middle. */
+	KEXPECT_EQ(uread(a + 3 * PAGE_SIZE, &v), 0);
+	KEXPECT_EQ(v, 0);
+	KEXPECT_EQ(s->resident, FAULT_AROUND_PAGES + FAULT_AROUND_PAGES / 2 + 1);
+	KEXPECT(mapped_at(s, a) && mapped_at(s, a + block - PAGE_SIZE));
+	KEXPECT(!mapped_at(s, a - PAGE_SIZE));
+	/* Unmapped, all of it faults again. */
+	KEXPECT_EQ(vm_unmap(s, a, a_end + block - a), 0);
+	KEXPECT_EQ(s->resident, 0);
+	KEXPECT_EQ(uread(a + block, &v), -14);
+	vm_space_activate(NULL);
+	vm_space_destroy(s);
+}
+
 KTEST(vmm, fixed_map_replaces_and_splits)
 {
 	struct vm_space *s = vm_space_create();
