@@ -11,7 +11,9 @@
 #include "arch/x86_64/arch.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
+#include "kernel/sched/sched.h"
 #include "kernel/sync/spinlock.h"
+#include "kernel/time/time.h"
 
 /*
  * Pages a CPU may cache, and how many move per refill or drain. Large enough
@@ -58,6 +60,22 @@ static uint64_t *pending;           /* Guarded by: zone_lock; bit set = section 
 static uint64_t pending_words;
 static uint64_t pending_hint;       /* Guarded by: zone_lock; no pending bit below this word */
 static struct pcp_cache pcp[MAX_CPUS_PMM]; /* Owner CPU only, IRQs off */
+
+/*
+ * Pages zeroed ahead of need by idle CPUs (pmm_idle_zero_one), so that
+ * pmm_alloc_zeroed_page() costs a pop where a busy CPU would otherwise
+ * write a whole page. They are free pages (in free_count, PG_CACHED) and
+ * any allocation takes them when nothing else is left; a failing
+ * multi-page allocation gives them back to the buddy lists and holds the
+ * refill off for a while, so that they never stand in the way of a merge.
+ */
+#define ZPOOL_MAX 1024
+#define ZPOOL_PAUSE_NS 1000000000ULL
+#define ZPOOL_BATCH 8 /* pages an idle CPU zeroes with IRQs off between looks at its run queue */
+static struct spinlock zpool_lock = SPINLOCK_INIT;
+static uint32_t zpool[ZPOOL_MAX];   /* Guarded by: zpool_lock */
+static uint32_t zpool_count;        /* Guarded by: zpool_lock; read unlocked as a hint */
+static uint64_t zpool_paused_until; /* atomic: no refill before this time (ns) */
 
 static inline uint64_t pfn_of(paddr_t a) { return a >> PAGE_SHIFT; }
 static inline paddr_t addr_of(uint64_t pfn) { return pfn << PAGE_SHIFT; }
@@ -160,6 +178,35 @@ static uint32_t buddy_alloc_locked(unsigned order)
 static uint32_t pcp_take(void);
 static paddr_t hand_out(uint32_t pfn);
 
+/* A page of the zeroed pool, still counted free, or PFN_NONE. Context: any. */
+static uint32_t zpool_pop(void)
+{
+	if (__atomic_load_n(&zpool_count, __ATOMIC_RELAXED) == 0)
+		return PFN_NONE;
+	irqflags_t f = spin_lock_irqsave(&zpool_lock);
+	uint32_t pfn = zpool_count ? zpool[--zpool_count] : PFN_NONE;
+	bool half = zpool_count == ZPOOL_MAX / 2;
+	spin_unlock_irqrestore(&zpool_lock, f);
+	if (half)
+		sched_wake_idle_cpu(); /* an idle CPU refills it meanwhile, one IPI for half a pool */
+	return pfn;
+}
+
+/* Every pooled page back to the buddy lists, and no refill for ZPOOL_PAUSE_NS. */
+static void zpool_drain(void)
+{
+	__atomic_store_n(&zpool_paused_until, time_now_ns() + ZPOOL_PAUSE_NS, __ATOMIC_RELAXED);
+	irqflags_t f = spin_lock_irqsave(&zpool_lock);
+	spin_lock(&zone_lock);
+	while (zpool_count) {
+		uint32_t pfn = zpool[--zpool_count];
+		pages[pfn].flags = 0;
+		buddy_free(pfn, 0);
+	}
+	spin_unlock(&zone_lock);
+	spin_unlock_irqrestore(&zpool_lock, f);
+}
+
 paddr_t pmm_alloc_pages(unsigned order)
 {
 	if (order > PMM_MAX_ORDER)
@@ -173,6 +220,8 @@ paddr_t pmm_alloc_pages(unsigned order)
 		uint32_t one = pcp_take();
 		if (one == PFN_NONE && drain_remote_caches())
 			one = pcp_take();
+		if (one == PFN_NONE)
+			one = zpool_pop();
 		return one == PFN_NONE ? 0 : hand_out(one);
 	}
 	uint32_t pfn = buddy_alloc_locked(order);
@@ -180,6 +229,7 @@ paddr_t pmm_alloc_pages(unsigned order)
 	if (pfn == PFN_NONE) {
 		pmm_drain_cpu_cache();
 		drain_remote_caches();
+		zpool_drain();
 		pfn = buddy_alloc_locked(order);
 	}
 	if (pfn == PFN_NONE)
@@ -241,6 +291,8 @@ paddr_t pmm_alloc_page(void)
 	uint32_t pfn = pcp_take();
 	if (pfn == PFN_NONE && drain_remote_caches())
 		pfn = pcp_take();
+	if (pfn == PFN_NONE)
+		pfn = zpool_pop(); /* the last free pages may be zeroed ones */
 	return pfn == PFN_NONE ? 0 : hand_out(pfn);
 }
 
@@ -326,6 +378,7 @@ void pmm_drain_cpu_cache(void)
 	irqflags_t f = arch_irq_save();
 	drain(&pcp[arch_cpu_index()], 0);
 	arch_irq_restore(f);
+	zpool_drain();
 }
 
 /*
@@ -353,10 +406,53 @@ paddr_t pmm_alloc_user_page(void)
 
 paddr_t pmm_alloc_zeroed_page(void)
 {
-	paddr_t p = pmm_alloc_page();
-	if (p)
-		arch_zero_page(phys_to_virt(p));
+	if (alloc_fail_now())
+		return 0;
+	uint32_t pfn = zpool_pop();
+	if (pfn != PFN_NONE)
+		return hand_out(pfn);
+	pfn = pcp_take();
+	if (pfn == PFN_NONE && drain_remote_caches())
+		pfn = pcp_take();
+	if (pfn == PFN_NONE)
+		return 0;
+	paddr_t p = hand_out(pfn);
+	arch_zero_page(phys_to_virt(p));
 	return p;
+}
+
+unsigned pmm_idle_zero(unsigned max)
+{
+	/* Only while memory is plentiful: a pooled page is one page less in the caches for others. */
+	uint64_t free = __atomic_load_n(&free_count, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&zpool_count, __ATOMIC_RELAXED) >= ZPOOL_MAX || free < 4 * pmm_user_reserve_pages() ||
+	    time_now_ns() < __atomic_load_n(&zpool_paused_until, __ATOMIC_RELAXED))
+		return 0;
+	uint32_t batch[ZPOOL_BATCH];
+	unsigned n = 0, pooled = 0;
+	if (max > ZPOOL_BATCH)
+		max = ZPOOL_BATCH;
+	irqflags_t f = arch_irq_save();
+	while (n < max && (batch[n] = pcp_take()) != PFN_NONE)
+		arch_zero_page(phys_to_virt(addr_of(batch[n++])));
+	/* One lock round for the batch; what no longer fits goes back to this CPU's cache (still counted free). */
+	spin_lock(&zpool_lock);
+	while (pooled < n && zpool_count < ZPOOL_MAX)
+		zpool[zpool_count++] = batch[pooled++];
+	spin_unlock(&zpool_lock);
+	struct pcp_cache *c = &pcp[arch_cpu_index()];
+	for (unsigned i = pooled; i < n; i++) {
+		if (c->count == PCP_MAX)
+			drain(c, PCP_MAX - PCP_BATCH);
+		c->pfns[c->count++] = batch[i];
+	}
+	arch_irq_restore(f);
+	return pooled;
+}
+
+uint64_t pmm_zeroed_pool_pages(void)
+{
+	return __atomic_load_n(&zpool_count, __ATOMIC_RELAXED);
 }
 
 paddr_t pmm_alloc_zeroed_user_page(void)

@@ -50,7 +50,16 @@ void pmm_init(const struct boot_mem_entry *map, uint64_t count);
  */
 paddr_t pmm_alloc_page(void);
 void pmm_free_page(paddr_t page);
-/* pmm_alloc_zeroed_page - as pmm_alloc_page, filled with zeros. */
+/*
+ * pmm_idle_zero - zero up to @max (at most 8) free pages into the pool that
+ * pmm_alloc_zeroed_page takes from first. Returns how many it pooled: 0
+ * when there is nothing to do (pool full, memory short, or held off after a
+ * drain). Context: an idle CPU, IRQs any (off for the batch).
+ */
+unsigned pmm_idle_zero(unsigned max);
+/* Pages in the zeroed pool (free pages, zeroed ahead). */
+uint64_t pmm_zeroed_pool_pages(void);
+/* pmm_alloc_zeroed_page - as pmm_alloc_page, filled with zeros (from the zeroed pool when it has one). */
 paddr_t pmm_alloc_zeroed_page(void);
 /* pmm_alloc_zeroed_user_page - as pmm_alloc_user_page, filled with zeros. */
 paddr_t pmm_alloc_zeroed_user_page(void);

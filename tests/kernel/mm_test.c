@@ -92,6 +92,59 @@ KTEST(pmm, zeroed_page_is_zero)
 	pmm_free_page(q);
 }
 
+/* Whether the page at @p reads zero in every word. */
+static bool page_is_zero(paddr_t p)
+{
+	const uint64_t *v = phys_to_virt(p);
+	uint64_t acc = 0;
+	for (int i = 0; i < 512; i++)
+		acc |= v[i];
+	return acc == 0;
+}
+
+KTEST(pmm, zeroed_pool_pages_read_zero)
+{
+	enum { DIRTY = 64, TAKE = 2 * 1024 + DIRTY }; /* more than the pool holds: pooled and inline-zeroed pages */
+	uint64_t free_before = pmm_free_pages_count();
+	/* Dirty pages on top of this CPU's cache: what the pool is filled from. */
+	paddr_t head = 0;
+	for (int i = 0; i < DIRTY; i++) {
+		paddr_t p = pmm_alloc_page();
+		KASSERT(p);
+		memset(phys_to_virt(p), 0x5a, PAGE_SIZE);
+		*(paddr_t *)phys_to_virt(p) = head;
+		head = p;
+	}
+	while (head) {
+		paddr_t next = *(paddr_t *)phys_to_virt(head);
+		pmm_free_page(head);
+		head = next;
+	}
+	for (int i = 0; i < DIRTY; i++)
+		(void)pmm_idle_zero(1); /* 0 when the pool is full or held off: then it is tested as it is */
+	KEXPECT(pmm_zeroed_pool_pages() <= 1024);
+	uint64_t nonzero = 0;
+	for (int i = 0; i < TAKE; i++) {
+		paddr_t p = pmm_alloc_zeroed_page();
+		KASSERT(p);
+		nonzero += !page_is_zero(p);
+		*(paddr_t *)phys_to_virt(p) = head;
+		head = p;
+	}
+	KEXPECT_EQ(nonzero, 0);
+	while (head) {
+		paddr_t next = *(paddr_t *)phys_to_virt(head);
+		pmm_free_page(head);
+		head = next;
+	}
+	KEXPECT_EQ(pmm_free_pages_count(), free_before);
+	/* A drain empties the pool and holds the refill off, so that merges can happen. */
+	pmm_drain_cpu_cache();
+	KEXPECT_EQ(pmm_zeroed_pool_pages(), 0);
+	KEXPECT_EQ(pmm_idle_zero(8), 0);
+	KEXPECT_EQ(pmm_zeroed_pool_pages(), 0);
+}
+
 KTEST(pmm, fragmentation_then_merge)
 {
 	/* Take 1024 single pages, free every other one, then all: large blocks must form again. */
