@@ -232,16 +232,18 @@ uint64_t arch_pt_unmap_range(uint64_t root, uint64_t start, uint64_t end, void (
 	uint64_t unmapped = 0, stop, *pte;
 	for (uint64_t va = start; (pte = next_leaf_run(root, &va, end, &stop)); va = stop) {
 		uint64_t table_phys = virt_to_phys_direct(pte) & PTE_ADDR;
+		int removed = 0;
 		for (uint64_t v = va; v < stop; v += PAGE_SIZE, pte++) {
 			if (!(*pte & PTE_P))
 				continue;
 			uint64_t pa = *pte & PTE_ADDR;
 			*pte = 0;
-			count_entry(table_phys, -1);
-			unmapped++;
+			removed++;
 			if (page_fn)
 				page_fn(pa, ctx);
 		}
+		count_entry(table_phys, -removed); /* one update of the table's count per run */
+		unmapped += removed;
 		if (pmm_page(table_phys)->refcount == 0)
 			prune(root, va);
 	}

@@ -368,6 +368,33 @@ void pmm_page_put(paddr_t addr)
 		pmm_free_page(addr);
 }
 
+void pmm_pages_put(const paddr_t *frames, uint64_t n)
+{
+	irqflags_t f = arch_irq_save();
+	struct pcp_cache *c = &pcp[arch_cpu_index()];
+	uint64_t freed = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		struct page *p = &pages[pfn_of(frames[i])];
+		/* As pmm_page_put: the only holder frees without an atomic update. */
+		if (__atomic_load_n(&p->refcount, __ATOMIC_ACQUIRE) != 1) {
+			int32_t left = __atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL);
+			ASSERT(left >= 0);
+			if (left != 0)
+				continue;
+		}
+		if (p->flags & (PG_FREE | PG_CACHED | PG_RESERVED))
+			panic("pmm: double free or bad free of page 0x%lx (flags 0x%x)", frames[i], p->flags);
+		if (c->count == PCP_MAX)
+			drain(c, PCP_MAX - PCP_BATCH);
+		p->flags = PG_CACHED;
+		c->pfns[c->count++] = (uint32_t)pfn_of(frames[i]);
+		freed++;
+	}
+	/* One update of the shared counter for the batch. */
+	__atomic_fetch_add(&free_count, freed, __ATOMIC_RELAXED);
+	arch_irq_restore(f);
+}
+
 bool pmm_page_shared(paddr_t addr)
 {
 	return __atomic_load_n(&pages[pfn_of(addr)].refcount, __ATOMIC_ACQUIRE) > 1;
@@ -448,6 +475,40 @@ unsigned pmm_idle_zero(unsigned max)
 	}
 	arch_irq_restore(f);
 	return pooled;
+}
+
+unsigned pmm_alloc_zeroed_user_pages(paddr_t *out, unsigned n, bool *refused)
+{
+	unsigned got = 0;
+	*refused = false;
+	if (__atomic_load_n(&zpool_count, __ATOMIC_RELAXED)) {
+		/* Pooled pages under one lock round and one update of the free count. */
+		uint64_t free = __atomic_load_n(&free_count, __ATOMIC_RELAXED), reserve = pmm_user_reserve_pages();
+		irqflags_t f = spin_lock_irqsave(&zpool_lock);
+		uint32_t before = zpool_count;
+		while (got < n && zpool_count && free - got > reserve) {
+			if (alloc_fail_now()) {
+				*refused = true;
+				break;
+			}
+			out[got++] = addr_of(zpool[--zpool_count]);
+		}
+		bool wake = before > ZPOOL_MAX / 2 && zpool_count <= ZPOOL_MAX / 2;
+		spin_unlock_irqrestore(&zpool_lock, f);
+		for (unsigned i = 0; i < got; i++)
+			mark_allocated(pfn_of(out[i]), 0);
+		__atomic_fetch_sub(&free_count, got, __ATOMIC_RELAXED);
+		if (wake)
+			sched_wake_idle_cpu();
+	}
+	while (got < n && !*refused) {
+		paddr_t p = pmm_alloc_zeroed_user_page();
+		if (p)
+			out[got++] = p;
+		else
+			*refused = true;
+	}
+	return got;
 }
 
 uint64_t pmm_zeroed_pool_pages(void)
