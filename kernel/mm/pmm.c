@@ -62,7 +62,7 @@ static uint64_t pending_hint;       /* Guarded by: zone_lock; no pending bit bel
 static struct pcp_cache pcp[MAX_CPUS_PMM]; /* Owner CPU only, IRQs off */
 
 /*
- * Pages zeroed ahead of need by idle CPUs (pmm_idle_zero_one), so that
+ * Pages zeroed ahead of need by idle CPUs (pmm_idle_zero), so that
  * pmm_alloc_zeroed_page() costs a pop where a busy CPU would otherwise
  * write a whole page. They are free pages (in free_count, PG_CACHED) and
  * any allocation takes them when nothing else is left; a failing
