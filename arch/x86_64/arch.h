@@ -161,6 +161,13 @@ int arch_pt_map(uint64_t root, uint64_t va, uint64_t pa, unsigned flags);
 /* Map @npages from @va, asking @next_pa for each frame (0 = stop, -ENOMEM). Returns 0 or -ENOMEM. */
 int arch_pt_map_range(uint64_t root, uint64_t va, uint64_t npages, uint64_t (*next_pa)(void *ctx), void *ctx,
 		      unsigned flags);
+/*
+ * Map the pages of [@va, @va + @npages pages) that have no entry, asking
+ * @next_pa for each frame, in existing leaf tables only; stops quietly at
+ * the first 0 from @next_pa. Returns how many pages it mapped.
+ */
+uint64_t arch_pt_map_absent(uint64_t root, uint64_t va, uint64_t npages, uint64_t (*next_pa)(void *ctx), void *ctx,
+			    unsigned flags);
 /* Unmap [start, end); @page_fn (may be NULL) gets each frame that was mapped. Returns pages unmapped. */
 uint64_t arch_pt_unmap_range(uint64_t root, uint64_t start, uint64_t end, void (*page_fn)(uint64_t pa, void *ctx),
 			     void *ctx);

@@ -20,6 +20,8 @@
 #define PTE_U    (1ULL << 2)
 #define PTE_PWT  (1ULL << 3)
 #define PTE_PCD  (1ULL << 4)
+#define PTE_A    (1ULL << 5)
+#define PTE_D    (1ULL << 6)
 #define PTE_PS   (1ULL << 7)
 #define PTE_G    (1ULL << 8)
 #define PTE_NX   (1ULL << 63)
@@ -38,11 +40,17 @@ static inline uint64_t *table_virt(uint64_t phys)
 	return phys_to_virt(phys & PTE_ADDR);
 }
 
+/*
+ * Entries are written with accessed set, and dirty where writable: nothing
+ * here reads those bits, and a walker that finds them set has no entry to
+ * write back on the first access (QEMU's TCG walker stores to every level
+ * it finds without them: a guest-physical write per level per new page).
+ */
 static uint64_t leaf_bits(unsigned flags)
 {
-	uint64_t e = PTE_P;
+	uint64_t e = PTE_P | PTE_A;
 	if (flags & ARCH_MAP_WRITE)
-		e |= PTE_W;
+		e |= PTE_W | PTE_D;
 	if (flags & ARCH_MAP_USER)
 		e |= PTE_U;
 	if (!(flags & ARCH_MAP_EXEC))
@@ -79,7 +87,7 @@ static uint64_t *walk(uint64_t root, uint64_t va, bool create)
 				return NULL;
 			pmm_page(fresh)->refcount = 0; /* counts present entries from here on */
 			/* Upper levels are permissive; the leaf decides. User bit only below the kernel half. */
-			*e = fresh | PTE_P | PTE_W | (va < BOOT_DIRECT_MAP_BASE ? PTE_U : 0);
+			*e = fresh | PTE_P | PTE_W | PTE_A | (va < BOOT_DIRECT_MAP_BASE ? PTE_U : 0);
 			if (level < 3 || va < BOOT_DIRECT_MAP_BASE)
 				count_entry(table, +1);
 			if (va >= BOOT_DIRECT_MAP_BASE)
@@ -224,16 +232,18 @@ uint64_t arch_pt_unmap_range(uint64_t root, uint64_t start, uint64_t end, void (
 	uint64_t unmapped = 0, stop, *pte;
 	for (uint64_t va = start; (pte = next_leaf_run(root, &va, end, &stop)); va = stop) {
 		uint64_t table_phys = virt_to_phys_direct(pte) & PTE_ADDR;
+		int removed = 0;
 		for (uint64_t v = va; v < stop; v += PAGE_SIZE, pte++) {
 			if (!(*pte & PTE_P))
 				continue;
 			uint64_t pa = *pte & PTE_ADDR;
 			*pte = 0;
-			count_entry(table_phys, -1);
-			unmapped++;
+			removed++;
 			if (page_fn)
 				page_fn(pa, ctx);
 		}
+		count_entry(table_phys, -removed); /* one update of the table's count per run */
+		unmapped += removed;
 		if (pmm_page(table_phys)->refcount == 0)
 			prune(root, va);
 	}
@@ -325,6 +335,27 @@ int arch_pt_map_range(uint64_t root, uint64_t va, uint64_t npages, uint64_t (*ne
 		count_entry(table_phys, added);
 	}
 	return 0;
+}
+
+uint64_t arch_pt_map_absent(uint64_t root, uint64_t va, uint64_t npages, uint64_t (*next_pa)(void *ctx), void *ctx,
+			    unsigned flags)
+{
+	uint64_t bits = leaf_bits(flags);
+	uint64_t end = va + npages * PAGE_SIZE, mapped = 0, stop, *pte;
+	for (; (pte = next_leaf_run(root, &va, end, &stop)); va = stop) {
+		uint64_t table_phys = virt_to_phys_direct(pte) & PTE_ADDR;
+		for (uint64_t v = va; v < stop; v += PAGE_SIZE, pte++) {
+			if (*pte & PTE_P)
+				continue;
+			uint64_t pa = next_pa(ctx);
+			if (!pa)
+				return mapped;
+			*pte = pa | bits;
+			count_entry(table_phys, +1);
+			mapped++;
+		}
+	}
+	return mapped;
 }
 
 uint64_t arch_pt_kernel_root(void)

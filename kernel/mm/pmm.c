@@ -11,7 +11,9 @@
 #include "arch/x86_64/arch.h"
 #include "kernel/lib/string.h"
 #include "kernel/log/log.h"
+#include "kernel/sched/sched.h"
 #include "kernel/sync/spinlock.h"
+#include "kernel/time/time.h"
 
 /*
  * Pages a CPU may cache, and how many move per refill or drain. Large enough
@@ -58,6 +60,22 @@ static uint64_t *pending;           /* Guarded by: zone_lock; bit set = section 
 static uint64_t pending_words;
 static uint64_t pending_hint;       /* Guarded by: zone_lock; no pending bit below this word */
 static struct pcp_cache pcp[MAX_CPUS_PMM]; /* Owner CPU only, IRQs off */
+
+/*
+ * Pages zeroed ahead of need by idle CPUs (pmm_idle_zero), so that
+ * pmm_alloc_zeroed_page() costs a pop where a busy CPU would otherwise
+ * write a whole page. They are free pages (in free_count, PG_CACHED) and
+ * any allocation takes them when nothing else is left; a failing
+ * multi-page allocation gives them back to the buddy lists and holds the
+ * refill off for a while, so that they never stand in the way of a merge.
+ */
+#define ZPOOL_MAX 1024
+#define ZPOOL_PAUSE_NS 1000000000ULL
+#define ZPOOL_BATCH 8 /* pages an idle CPU zeroes with IRQs off between looks at its run queue */
+static struct spinlock zpool_lock = SPINLOCK_INIT;
+static uint32_t zpool[ZPOOL_MAX];   /* Guarded by: zpool_lock */
+static uint32_t zpool_count;        /* Guarded by: zpool_lock; read unlocked as a hint */
+static uint64_t zpool_paused_until; /* atomic: no refill before this time (ns) */
 
 static inline uint64_t pfn_of(paddr_t a) { return a >> PAGE_SHIFT; }
 static inline paddr_t addr_of(uint64_t pfn) { return pfn << PAGE_SHIFT; }
@@ -157,15 +175,61 @@ static uint32_t buddy_alloc_locked(unsigned order)
 	return pfn;
 }
 
+static uint32_t pcp_take(void);
+static paddr_t hand_out(uint32_t pfn);
+
+/* A page of the zeroed pool, still counted free, or PFN_NONE. Context: any. */
+static uint32_t zpool_pop(void)
+{
+	if (__atomic_load_n(&zpool_count, __ATOMIC_RELAXED) == 0)
+		return PFN_NONE;
+	irqflags_t f = spin_lock_irqsave(&zpool_lock);
+	uint32_t pfn = zpool_count ? zpool[--zpool_count] : PFN_NONE;
+	bool half = zpool_count == ZPOOL_MAX / 2;
+	spin_unlock_irqrestore(&zpool_lock, f);
+	if (half)
+		sched_wake_idle_cpu(); /* an idle CPU refills it meanwhile, one IPI for half a pool */
+	return pfn;
+}
+
+/* Every pooled page back to the buddy lists, and no refill for ZPOOL_PAUSE_NS. */
+static void zpool_drain(void)
+{
+	__atomic_store_n(&zpool_paused_until, time_now_ns() + ZPOOL_PAUSE_NS, __ATOMIC_RELAXED);
+	irqflags_t f = spin_lock_irqsave(&zpool_lock);
+	spin_lock(&zone_lock);
+	while (zpool_count) {
+		uint32_t pfn = zpool[--zpool_count];
+		pages[pfn].flags = 0;
+		buddy_free(pfn, 0);
+	}
+	spin_unlock(&zone_lock);
+	spin_unlock_irqrestore(&zpool_lock, f);
+}
+
 paddr_t pmm_alloc_pages(unsigned order)
 {
 	if (order > PMM_MAX_ORDER)
 		return 0;
+	/*
+	 * A single page through this CPU's cache, as pmm_alloc_page (but never
+	 * a failure injected for tests): kmalloc's page-sized objects come here
+	 * on every mmap and munmap, and the zone lock is shared by all CPUs.
+	 */
+	if (order == 0) {
+		uint32_t one = pcp_take();
+		if (one == PFN_NONE && drain_remote_caches())
+			one = pcp_take();
+		if (one == PFN_NONE)
+			one = zpool_pop();
+		return one == PFN_NONE ? 0 : hand_out(one);
+	}
 	uint32_t pfn = buddy_alloc_locked(order);
 	/* Cached single pages can block a merge: return them all, then try once more. */
 	if (pfn == PFN_NONE) {
 		pmm_drain_cpu_cache();
 		drain_remote_caches();
+		zpool_drain();
 		pfn = buddy_alloc_locked(order);
 	}
 	if (pfn == PFN_NONE)
@@ -182,6 +246,10 @@ void pmm_free_pages(paddr_t base, unsigned order)
 	struct page *p = &pages[pfn];
 	if (p->flags & (PG_FREE | PG_CACHED | PG_RESERVED))
 		panic("pmm: double free or bad free of page 0x%lx (flags 0x%x)", base, p->flags);
+	if (order == 0) {
+		pmm_free_page(base); /* into this CPU's cache, like every single page */
+		return;
+	}
 	__atomic_fetch_add(&free_count, 1ULL << order, __ATOMIC_RELAXED);
 	irqflags_t f = spin_lock_irqsave(&zone_lock);
 	buddy_free(pfn, order);
@@ -208,8 +276,6 @@ static bool drain_remote_caches(void)
 	return true;
 }
 
-static uint32_t pcp_take(void);
-
 /* Count @pfn, a free page taken from a CPU's cache, as allocated. */
 static paddr_t hand_out(uint32_t pfn)
 {
@@ -225,6 +291,8 @@ paddr_t pmm_alloc_page(void)
 	uint32_t pfn = pcp_take();
 	if (pfn == PFN_NONE && drain_remote_caches())
 		pfn = pcp_take();
+	if (pfn == PFN_NONE)
+		pfn = zpool_pop(); /* the last free pages may be zeroed ones */
 	return pfn == PFN_NONE ? 0 : hand_out(pfn);
 }
 
@@ -300,6 +368,33 @@ void pmm_page_put(paddr_t addr)
 		pmm_free_page(addr);
 }
 
+void pmm_pages_put(const paddr_t *frames, uint64_t n)
+{
+	irqflags_t f = arch_irq_save();
+	struct pcp_cache *c = &pcp[arch_cpu_index()];
+	uint64_t freed = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		struct page *p = &pages[pfn_of(frames[i])];
+		/* As pmm_page_put: the only holder frees without an atomic update. */
+		if (__atomic_load_n(&p->refcount, __ATOMIC_ACQUIRE) != 1) {
+			int32_t left = __atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL);
+			ASSERT(left >= 0);
+			if (left != 0)
+				continue;
+		}
+		if (p->flags & (PG_FREE | PG_CACHED | PG_RESERVED))
+			panic("pmm: double free or bad free of page 0x%lx (flags 0x%x)", frames[i], p->flags);
+		if (c->count == PCP_MAX)
+			drain(c, PCP_MAX - PCP_BATCH);
+		p->flags = PG_CACHED;
+		c->pfns[c->count++] = (uint32_t)pfn_of(frames[i]);
+		freed++;
+	}
+	/* One update of the shared counter for the batch. */
+	__atomic_fetch_add(&free_count, freed, __ATOMIC_RELAXED);
+	arch_irq_restore(f);
+}
+
 bool pmm_page_shared(paddr_t addr)
 {
 	return __atomic_load_n(&pages[pfn_of(addr)].refcount, __ATOMIC_ACQUIRE) > 1;
@@ -310,6 +405,7 @@ void pmm_drain_cpu_cache(void)
 	irqflags_t f = arch_irq_save();
 	drain(&pcp[arch_cpu_index()], 0);
 	arch_irq_restore(f);
+	zpool_drain();
 }
 
 /*
@@ -337,10 +433,87 @@ paddr_t pmm_alloc_user_page(void)
 
 paddr_t pmm_alloc_zeroed_page(void)
 {
-	paddr_t p = pmm_alloc_page();
-	if (p)
-		arch_zero_page(phys_to_virt(p));
+	if (alloc_fail_now())
+		return 0;
+	uint32_t pfn = zpool_pop();
+	if (pfn != PFN_NONE)
+		return hand_out(pfn);
+	pfn = pcp_take();
+	if (pfn == PFN_NONE && drain_remote_caches())
+		pfn = pcp_take();
+	if (pfn == PFN_NONE)
+		return 0;
+	paddr_t p = hand_out(pfn);
+	arch_zero_page(phys_to_virt(p));
 	return p;
+}
+
+unsigned pmm_idle_zero(unsigned max)
+{
+	/* Only while memory is plentiful: a pooled page is one page less in the caches for others. */
+	uint64_t free = __atomic_load_n(&free_count, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&zpool_count, __ATOMIC_RELAXED) >= ZPOOL_MAX || free < 4 * pmm_user_reserve_pages() ||
+	    time_now_ns() < __atomic_load_n(&zpool_paused_until, __ATOMIC_RELAXED))
+		return 0;
+	uint32_t batch[ZPOOL_BATCH];
+	unsigned n = 0, pooled = 0;
+	if (max > ZPOOL_BATCH)
+		max = ZPOOL_BATCH;
+	irqflags_t f = arch_irq_save();
+	while (n < max && (batch[n] = pcp_take()) != PFN_NONE)
+		arch_zero_page(phys_to_virt(addr_of(batch[n++])));
+	/* One lock round for the batch; what no longer fits goes back to this CPU's cache (still counted free). */
+	spin_lock(&zpool_lock);
+	while (pooled < n && zpool_count < ZPOOL_MAX)
+		zpool[zpool_count++] = batch[pooled++];
+	spin_unlock(&zpool_lock);
+	struct pcp_cache *c = &pcp[arch_cpu_index()];
+	for (unsigned i = pooled; i < n; i++) {
+		if (c->count == PCP_MAX)
+			drain(c, PCP_MAX - PCP_BATCH);
+		c->pfns[c->count++] = batch[i];
+	}
+	arch_irq_restore(f);
+	return pooled;
+}
+
+unsigned pmm_alloc_zeroed_user_pages(paddr_t *out, unsigned n, bool *refused)
+{
+	unsigned got = 0;
+	*refused = false;
+	if (__atomic_load_n(&zpool_count, __ATOMIC_RELAXED)) {
+		/* Pooled pages under one lock round and one update of the free count. */
+		uint64_t free = __atomic_load_n(&free_count, __ATOMIC_RELAXED), reserve = pmm_user_reserve_pages();
+		irqflags_t f = spin_lock_irqsave(&zpool_lock);
+		uint32_t before = zpool_count;
+		while (got < n && zpool_count && free - got > reserve) {
+			if (alloc_fail_now()) {
+				*refused = true;
+				break;
+			}
+			out[got++] = addr_of(zpool[--zpool_count]);
+		}
+		bool wake = before > ZPOOL_MAX / 2 && zpool_count <= ZPOOL_MAX / 2;
+		spin_unlock_irqrestore(&zpool_lock, f);
+		for (unsigned i = 0; i < got; i++)
+			mark_allocated(pfn_of(out[i]), 0);
+		__atomic_fetch_sub(&free_count, got, __ATOMIC_RELAXED);
+		if (wake)
+			sched_wake_idle_cpu();
+	}
+	while (got < n && !*refused) {
+		paddr_t p = pmm_alloc_zeroed_user_page();
+		if (p)
+			out[got++] = p;
+		else
+			*refused = true;
+	}
+	return got;
+}
+
+uint64_t pmm_zeroed_pool_pages(void)
+{
+	return __atomic_load_n(&zpool_count, __ATOMIC_RELAXED);
 }
 
 paddr_t pmm_alloc_zeroed_user_page(void)

@@ -50,7 +50,23 @@ void pmm_init(const struct boot_mem_entry *map, uint64_t count);
  */
 paddr_t pmm_alloc_page(void);
 void pmm_free_page(paddr_t page);
-/* pmm_alloc_zeroed_page - as pmm_alloc_page, filled with zeros. */
+/*
+ * pmm_idle_zero - zero up to @max (at most 8) free pages into the pool that
+ * pmm_alloc_zeroed_page takes from first. Returns how many it pooled: 0
+ * when there is nothing to do (pool full, memory short, or held off after a
+ * drain). Context: an idle CPU, IRQs any (off for the batch).
+ */
+unsigned pmm_idle_zero(unsigned max);
+/*
+ * pmm_alloc_zeroed_user_pages - up to @n pages as pmm_alloc_zeroed_user_page
+ * would give them one by one, into @out. Returns how many; sets *@refused
+ * when it stopped because a page was refused (no memory, the user reserve,
+ * an injected failure), which a later call must not be asked to undo.
+ */
+unsigned pmm_alloc_zeroed_user_pages(paddr_t *out, unsigned n, bool *refused);
+/* Pages in the zeroed pool (free pages, zeroed ahead). */
+uint64_t pmm_zeroed_pool_pages(void);
+/* pmm_alloc_zeroed_page - as pmm_alloc_page, filled with zeros (from the zeroed pool when it has one). */
 paddr_t pmm_alloc_zeroed_page(void);
 /* pmm_alloc_zeroed_user_page - as pmm_alloc_user_page, filled with zeros. */
 paddr_t pmm_alloc_zeroed_user_page(void);
@@ -97,6 +113,12 @@ uint64_t pmm_total_pages_count(void);
 
 /* The struct page of a frame; NULL outside managed memory. */
 struct page *pmm_page(paddr_t addr);
+
+/*
+ * pmm_pages_put - pmm_page_put() of each of @n frames, the freed ones into
+ * this CPU's cache with one update of the free count. Context: any.
+ */
+void pmm_pages_put(const paddr_t *frames, uint64_t n);
 
 /* Return the calling CPU's cached pages to the buddy lists (tests, CPU offline). */
 void pmm_drain_cpu_cache(void);

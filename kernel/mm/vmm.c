@@ -238,8 +238,7 @@ static void reclaim_frames(struct vm_reclaim *rc)
 	if (rc->need_flush)
 		tlb_flush_space(rc->space, rc->start, rc->end);
 	rc->need_flush = false;
-	for (uint64_t i = 0; i < rc->nframes; i++)
-		pmm_page_put(rc->frames[i]);
+	pmm_pages_put(rc->frames, rc->nframes);
 	rc->nframes = 0;
 }
 
@@ -343,10 +342,30 @@ static uint64_t find_gap(struct vm_space *s, uint64_t len)
 	return USER_MAX - candidate >= len ? candidate : 0;
 }
 
+/*
+ * Frames for the page tables, one per call of fill_next(): zeroed ones are
+ * taken FILL_BATCH at a time (one pass over the allocator's locks and
+ * counters), never more than @want in all; fill_finish() frees what is
+ * left over. /dev/one's pages are filled one by one.
+ */
+#define FILL_BATCH 16
 struct fill_ctx {
 	enum vm_backing backing;
-	uint64_t allocated;
+	uint64_t allocated; /* frames handed out */
+	uint64_t want;      /* frames that may still be asked for */
+	unsigned n, next;   /* the batch: stash[next..n) unused */
+	bool refused;       /* the allocator said no: nothing more */
+	paddr_t stash[FILL_BATCH];
 };
+
+static void fill_init(struct fill_ctx *c, enum vm_backing backing, uint64_t want)
+{
+	c->backing = backing;
+	c->allocated = 0;
+	c->want = want;
+	c->n = c->next = 0;
+	c->refused = false;
+}
 
 static uint64_t fill_next(void *arg)
 {
@@ -355,11 +374,28 @@ static uint64_t fill_next(void *arg)
 	if (c->backing == VM_ANON_ONE) {
 		if ((p = pmm_alloc_user_page()))
 			memset(phys_to_virt(p), 0xff, PAGE_SIZE);
-	} else {
-		p = pmm_alloc_zeroed_user_page();
+		c->allocated += p != 0;
+		return p;
 	}
-	c->allocated += p != 0;
-	return p;
+	if (c->next == c->n) {
+		if (c->refused || c->want == 0)
+			return 0;
+		unsigned ask = c->want < FILL_BATCH ? (unsigned)c->want : FILL_BATCH;
+		c->n = pmm_alloc_zeroed_user_pages(c->stash, ask, &c->refused);
+		c->next = 0;
+		c->want -= c->n;
+		if (c->n == 0)
+			return 0;
+	}
+	c->allocated++;
+	return c->stash[c->next++];
+}
+
+/* Free the frames of the batch that were not used. */
+static void fill_finish(struct fill_ctx *c)
+{
+	for (; c->next < c->n; c->next++)
+		pmm_free_page(c->stash[c->next]);
 }
 
 /* Whether @s may gain @more regions (VM_MAX_REGIONS, like Linux's max_map_count). Needs lock. */
@@ -511,10 +547,13 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 	r->backing = backing;
 	r->object = NULL;
 	r->pgoff = 0;
+	r->fault_around = (flags & VM_FAULT_AROUND) != 0;
 	region_insert(s, r);
 	if (flags & VM_POPULATE) {
-		struct fill_ctx c = { backing, 0 };
+		struct fill_ctx c;
+		fill_init(&c, backing, npages);
 		err = arch_pt_map_range(s->root, start, npages, fill_next, &c, arch_flags(prot));
+		fill_finish(&c);
 		s->resident += c.allocated;
 		if (err) {
 			/* Undo: the region and every page mapped so far. */
@@ -623,7 +662,8 @@ static bool try_merge_next(struct vm_space *s, struct vm_region *r)
 {
 	spin_assert_held(&s->lock);
 	struct vm_region *n = to_region(rb_next(&r->node));
-	if (!n || n->start != r->end || n->prot != r->prot || n->backing != r->backing || n->cow != r->cow)
+	if (!n || n->start != r->end || n->prot != r->prot || n->backing != r->backing || n->cow != r->cow ||
+	    n->fault_around != r->fault_around)
 		return false;
 	if (!owns_frames(r) && (n->object != r->object || n->pgoff != r->pgoff + (r->end - r->start) / PAGE_SIZE))
 		return false;
@@ -854,6 +894,29 @@ bool mm_single_step_done(void)
 	return true;
 }
 
+/*
+ * After a fault on @page of @r mapped it: map the untouched pages of the
+ * aligned FAULT_AROUND_PAGES block around it as well, clipped to @r (one
+ * fault instead of one a page for memory touched in order). Absent entries
+ * only, with the frames' own rights; no flush, as nothing was present.
+ * Stops quietly when programs may take no more memory. Needs lock.
+ */
+static void fault_around(struct vm_space *s, struct vm_region *r, uint64_t page)
+{
+	spin_assert_held(&s->lock);
+	const uint64_t block = FAULT_AROUND_PAGES * PAGE_SIZE;
+	uint64_t lo = page & ~(block - 1), hi = lo + block;
+	if (lo < r->start)
+		lo = r->start;
+	if (hi > r->end)
+		hi = r->end;
+	struct fill_ctx c;
+	fill_init(&c, r->backing, (hi - lo) / PAGE_SIZE - 1); /* the faulting page is mapped already */
+	arch_pt_map_absent(s->root, lo, (hi - lo) / PAGE_SIZE, fill_next, &c, region_flags(r));
+	fill_finish(&c);
+	s->resident += c.allocated;
+}
+
 int vm_fault(struct vm_space *s, uint64_t addr, unsigned access, uint64_t user_ip, bool can_spin)
 {
 	if (addr < USER_MIN || addr >= USER_MAX)
@@ -881,7 +944,8 @@ int vm_fault(struct vm_space *s, uint64_t addr, unsigned access, uint64_t user_i
 	} else if (r->backing == VM_DEVICE) {
 		p = (r->pgoff + (page - r->start) / PAGE_SIZE) * PAGE_SIZE; /* pgoff is the frame number */
 	} else {
-		struct fill_ctx c = { r->backing, 0 };
+		struct fill_ctx c;
+		fill_init(&c, r->backing, 1);
 		p = fill_next(&c);
 	}
 	/* A W^X page that is first touched by a fetch starts in its execute view. */
@@ -894,6 +958,8 @@ int vm_fault(struct vm_space *s, uint64_t addr, unsigned access, uint64_t user_i
 		return -ENOMEM; /* the faulting process cannot go on (a user access) or gets ENOMEM (uaccess) */
 	}
 	s->resident++;
+	if (r->fault_around && owns_frames(r) && !r->cow && !prot_is_wx(r->prot))
+		fault_around(s, r, page);
 	spin_unlock(&s->lock);
 	return 0;
 }

@@ -43,6 +43,13 @@ enum vm_backing {
 /* vm_map flags */
 #define VM_FIXED    0x1u /* use @addr exactly, replacing what is there */
 #define VM_POPULATE 0x2u /* allocate and map every page now */
+/*
+ * A large private mapping (sys_mmap's, too big to populate): a fault maps
+ * the untouched pages of the aligned FAULT_AROUND_PAGES block around it
+ * too, inside the region only, as far as memory allows.
+ */
+#define VM_FAULT_AROUND 0x4u
+#define FAULT_AROUND_PAGES 16
 
 struct vm_object;
 
@@ -68,6 +75,7 @@ struct vm_region {
 	 * the file nor another program ever sees the write.
 	 */
 	bool cow;
+	bool fault_around; /* VM_FAULT_AROUND (private zero or one pages only) */
 };
 
 struct vm_space {

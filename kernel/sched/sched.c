@@ -185,6 +185,13 @@ static int find_idle_cpu(unsigned not)
 	return -1;
 }
 
+void sched_wake_idle_cpu(void)
+{
+	int cpu = find_idle_cpu(arch_cpu_index());
+	if (cpu >= 0)
+		arch_send_reschedule((unsigned)cpu); /* out of hlt; its idle loop looks for work */
+}
+
 /* Make @rq's CPU call schedule() soon. */
 static void resched_cpu(struct runqueue *rq)
 {
@@ -606,6 +613,11 @@ static void idle_loop(void)
 		 */
 		if (vm_space_current())
 			vm_space_activate(NULL);
+		/* Nothing to run: zero pages ahead for pmm_alloc_zeroed_page, a few per look at the queues. */
+		if (pmm_idle_zero(8)) {
+			arch_irq_enable(); /* a pending interrupt is taken here */
+			continue;
+		}
 		arch_idle_wait();
 	}
 }

@@ -26,6 +26,8 @@ __attribute__((noreturn)) void sched_run_ap(unsigned cpu);
 
 /* True when this CPU was asked to reschedule (timer slice, wake-up of a more important thread). */
 bool sched_need_resched(void);
+/* Wake one idle CPU other than this one (if any) to do background work (pmm's zeroed pool). Context: any. */
+void sched_wake_idle_cpu(void);
 
 /* Give up the CPU if something else of equal or higher priority is ready. */
 void sched_yield(void);

@@ -65,8 +65,8 @@ SYSCALL_DEFINE(SYS_MMAP, void *, fd_t, fd, void __user *, addr, uint64_t, length
 			err = -ENOMEM;
 			goto out;
 		}
-		if (npages <= POPULATE_MAX_PAGES)
-			flags |= VM_POPULATE;
+		/* Larger ones are mapped on touch, a FAULT_AROUND_PAGES block a fault. */
+		flags |= npages <= POPULATE_MAX_PAGES ? VM_POPULATE : VM_FAULT_AROUND;
 		err = vm_map(p->space, a, length, prot, req.backing, flags, &start);
 	}
 	if (!err)

@@ -92,6 +92,59 @@ KTEST(pmm, zeroed_page_is_zero)
 	pmm_free_page(q);
 }
 
+/* Whether the page at @p reads zero in every word. */
+static bool page_is_zero(paddr_t p)
+{
+	const uint64_t *v = phys_to_virt(p);
+	uint64_t acc = 0;
+	for (int i = 0; i < 512; i++)
+		acc |= v[i];
+	return acc == 0;
+}
+
+KTEST(pmm, zeroed_pool_pages_read_zero)
+{
+	enum { DIRTY = 64, TAKE = 2 * 1024 + DIRTY }; /* more than the pool holds: pooled and inline-zeroed pages */
+	uint64_t free_before = pmm_free_pages_count();
+	/* Dirty pages on top of this CPU's cache: what the pool is filled from. */
+	paddr_t head = 0;
+	for (int i = 0; i < DIRTY; i++) {
+		paddr_t p = pmm_alloc_page();
+		KASSERT(p);
+		memset(phys_to_virt(p), 0x5a, PAGE_SIZE);
+		*(paddr_t *)phys_to_virt(p) = head;
+		head = p;
+	}
+	while (head) {
+		paddr_t next = *(paddr_t *)phys_to_virt(head);
+		pmm_free_page(head);
+		head = next;
+	}
+	for (int i = 0; i < DIRTY; i++)
+		(void)pmm_idle_zero(1); /* 0 when the pool is full or held off: then it is tested as it is */
+	KEXPECT(pmm_zeroed_pool_pages() <= 1024);
+	uint64_t nonzero = 0;
+	for (int i = 0; i < TAKE; i++) {
+		paddr_t p = pmm_alloc_zeroed_page();
+		KASSERT(p);
+		nonzero += !page_is_zero(p);
+		*(paddr_t *)phys_to_virt(p) = head;
+		head = p;
+	}
+	KEXPECT_EQ(nonzero, 0);
+	while (head) {
+		paddr_t next = *(paddr_t *)phys_to_virt(head);
+		pmm_free_page(head);
+		head = next;
+	}
+	KEXPECT_EQ(pmm_free_pages_count(), free_before);
+	/* A drain empties the pool and holds the refill off, so that merges can happen. */
+	pmm_drain_cpu_cache();
+	KEXPECT_EQ(pmm_zeroed_pool_pages(), 0);
+	KEXPECT_EQ(pmm_idle_zero(8), 0);
+	KEXPECT_EQ(pmm_zeroed_pool_pages(), 0);
+}
+
 KTEST(pmm, fragmentation_then_merge)
 {
 	/* Take 1024 single pages, free every other one, then all: large blocks must form again. */
@@ -521,6 +574,57 @@ KTEST(vmm, anon_one_and_populate)
 	KEXPECT_EQ(uwrite(addr, 0), -14);
 	KEXPECT_EQ(uread(addr, &v), 0);
 	KEXPECT_EQ(v, ~0ULL);
+	vm_space_activate(NULL);
+	vm_space_destroy(s);
+}
+
+/* Whether @va has a page-table entry in @s. */
+static bool mapped_at(struct vm_space *s, uint64_t va)
+{
+	struct arch_mapping m;
+	return arch_pt_query(s->root, va, &m);
+}
+
+KTEST(vmm, fault_around_stays_in_its_region)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	const uint64_t block = FAULT_AROUND_PAGES * PAGE_SIZE;
+	/* Region A: 1.5 blocks, starting on a block; region B (no fault-around) right after it. */
+	uint64_t a = (USER_MIN + 2 * block) & ~(block - 1), a_end = a + block + block / 2, got, v = 1;
+	KASSERT(vm_map(s, a, a_end - a, VM_READ | VM_WRITE, VM_ANON_ZERO, VM_FIXED | VM_FAULT_AROUND, &got) == 0);
+	KASSERT(vm_map(s, a_end, block, VM_READ | VM_WRITE, VM_ANON_ZERO, VM_FIXED, &got) == 0);
+	KEXPECT_EQ(s->resident, 0);
+	vm_space_activate(s);
+	/* A fault in A's second, clipped block maps that block up to A's end, and nothing of B. */
+	KEXPECT_EQ(uwrite(a_end - PAGE_SIZE, 7), 0);
+	KEXPECT_EQ(s->resident, FAULT_AROUND_PAGES / 2);
+	for (uint64_t va = a + block; va < a_end; va += PAGE_SIZE)
+		KEXPECT(mapped_at(s, va));
+	KEXPECT(!mapped_at(s, a_end));
+	KEXPECT(!mapped_at(s, a + block - PAGE_SIZE));
+	/* Every page it mapped reads zero. */
+	for (uint64_t va = a + block; va < a_end - PAGE_SIZE; va += PAGE_SIZE) {
+		KEXPECT_EQ(uread(va + 8, &v), 0);
+		KEXPECT_EQ(v, 0);
+	}
+	/* A write on a page mapped around an earlier fault keeps the page: no new one. */
+	KEXPECT_EQ(uwrite(a + block, 5), 0);
+	KEXPECT_EQ(s->resident, FAULT_AROUND_PAGES / 2);
+	/* B maps what is touched, one page. */
+	KEXPECT_EQ(uread(a_end + PAGE_SIZE, &v), 0);
+	KEXPECT_EQ(s->resident, FAULT_AROUND_PAGES / 2 + 1);
+	KEXPECT(!mapped_at(s, a_end));
+	/* The first block of A, from a fault in its middle. */
+	KEXPECT_EQ(uread(a + 3 * PAGE_SIZE, &v), 0);
+	KEXPECT_EQ(v, 0);
+	KEXPECT_EQ(s->resident, FAULT_AROUND_PAGES + FAULT_AROUND_PAGES / 2 + 1);
+	KEXPECT(mapped_at(s, a) && mapped_at(s, a + block - PAGE_SIZE));
+	KEXPECT(!mapped_at(s, a - PAGE_SIZE));
+	/* Unmapped, all of it faults again. */
+	KEXPECT_EQ(vm_unmap(s, a, a_end + block - a), 0);
+	KEXPECT_EQ(s->resident, 0);
+	KEXPECT_EQ(uread(a + block, &v), -14);
 	vm_space_activate(NULL);
 	vm_space_destroy(s);
 }

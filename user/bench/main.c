@@ -3,6 +3,7 @@
 //
 // Usage: /bin/bench [name...]    run every benchmark, or only the named ones
 //        /bin/bench scale N...   the scaling run with N worker processes (each N given)
+//        /bin/bench count N name... [N name...]  each named operation exactly N times (count_main)
 //        /bin/bench pong IN OUT X Y  (internal: the pipe benchmark's partner)
 //
 // Each benchmark runs for about BENCH_TIME of wall time after one untimed
@@ -814,6 +815,43 @@ static int scale_main(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * "count N name... [N name...]": each named benchmark's operation exactly N times after
+ * its warm-up, between "# count start <name>" and "# count end <name> <ns>"
+ * lines. A fixed amount of work, for a host-side measure that the host's
+ * load does not enter (the emulator's instructions between the two lines);
+ * no watchdog limit applies.
+ */
+static int count_main(int argc, char **argv)
+{
+	uint64_t n = 0;
+	for (int a = 2; a < argc; a++) {
+		if (argv[a][0] >= '0' && argv[a][0] <= '9') {
+			n = tu_parse_u64(argv[a]); /* for the names after it */
+			continue;
+		}
+		for (size_t i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
+			const struct bench *b = &benches[i];
+			if (strcmp(argv[a], b->name) != 0)
+				continue;
+			reason_clear();
+			bool ok = (!b->setup || b->setup()) && b->op();
+			printf("# count start %s\n", b->name);
+			fflush(stdout);
+			uint64_t t0 = uptime();
+			for (uint64_t k = 0; k < n && ok; k++)
+				ok = b->op();
+			uint64_t t1 = uptime();
+			printf(ok ? "# count end %s %llu\n" : "# count failed %s %llu\n", b->name,
+			       (unsigned long long)(n ? (t1 - t0) / n : 0));
+			fflush(stdout);
+			if (b->teardown)
+				b->teardown();
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct tu_thread dog;
@@ -829,6 +867,8 @@ int main(int argc, char **argv)
 		printf("# no watchdog thread (%s): a stuck benchmark will hang\n", strerror(errno));
 	if (argc >= 2 && strcmp(argv[1], "scale") == 0)
 		return scale_main(argc, argv);
+	if (argc >= 4 && strcmp(argv[1], "count") == 0)
+		return count_main(argc, argv);
 	printf("# bench: median ns per operation of batches over ~%llu ms each (at least %d batches)\n",
 	       (unsigned long long)(BENCH_TIME / TU_MS), MIN_SAMPLES);
 	for (size_t i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
