@@ -257,6 +257,24 @@ static inline bool user_wx(uint64_t e)
 	return (e & need) == need && !(e & PTE_NX);
 }
 
+/*
+ * Walks of a user half visit each table's present entries only: @k-th slot
+ * of [@first, @last] in the order first, last, first + 1, last - 1, ...
+ * (programs fill tables from the bottom, stacks from the top), stopping
+ * once the table's count of present entries (its struct page) is seen.
+ * Scanning every slot of every table cost an ending process thousands of
+ * loads, most of its exit under QEMU.
+ */
+static inline int both_ends(int k, int first, int last)
+{
+	return k & 1 ? last - k / 2 : first + k / 2;
+}
+
+static inline uint64_t present_count(uint64_t table)
+{
+	return pmm_page(table & PTE_ADDR)->refcount;
+}
+
 uint64_t arch_pt_count_user_wx(uint64_t root)
 {
 	/*
@@ -267,11 +285,21 @@ uint64_t arch_pt_count_user_wx(uint64_t root)
 	 */
 	uint64_t found = 0;
 	uint64_t *l4 = table_virt(root);
-	for (int i4 = 0; i4 < 256; i4++) {
+	uint64_t left4 = present_count(root);
+	for (int k4 = 0; k4 < 256 && left4; k4++) {
+		int i4 = both_ends(k4, 0, 255);
+		if (!(l4[i4] & PTE_P))
+			continue;
+		left4--;
 		if (!user_wx(l4[i4]))
 			continue;
 		uint64_t *l3 = table_virt(l4[i4]);
-		for (int i3 = 0; i3 < 512; i3++) {
+		uint64_t left3 = present_count(l4[i4]);
+		for (int k3 = 0; k3 < 512 && left3; k3++) {
+			int i3 = both_ends(k3, 0, 511);
+			if (!(l3[i3] & PTE_P))
+				continue;
+			left3--;
 			if (!user_wx(l3[i3]))
 				continue;
 			if (l3[i3] & PTE_PS) {
@@ -279,7 +307,12 @@ uint64_t arch_pt_count_user_wx(uint64_t root)
 				continue;
 			}
 			uint64_t *l2 = table_virt(l3[i3]);
-			for (int i2 = 0; i2 < 512; i2++) {
+			uint64_t left2 = present_count(l3[i3]);
+			for (int k2 = 0; k2 < 512 && left2; k2++) {
+				int i2 = both_ends(k2, 0, 511);
+				if (!(l2[i2] & PTE_P))
+					continue;
+				left2--;
 				if (!user_wx(l2[i2]))
 					continue;
 				if (l2[i2] & PTE_PS) {
@@ -287,8 +320,14 @@ uint64_t arch_pt_count_user_wx(uint64_t root)
 					continue;
 				}
 				uint64_t *l1 = table_virt(l2[i2]);
-				for (int i1 = 0; i1 < 512; i1++)
+				uint64_t left1 = present_count(l2[i2]);
+				for (int k1 = 0; k1 < 512 && left1; k1++) {
+					int i1 = both_ends(k1, 0, 511);
+					if (!(l1[i1] & PTE_P))
+						continue;
+					left1--;
 					found += user_wx(l1[i1]);
+				}
 			}
 		}
 	}
@@ -378,17 +417,28 @@ void arch_pt_destroy_root(uint64_t root)
 {
 	/* The caller unmapped every user page; whatever tables remain are empty shells. */
 	uint64_t *pml4 = table_virt(root);
-	for (int i = 0; i < 256; i++) {
+	uint64_t left4 = present_count(root);
+	for (int k4 = 0; k4 < 256 && left4; k4++) {
+		int i = both_ends(k4, 0, 255);
 		if (!(pml4[i] & PTE_P))
 			continue;
+		left4--;
 		uint64_t *pdpt = table_virt(pml4[i]);
-		for (int j = 0; j < 512; j++) {
+		uint64_t left3 = present_count(pml4[i]);
+		for (int k3 = 0; k3 < 512 && left3; k3++) {
+			int j = both_ends(k3, 0, 511);
 			if (!(pdpt[j] & PTE_P))
 				continue;
+			left3--;
 			uint64_t *pd = table_virt(pdpt[j]);
-			for (int k = 0; k < 512; k++)
-				if (pd[k] & PTE_P)
+			uint64_t left2 = present_count(pdpt[j]);
+			for (int k2 = 0; k2 < 512 && left2; k2++) {
+				int k = both_ends(k2, 0, 511);
+				if (pd[k] & PTE_P) {
+					left2--;
 					pmm_free_page(pd[k] & PTE_ADDR);
+				}
+			}
 			pmm_free_page(pdpt[j] & PTE_ADDR);
 		}
 		pmm_free_page(pml4[i] & PTE_ADDR);

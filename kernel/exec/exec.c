@@ -78,16 +78,30 @@ static bool overlaps(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
 	return a0 < b1 && b0 < a1;
 }
 
+/* Whether the @n bytes at @b are all zeros: eight at a time where aligned (a page's tail is KiBs). */
+static bool bytes_zero(const uint8_t *b, uint64_t n)
+{
+	for (; n && ((uint64_t)b & 7); b++, n--)
+		if (*b)
+			return false;
+	typedef uint64_t __attribute__((may_alias)) word_t;
+	for (; n >= 8; b += 8, n -= 8)
+		if (*(const word_t *)b)
+			return false;
+	for (; n; b++, n--)
+		if (*b)
+			return false;
+	return true;
+}
+
 /* Whether [@off, @off + @len) of a file snapshot is all zeros (holes are). */
 static bool file_zero(const paddr_t *frames, uint64_t off, uint64_t len)
 {
 	while (len) {
 		uint64_t in = off % PAGE_SIZE, n = PAGE_SIZE - in < len ? PAGE_SIZE - in : len;
 		paddr_t f = frames[off / PAGE_SIZE];
-		const uint8_t *b = f ? (const uint8_t *)phys_to_virt(f) + in : NULL;
-		for (uint64_t i = 0; b && i < n; i++)
-			if (b[i])
-				return false;
+		if (f && !bytes_zero((const uint8_t *)phys_to_virt(f) + in, n))
+			return false;
 		off += n;
 		len -= n;
 	}

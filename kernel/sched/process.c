@@ -35,7 +35,8 @@ struct pnode {
 static struct spinlock ptable_lock = SPINLOCK_INIT;
 static struct rb_root ptable = { NULL };   /* Guarded by: ptable_lock */
 static uint64_t next_pid = 1;              /* Guarded by: ptable_lock */
-static uint64_t procs_alive;               /* atomic */
+static uint64_t procs_alive;               /* atomic: in the table or still referenced */
+static uint64_t procs_running;             /* atomic: created and not yet terminated */
 
 uint64_t processes_live(void)
 {
@@ -128,9 +129,14 @@ struct process *process_create(uint8_t priority)
 	/* A process costs kernel memory a program asked for: not from the kernel's reserve. */
 	if (!pmm_user_may_allocate())
 		return NULL;
-	/* Counted first, so that racing spawns cannot overshoot the bound together. */
-	if (__atomic_add_fetch(&procs_alive, 1, __ATOMIC_RELAXED) > PROCESS_MAX) {
+	/* Counted first, so that racing spawns cannot overshoot the bounds together. */
+	if (__atomic_add_fetch(&procs_running, 1, __ATOMIC_RELAXED) > PROCESS_MAX) {
+		__atomic_fetch_sub(&procs_running, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	if (__atomic_add_fetch(&procs_alive, 1, __ATOMIC_RELAXED) > PROCESS_TABLE_MAX) {
 		__atomic_fetch_sub(&procs_alive, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&procs_running, 1, __ATOMIC_RELAXED);
 		return NULL;
 	}
 	struct process *p = kzalloc(sizeof(*p));
@@ -164,6 +170,7 @@ err:
 	kfree(p);
 	kfree(pn);
 	__atomic_fetch_sub(&procs_alive, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&procs_running, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -256,6 +263,8 @@ void process_terminate(struct process *p, int64_t status)
 		return;
 	}
 	p->terminating = true;
+	/* Ended: it no longer counts against PROCESS_MAX, only against PROCESS_TABLE_MAX until reaped. */
+	__atomic_fetch_sub(&procs_running, 1, __ATOMIC_RELAXED);
 	p->exit_status = status;
 	p->exited_ns = time_now_ns();
 	p->suspended = false;
@@ -325,6 +334,8 @@ static void release_space(struct process *p)
 	p->space = NULL;
 	spin_unlock_irqrestore(&p->lock, f);
 	vm_space_destroy(s);
+	/* No thread is left to wait on a futex: the table goes too, not a second later with the pid. */
+	futex_table_free(p);
 	wait_queue_wake_all(&p->exit_wq); /* for waiters of the memory's return (tests) */
 }
 

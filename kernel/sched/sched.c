@@ -26,6 +26,20 @@
 
 #define MAX_RQS 64
 
+/*
+ * A user thread made ready on this, busy, CPU by a thread running here (a
+ * new thread, or one woken by its partner) stays here this long before an
+ * idle CPU is told to take it. Most such threads are half of a hand-over:
+ * the creator or waker blocks at once (a join, a wait for the child, a
+ * futex), and the thread then runs here on warm caches, without the
+ * cross-CPU interrupt and the wake-up of a halted CPU that moving it costs
+ * (under QEMU the wake-up of a halted vCPU alone costs more than a thread's
+ * whole start). One that would run alongside its creator starts this much
+ * later on the idle CPU. Linux makes the same bet for synchronous wake-ups
+ * (wake_affine).
+ */
+#define SCHED_BALANCE_DELAY_NS (200 * 1000ULL)
+
 struct runqueue {
 	struct spinlock lock;
 	uint64_t bitmap;                 /* bit p: level p non-empty */
@@ -36,6 +50,7 @@ struct runqueue {
 	struct thread *timers;           /* sleepers with a deadline, soonest first */
 	struct thread *dead;             /* switched away from for good; unreferenced after the switch */
 	uint64_t slice_end;
+	uint64_t balance_at;             /* 0, or when an idle CPU is told to take a thread left ready here */
 	bool need_resched;
 	uint64_t idle_ns;                /* time the idle thread ran, up to idle->acct_since */
 	uint64_t online_ns;              /* Immutable once idle is set: when this CPU began scheduling */
@@ -151,6 +166,8 @@ static void program_timer(struct runqueue *rq, uint64_t now)
 		next = rq->slice_end;
 	if (rq->timers && rq->timers->deadline < next)
 		next = rq->timers->deadline;
+	if (rq->balance_at && rq->balance_at < next)
+		next = rq->balance_at;
 	if (next == UINT64_MAX)
 		arch_timer_oneshot(0);
 	else
@@ -200,6 +217,17 @@ static void resched_cpu(struct runqueue *rq)
 		arch_send_reschedule(rq_index(rq));
 }
 
+/* Tell an idle CPU to take a ready thread from this busy one after SCHED_BALANCE_DELAY_NS. Needs rq->lock. */
+static void defer_balance(struct runqueue *rq)
+{
+	spin_assert_held(&rq->lock);
+	if (rq->balance_at)
+		return;
+	uint64_t now = time_now_ns();
+	rq->balance_at = now + SCHED_BALANCE_DELAY_NS;
+	program_timer(rq, now);
+}
+
 /*
  * After making @t ready on @rq: which CPU to get going. Needs rq->lock.
  * Returns the run queue to pass to resched_cpu() once rq->lock is dropped
@@ -214,6 +242,11 @@ static __must_check struct runqueue *kick(struct runqueue *rq, struct thread *t)
 			return rq;
 		/* This busy CPU switches at its next preemption point only, maybe far off in kernel code. */
 		rq->need_resched = true;
+	}
+	/* That CPU is ours and busy, the thread a user thread: see SCHED_BALANCE_DELAY_NS. */
+	if (rq == this_rq() && (__atomic_load_n(&t->flags, __ATOMIC_RELAXED) & THREAD_USER)) {
+		defer_balance(rq);
+		return NULL;
 	}
 	/* That CPU is busy: let an idle CPU steal the thread if it gets there first. */
 	int idle = find_idle_cpu(rq_index(rq));
@@ -310,6 +343,9 @@ void schedule(void)
 		next = steal(rq);
 	if (!next)
 		next = rq->idle;
+	/* Nothing left waiting here: no idle CPU needs telling (and no timer interrupt for it). */
+	if (!rq->nr_ready)
+		rq->balance_at = 0;
 	next->state = THREAD_RUNNING;
 	next->on_rq = true;
 	next->acct_since = now;
@@ -365,6 +401,7 @@ void sched_timer_interrupt(bool from_user)
 	spin_lock(&rq->lock);
 	if (rq->current != rq->idle)
 		account(rq->current, now, from_user);
+	bool balance = false;
 	while (rq->timers && rq->timers->deadline <= now) {
 		struct thread *t = rq->timers;
 		rq->timers = t->timer_next;
@@ -372,7 +409,19 @@ void sched_timer_interrupt(bool from_user)
 		if (t->state == THREAD_BLOCKED) {
 			t->wake_reason = -ETIMEDOUT;
 			enqueue(rq, t);
+			balance = true;
 		}
+	}
+	if (rq->balance_at && now >= rq->balance_at) {
+		rq->balance_at = 0;
+		balance = true;
+	}
+	/* Threads left ready on this busy CPU: an idle CPU takes one now. */
+	struct runqueue *target = NULL;
+	if (balance && rq->nr_ready && rq->current != rq->idle) {
+		int idle = find_idle_cpu(rq_index(rq));
+		if (idle >= 0)
+			target = &rqs[idle];
 	}
 	if (rq->nr_ready && (rq->current == rq->idle || now >= rq->slice_end))
 		rq->need_resched = true;
@@ -380,6 +429,8 @@ void sched_timer_interrupt(bool from_user)
 		rq->slice_end = now + SCHED_SLICE_NS;
 	program_timer(rq, now);
 	spin_unlock(&rq->lock);
+	if (target)
+		resched_cpu(target);
 }
 
 void sched_reschedule_interrupt(void)
@@ -545,10 +596,23 @@ static unsigned pick_cpu(void)
 	return best;
 }
 
+/*
+ * A user thread starts on its creator's CPU unless threads already wait
+ * there (see SCHED_BALANCE_DELAY_NS); others on the least loaded CPU.
+ */
+static unsigned start_cpu(struct thread *t)
+{
+	struct runqueue *rq = this_rq();
+	if ((__atomic_load_n(&t->flags, __ATOMIC_RELAXED) & THREAD_USER) && rq->idle &&
+	    __atomic_load_n(&rq->nr_ready, __ATOMIC_RELAXED) == 0)
+		return rq_index(rq);
+	return pick_cpu();
+}
+
 void sched_start_thread(struct thread *t)
 {
 	/* A concurrent thread_wake() may be looking at t->cpu; it finds a NEW thread and leaves it alone. */
-	unsigned cpu = pick_cpu();
+	unsigned cpu = start_cpu(t);
 	__atomic_store_n(&t->cpu, cpu, __ATOMIC_RELEASE);
 	irqflags_t f = arch_irq_save();
 	struct runqueue *rq = &rqs[cpu];

@@ -384,6 +384,43 @@ KTEST(paging, empty_tables_freed)
 	arch_pt_destroy_root(root);
 }
 
+static uint64_t va_of(uint64_t i4, uint64_t i3, uint64_t i2, uint64_t i1)
+{
+	return i4 << 39 | i3 << 30 | i2 << 21 | i1 << 12;
+}
+
+/*
+ * The teardown walks (the W^X count, freeing the tables) look at a table's
+ * present entries only, from both ends, and stop when its count is seen:
+ * entries in the middle of tables, at both ends and beside others must all
+ * be found, and every table freed.
+ */
+KTEST(paging, walks_find_entries_anywhere_in_a_table)
+{
+	uint64_t root = arch_pt_new_root();
+	KASSERT(root);
+	uint64_t free_before = pmm_free_pages_count();
+	paddr_t frame = pmm_alloc_page();
+	KASSERT(frame);
+	const uint64_t wx[][4] = { { 0, 0, 3, 7 }, { 0, 0, 3, 250 }, { 100, 257, 300, 511 }, { 255, 511, 511, 0 },
+				   { 255, 511, 511, 300 }, { 37, 200, 0, 256 } };
+	const uint64_t plain[][4] = { { 0, 0, 3, 100 }, { 100, 257, 300, 5 }, { 37, 44, 55, 66 }, { 255, 511, 511, 511 } };
+	for (unsigned i = 0; i < sizeof(wx) / sizeof(wx[0]); i++)
+		KEXPECT_EQ(arch_pt_map(root, va_of(wx[i][0], wx[i][1], wx[i][2], wx[i][3]), frame,
+				       ARCH_MAP_USER | ARCH_MAP_WRITE | ARCH_MAP_EXEC), 0);
+	for (unsigned i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		KEXPECT_EQ(arch_pt_map(root, va_of(plain[i][0], plain[i][1], plain[i][2], plain[i][3]), frame,
+				       ARCH_MAP_USER | ARCH_MAP_WRITE), 0);
+	KEXPECT_EQ(arch_pt_count_user_wx(root), 6);
+	uint64_t va = va_of(0, 0, 3, 250);
+	KEXPECT_EQ(arch_pt_unmap_range(root, va, va + PAGE_SIZE, NULL, NULL), 1);
+	KEXPECT_EQ(arch_pt_count_user_wx(root), 5);
+	/* Tables still full of entries: destroying the root frees every one of them. */
+	arch_pt_destroy_root(root);
+	KEXPECT_EQ(pmm_free_pages_count(), free_before);
+	pmm_free_page(frame);
+}
+
 static uint64_t next_frame(void *ctx)
 {
 	return pmm_alloc_page();

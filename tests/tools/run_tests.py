@@ -345,7 +345,7 @@ def run_bench(build, scale_smp=(1, 2)):
         found = {name: tuple(int(x or med) for x in (med, lo, hi))
                  for name, med, lo, hi, _ in BENCH_RE.findall(text)}
         failed |= bool(why or not found)
-        for line in re.findall(r"^# skipped .*$", text, re.M):
+        for line in re.findall(r"^# (?:skipped|scale-worker) .*$", text, re.M):
             print(f"bench: boot {i + 1}: {line[2:]}")
         if found:
             runs.append(found)
@@ -361,7 +361,7 @@ def run_bench(build, scale_smp=(1, 2)):
                                smp=cpus)
         found = SCALE_RE.findall(text)
         failed |= bool(why or not found)
-        for line in re.findall(r"^# skipped .*$", text, re.M):
+        for line in re.findall(r"^# (?:skipped|scale-worker) .*$", text, re.M):
             print(f"bench: scale SMP={cpus}: {line[2:]}")
         for name, nthreads, med, lo, hi, _ in found:
             scale[(name, cpus, int(nthreads))] = (int(med), int(lo), int(hi))

@@ -732,18 +732,25 @@ static int scale_worker_main(char **argv)
 	if (i >= sizeof(scale_works) / sizeof(scale_works[0]))
 		return -1;
 	const struct scale_work *w = &scale_works[i];
+	reason_clear();
+	int64_t ops = 0;
 	if (w->setup && !w->setup())
-		return -1;
+		goto fail;
 	uint64_t now = uptime();
 	if (now < start)
 		nanosleep(start - now);
-	int64_t ops = 0;
 	while (uptime() < end && ops < INT32_MAX) {
 		if (!w->op())
-			return -1;
+			goto fail;
 		ops++;
 	}
 	return (int)ops;
+fail:
+	/* The status says only that it failed: the reason goes to the shared output first. */
+	printf("# scale-worker %llu (%s): failed after %lld operations: %s\n", (unsigned long long)getpid(),
+	       w->name, (long long)ops, reason);
+	fflush(stdout);
+	return -1;
 }
 
 /* One round of @nprocs workers: operations per second of all together, or 0 with bench_fail. */

@@ -524,6 +524,41 @@ KTAP_TEST(argv_outlives_the_main_thread)
 	TEXPECT_EQ(tu_run_role(self_path, "main-exits", NULL), 42);
 }
 
+/*
+ * A new thread starts on its creator's CPU (kernel/sched/sched.c,
+ * SCHED_BALANCE_DELAY_NS) and an idle CPU takes it only later: a creator
+ * that never blocks, here spinning in user mode for the thread's answer,
+ * must still see it run (on the other CPU, or in a time slice of this one).
+ * Both sides spin, so neither can wait for the other to sleep.
+ */
+static _Atomic(uint64_t) spin_seen, spin_answer;
+
+static void spin_partner(void *arg)
+{
+	clock_t deadline = uptime() + 10 * TU_SEC;
+	atomic_store(&spin_seen, 1);
+	while (atomic_load(&spin_answer) == 0 && uptime() < deadline)
+		;
+	atomic_store(&spin_seen, 2);
+}
+
+KTAP_TEST(a_new_thread_runs_while_its_creator_spins)
+{
+	atomic_store(&spin_seen, 0);
+	atomic_store(&spin_answer, 0);
+	struct tu_thread t;
+	TASSERT(tu_thread_start(&t, spin_partner, NULL));
+	clock_t deadline = uptime() + 10 * TU_SEC;
+	while (atomic_load(&spin_seen) == 0 && uptime() < deadline)
+		;
+	TEXPECT_EQ(atomic_load(&spin_seen), 1);
+	atomic_store(&spin_answer, 1);
+	while (atomic_load(&spin_seen) != 2 && uptime() < deadline)
+		;
+	TEXPECT_EQ(atomic_load(&spin_seen), 2);
+	TEXPECT(tu_thread_join(&t, 10 * TU_SEC));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 1 && argv[0][0] == '/')
