@@ -177,6 +177,7 @@ static uint32_t buddy_alloc_locked(unsigned order)
 
 static uint32_t pcp_take(void);
 static paddr_t hand_out(uint32_t pfn);
+static paddr_t alloc_single(void);
 
 /* A page of the zeroed pool, still counted free, or PFN_NONE. Context: any. */
 static uint32_t zpool_pop(void)
@@ -216,14 +217,8 @@ paddr_t pmm_alloc_pages(unsigned order)
 	 * a failure injected for tests): kmalloc's page-sized objects come here
 	 * on every mmap and munmap, and the zone lock is shared by all CPUs.
 	 */
-	if (order == 0) {
-		uint32_t one = pcp_take();
-		if (one == PFN_NONE && drain_remote_caches())
-			one = pcp_take();
-		if (one == PFN_NONE)
-			one = zpool_pop();
-		return one == PFN_NONE ? 0 : hand_out(one);
-	}
+	if (order == 0)
+		return alloc_single();
 	uint32_t pfn = buddy_alloc_locked(order);
 	/* Cached single pages can block a merge: return them all, then try once more. */
 	if (pfn == PFN_NONE) {
@@ -284,16 +279,27 @@ static paddr_t hand_out(uint32_t pfn)
 	return addr_of(pfn);
 }
 
-paddr_t pmm_alloc_page(void)
+/* A free page from this CPU's cache, or another CPU's drained into it; PFN_NONE if none. */
+static uint32_t take_cached(void)
 {
-	if (alloc_fail_now())
-		return 0;
 	uint32_t pfn = pcp_take();
 	if (pfn == PFN_NONE && drain_remote_caches())
 		pfn = pcp_take();
+	return pfn;
+}
+
+/* One page, allocated: a cached one, else a pooled zeroed one (the last free pages may be those); 0 if none. */
+static paddr_t alloc_single(void)
+{
+	uint32_t pfn = take_cached();
 	if (pfn == PFN_NONE)
-		pfn = zpool_pop(); /* the last free pages may be zeroed ones */
+		pfn = zpool_pop();
 	return pfn == PFN_NONE ? 0 : hand_out(pfn);
+}
+
+paddr_t pmm_alloc_page(void)
+{
+	return alloc_fail_now() ? 0 : alloc_single();
 }
 
 /* A free page of this CPU's cache (refilled from the buddy lists), still counted free; PFN_NONE if none. */
@@ -438,9 +444,7 @@ paddr_t pmm_alloc_zeroed_page(void)
 	uint32_t pfn = zpool_pop();
 	if (pfn != PFN_NONE)
 		return hand_out(pfn);
-	pfn = pcp_take();
-	if (pfn == PFN_NONE && drain_remote_caches())
-		pfn = pcp_take();
+	pfn = take_cached();
 	if (pfn == PFN_NONE)
 		return 0;
 	paddr_t p = hand_out(pfn);

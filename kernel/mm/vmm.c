@@ -541,13 +541,8 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 	/* The range is known now (not before, without VM_FIXED): what an undo must flush. */
 	rc->start = start;
 	rc->end = start + size;
-	r->start = start;
-	r->end = start + size;
-	r->prot = prot;
-	r->backing = backing;
-	r->object = NULL;
-	r->pgoff = 0;
-	r->fault_around = (flags & VM_FAULT_AROUND) != 0;
+	*r = (struct vm_region){ .start = start, .end = start + size, .prot = prot, .backing = backing,
+				 .fault_around = (flags & VM_FAULT_AROUND) != 0 };
 	region_insert(s, r);
 	if (flags & VM_POPULATE) {
 		struct fill_ctx c;
@@ -582,13 +577,7 @@ int vm_map_frames(struct vm_space *s, uint64_t addr, uint64_t npages, unsigned p
 	err = place_locked(s, VM_FIXED, &addr, size, &r, &spare, &rc);
 	if (err)
 		goto err_put;
-	r->start = addr;
-	r->end = addr + size;
-	r->prot = prot;
-	r->backing = VM_ANON_ZERO;
-	r->object = NULL;
-	r->pgoff = 0;
-	r->cow = true;
+	*r = (struct vm_region){ .start = addr, .end = addr + size, .prot = prot, .backing = VM_ANON_ZERO, .cow = true };
 	region_insert(s, r);
 	for (; i < npages; i++) {
 		if (!frames[i])
