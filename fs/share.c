@@ -128,9 +128,16 @@ static void remove_locked(struct share_key *k)
 	__atomic_fetch_sub(&keys_alive, 1, __ATOMIC_RELAXED);
 }
 
-/* Give the sharer's slot back (it may have ended, even been reaped: then nothing to do). */
-static void uncount(uint64_t owner)
+/*
+ * Give the sharer's slot back (it may have ended, even been reaped: then
+ * nothing to do). @self: the calling process, which is often the sharer.
+ */
+static void uncount(struct process *self, uint64_t owner)
 {
+	if (self && self->pid == owner) {
+		__atomic_fetch_sub(&self->share_keys, 1, __ATOMIC_RELAXED);
+		return;
+	}
 	struct process *p = process_get(owner);
 	if (!p)
 		return;
@@ -141,7 +148,7 @@ static void uncount(uint64_t owner)
 /* Free a key taken out of the trees, with its file reference. Context: thread context. */
 static void key_free(struct share_key *k)
 {
-	uncount(k->owner);
+	uncount(NULL, k->owner);
 	file_put(k->file);
 	kfree(k);
 }
@@ -152,6 +159,12 @@ static void key_free(struct share_key *k)
  */
 static uint64_t sweep_some(uint64_t max)
 {
+	/*
+	 * No key with a deadline: nothing can expire. Read without the lock: a
+	 * key being added now is swept by a later call or by the expiry thread.
+	 */
+	if (!__atomic_load_n(&keys_by_deadline.node, __ATOMIC_RELAXED))
+		return 0;
 	struct share_key *dead = NULL;
 	uint64_t n = 0, now = time_now_ns();
 	irqflags_t f = spin_lock_irqsave(&keys_lock);
@@ -272,7 +285,7 @@ int64_t share_claim(struct process *p, const struct abi_key *key)
 		return fd;
 	}
 	/* The file reference moved into the descriptor table. */
-	uncount(found->owner);
+	uncount(p, found->owner);
 	kfree(found);
 	return fd;
 }
