@@ -47,6 +47,26 @@ static void lapic_write(uint32_t reg, uint32_t value)
 		lapic_mmio[reg / 4] = value;
 }
 
+/*
+ * Put this CPU's timer in the mode lapic_timer_oneshot() uses, stopped.
+ * The mode is set once: arming and stopping are then one register write
+ * each (under QEMU without x2APIC each register write is an exit to the
+ * device model, and the scheduler re-arms at nearly every switch).
+ */
+static void lapic_timer_mode(void)
+{
+	if (tsc_deadline) {
+		lapic_write(LAPIC_LVT_TIMER, (2u << 17) | VEC_TIMER);
+		/* The LVT write must be visible before the deadline MSR is armed. */
+		__asm__ volatile("mfence" : : : "memory");
+		wrmsr(MSR_TSC_DEADLINE, 0);
+		return;
+	}
+	lapic_write(LAPIC_TIMER_DIV, 0x3); /* divide by 16 */
+	lapic_write(LAPIC_TIMER_INIT, 0);  /* a count of 0 stops it */
+	lapic_write(LAPIC_LVT_TIMER, VEC_TIMER); /* one-shot */
+}
+
 void lapic_setup(uint64_t mmio_phys)
 {
 	uint32_t a, b, c, d;
@@ -64,7 +84,7 @@ void lapic_init_cpu(void)
 		base |= 1u << 10;
 	wrmsr(MSR_APIC_BASE, base);
 	lapic_write(LAPIC_SVR, 0x100 | VEC_SPURIOUS); /* software enable */
-	lapic_write(LAPIC_LVT_TIMER, 1u << 16);      /* masked until programmed */
+	lapic_timer_mode();
 }
 
 uint32_t lapic_id(void)
@@ -130,7 +150,7 @@ void lapic_timer_calibrate_end(uint64_t tsc_hz)
 		return;
 	uint32_t elapsed = 0xFFFFFFFFu - lapic_read(LAPIC_TIMER_CUR);
 	uint64_t cycles = arch_cycles() - calibration_start;
-	lapic_write(LAPIC_TIMER_INIT, 0);
+	lapic_timer_mode(); /* stopped, in the mode lapic_timer_oneshot() uses */
 	/* ticks per ms = elapsed / (cycles / tsc_hz * 1000): below 2^32 * 10^7 before the division. */
 	timer_ticks_per_ms = cycles ? (uint64_t)elapsed * (tsc_hz / 1000) / cycles : 0;
 	if (timer_ticks_per_ms == 0)
@@ -140,24 +160,21 @@ void lapic_timer_calibrate_end(uint64_t tsc_hz)
 
 void lapic_timer_oneshot(uint64_t ns)
 {
-	if (ns == 0) {
-		lapic_write(LAPIC_LVT_TIMER, 1u << 16);
-		return;
-	}
 	if (tsc_deadline) {
-		lapic_write(LAPIC_LVT_TIMER, (2u << 17) | VEC_TIMER);
-		/* The LVT write must be visible before the deadline MSR is armed. */
-		__asm__ volatile("mfence" : : : "memory");
-		wrmsr(MSR_TSC_DEADLINE, time_ns_to_tsc_deadline(ns));
+		/* Writing 0 disarms. */
+		wrmsr(MSR_TSC_DEADLINE, ns ? time_ns_to_tsc_deadline(ns) : 0);
 		return;
 	}
-	uint64_t ticks = ns * timer_ticks_per_ms / 1000000;
-	if (ticks == 0)
-		ticks = 1;
-	if (ticks > 0xFFFFFFFFu)
-		ticks = 0xFFFFFFFFu;
-	lapic_write(LAPIC_TIMER_DIV, 0x3);
-	lapic_write(LAPIC_LVT_TIMER, VEC_TIMER);
+	uint64_t ticks = 0; /* 0 stops the count-down */
+	if (ns > 1000ULL * 1000000000ULL) {
+		ticks = 0xFFFFFFFFu; /* past the counter's reach (about a minute) anyway */
+	} else if (ns) {
+		ticks = ns * timer_ticks_per_ms / 1000000;
+		if (ticks == 0)
+			ticks = 1;
+		if (ticks > 0xFFFFFFFFu)
+			ticks = 0xFFFFFFFFu;
+	}
 	lapic_write(LAPIC_TIMER_INIT, (uint32_t)ticks);
 }
 
