@@ -12,11 +12,11 @@
 #include "kernel/sched/process.h"
 #include "kernel/sched/sched.h"
 
-/* Pages the kernel holds for callers: not its own page tables, nor the heap's retained pages. */
+/* Pages the kernel holds for callers: not its own page tables, nor the heap's retained pages or cached stacks. */
 static uint64_t pages_in_use(void)
 {
 	return pmm_total_pages_count() - pmm_free_pages_count() - arch_kernel_table_pages() -
-	       kmalloc_retained_pages();
+	       kmalloc_retained_pages() - kstack_cached_pages();
 }
 
 static const struct leak_counter counters[] = {

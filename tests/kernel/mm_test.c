@@ -897,6 +897,7 @@ KTEST(vmm, random_model_stress)
 
 KTEST(kstack, guard_page_and_reuse)
 {
+	kstack_cache_drain();
 	uint64_t bottom = kstack_alloc();
 	KASSERT(bottom);
 	uint64_t v;
@@ -904,14 +905,36 @@ KTEST(kstack, guard_page_and_reuse)
 	KEXPECT_EQ(arch_probe_write64(bottom + KSTACK_PAGES * PAGE_SIZE - 8, 2), 0);
 	KEXPECT_EQ(arch_probe_read64(bottom - 8, &v), -14); /* guard */
 	kstack_free(bottom);
-	KEXPECT_EQ(arch_probe_read64(bottom, &v), -14); /* unmapped at once */
+	/* Cached: still mapped, and the next allocation takes it. */
+	KEXPECT_EQ(kstack_cached_pages(), KSTACK_PAGES);
+	KEXPECT_EQ(arch_probe_read64(bottom, &v), 0);
+	KEXPECT_EQ(kstack_alloc(), bottom);
+	KEXPECT_EQ(kstack_cached_pages(), 0);
+	/* One more freed stack than the cache holds: that one is unmapped at once. */
+	uint64_t b[KSTACK_CACHE + 1];
+	b[0] = bottom;
+	for (int i = 1; i <= KSTACK_CACHE; i++) {
+		b[i] = kstack_alloc();
+		KASSERT(b[i]);
+	}
+	for (int i = 0; i <= KSTACK_CACHE; i++)
+		kstack_free(b[i]);
+	KEXPECT_EQ(kstack_cached_pages(), KSTACK_CACHE * KSTACK_PAGES);
+	KEXPECT_EQ(arch_probe_read64(b[0], &v), 0);
+	KEXPECT_EQ(arch_probe_read64(b[KSTACK_CACHE], &v), -14);
+	/* Draining unmaps the cached ones too. */
+	kstack_cache_drain();
+	KEXPECT_EQ(kstack_cached_pages(), 0);
+	for (int i = 0; i < KSTACK_CACHE; i++)
+		KEXPECT_EQ(arch_probe_read64(b[i], &v), -14);
 	/* Slots are reused (after a batched flush): endless threads need a bounded area. */
 	uint64_t used = kstack_slots_used();
 	for (int i = 0; i < 4 * KSTACK_FLUSH_BATCH; i++) {
-		uint64_t b = kstack_alloc();
-		KASSERT(b);
-		KEXPECT_EQ(arch_probe_write64(b, 3), 0);
-		kstack_free(b);
+		uint64_t one = kstack_alloc();
+		KASSERT(one);
+		KEXPECT_EQ(arch_probe_write64(one, 3), 0);
+		kstack_free(one);
+		kstack_cache_drain(); /* past the cache: the slot is released */
 	}
 	KEXPECT(kstack_slots_used() - used <= KSTACK_FLUSH_BATCH + 1);
 }
