@@ -172,6 +172,13 @@ uint64_t arch_pt_map_absent(uint64_t root, uint64_t va, uint64_t npages, uint64_
 uint64_t arch_pt_unmap_range(uint64_t root, uint64_t start, uint64_t end, void (*page_fn)(uint64_t pa, void *ctx),
 			     void *ctx);
 /*
+ * The same, and narrows [*@lo, *@hi) to also cover every page it unmapped
+ * (callers start with *lo = UINT64_MAX, *hi = 0): the span a TLB flush
+ * must reach, often a few pages of a large range.
+ */
+uint64_t arch_pt_unmap_range_span(uint64_t root, uint64_t start, uint64_t end,
+				  void (*page_fn)(uint64_t pa, void *ctx), void *ctx, uint64_t *lo, uint64_t *hi);
+/*
  * The lowest address in [va, end) (va page aligned) whose leaf table exists,
  * or @end: absent upper-level entries are skipped whole (1 GiB, 512 GiB), so
  * scanning a huge, sparsely mapped range costs what is mapped, not its size.

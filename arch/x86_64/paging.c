@@ -229,6 +229,13 @@ static inline uint64_t *next_leaf_run(uint64_t root, uint64_t *va, uint64_t end,
 uint64_t arch_pt_unmap_range(uint64_t root, uint64_t start, uint64_t end, void (*page_fn)(uint64_t pa, void *ctx),
 			     void *ctx)
 {
+	uint64_t lo = UINT64_MAX, hi = 0;
+	return arch_pt_unmap_range_span(root, start, end, page_fn, ctx, &lo, &hi);
+}
+
+uint64_t arch_pt_unmap_range_span(uint64_t root, uint64_t start, uint64_t end,
+				  void (*page_fn)(uint64_t pa, void *ctx), void *ctx, uint64_t *lo, uint64_t *hi)
+{
 	uint64_t unmapped = 0, stop, *pte;
 	for (uint64_t va = start; (pte = next_leaf_run(root, &va, end, &stop)); va = stop) {
 		uint64_t table_phys = virt_to_phys_direct(pte) & PTE_ADDR;
@@ -239,6 +246,10 @@ uint64_t arch_pt_unmap_range(uint64_t root, uint64_t start, uint64_t end, void (
 			uint64_t pa = *pte & PTE_ADDR;
 			*pte = 0;
 			removed++;
+			if (v < *lo)
+				*lo = v;
+			if (v + PAGE_SIZE > *hi)
+				*hi = v + PAGE_SIZE;
 			if (page_fn)
 				page_fn(pa, ctx);
 		}

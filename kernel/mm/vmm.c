@@ -289,11 +289,13 @@ static void remove_range_locked(struct vm_space *s, uint64_t start, uint64_t end
 {
 	spin_assert_held(&s->lock);
 	struct vm_region *r = first_ending_after(s, start);
+	uint64_t flush_lo = UINT64_MAX, flush_hi = 0; /* what was mapped: all the flush must reach */
 	while (r && r->start < end) {
 		struct vm_region *next = to_region(rb_next(&r->node));
 		/* Frames of private regions are ours to free; shared ones belong to their object. */
 		uint64_t lo = r->start > start ? r->start : start, hi = r->end < end ? r->end : end;
-		uint64_t n = arch_pt_unmap_range(s->root, lo, hi, owns_frames(r) ? collect_frame : NULL, rc);
+		uint64_t n = arch_pt_unmap_range_span(s->root, lo, hi, owns_frames(r) ? collect_frame : NULL, rc,
+						      &flush_lo, &flush_hi);
 		s->resident -= n;
 		rc->need_flush |= n != 0;
 		if (r->start < start && r->end > end) {
@@ -317,7 +319,7 @@ static void remove_range_locked(struct vm_space *s, uint64_t start, uint64_t end
 	}
 	/* Flush now, under the lock: a fault must not find a stale entry for a page of a removed region. */
 	if (rc->need_flush)
-		tlb_flush_space(s, start, end);
+		tlb_flush_space(s, flush_lo, flush_hi);
 	rc->need_flush = false;
 }
 
