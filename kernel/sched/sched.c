@@ -40,6 +40,9 @@
  */
 #define SCHED_BALANCE_DELAY_NS (200 * 1000ULL)
 
+/* How long an idle CPU watches for work before it halts (see idle_poll). */
+#define SCHED_IDLE_POLL_NS (200 * 1000ULL)
+
 struct runqueue {
 	struct spinlock lock;
 	uint64_t bitmap;                 /* bit p: level p non-empty */
@@ -53,6 +56,7 @@ struct runqueue {
 	uint64_t balance_at;             /* 0, or when an idle CPU is told to take a thread left ready here */
 	uint64_t timer_at;               /* 0, or when this CPU's timer is armed to fire (see program_timer) */
 	bool need_resched;
+	bool polling;                    /* its idle thread watches nr_ready and need_resched: no IPI needed */
 	uint64_t idle_ns;                /* time the idle thread ran, up to idle->acct_since */
 	uint64_t online_ns;              /* Immutable once idle is set: when this CPU began scheduling */
 } __attribute__((aligned(64)));
@@ -214,19 +218,21 @@ static int find_idle_cpu(unsigned not)
 	return -1;
 }
 
-void sched_wake_idle_cpu(void)
-{
-	int cpu = find_idle_cpu(arch_cpu_index());
-	if (cpu >= 0)
-		arch_send_reschedule((unsigned)cpu); /* out of hlt; its idle loop looks for work */
-}
 
 /* Make @rq's CPU call schedule() soon. */
 static void resched_cpu(struct runqueue *rq)
 {
-	__atomic_store_n(&rq->need_resched, true, __ATOMIC_RELAXED);
-	if (rq != this_rq())
+	/* Stored before polling is read, as idle_poll stores polling before it reads need_resched. */
+	__atomic_store_n(&rq->need_resched, true, __ATOMIC_SEQ_CST);
+	if (rq != this_rq() && !__atomic_load_n(&rq->polling, __ATOMIC_SEQ_CST))
 		arch_send_reschedule(rq_index(rq));
+}
+
+void sched_wake_idle_cpu(void)
+{
+	int cpu = find_idle_cpu(arch_cpu_index());
+	if (cpu >= 0)
+		resched_cpu(&rqs[cpu]); /* out of hlt; its idle loop looks for work */
 }
 
 /* Tell an idle CPU to take a ready thread from this busy one after SCHED_BALANCE_DELAY_NS. Needs rq->lock. */
@@ -675,15 +681,52 @@ int thread_join(struct thread *t)
 
 /* ------------------------------------------------------------ bring-up */
 
+/* Work for this idle CPU: a thread ready here, a reschedule asked for, or one to steal. */
+static bool idle_has_work(struct runqueue *rq)
+{
+	if (__atomic_load_n(&rq->nr_ready, __ATOMIC_SEQ_CST) || __atomic_load_n(&rq->need_resched, __ATOMIC_SEQ_CST))
+		return true;
+	for (unsigned i = 0; i < arch_cpu_count(); i++)
+		if (i != rq_index(rq) && __atomic_load_n(&rqs[i].nr_ready, __ATOMIC_RELAXED) > 1)
+			return true;
+	return false;
+}
+
+/*
+ * In a virtual machine, before halting, watch for work for up to
+ * SCHED_IDLE_POLL_NS, IRQs on. Meanwhile a CPU that makes a thread ready
+ * here sees `polling` and sends no IPI (resched_cpu). Under QEMU both ends
+ * of waking a halted vCPU are slow - the sender's APIC writes, the host
+ * waking the vCPU's thread - about 50 us measured, while the thread of a
+ * hand-over (a child started, a waiter woken) is usually ready within that
+ * window: spawn_exit_wait went from 250 to 150 us. Linux guests poll before
+ * halting for the same reason (cpuidle-haltpoll); on a real CPU waking from
+ * hlt is cheap and this CPU just halts. The loop has no PAUSE: under QEMU's
+ * TCG each one leaves the translated code and takes the device model's
+ * lock, which slowed the other, busy, vCPU by 5-20 %. Returns whether work
+ * came. IRQs off on entry and return.
+ */
+static bool idle_poll(struct runqueue *rq)
+{
+	__atomic_store_n(&rq->polling, true, __ATOMIC_SEQ_CST);
+	uint64_t end = time_now_ns() + SCHED_IDLE_POLL_NS;
+	bool work;
+	arch_irq_enable();
+	while (!(work = idle_has_work(rq)) && time_now_ns() < end)
+		;
+	arch_irq_disable();
+	__atomic_store_n(&rq->polling, false, __ATOMIC_SEQ_CST);
+	/* A waker that saw `polling` sent no IPI: look once more after clearing it. */
+	return work || idle_has_work(rq);
+}
+
 static void idle_loop(void)
 {
 	struct runqueue *rq = this_rq();
+	const bool poll = arch_on_hypervisor();
 	for (;;) {
 		arch_irq_disable();
-		bool others = false;
-		for (unsigned i = 0; i < arch_cpu_count() && !others; i++)
-			others = __atomic_load_n(&rqs[i].nr_ready, __ATOMIC_RELAXED) > (i == rq_index(rq) ? 0u : 1u);
-		if (rq->nr_ready || rq->need_resched || others) {
+		if (idle_has_work(rq)) {
 			schedule();
 			continue;
 		}
@@ -700,6 +743,8 @@ static void idle_loop(void)
 			arch_irq_enable(); /* a pending interrupt is taken here */
 			continue;
 		}
+		if (poll && idle_poll(rq))
+			continue;
 		arch_idle_wait();
 	}
 }
