@@ -188,6 +188,12 @@ static void created_thread_start(void *arg)
 	if (map_stack(t->proc, t->tid))
 		process_exit(ENOMEM);
 	uint64_t top = user_stack_top(t->tid);
+	/*
+	 * Its top page now, as for a program's first thread: the thread's
+	 * first push would otherwise take a page fault for it. Out of memory
+	 * here, that fault fails as it would have.
+	 */
+	(void)vm_fault(t->proc->space, top - 1, MM_FAULT_WRITE, 0, true);
 	arch_irq_disable();
 	arch_enter_user(t->kstack_top, nt.entry, top, nt.arg, 0, top);
 }
