@@ -5,6 +5,7 @@
 #include "arch/x86_64/arch.h"
 #include "fs/fs.h"
 #include "fs/share.h"
+#include "kernel/exec/exec.h"
 #include "kernel/mm/kmalloc.h"
 #include "kernel/mm/kstack.h"
 #include "kernel/mm/pmm.h"
@@ -12,11 +13,14 @@
 #include "kernel/sched/process.h"
 #include "kernel/sched/sched.h"
 
-/* Pages the kernel holds for callers: not its own page tables, nor the heap's retained pages or cached stacks. */
+/*
+ * Pages the kernel holds for callers: not its own page tables, nor the
+ * heap's retained pages, cached stacks or prepared program pages.
+ */
 static uint64_t pages_in_use(void)
 {
 	return pmm_total_pages_count() - pmm_free_pages_count() - arch_kernel_table_pages() -
-	       kmalloc_retained_pages() - kstack_cached_pages();
+	       kmalloc_retained_pages() - kstack_cached_pages() - exec_prepared_pages();
 }
 
 static const struct leak_counter counters[] = {

@@ -17,13 +17,21 @@ struct process;
  * segments on it (read always; write, execute as their flags say; see
  * kernel/mm/vmm.h for pages that are both). Whole file pages of a single
  * segment are the file's frames themselves, shared (copied on a write);
- * partial pages are private copies; pages past the file bytes are
+ * partial pages are private copies, or for a read-only segment the copy an
+ * earlier start made, shared the same way; pages past the file bytes are
  * demand-zero. Takes its own references: @frames stays the caller's.
  * Stores the entry point. Returns 0, -ENOEXEC (not a valid executable for
  * this ABI) or -ENOMEM.
  * Context: the new process's first thread; may sleep.
  */
 int exec_load_image(struct process *p, uint64_t size, const paddr_t *frames, uint64_t *entry);
+
+/*
+ * Pages exec_load_image keeps prepared for the next start of a program (a
+ * read-only segment's partial page), and a way to let them go (tests).
+ */
+uint64_t exec_prepared_pages(void);
+void exec_prepared_drop(void);
 
 /*
  * exec_build_stack - the start-up stack of spec §10.5 below @top: the

@@ -5,11 +5,14 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/test/arch_test.h"
 #include "kernel/abi/errno.h"
+#include "kernel/exec/exec.h"
+#include "kernel/lib/elf.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/kmalloc.h"
 #include "kernel/mm/kstack.h"
 #include "kernel/mm/pmm.h"
 #include "kernel/mm/vmm.h"
+#include "kernel/sched/process.h"
 #include "kernel/sched/sched.h"
 #include "kernel/test/ktest.h"
 
@@ -1000,4 +1003,81 @@ KTEST(kstack, concurrent_allocations_map_every_page)
 	}
 	KEXPECT_EQ(failed, 0);
 	KEXPECT_EQ(unmapped, 0);
+}
+
+/* ------------------------------------------------------------ program images */
+
+#define PREP_VA   0x400000ULL
+#define PREP_TEXT 0xe8 /* where the segment's bytes start on the page, as a small linked program has it */
+#define PREP_LEN  0x20
+
+/* A one-page program: ELF header, one read-only executable segment [PREP_TEXT, +PREP_LEN) of @fill bytes, and other bytes (not zero) after it. */
+static void prep_image(uint8_t *page, uint8_t fill)
+{
+	memset(page, 0xAB, PAGE_SIZE); /* what a linker puts after the segment: symbols, section headers */
+	struct elf64_ehdr *eh = (void *)page;
+	memset(eh, 0, sizeof(*eh) + sizeof(struct elf64_phdr));
+	memcpy(eh->ident, "\x7f" "ELF\x02\x01\x01", 7);
+	eh->type = ELF_ET_EXEC;
+	eh->machine = ELF_EM_X86_64;
+	eh->version = 1;
+	eh->entry = PREP_VA + PREP_TEXT;
+	eh->phoff = sizeof(*eh);
+	eh->ehsize = sizeof(*eh);
+	eh->phentsize = sizeof(struct elf64_phdr);
+	eh->phnum = 1;
+	struct elf64_phdr *ph = (void *)(page + sizeof(*eh));
+	*ph = (struct elf64_phdr){ .type = ELF_PT_LOAD, .flags = ELF_PF_R | ELF_PF_X, .offset = 0, .vaddr = PREP_VA,
+				   .filesz = PREP_TEXT + PREP_LEN, .memsz = PREP_TEXT + PREP_LEN, .align = PAGE_SIZE };
+	memset(page + PREP_TEXT, fill, PREP_LEN);
+}
+
+/* Load the one-page program in @frame into a new space; its page's frame, or 0. */
+static paddr_t prep_load(paddr_t frame)
+{
+	struct process proc = { .space = vm_space_create() };
+	if (!proc.space)
+		return 0;
+	uint64_t entry;
+	paddr_t got = 0;
+	struct arch_mapping m;
+	if (exec_load_image(&proc, PAGE_SIZE, &frame, &entry) == 0 && entry == PREP_VA + PREP_TEXT &&
+	    arch_pt_query(proc.space->root, PREP_VA, &m) && !m.writable)
+		got = m.phys;
+	vm_space_destroy(proc.space);
+	return got;
+}
+
+/*
+ * A read-only segment's partial page is a prepared copy (file bytes, zeros
+ * around them, never the file's other bytes) that the next load of the same
+ * file maps again; after the file's bytes change, a load gets a new copy of
+ * them, not the stale one.
+ */
+KTEST(exec, prepared_pages_reused_while_the_file_is_the_same)
+{
+	exec_prepared_drop();
+	paddr_t file = pmm_alloc_page();
+	KASSERT(file);
+	prep_image(phys_to_virt(file), 0xC3);
+	paddr_t first = prep_load(file), second = prep_load(file);
+	KASSERT(first && second);
+	KEXPECT(first != file);
+	KEXPECT_EQ(first, second);
+	KEXPECT_EQ(exec_prepared_pages(), 1);
+	const uint8_t *b = phys_to_virt(first);
+	KEXPECT_EQ(b[PREP_TEXT], 0xC3);
+	KEXPECT_EQ(b[PREP_TEXT + PREP_LEN - 1], 0xC3);
+	KEXPECT_EQ(b[PREP_TEXT + PREP_LEN], 0); /* not the file's 0xAB */
+	KEXPECT_EQ(b[PAGE_SIZE - 1], 0);
+	/* The file's bytes change in place (same frame): the copy no longer matches. */
+	memset((uint8_t *)phys_to_virt(file) + PREP_TEXT, 0x90, PREP_LEN);
+	paddr_t third = prep_load(file);
+	KASSERT(third);
+	KEXPECT(third != first);
+	KEXPECT_EQ(((const uint8_t *)phys_to_virt(third))[PREP_TEXT], 0x90);
+	KEXPECT_EQ(exec_prepared_pages(), 1); /* the stale copy's slot took the new one */
+	exec_prepared_drop();
+	KEXPECT_EQ(exec_prepared_pages(), 0);
+	pmm_free_page(file);
 }
