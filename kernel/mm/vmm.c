@@ -714,6 +714,20 @@ static bool range_covered(struct vm_space *s, uint64_t start, uint64_t end)
 	return covered >= end;
 }
 
+/* How many regions giving [start, end) (covered by regions) the protection @prot splits (0-2). Needs lock. */
+static unsigned splits_needed(struct vm_space *s, uint64_t start, uint64_t end, unsigned prot)
+{
+	spin_assert_held(&s->lock);
+	unsigned n = 0;
+	struct vm_region *first = first_ending_after(s, start);
+	if (first->prot != prot && first->start < start)
+		n++;
+	struct vm_region *last = first_ending_after(s, end - 1);
+	if (last->prot != prot && last->end > end)
+		n++;
+	return n;
+}
+
 /*
  * Give [start, end) (covered by regions) the protection @prot, splitting
  * the edge regions with @spare (two). Returns how many spares it used.
@@ -753,25 +767,39 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 	if (!prot_valid(prot))
 		return -EINVAL;
 	end = (end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-	/* A change in the middle of a region splits it in three: two spares, taken before the lock. */
-	struct vm_region *spare[2] = { region_alloc(), region_alloc() };
+	/*
+	 * A change in the middle of a region splits it in three: two spares,
+	 * allocated without the lock. Most calls change whole regions and
+	 * split none, so the spares are allocated (and the lock taken again)
+	 * only when the tree says a split is coming.
+	 */
+	struct vm_region *spare[2] = { NULL, NULL };
 	int err = 0, used = 0;
-	if (!spare[0] || !spare[1]) {
-		err = -ENOMEM;
-		goto out;
+	for (;;) {
+		spin_lock(&s->lock);
+		bool retry = false;
+		unsigned splits = 0;
+		if (!range_covered(s, start, end))
+			err = -ENOENT; /* nothing changes unless the whole range is mapped */
+		else if ((splits = splits_needed(s, start, end, prot)) && !regions_fit(s, splits))
+			err = -ENOMEM;
+		else if (splits && !spare[0])
+			retry = true;
+		else
+			err = 0, used = set_prot_locked(s, start, end, prot, spare);
+		spin_unlock(&s->lock);
+		if (!retry)
+			break;
+		spare[0] = region_alloc();
+		spare[1] = region_alloc();
+		if (!spare[0] || !spare[1]) {
+			err = -ENOMEM;
+			break;
+		}
 	}
-	spin_lock(&s->lock);
-	if (!regions_fit(s, 2))
-		err = -ENOMEM;
-	else if (!range_covered(s, start, end))
-		err = -ENOENT; /* nothing changes unless the whole range is mapped */
-	else
-		used = set_prot_locked(s, start, end, prot, spare);
-	spin_unlock(&s->lock);
 	/* The tree has the new rights; the page tables follow, piece by piece. */
 	if (!err)
 		sync_rights_chunked(s, start, end);
-out:
 	for (int i = used; i < 2; i++)
 		region_free(spare[i]);
 	return err;

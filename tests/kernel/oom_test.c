@@ -51,6 +51,32 @@ KTEST(oom, vm_calls_fail_cleanly_at_every_allocation)
 	KEXPECT(nth > 3 && nth < MAX_NTH); /* the calls did allocate, and every allocation was tried */
 }
 
+/*
+ * Changing the rights of whole regions splits nothing, so it needs no
+ * memory: it succeeds with its first allocation failed (a split still
+ * fails cleanly, above).
+ */
+KTEST(oom, protect_of_whole_regions_allocates_nothing)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	uint64_t a;
+	KASSERT(vm_map(s, 0, 16 * PAGE_SIZE, RW, VM_ANON_ZERO, VM_POPULATE, &a) == 0);
+	alloc_fail_arm(0);
+	KEXPECT_EQ(vm_protect(s, a, 16 * PAGE_SIZE, VM_READ), 0);
+	KEXPECT(!alloc_fail_disarm()); /* no allocation was reached */
+	struct vm_region r;
+	KASSERT(vm_query(s, a, &r));
+	KEXPECT_EQ(r.prot, VM_READ);
+	KEXPECT_EQ(r.end - r.start, 16 * PAGE_SIZE);
+	/* A change in the middle splits the region in three, and does allocate. */
+	alloc_fail_arm(0);
+	KEXPECT_EQ(vm_protect(s, a + 4 * PAGE_SIZE, 4 * PAGE_SIZE, RW), -ENOMEM);
+	KEXPECT(alloc_fail_disarm());
+	KEXPECT_EQ(s->nregions, 1);
+	vm_space_destroy(s);
+}
+
 static int kopen(const char *path, struct file **out)
 {
 	return fs_open_path(&kernel_process, NULL, path, out);
