@@ -206,6 +206,11 @@ struct vm_space *vm_space_current(void)
 	return arch_current_space();
 }
 
+bool vm_space_loaded_elsewhere(struct vm_space *s)
+{
+	return __atomic_load_n(&s->active_cpus, __ATOMIC_ACQUIRE) & ~(1ULL << arch_cpu_index());
+}
+
 /*
  * What remove_range_locked takes out, freed by reclaim_finish() after the
  * lock is dropped: no frame goes back to the allocator before every CPU has

@@ -95,6 +95,8 @@ void vm_space_destroy(struct vm_space *space);
 /* Load @space (NULL: the kernel's own tables) on this CPU. Context: IRQs any. */
 void vm_space_activate(struct vm_space *space);
 struct vm_space *vm_space_current(void);
+/* Whether a CPU other than this one has @space loaded. Context: IRQs off (a snapshot). */
+bool vm_space_loaded_elsewhere(struct vm_space *space);
 
 /*
  * vm_map - create a region of @len bytes (rounded up to pages) with @prot and

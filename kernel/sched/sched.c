@@ -734,9 +734,12 @@ static void idle_loop(void)
 		/*
 		 * Going to sleep: stop holding the last user address space, so
 		 * its munmap/mprotect need not interrupt this CPU with a TLB
-		 * shootdown (a halted vCPU is slow to answer).
+		 * shootdown (a halted vCPU is slow to answer). While polling,
+		 * keep one no other CPU has loaded: its thread that just blocked
+		 * here usually comes back here, to a warm TLB.
 		 */
-		if (vm_space_current())
+		struct vm_space *space = vm_space_current();
+		if (space && (!poll || vm_space_loaded_elsewhere(space)))
 			vm_space_activate(NULL);
 		/* Nothing to run: zero pages ahead for pmm_alloc_zeroed_page, a few per look at the queues. */
 		if (pmm_idle_zero(8)) {
@@ -745,6 +748,8 @@ static void idle_loop(void)
 		}
 		if (poll && idle_poll(rq))
 			continue;
+		if (vm_space_current())
+			vm_space_activate(NULL);
 		arch_idle_wait();
 	}
 }
