@@ -703,8 +703,8 @@ static bool idle_has_work(struct runqueue *rq)
  * halting for the same reason (cpuidle-haltpoll); on a real CPU waking from
  * hlt is cheap and this CPU just halts. The loop has no PAUSE: under QEMU's
  * TCG each one leaves the translated code and takes the device model's
- * lock, which slowed the other, busy, vCPU by 5-20 %. Returns whether work
- * came. IRQs off on entry and return.
+ * lock, for nothing here. Returns whether work came. IRQs off on entry and
+ * return.
  */
 static bool idle_poll(struct runqueue *rq)
 {
