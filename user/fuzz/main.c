@@ -366,8 +366,14 @@ static int snapshot_root(bool compare)
 		}
 		close(dir);
 	}
-	if (compare && seen != nwatched && changed++ < 8)
+	if (compare && seen != nwatched && changed++ < 8) {
 		printf("# fuzz: %d files in the watched directories, %d before\n", seen, nwatched);
+		for (int j = 0; j < nwatched; j++) {
+			struct abi_stat st;
+			if (stat(watched[j].path, &st) == ERR)
+				printf("# fuzz: %s is gone\n", watched[j].path);
+		}
+	}
 	return changed;
 }
 

@@ -1065,8 +1065,16 @@ int fuzz_worker_main(int slot, uint64_t seed, uint64_t lifetime_ms, int nthreads
 		threads[i].rng = fuzz_mix(seed + 0x1000 * (uint64_t)i) | 1;
 	}
 	slot_shm->seed = seed;
-	for (int i = 0; i < nthreads; i++) {
+	/*
+	 * Every slot is taken before the first thread starts: a running thread's
+	 * THREAD_CREATE claims any free slot, and one marked only as its turn came
+	 * would then get two threads, sharing a path buffer (one thread's STAT
+	 * path, which may lack flags, opened by the other with write permission:
+	 * /tests/garbage.bin and /bin/fuzz were overwritten that way).
+	 */
+	for (int i = 0; i < nthreads; i++)
 		atomic_store(&thread_busy[i], 1);
+	for (int i = 0; i < nthreads; i++) {
 		if (thread_create((void *)fuzz_thread_entry, (void *)(uint64_t)i) == ERR)
 			atomic_store(&thread_busy[i], 0);
 		else
