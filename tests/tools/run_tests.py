@@ -301,15 +301,23 @@ def print_user_table(runs):
           "min, max: the fastest and the slowest batch of any boot)")
 
 
-def print_scale_table(scale):
+# The scaling run's "# scale <name> threads=N idle per CPU: 0.0% 1.7%": each CPU's idle share
+# while the workers ran (mean of the rounds). Idle CPUs below the goal mean the guest left work
+# undone; busy ones, that each operation got slower (locks, the host's cores).
+SCALE_IDLE_RE = re.compile(r"^# scale ([a-z0-9_]+) threads=(\d+) idle per CPU:([0-9.% ]*)$", re.M)
+
+
+def print_scale_table(scale, idle=None):
     """@scale: {(name, cpus, threads): (median, min, max)} in ops/s. A row per run, then the ratio
-    of N CPUs with N threads over 1 CPU with 1 thread per workload."""
+    of N CPUs with N threads over 1 CPU with 1 thread per workload. @idle: {same key: text}, each
+    CPU's idle share during the rounds."""
+    idle = idle or {}
     if not scale:
         return
     head = "scaling (ops/s, all workers)"
     width = max(len(n) for n in [k[0] for k in scale] + [head])
     print(f"{head:<{width}} {'CPUs':>5}{'workers':>8}{'median':>10}{'min':>10}{'max':>10}"
-          f"{'vs 1 CPU':>10}{'vs 1 wkr':>10}")
+          f"{'vs 1 CPU':>10}{'vs 1 wkr':>10}  guest idle per CPU")
     names = list(dict.fromkeys(k[0] for k in scale))
     for name in names:
         base = scale.get((name, 1, 1))
@@ -319,9 +327,10 @@ def print_scale_table(scale):
             same = scale.get((name, cpus, 1))
             vs_cpu = f"{med / base[0]:.2f}x" if base and base[0] and threads > 1 else "-"
             vs_thr = f"{med / same[0]:.2f}x" if same and same[0] and threads > 1 else "-"
-            print(f"{name:<{width}} {cpus:>5}{threads:>8}{med:>10}{lo:>10}{hi:>10}{vs_cpu:>10}{vs_thr:>10}")
+            print(f"{name:<{width}} {cpus:>5}{threads:>8}{med:>10}{lo:>10}{hi:>10}{vs_cpu:>10}{vs_thr:>10}"
+                  f"  {idle.get(key, '-')}")
     print("(median, min, max: of the rounds; vs 1 CPU: over 1 worker on 1 CPU; "
-          "vs 1 wkr: over 1 worker on as many CPUs)")
+          "vs 1 wkr: over 1 worker on as many CPUs; guest idle: each CPU's idle share while the workers ran)")
     for name in names:
         two, one = scale.get((name, 2, 2)), scale.get((name, 1, 1))
         if two and one and one[0]:
@@ -354,7 +363,7 @@ def run_bench(build, scale_smp=(1, 2)):
                          machine="q35", smp=2, mem="512M")
     print(f"bench: bench-kernel-q35-smp2 ({secs:.0f} s)", flush=True)
     kernel = re.findall(r"^# bench (\w+) (\d+)\s*$", text, re.M)
-    scale = {}
+    scale, idle = {}, {}
     for cpus in scale_smp:
         threads = "1" if cpus == 1 else f"1 {cpus}"
         text, why = bench_boot(build, f"bench-scale-q35-smp{cpus}", f"qemu_exit -- /bin/bench scale {threads}",
@@ -365,6 +374,8 @@ def run_bench(build, scale_smp=(1, 2)):
             print(f"bench: scale SMP={cpus}: {line[2:]}")
         for name, nthreads, med, lo, hi, _ in found:
             scale[(name, cpus, int(nthreads))] = (int(med), int(lo), int(hi))
+        for name, nthreads, shares in SCALE_IDLE_RE.findall(text):
+            idle[(name, cpus, int(nthreads))] = shares.strip()
     print()
     if runs:
         print_user_table(runs)
@@ -375,7 +386,7 @@ def run_bench(build, scale_smp=(1, 2)):
     for name, ns in kernel:
         print(f"{name} {ns}")
     print()
-    print_scale_table(scale)
+    print_scale_table(scale, idle)
     if failed:
         print(f"bench: a boot failed or gave no figures; logs in {build.logs}")
     print(f"(q35, 2 CPUs, 512M, TCG; {len(runs)} boots of the user benchmarks; "

@@ -21,8 +21,11 @@
 // The scaling run ("scale N") has N worker processes, one per CPU, each
 // looping on the same operation for SCALE_ROUND_TIME, SCALE_ROUNDS times, and
 // prints "scale <name> threads=N ops_per_s=<median> min=<> max=<> n=<rounds>"
-// (total operations of all workers per second of the round). How many CPUs
-// there are comes from the command line: nothing in /dev or /proc says it.
+// (total operations of all workers per second of the round), after a line
+// "# scale <name> threads=N idle per CPU: <share>..." (each CPU's idle time
+// while the workers ran, from /dev/perf/cpu: whether the guest or each
+// operation's cost keeps the ratio below the CPU count). How many CPUs there
+// are comes from the command line: nothing in /dev or /proc says it.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -753,6 +756,36 @@ fail:
 	return -1;
 }
 
+/*
+ * Idle nanoseconds of each CPU from /dev/perf/cpu into @idle (at most
+ * SCALE_MAX_PROCS of them); the CPU count, or 0 if it cannot be read.
+ */
+static unsigned cpu_idle_ns(uint64_t *idle)
+{
+	char text[96 * (SCALE_MAX_PROCS + 1)];
+	fd_t fd = open("/dev/perf/cpu:r");
+	if (fd == ERR)
+		return 0;
+	uint64_t len = 0;
+	int64_t n;
+	while (len + 1 < sizeof(text) && (n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
+		len += (uint64_t)n;
+	close(fd);
+	text[len] = 0;
+	unsigned cpus = 0;
+	for (char *line = strchr(text, '\n'); line && cpus < SCALE_MAX_PROCS; line = strchr(line, '\n')) {
+		line++;
+		char *end;
+		strtoull(line, &end, 10); /* the CPU's id */
+		idle[cpus++] = strtoull(end, NULL, 10);
+	}
+	return cpus;
+}
+
+/* Per-round idle share of each CPU, summed over the rounds of one scale_run. */
+static uint64_t scale_idle_permille[SCALE_MAX_PROCS];
+static unsigned scale_idle_cpus;
+
 /* One round of @nprocs workers: operations per second of all together, or 0 with bench_fail. */
 static uint64_t scale_round(size_t work, unsigned nprocs)
 {
@@ -771,6 +804,20 @@ static uint64_t scale_round(size_t work, unsigned nprocs)
 			ok = bench_fail("spawn of worker %u: %s", started, strerror(errno));
 			break;
 		}
+	}
+	/* How idle each CPU is while the workers run: what keeps the ratio below the CPU count. */
+	uint64_t idle0[SCALE_MAX_PROCS], idle1[SCALE_MAX_PROCS];
+	uint64_t now = uptime();
+	if (now < start)
+		nanosleep(start - now);
+	unsigned cpus = cpu_idle_ns(idle0);
+	now = uptime();
+	if (now < end)
+		nanosleep(end - now);
+	if (cpu_idle_ns(idle1) == cpus) {
+		scale_idle_cpus = cpus;
+		for (unsigned c = 0; c < cpus; c++)
+			scale_idle_permille[c] += (idle1[c] - idle0[c]) * 1000 / (end - start);
 	}
 	uint64_t ops = 0;
 	for (unsigned i = 0; i < started; i++) {
@@ -791,6 +838,8 @@ static void scale_run(size_t work, unsigned nprocs)
 	uint64_t rates[SCALE_ROUNDS];
 	size_t n = 0;
 	reason_clear();
+	memset(scale_idle_permille, 0, sizeof(scale_idle_permille));
+	scale_idle_cpus = 0;
 	atomic_store(&current_name, w->name);
 	atomic_store(&current_start, uptime() | 1);
 	while (n < SCALE_ROUNDS && (rates[n] = scale_round(work, nprocs)) != 0)
@@ -799,6 +848,13 @@ static void scale_run(size_t work, unsigned nprocs)
 	if (n < SCALE_ROUNDS) {
 		printf("# skipped scale %s threads=%u: %s\n", w->name, nprocs, reason);
 		return;
+	}
+	if (scale_idle_cpus) {
+		printf("# scale %s threads=%u idle per CPU:", w->name, nprocs);
+		for (unsigned c = 0; c < scale_idle_cpus; c++)
+			printf(" %llu.%llu%%", (unsigned long long)(scale_idle_permille[c] / n / 10),
+			       (unsigned long long)(scale_idle_permille[c] / n % 10));
+		printf("\n");
 	}
 	printf("scale %s threads=%u ops_per_s=", w->name, nprocs);
 	print_spread(rates, n);
