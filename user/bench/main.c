@@ -763,15 +763,8 @@ fail:
 static unsigned cpu_idle_ns(uint64_t *idle)
 {
 	char text[96 * (SCALE_MAX_PROCS + 1)];
-	fd_t fd = open("/dev/perf/cpu:r");
-	if (fd == ERR)
+	if (tu_slurp("/dev/perf/cpu:r", text, sizeof(text)) < 0)
 		return 0;
-	uint64_t len = 0;
-	int64_t n;
-	while (len + 1 < sizeof(text) && (n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
-		len += (uint64_t)n;
-	close(fd);
-	text[len] = 0;
 	unsigned cpus = 0;
 	for (char *line = strchr(text, '\n'); line && cpus < SCALE_MAX_PROCS; line = strchr(line, '\n')) {
 		line++;
