@@ -72,6 +72,7 @@ static struct pcp_cache pcp[MAX_CPUS_PMM]; /* Owner CPU only, IRQs off */
 #define ZPOOL_MAX 1024
 #define ZPOOL_PAUSE_NS 1000000000ULL
 #define ZPOOL_BATCH 8 /* pages an idle CPU zeroes with IRQs off between looks at its run queue */
+#define ZERO_BATCH 16 /* pages pmm_alloc_zeroed_user_pages takes from the cache at a time */
 static struct spinlock zpool_lock = SPINLOCK_INIT;
 static uint32_t zpool[ZPOOL_MAX];   /* Guarded by: zpool_lock */
 static uint32_t zpool_count;        /* Guarded by: zpool_lock; read unlocked as a hint */
@@ -302,26 +303,44 @@ paddr_t pmm_alloc_page(void)
 	return alloc_fail_now() ? 0 : alloc_single();
 }
 
+/*
+ * Up to @n free pages of this CPU's cache into @out, still counted free, in
+ * one interrupts-off section; the cache is refilled from the buddy lists a
+ * batch at a time as it empties. Returns how many: fewer only when the
+ * buddy lists ran dry.
+ */
+static unsigned pcp_take_many(uint32_t *out, unsigned n)
+{
+	unsigned got = 0;
+	irqflags_t f = arch_irq_save();
+	struct pcp_cache *c = &pcp[arch_cpu_index()];
+	while (got < n) {
+		if (c->count == 0) {
+			/* Refill a batch under one lock acquisition. */
+			spin_lock(&zone_lock);
+			while (c->count < PCP_BATCH) {
+				uint32_t pfn = buddy_alloc(0);
+				if (pfn == PFN_NONE)
+					break;
+				pages[pfn].flags = PG_CACHED;
+				c->pfns[c->count++] = pfn;
+			}
+			spin_unlock(&zone_lock);
+			if (c->count == 0)
+				break;
+		}
+		while (got < n && c->count)
+			out[got++] = c->pfns[--c->count];
+	}
+	arch_irq_restore(f);
+	return got;
+}
+
 /* A free page of this CPU's cache (refilled from the buddy lists), still counted free; PFN_NONE if none. */
 static uint32_t pcp_take(void)
 {
-	irqflags_t f = arch_irq_save();
-	struct pcp_cache *c = &pcp[arch_cpu_index()];
-	if (c->count == 0) {
-		/* Refill a batch under one lock acquisition. */
-		spin_lock(&zone_lock);
-		while (c->count < PCP_BATCH) {
-			uint32_t pfn = buddy_alloc(0);
-			if (pfn == PFN_NONE)
-				break;
-			pages[pfn].flags = PG_CACHED;
-			c->pfns[c->count++] = pfn;
-		}
-		spin_unlock(&zone_lock);
-	}
-	uint32_t pfn = c->count ? c->pfns[--c->count] : PFN_NONE;
-	arch_irq_restore(f);
-	return pfn;
+	uint32_t pfn;
+	return pcp_take_many(&pfn, 1) ? pfn : PFN_NONE;
 }
 
 static void drain(struct pcp_cache *c, uint32_t keep)
@@ -333,6 +352,19 @@ static void drain(struct pcp_cache *c, uint32_t keep)
 		buddy_free(pfn, 0);
 	}
 	spin_unlock(&zone_lock);
+}
+
+/* Pages taken by pcp_take_many and not used: back into this CPU's cache (they were still counted free). */
+static void pcp_put_back(const uint32_t *pfns, unsigned n)
+{
+	irqflags_t f = arch_irq_save();
+	struct pcp_cache *c = &pcp[arch_cpu_index()];
+	for (unsigned i = 0; i < n; i++) {
+		if (c->count == PCP_MAX)
+			drain(c, PCP_MAX - PCP_BATCH);
+		c->pfns[c->count++] = pfns[i];
+	}
+	arch_irq_restore(f);
 }
 
 void pmm_free_page(paddr_t addr)
@@ -460,24 +492,18 @@ unsigned pmm_idle_zero(unsigned max)
 	    time_now_ns() < __atomic_load_n(&zpool_paused_until, __ATOMIC_RELAXED))
 		return 0;
 	uint32_t batch[ZPOOL_BATCH];
-	unsigned n = 0, pooled = 0;
+	unsigned pooled = 0;
 	if (max > ZPOOL_BATCH)
 		max = ZPOOL_BATCH;
-	irqflags_t f = arch_irq_save();
-	while (n < max && (batch[n] = pcp_take()) != PFN_NONE)
-		arch_zero_page(phys_to_virt(addr_of(batch[n++])));
+	unsigned n = pcp_take_many(batch, max);
+	for (unsigned i = 0; i < n; i++)
+		arch_zero_page(phys_to_virt(addr_of(batch[i])));
 	/* One lock round for the batch; what no longer fits goes back to this CPU's cache (still counted free). */
-	spin_lock(&zpool_lock);
+	irqflags_t f = spin_lock_irqsave(&zpool_lock);
 	while (pooled < n && zpool_count < ZPOOL_MAX)
 		zpool[zpool_count++] = batch[pooled++];
-	spin_unlock(&zpool_lock);
-	struct pcp_cache *c = &pcp[arch_cpu_index()];
-	for (unsigned i = pooled; i < n; i++) {
-		if (c->count == PCP_MAX)
-			drain(c, PCP_MAX - PCP_BATCH);
-		c->pfns[c->count++] = batch[i];
-	}
-	arch_irq_restore(f);
+	spin_unlock_irqrestore(&zpool_lock, f);
+	pcp_put_back(batch + pooled, n - pooled);
 	return pooled;
 }
 
@@ -505,12 +531,44 @@ unsigned pmm_alloc_zeroed_user_pages(paddr_t *out, unsigned n, bool *refused)
 		if (wake)
 			sched_wake_idle_cpu();
 	}
+	/*
+	 * The rest from this CPU's cache, zeroed here, a batch per
+	 * interrupts-off section and free-count update (a page at a time, the
+	 * calls and flag changes around each cost a fifth of its zeroing).
+	 */
 	while (got < n && !*refused) {
-		paddr_t p = pmm_alloc_zeroed_user_page();
-		if (p)
-			out[got++] = p;
-		else
+		uint32_t batch[ZERO_BATCH];
+		uint64_t free = pmm_free_pages_count(), reserve = pmm_user_reserve_pages();
+		unsigned want = n - got < ZERO_BATCH ? n - got : ZERO_BATCH;
+		if (free <= reserve) {
 			*refused = true;
+			break;
+		}
+		if (free - reserve < want)
+			want = (unsigned)(free - reserve);
+		unsigned k = pcp_take_many(batch, want);
+		if (k == 0) {
+			/* Nothing cached here: others' caches, or a pool refilled meanwhile, by the one-page path. */
+			paddr_t p = pmm_alloc_zeroed_user_page();
+			if (p)
+				out[got++] = p;
+			else
+				*refused = true;
+			continue;
+		}
+		unsigned ok = 0;
+		while (ok < k && !alloc_fail_now())
+			ok++;
+		if (ok < k) {
+			pcp_put_back(batch + ok, k - ok);
+			*refused = true;
+		}
+		for (unsigned i = 0; i < ok; i++) {
+			mark_allocated(batch[i], 0);
+			out[got] = addr_of(batch[i]);
+			arch_zero_page(phys_to_virt(out[got++]));
+		}
+		__atomic_fetch_sub(&free_count, ok, __ATOMIC_RELAXED);
 	}
 	return got;
 }
