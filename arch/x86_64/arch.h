@@ -158,26 +158,34 @@ uint64_t arch_pt_new_root(void);
 void arch_pt_destroy_root(uint64_t root);
 /* Map one 4 KiB page, replacing what was there. Returns 0 or -ENOMEM. */
 int arch_pt_map(uint64_t root, uint64_t va, uint64_t pa, unsigned flags);
-/* Map @npages from @va, asking @next_pa for each frame (0 = stop, -ENOMEM). Returns 0 or -ENOMEM. */
-int arch_pt_map_range(uint64_t root, uint64_t va, uint64_t npages, uint64_t (*next_pa)(void *ctx), void *ctx,
+/*
+ * Where the mapping calls get their frames: up to @max into @out, returning
+ * how many (0: none left). Asked for many at a time where a run of entries
+ * is to be filled, so that a frame costs no call of its own.
+ */
+typedef unsigned (*arch_frame_source)(uint64_t *out, unsigned max, void *ctx);
+/* What the unmapping calls hand the frames they took out to, up to ARCH_FRAME_BATCH at a time. */
+typedef void (*arch_frame_sink)(const uint64_t *frames, unsigned n, void *ctx);
+#define ARCH_FRAME_BATCH 64
+/* Map @npages from @va, asking @source for the frames (none left: -ENOMEM). Returns 0 or -ENOMEM. */
+int arch_pt_map_range(uint64_t root, uint64_t va, uint64_t npages, arch_frame_source source, void *ctx,
 		      unsigned flags);
 /*
  * Map the pages of [@va, @va + @npages pages) that have no entry, asking
- * @next_pa for each frame, in existing leaf tables only; stops quietly at
- * the first 0 from @next_pa. Returns how many pages it mapped.
+ * @source for each frame, in existing leaf tables only; stops quietly when
+ * @source has none left. Returns how many pages it mapped.
  */
-uint64_t arch_pt_map_absent(uint64_t root, uint64_t va, uint64_t npages, uint64_t (*next_pa)(void *ctx), void *ctx,
+uint64_t arch_pt_map_absent(uint64_t root, uint64_t va, uint64_t npages, arch_frame_source source, void *ctx,
 			    unsigned flags);
-/* Unmap [start, end); @page_fn (may be NULL) gets each frame that was mapped. Returns pages unmapped. */
-uint64_t arch_pt_unmap_range(uint64_t root, uint64_t start, uint64_t end, void (*page_fn)(uint64_t pa, void *ctx),
-			     void *ctx);
+/* Unmap [start, end); @sink (may be NULL) gets the frames that were mapped. Returns pages unmapped. */
+uint64_t arch_pt_unmap_range(uint64_t root, uint64_t start, uint64_t end, arch_frame_sink sink, void *ctx);
 /*
  * The same, and narrows [*@lo, *@hi) to also cover every page it unmapped
  * (callers start with *lo = UINT64_MAX, *hi = 0): the span a TLB flush
  * must reach, often a few pages of a large range.
  */
-uint64_t arch_pt_unmap_range_span(uint64_t root, uint64_t start, uint64_t end,
-				  void (*page_fn)(uint64_t pa, void *ctx), void *ctx, uint64_t *lo, uint64_t *hi);
+uint64_t arch_pt_unmap_range_span(uint64_t root, uint64_t start, uint64_t end, arch_frame_sink sink, void *ctx,
+				  uint64_t *lo, uint64_t *hi);
 /*
  * The lowest address in [va, end) (va page aligned) whose leaf table exists,
  * or @end: absent upper-level entries are skipped whole (1 GiB, 512 GiB), so

@@ -226,17 +226,18 @@ static inline uint64_t *next_leaf_run(uint64_t root, uint64_t *va, uint64_t end,
 	return NULL;
 }
 
-uint64_t arch_pt_unmap_range(uint64_t root, uint64_t start, uint64_t end, void (*page_fn)(uint64_t pa, void *ctx),
-			     void *ctx)
+uint64_t arch_pt_unmap_range(uint64_t root, uint64_t start, uint64_t end, arch_frame_sink sink, void *ctx)
 {
 	uint64_t lo = UINT64_MAX, hi = 0;
-	return arch_pt_unmap_range_span(root, start, end, page_fn, ctx, &lo, &hi);
+	return arch_pt_unmap_range_span(root, start, end, sink, ctx, &lo, &hi);
 }
 
-uint64_t arch_pt_unmap_range_span(uint64_t root, uint64_t start, uint64_t end,
-				  void (*page_fn)(uint64_t pa, void *ctx), void *ctx, uint64_t *lo, uint64_t *hi)
+uint64_t arch_pt_unmap_range_span(uint64_t root, uint64_t start, uint64_t end, arch_frame_sink sink, void *ctx,
+				  uint64_t *lo, uint64_t *hi)
 {
 	uint64_t unmapped = 0, stop, *pte;
+	uint64_t frames[ARCH_FRAME_BATCH];
+	unsigned nframes = 0;
 	for (uint64_t va = start; (pte = next_leaf_run(root, &va, end, &stop)); va = stop) {
 		uint64_t table_phys = virt_to_phys_direct(pte) & PTE_ADDR;
 		int removed = 0;
@@ -250,14 +251,21 @@ uint64_t arch_pt_unmap_range_span(uint64_t root, uint64_t start, uint64_t end,
 				*lo = v;
 			if (v + PAGE_SIZE > *hi)
 				*hi = v + PAGE_SIZE;
-			if (page_fn)
-				page_fn(pa, ctx);
+			if (!sink)
+				continue;
+			frames[nframes++] = pa;
+			if (nframes == ARCH_FRAME_BATCH) {
+				sink(frames, nframes, ctx);
+				nframes = 0;
+			}
 		}
 		count_entry(table_phys, -removed); /* one update of the table's count per run */
 		unmapped += removed;
 		if (pmm_page(table_phys)->refcount == 0)
 			prune(root, va);
 	}
+	if (nframes)
+		sink(frames, nframes, ctx);
 	return unmapped;
 }
 
@@ -360,11 +368,12 @@ uint64_t arch_pt_protect_range(uint64_t root, uint64_t start, uint64_t end, unsi
 	return changed;
 }
 
-int arch_pt_map_range(uint64_t root, uint64_t va, uint64_t npages, uint64_t (*next_pa)(void *ctx), void *ctx,
+int arch_pt_map_range(uint64_t root, uint64_t va, uint64_t npages, arch_frame_source source, void *ctx,
 		      unsigned flags)
 {
 	uint64_t bits = leaf_bits(flags);
 	uint64_t end = va + npages * PAGE_SIZE;
+	uint64_t frames[ARCH_FRAME_BATCH];
 	while (va < end) {
 		uint64_t table_end = span_end(va, end);
 		uint64_t *pte = walk(root, va, true);
@@ -372,22 +381,25 @@ int arch_pt_map_range(uint64_t root, uint64_t va, uint64_t npages, uint64_t (*ne
 			return -12;
 		uint64_t table_phys = virt_to_phys_direct(pte) & PTE_ADDR;
 		int added = 0;
-		for (; va < table_end; va += PAGE_SIZE, pte++) {
-			uint64_t pa = next_pa(ctx);
-			if (!pa) {
+		while (va < table_end) {
+			uint64_t left = (table_end - va) / PAGE_SIZE;
+			unsigned got = source(frames, left < ARCH_FRAME_BATCH ? (unsigned)left : ARCH_FRAME_BATCH, ctx);
+			if (!got) {
 				count_entry(table_phys, added);
 				return -12;
 			}
-			if (!(*pte & PTE_P))
-				added++;
-			*pte = pa | bits;
+			for (unsigned i = 0; i < got; i++, va += PAGE_SIZE, pte++) {
+				if (!(*pte & PTE_P))
+					added++;
+				*pte = frames[i] | bits;
+			}
 		}
 		count_entry(table_phys, added);
 	}
 	return 0;
 }
 
-uint64_t arch_pt_map_absent(uint64_t root, uint64_t va, uint64_t npages, uint64_t (*next_pa)(void *ctx), void *ctx,
+uint64_t arch_pt_map_absent(uint64_t root, uint64_t va, uint64_t npages, arch_frame_source source, void *ctx,
 			    unsigned flags)
 {
 	uint64_t bits = leaf_bits(flags);
@@ -395,10 +407,10 @@ uint64_t arch_pt_map_absent(uint64_t root, uint64_t va, uint64_t npages, uint64_
 	for (; (pte = next_leaf_run(root, &va, end, &stop)); va = stop) {
 		uint64_t table_phys = virt_to_phys_direct(pte) & PTE_ADDR;
 		for (uint64_t v = va; v < stop; v += PAGE_SIZE, pte++) {
+			uint64_t pa;
 			if (*pte & PTE_P)
 				continue;
-			uint64_t pa = next_pa(ctx);
-			if (!pa)
+			if (!source(&pa, 1, ctx))
 				return mapped;
 			*pte = pa | bits;
 			count_entry(table_phys, +1);

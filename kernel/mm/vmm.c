@@ -136,9 +136,9 @@ struct vm_space *vm_space_create(void)
 }
 
 /* Private frames may be shared with a file (vm_map_frames): each region drops its reference. */
-static void free_frame(uint64_t pa, void *ctx)
+static void free_frames(const uint64_t *frames, unsigned n, void *ctx)
 {
-	pmm_page_put(pa);
+	pmm_pages_put(frames, n);
 }
 
 /* Make every CPU that may hold translations of @s forget [start, end). */
@@ -176,7 +176,7 @@ void vm_space_destroy(struct vm_space *s)
 	while (n) {
 		struct vm_region *r = to_region(n);
 		n = rb_next(n);
-		arch_pt_unmap_range(s->root, r->start, r->end, owns_frames(r) ? free_frame : NULL, NULL);
+		arch_pt_unmap_range(s->root, r->start, r->end, owns_frames(r) ? free_frames : NULL, NULL);
 		region_remove(s, r);
 		region_free(r);
 	}
@@ -247,12 +247,17 @@ static void reclaim_frames(struct vm_reclaim *rc)
 	rc->nframes = 0;
 }
 
-static void collect_frame(uint64_t pa, void *ctx)
+static void collect_frames(const uint64_t *frames, unsigned n, void *ctx)
 {
 	struct vm_reclaim *rc = ctx;
-	if (rc->nframes == RECLAIM_FRAMES)
-		reclaim_frames(rc); /* only a caller that did not chunk its range gets here */
-	rc->frames[rc->nframes++] = pa;
+	for (unsigned i = 0; i < n; i++) {
+		if (rc->nframes == RECLAIM_FRAMES) {
+			/* Only a caller that did not chunk its range gets here; these frames were mapped. */
+			rc->need_flush = true;
+			reclaim_frames(rc);
+		}
+		rc->frames[rc->nframes++] = frames[i];
+	}
 }
 
 /* After the space lock is dropped: free what remove_range_locked took out. */
@@ -299,7 +304,7 @@ static void remove_range_locked(struct vm_space *s, uint64_t start, uint64_t end
 		struct vm_region *next = to_region(rb_next(&r->node));
 		/* Frames of private regions are ours to free; shared ones belong to their object. */
 		uint64_t lo = r->start > start ? r->start : start, hi = r->end < end ? r->end : end;
-		uint64_t n = arch_pt_unmap_range_span(s->root, lo, hi, owns_frames(r) ? collect_frame : NULL, rc,
+		uint64_t n = arch_pt_unmap_range_span(s->root, lo, hi, owns_frames(r) ? collect_frames : NULL, rc,
 						      &flush_lo, &flush_hi);
 		s->resident -= n;
 		rc->need_flush |= n != 0;
@@ -350,19 +355,16 @@ static uint64_t find_gap(struct vm_space *s, uint64_t len)
 }
 
 /*
- * Frames for the page tables, one per call of fill_next(): zeroed ones are
- * taken FILL_BATCH at a time (one pass over the allocator's locks and
- * counters), never more than @want in all; fill_finish() frees what is
- * left over. /dev/one's pages are filled one by one.
+ * The frames of a private mapping, as an arch_frame_source (fill_frames):
+ * zeroed ones many at a time (one pass over the allocator's locks and
+ * counters for a run of entries), never more than @want in all; /dev/one's
+ * pages are filled one by one.
  */
-#define FILL_BATCH 16
 struct fill_ctx {
 	enum vm_backing backing;
 	uint64_t allocated; /* frames handed out */
 	uint64_t want;      /* frames that may still be asked for */
-	unsigned n, next;   /* the batch: stash[next..n) unused */
 	bool refused;       /* the allocator said no: nothing more */
-	paddr_t stash[FILL_BATCH];
 };
 
 static void fill_init(struct fill_ctx *c, enum vm_backing backing, uint64_t want)
@@ -370,39 +372,33 @@ static void fill_init(struct fill_ctx *c, enum vm_backing backing, uint64_t want
 	c->backing = backing;
 	c->allocated = 0;
 	c->want = want;
-	c->n = c->next = 0;
 	c->refused = false;
 }
 
-static uint64_t fill_next(void *arg)
+static unsigned fill_frames(uint64_t *out, unsigned max, void *arg)
 {
 	struct fill_ctx *c = arg;
-	paddr_t p;
+	if (c->refused || c->want == 0)
+		return 0;
+	if (max > c->want)
+		max = (unsigned)c->want;
+	unsigned got = 0;
 	if (c->backing == VM_ANON_ONE) {
-		if ((p = pmm_alloc_user_page()))
+		for (; got < max; got++) {
+			paddr_t p = pmm_alloc_user_page();
+			if (!p) {
+				c->refused = true;
+				break;
+			}
 			memset(phys_to_virt(p), 0xff, PAGE_SIZE);
-		c->allocated += p != 0;
-		return p;
+			out[got] = p;
+		}
+	} else {
+		got = pmm_alloc_zeroed_user_pages(out, max, &c->refused);
 	}
-	if (c->next == c->n) {
-		if (c->refused || c->want == 0)
-			return 0;
-		unsigned ask = c->want < FILL_BATCH ? (unsigned)c->want : FILL_BATCH;
-		c->n = pmm_alloc_zeroed_user_pages(c->stash, ask, &c->refused);
-		c->next = 0;
-		c->want -= c->n;
-		if (c->n == 0)
-			return 0;
-	}
-	c->allocated++;
-	return c->stash[c->next++];
-}
-
-/* Free the frames of the batch that were not used. */
-static void fill_finish(struct fill_ctx *c)
-{
-	for (; c->next < c->n; c->next++)
-		pmm_free_page(c->stash[c->next]);
+	c->want -= got;
+	c->allocated += got;
+	return got;
 }
 
 /* Whether @s may gain @more regions (VM_MAX_REGIONS, like Linux's max_map_count). Needs lock. */
@@ -554,8 +550,7 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 	if (flags & VM_POPULATE) {
 		struct fill_ctx c;
 		fill_init(&c, backing, npages);
-		err = arch_pt_map_range(s->root, start, npages, fill_next, &c, arch_flags(prot));
-		fill_finish(&c);
+		err = arch_pt_map_range(s->root, start, npages, fill_frames, &c, arch_flags(prot));
 		s->resident += c.allocated;
 		if (err) {
 			/* Undo: the region and every page mapped so far. */
@@ -936,8 +931,7 @@ static void fault_around(struct vm_space *s, struct vm_region *r, uint64_t page)
 		hi = r->end;
 	struct fill_ctx c;
 	fill_init(&c, r->backing, (hi - lo) / PAGE_SIZE - 1); /* the faulting page is mapped already */
-	arch_pt_map_absent(s->root, lo, (hi - lo) / PAGE_SIZE, fill_next, &c, region_flags(r));
-	fill_finish(&c);
+	arch_pt_map_absent(s->root, lo, (hi - lo) / PAGE_SIZE, fill_frames, &c, region_flags(r));
 	s->resident += c.allocated;
 }
 
@@ -970,7 +964,7 @@ int vm_fault(struct vm_space *s, uint64_t addr, unsigned access, uint64_t user_i
 	} else {
 		struct fill_ctx c;
 		fill_init(&c, r->backing, 1);
-		p = fill_next(&c);
+		p = fill_frames(&p, 1, &c) ? p : 0;
 	}
 	/* A W^X page that is first touched by a fetch starts in its execute view. */
 	unsigned flags = (access & MM_FAULT_EXEC) && prot_is_wx(r->prot) ? ARCH_MAP_USER | ARCH_MAP_EXEC

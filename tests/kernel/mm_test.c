@@ -424,15 +424,31 @@ KTEST(paging, walks_find_entries_anywhere_in_a_table)
 	pmm_free_page(frame);
 }
 
-static uint64_t next_frame(void *ctx)
+/* A frame source that gives at most 7 frames a call: the mapping must come back for the rest. */
+static unsigned seven_frames(uint64_t *out, unsigned max, void *ctx)
 {
-	return pmm_alloc_page();
+	unsigned n = max < 7 ? max : 7;
+	(*(uint64_t *)ctx)++;
+	for (unsigned i = 0; i < n; i++)
+		if (!(out[i] = pmm_alloc_page()))
+			return i;
+	return n;
 }
 
-static void free_frame_cb(uint64_t pa, void *ctx)
+struct sink_count {
+	uint64_t frames, calls;
+	unsigned largest;
+};
+
+static void free_frames_cb(const uint64_t *frames, unsigned n, void *ctx)
 {
-	(*(uint64_t *)ctx)++;
-	pmm_free_page(pa);
+	struct sink_count *c = ctx;
+	c->frames += n;
+	c->calls++;
+	if (n > c->largest)
+		c->largest = n;
+	for (unsigned i = 0; i < n; i++)
+		pmm_free_page(frames[i]);
 }
 
 KTEST(paging, range_across_table_boundary)
@@ -441,15 +457,21 @@ KTEST(paging, range_across_table_boundary)
 	KASSERT(root);
 	/* 256 pages straddling a 2 MiB boundary: two leaf tables. */
 	uint64_t va = 0x40000000ULL - 100 * PAGE_SIZE;
-	KEXPECT_EQ(arch_pt_map_range(root, va, 256, next_frame, NULL, ARCH_MAP_USER | ARCH_MAP_WRITE), 0);
+	uint64_t asked = 0;
+	KEXPECT_EQ(arch_pt_map_range(root, va, 256, seven_frames, &asked, ARCH_MAP_USER | ARCH_MAP_WRITE), 0);
+	/* 100 pages in the first table, 156 in the second, 7 a call: 15 + 23 calls. */
+	KEXPECT_EQ(asked, 15 + 23);
 	struct arch_mapping m;
 	for (int i = 0; i < 256; i += 51)
 		KEXPECT(arch_pt_query(root, va + i * PAGE_SIZE, &m));
+	KEXPECT(arch_pt_query(root, va + 99 * PAGE_SIZE, &m) && arch_pt_query(root, va + 100 * PAGE_SIZE, &m));
 	KEXPECT(!arch_pt_query(root, va - PAGE_SIZE, &m));
 	KEXPECT(!arch_pt_query(root, va + 256 * PAGE_SIZE, &m));
-	uint64_t freed = 0;
-	KEXPECT_EQ(arch_pt_unmap_range(root, va, va + 256 * PAGE_SIZE, free_frame_cb, &freed), 256);
-	KEXPECT_EQ(freed, 256);
+	struct sink_count freed = { 0 };
+	KEXPECT_EQ(arch_pt_unmap_range(root, va, va + 256 * PAGE_SIZE, free_frames_cb, &freed), 256);
+	KEXPECT_EQ(freed.frames, 256);
+	KEXPECT_EQ(freed.largest, ARCH_FRAME_BATCH);
+	KEXPECT_EQ(freed.calls, 4);
 	arch_pt_destroy_root(root);
 }
 
