@@ -404,17 +404,26 @@ uint64_t arch_pt_map_absent(uint64_t root, uint64_t va, uint64_t npages, arch_fr
 {
 	uint64_t bits = leaf_bits(flags);
 	uint64_t end = va + npages * PAGE_SIZE, mapped = 0, stop, *pte;
+	uint64_t frames[ARCH_FRAME_BATCH];
 	for (; (pte = next_leaf_run(root, &va, end, &stop)); va = stop) {
 		uint64_t table_phys = virt_to_phys_direct(pte) & PTE_ADDR;
-		for (uint64_t v = va; v < stop; v += PAGE_SIZE, pte++) {
-			uint64_t pa;
-			if (*pte & PTE_P)
+		uint64_t *last = pte + (stop - va) / PAGE_SIZE;
+		while (pte < last) {
+			if (*pte & PTE_P) {
+				pte++;
 				continue;
-			if (!source(&pa, 1, ctx))
+			}
+			/* A stretch of absent entries, its frames asked for at once. */
+			unsigned want = 0;
+			while (pte + want < last && want < ARCH_FRAME_BATCH && !(pte[want] & PTE_P))
+				want++;
+			unsigned got = source(frames, want, ctx);
+			for (unsigned i = 0; i < got; i++)
+				*pte++ = frames[i] | bits;
+			count_entry(table_phys, (int)got);
+			mapped += got;
+			if (got < want)
 				return mapped;
-			*pte = pa | bits;
-			count_entry(table_phys, +1);
-			mapped++;
 		}
 	}
 	return mapped;

@@ -915,20 +915,32 @@ bool mm_single_step_done(void)
 
 /*
  * After a fault on @page of @r mapped it: map the untouched pages of the
- * aligned FAULT_AROUND_PAGES block around it as well, clipped to @r (one
- * fault instead of one a page for memory touched in order). Absent entries
- * only, with the frames' own rights; no flush, as nothing was present.
- * Stops quietly when programs may take no more memory. Needs lock.
+ * aligned FAULT_AROUND_PAGES block around it as well, or, when the fault is
+ * where the last such block ended, twice that block's pages from @page on
+ * (up to FAULT_AROUND_MAX_PAGES): memory touched in order takes a handful
+ * of faults, not one per block. Clipped to @r. Absent entries only, with
+ * the frames' own rights; no flush, as nothing was present. Stops quietly
+ * when programs may take no more memory. Needs lock.
  */
 static void fault_around(struct vm_space *s, struct vm_region *r, uint64_t page)
 {
 	spin_assert_held(&s->lock);
-	const uint64_t block = FAULT_AROUND_PAGES * PAGE_SIZE;
-	uint64_t lo = page & ~(block - 1), hi = lo + block;
+	uint64_t lo, hi;
+	if (page == r->fa_next && r->fa_pages) {
+		r->fa_pages = r->fa_pages * 2 > FAULT_AROUND_MAX_PAGES ? FAULT_AROUND_MAX_PAGES : r->fa_pages * 2;
+		lo = page;
+		hi = page + (uint64_t)r->fa_pages * PAGE_SIZE;
+	} else {
+		const uint64_t block = FAULT_AROUND_PAGES * PAGE_SIZE;
+		r->fa_pages = FAULT_AROUND_PAGES;
+		lo = page & ~(block - 1);
+		hi = lo + block;
+	}
 	if (lo < r->start)
 		lo = r->start;
-	if (hi > r->end)
+	if (hi > r->end || hi < lo)
 		hi = r->end;
+	r->fa_next = hi;
 	struct fill_ctx c;
 	fill_init(&c, r->backing, (hi - lo) / PAGE_SIZE - 1); /* the faulting page is mapped already */
 	arch_pt_map_absent(s->root, lo, (hi - lo) / PAGE_SIZE, fill_frames, &c, region_flags(r));

@@ -46,10 +46,14 @@ enum vm_backing {
 /*
  * A large private mapping (sys_mmap's, too big to populate): a fault maps
  * the untouched pages of the aligned FAULT_AROUND_PAGES block around it
- * too, inside the region only, as far as memory allows.
+ * too, inside the region only, as far as memory allows. A fault right where
+ * the last block ended (memory touched in order) maps twice as many pages
+ * from there, up to FAULT_AROUND_MAX_PAGES (2 MiB, what Linux's transparent
+ * huge pages give an anonymous mapping at one fault).
  */
 #define VM_FAULT_AROUND 0x4u
 #define FAULT_AROUND_PAGES 16
+#define FAULT_AROUND_MAX_PAGES 512
 
 struct vm_object;
 
@@ -76,6 +80,8 @@ struct vm_region {
 	 */
 	bool cow;
 	bool fault_around; /* VM_FAULT_AROUND (private zero or one pages only) */
+	uint32_t fa_pages; /* pages the last fault-around mapped from, and */
+	uint64_t fa_next;  /* where it ended: a fault here is the next in order */
 };
 
 struct vm_space {

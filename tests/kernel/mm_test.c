@@ -691,6 +691,48 @@ KTEST(vmm, fault_around_stays_in_its_region)
 	vm_space_destroy(s);
 }
 
+KTEST(vmm, fault_around_grows_in_order)
+{
+	struct vm_space *s = vm_space_create();
+	KASSERT(s);
+	const uint64_t F = FAULT_AROUND_PAGES;
+	uint64_t a = (USER_MIN + (2ULL << 20)) & ~((2ULL << 20) - 1), got, v = 1;
+	KASSERT(vm_map(s, a, 4096 * PAGE_SIZE, VM_READ | VM_WRITE, VM_ANON_ZERO, VM_FIXED | VM_FAULT_AROUND, &got) == 0);
+	vm_space_activate(s);
+	/* In order: a block, then twice as many pages from where it ended, and so on. */
+	KEXPECT_EQ(uwrite(a, 1), 0);
+	KEXPECT_EQ(s->resident, F);
+	KEXPECT_EQ(uwrite(a + F * PAGE_SIZE, 1), 0);
+	KEXPECT_EQ(s->resident, F + 2 * F);
+	KEXPECT(mapped_at(s, a + (3 * F - 1) * PAGE_SIZE) && !mapped_at(s, a + 3 * F * PAGE_SIZE));
+	KEXPECT_EQ(uwrite(a + 3 * F * PAGE_SIZE, 1), 0);
+	KEXPECT_EQ(s->resident, 7 * F);
+	/* Out of order: one aligned block again; and the page after it starts no doubling. */
+	uint64_t far = a + 2048 * PAGE_SIZE + 5 * PAGE_SIZE;
+	KEXPECT_EQ(uread(far, &v), 0);
+	KEXPECT_EQ(v, 0);
+	KEXPECT_EQ(s->resident, 8 * F);
+	KEXPECT(mapped_at(s, a + 2048 * PAGE_SIZE) && !mapped_at(s, a + (2048 + F) * PAGE_SIZE));
+	KEXPECT_EQ(uwrite(a + 7 * F * PAGE_SIZE + 3 * PAGE_SIZE, 1), 0);
+	KEXPECT_EQ(s->resident, 9 * F);
+	/* Never more than FAULT_AROUND_MAX_PAGES at a fault, nor past the region's end. */
+	uint64_t next = a + 8 * F * PAGE_SIZE, before = s->resident;
+	for (int i = 0; i < 8 && next < a + 4096 * PAGE_SIZE; i++) {
+		KEXPECT_EQ(uwrite(next, 1), 0);
+		KEXPECT(s->resident - before <= FAULT_AROUND_MAX_PAGES);
+		before = s->resident;
+		while (next < a + 4096 * PAGE_SIZE && mapped_at(s, next))
+			next += PAGE_SIZE;
+	}
+	KEXPECT(!mapped_at(s, a + 4096 * PAGE_SIZE));
+	KEXPECT_EQ(uread(a + 4095 * PAGE_SIZE, &v), 0);
+	KEXPECT_EQ(v, 0);
+	KEXPECT_EQ(vm_unmap(s, a, 4096 * PAGE_SIZE), 0);
+	KEXPECT_EQ(s->resident, 0);
+	vm_space_activate(NULL);
+	vm_space_destroy(s);
+}
+
 KTEST(vmm, fixed_map_replaces_and_splits)
 {
 	struct vm_space *s = vm_space_create();
