@@ -78,6 +78,18 @@ static uint32_t zpool[ZPOOL_MAX];   /* Guarded by: zpool_lock */
 static uint32_t zpool_count;        /* Guarded by: zpool_lock; read unlocked as a hint */
 static uint64_t zpool_paused_until; /* atomic: no refill before this time (ns) */
 
+/*
+ * Single pages between the CPUs' caches and the buddy lists: a cache that
+ * overflows leaves its surplus here and one that runs dry refills from here
+ * first, so that pages one CPU frees and another takes (the idle CPU's
+ * zeroing for a busy one, say) pass without the splits and merges of the
+ * buddy lists. Cached (PG_CACHED, counted free) like the CPUs' pages; a
+ * failing multi-page allocation returns them to the buddy lists.
+ */
+#define SPARE_MAX 2048
+static uint32_t spare[SPARE_MAX]; /* Guarded by: zone_lock */
+static uint32_t spare_count;      /* Guarded by: zone_lock */
+
 static inline uint64_t pfn_of(paddr_t a) { return a >> PAGE_SHIFT; }
 static inline paddr_t addr_of(uint64_t pfn) { return pfn << PAGE_SHIFT; }
 
@@ -318,6 +330,8 @@ static unsigned pcp_take_many(uint32_t *out, unsigned n)
 		if (c->count == 0) {
 			/* Refill a batch under one lock acquisition. */
 			spin_lock(&zone_lock);
+			while (c->count < PCP_BATCH && spare_count)
+				c->pfns[c->count++] = spare[--spare_count];
 			while (c->count < PCP_BATCH) {
 				uint32_t pfn = buddy_alloc(0);
 				if (pfn == PFN_NONE)
@@ -343,13 +357,23 @@ static uint32_t pcp_take(void)
 	return pcp_take_many(&pfn, 1) ? pfn : PFN_NONE;
 }
 
-static void drain(struct pcp_cache *c, uint32_t keep)
+/* Leave @keep pages in @c: the others to the spare pages while they have room, or with @all to the buddy lists. */
+static void drain(struct pcp_cache *c, uint32_t keep, bool all)
 {
 	spin_lock(&zone_lock);
+	while (!all && c->count > keep && spare_count < SPARE_MAX)
+		spare[spare_count++] = c->pfns[--c->count];
 	while (c->count > keep) {
 		uint32_t pfn = c->pfns[--c->count];
 		pages[pfn].flags = 0;
 		buddy_free(pfn, 0);
+	}
+	if (all) {
+		while (spare_count) {
+			uint32_t pfn = spare[--spare_count];
+			pages[pfn].flags = 0;
+			buddy_free(pfn, 0);
+		}
 	}
 	spin_unlock(&zone_lock);
 }
@@ -361,7 +385,7 @@ static void pcp_put_back(const uint32_t *pfns, unsigned n)
 	struct pcp_cache *c = &pcp[arch_cpu_index()];
 	for (unsigned i = 0; i < n; i++) {
 		if (c->count == PCP_MAX)
-			drain(c, PCP_MAX - PCP_BATCH);
+			drain(c, PCP_MAX - PCP_BATCH, false);
 		c->pfns[c->count++] = pfns[i];
 	}
 	arch_irq_restore(f);
@@ -377,7 +401,7 @@ void pmm_free_page(paddr_t addr)
 	irqflags_t f = arch_irq_save();
 	struct pcp_cache *c = &pcp[arch_cpu_index()];
 	if (c->count == PCP_MAX)
-		drain(c, PCP_MAX - PCP_BATCH);
+		drain(c, PCP_MAX - PCP_BATCH, false);
 	p->flags = PG_CACHED;
 	c->pfns[c->count++] = (uint32_t)pfn;
 	__atomic_fetch_add(&free_count, 1, __ATOMIC_RELAXED);
@@ -423,7 +447,7 @@ void pmm_pages_put(const paddr_t *frames, uint64_t n)
 		if (p->flags & (PG_FREE | PG_CACHED | PG_RESERVED))
 			panic("pmm: double free or bad free of page 0x%lx (flags 0x%x)", frames[i], p->flags);
 		if (c->count == PCP_MAX)
-			drain(c, PCP_MAX - PCP_BATCH);
+			drain(c, PCP_MAX - PCP_BATCH, false);
 		p->flags = PG_CACHED;
 		c->pfns[c->count++] = (uint32_t)pfn_of(frames[i]);
 		freed++;
@@ -441,7 +465,7 @@ bool pmm_page_shared(paddr_t addr)
 void pmm_drain_cpu_cache(void)
 {
 	irqflags_t f = arch_irq_save();
-	drain(&pcp[arch_cpu_index()], 0);
+	drain(&pcp[arch_cpu_index()], 0, true);
 	arch_irq_restore(f);
 	zpool_drain();
 }

@@ -120,7 +120,7 @@ struct page *pmm_page(paddr_t addr);
  */
 void pmm_pages_put(const paddr_t *frames, uint64_t n);
 
-/* Return the calling CPU's cached pages to the buddy lists (tests, CPU offline). */
+/* Return the calling CPU's cached pages, and the spare pages between the caches, to the buddy lists (tests, CPU offline). */
 void pmm_drain_cpu_cache(void);
 
 #endif
