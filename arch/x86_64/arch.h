@@ -62,15 +62,36 @@ const struct acpi_info *arch_acpi_info(void);
 /* Reset the machine by a triple fault (empty IDT, then an exception). Context: any. */
 __attribute__((noreturn)) void arch_reset_triple_fault(void);
 
-/* Interrupt flag. */
-irqflags_t arch_irq_save(void);          /* disable, return previous state */
-void arch_irq_restore(irqflags_t flags);
-void arch_irq_enable(void);
-void arch_irq_disable(void);
-bool arch_irq_enabled(void);
+/*
+ * Interrupt flag. Inline, as they run around every lock and per-CPU list:
+ * under QEMU's TCG a call's return is a lookup of the next translated
+ * block, and sti ends one anyway.
+ */
+static inline irqflags_t arch_irq_save(void) /* disable, return previous state */
+{
+	uint64_t flags;
+	__asm__ volatile("pushfq; pop %0; cli" : "=r"(flags) : : "memory");
+	return flags & (1u << 9);
+}
+
+static inline void arch_irq_restore(irqflags_t flags)
+{
+	if (flags & (1u << 9))
+		__asm__ volatile("sti" : : : "memory");
+}
+
+static inline void arch_irq_enable(void) { __asm__ volatile("sti" : : : "memory"); }
+static inline void arch_irq_disable(void) { __asm__ volatile("cli" : : : "memory"); }
+
+static inline bool arch_irq_enabled(void)
+{
+	uint64_t flags;
+	__asm__ volatile("pushfq; pop %0" : "=r"(flags));
+	return flags & (1u << 9);
+}
 
 /* Spin-wait hint (pause). */
-void arch_cpu_relax(void);
+static inline void arch_cpu_relax(void) { __asm__ volatile("pause"); }
 
 /* Whether this CPU says it runs under a hypervisor (CPUID.1:ECX bit 31). */
 bool arch_on_hypervisor(void);
@@ -291,7 +312,14 @@ uint64_t arch_boot_stack_top(void);
 /* Per-CPU scheduler hooks: the stack used on entry from user mode, the current thread pointer. */
 void arch_set_kernel_stack(uint64_t top);
 void arch_set_current_thread(void *thread);
-void *arch_current_thread(void);
+/* The running thread: the second word of this CPU's struct cpu, through %gs (cpu.c checks the offset). */
+#define ARCH_CPU_CURRENT_OFFSET 8
+static inline void *arch_current_thread(void)
+{
+	void *t;
+	__asm__ volatile("mov %%gs:%c1, %0" : "=r"(t) : "i"(ARCH_CPU_CURRENT_OFFSET));
+	return t;
+}
 /* The thread CPU @cpu last switched to (NULL if none): lockless, for panic reports. */
 void *arch_cpu_current_thread(unsigned cpu);
 

@@ -8,30 +8,7 @@
 #include "arch/x86_64/io.h"
 #include "arch/x86_64/symbols.h"
 
-irqflags_t arch_irq_save(void)
-{
-	uint64_t flags;
-	__asm__ volatile("pushfq; pop %0; cli" : "=r"(flags) : : "memory");
-	return flags & (1u << 9);
-}
-
-void arch_irq_restore(irqflags_t flags)
-{
-	if (flags & (1u << 9))
-		__asm__ volatile("sti" : : : "memory");
-}
-
-void arch_irq_enable(void) { __asm__ volatile("sti" : : : "memory"); }
-void arch_irq_disable(void) { __asm__ volatile("cli" : : : "memory"); }
-
-bool arch_irq_enabled(void)
-{
-	uint64_t flags;
-	__asm__ volatile("pushfq; pop %0" : "=r"(flags));
-	return flags & (1u << 9);
-}
-
-void arch_cpu_relax(void) { __asm__ volatile("pause"); }
+_Static_assert(offsetof(struct cpu, current) == ARCH_CPU_CURRENT_OFFSET, "arch_current_thread reads %gs:8");
 
 bool arch_on_hypervisor(void)
 {
@@ -154,11 +131,6 @@ void arch_set_kernel_stack(uint64_t top)
 void arch_set_current_thread(void *thread)
 {
 	this_cpu()->current = thread;
-}
-
-void *arch_current_thread(void)
-{
-	return this_cpu()->current;
 }
 
 void *arch_cpu_current_thread(unsigned cpu)

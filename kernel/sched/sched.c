@@ -74,11 +74,6 @@ uint64_t threads_live(void)
 	return __atomic_load_n(&threads_alive, __ATOMIC_RELAXED);
 }
 
-struct thread *current_thread(void)
-{
-	return arch_current_thread();
-}
-
 struct process *current_process(void)
 {
 	struct thread *t = arch_current_thread();

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86_64/arch.h"
 #include "kernel/sched/wait.h"
 
 struct process;
@@ -17,7 +18,11 @@ struct thread;
 #define SCHED_PRIORITIES 64
 
 /* The running thread and its process. Context: any (never NULL after sched_init). */
-struct thread *current_thread(void);
+static inline struct thread *current_thread(void)
+{
+	return arch_current_thread();
+}
+
 struct process *current_process(void);
 
 /* Boot: turn the boot flow into the BSP's first thread; APs call sched_run_ap(). */
