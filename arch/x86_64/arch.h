@@ -105,7 +105,16 @@ __attribute__((noreturn)) void arch_halt_forever(void);
 #define QEMU_EXIT_PANIC   2 /* exit code 5 */
 
 /* Index of the executing CPU (0 = bootstrap processor). Context: any. */
-unsigned arch_cpu_index(void);
+extern bool arch_percpu_ready; /* %gs points at a struct cpu: set once, by the BSP's arch_cpu_init() */
+#define ARCH_CPU_INDEX_OFFSET 32 /* of struct cpu's index (cpu.c checks it) */
+static inline unsigned arch_cpu_index(void)
+{
+	if (__builtin_expect(!arch_percpu_ready, 0))
+		return 0; /* early boot, on the BSP */
+	uint32_t i;
+	__asm__ volatile("movl %%gs:%c1, %0" : "=r"(i) : "i"(ARCH_CPU_INDEX_OFFSET));
+	return i;
+}
 
 /* From a panic: stop every other CPU (NMI), without locks. Returns how many stopped. */
 unsigned arch_stop_other_cpus(void);
@@ -143,7 +152,12 @@ void arch_irq_register(unsigned vector, arch_irq_handler_t handler);
 int arch_msi_alloc(arch_irq_handler_t handler, uint64_t *address, uint32_t *data);
 
 /* Cycle counter (TSC); monotonic per CPU. */
-uint64_t arch_cycles(void);
+static inline uint64_t arch_cycles(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
 
 /* What one virtual address translates to in the current address space. */
 struct arch_mapping {

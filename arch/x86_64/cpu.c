@@ -29,20 +29,7 @@ uint64_t arch_frame_pointer(void)
 	return *(uint64_t *)__builtin_frame_address(0);
 }
 
-uint64_t arch_cycles(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-unsigned arch_cpu_index(void)
-{
-	/* Before arch_cpu_init() GS does not point at a struct cpu yet. */
-	if (!cpus[0].self)
-		return 0;
-	return this_cpu()->index;
-}
+_Static_assert(offsetof(struct cpu, index) == ARCH_CPU_INDEX_OFFSET, "arch_cpu_index reads %gs:32");
 
 bool arch_smap_enabled; /* set once by the BSP in arch_cpu_init() */
 

@@ -9,6 +9,7 @@
 #include "arch/x86_64/vectors.h"
 
 struct cpu cpus[MAX_CPUS];
+bool arch_percpu_ready;
 uint32_t cpu_count = 1;
 
 /* IST stacks: 1 = #DF, 2 = NMI, 3 = #MC. */
@@ -102,6 +103,8 @@ void arch_cpu_init(struct cpu *cpu)
 		cpu->tss.ist[i] = (uint64_t)&ist_stacks[cpu->index][i][IST_STACK_BYTES];
 	cpu->tss.iomap_base = sizeof(struct tss); /* no I/O bitmap: user port access faults */
 	gdt_load(cpu);
+	if (cpu == &cpus[0])
+		__atomic_store_n(&arch_percpu_ready, true, __ATOMIC_RELEASE);
 
 	idt_build_once();
 	struct {
