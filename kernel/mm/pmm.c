@@ -317,9 +317,9 @@ paddr_t pmm_alloc_page(void)
 
 /*
  * Up to @n free pages of this CPU's cache into @out, still counted free, in
- * one interrupts-off section; the cache is refilled from the buddy lists a
- * batch at a time as it empties. Returns how many: fewer only when the
- * buddy lists ran dry.
+ * one interrupts-off section; the cache is refilled a batch at a time as it
+ * empties, from the spare pages first, then the buddy lists. Returns how
+ * many: fewer only when both ran dry.
  */
 static unsigned pcp_take_many(uint32_t *out, unsigned n)
 {
@@ -350,7 +350,7 @@ static unsigned pcp_take_many(uint32_t *out, unsigned n)
 	return got;
 }
 
-/* A free page of this CPU's cache (refilled from the buddy lists), still counted free; PFN_NONE if none. */
+/* A free page of this CPU's cache (refilled as pcp_take_many), still counted free; PFN_NONE if none. */
 static uint32_t pcp_take(void)
 {
 	uint32_t pfn;
