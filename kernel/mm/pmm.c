@@ -378,16 +378,21 @@ static void drain(struct pcp_cache *c, uint32_t keep, bool all)
 	spin_unlock(&zone_lock);
 }
 
+/* Put a cached page (PG_CACHED, counted free) into @c, making room when it is full. IRQs off. */
+static inline void pcp_push(struct pcp_cache *c, uint32_t pfn)
+{
+	if (c->count == PCP_MAX)
+		drain(c, PCP_MAX - PCP_BATCH, false);
+	c->pfns[c->count++] = pfn;
+}
+
 /* Pages taken by pcp_take_many and not used: back into this CPU's cache (they were still counted free). */
 static void pcp_put_back(const uint32_t *pfns, unsigned n)
 {
 	irqflags_t f = arch_irq_save();
 	struct pcp_cache *c = &pcp[arch_cpu_index()];
-	for (unsigned i = 0; i < n; i++) {
-		if (c->count == PCP_MAX)
-			drain(c, PCP_MAX - PCP_BATCH, false);
-		c->pfns[c->count++] = pfns[i];
-	}
+	for (unsigned i = 0; i < n; i++)
+		pcp_push(c, pfns[i]);
 	arch_irq_restore(f);
 }
 
@@ -400,10 +405,8 @@ void pmm_free_page(paddr_t addr)
 		panic("pmm: double free or bad free of page 0x%lx (flags 0x%x)", addr, p->flags);
 	irqflags_t f = arch_irq_save();
 	struct pcp_cache *c = &pcp[arch_cpu_index()];
-	if (c->count == PCP_MAX)
-		drain(c, PCP_MAX - PCP_BATCH, false);
 	p->flags = PG_CACHED;
-	c->pfns[c->count++] = (uint32_t)pfn;
+	pcp_push(c, (uint32_t)pfn);
 	__atomic_fetch_add(&free_count, 1, __ATOMIC_RELAXED);
 	arch_irq_restore(f);
 }
@@ -446,10 +449,8 @@ void pmm_pages_put(const paddr_t *frames, uint64_t n)
 		}
 		if (p->flags & (PG_FREE | PG_CACHED | PG_RESERVED))
 			panic("pmm: double free or bad free of page 0x%lx (flags 0x%x)", frames[i], p->flags);
-		if (c->count == PCP_MAX)
-			drain(c, PCP_MAX - PCP_BATCH, false);
 		p->flags = PG_CACHED;
-		c->pfns[c->count++] = (uint32_t)pfn_of(frames[i]);
+		pcp_push(c, (uint32_t)pfn_of(frames[i]));
 		freed++;
 	}
 	/* One update of the shared counter for the batch. */
