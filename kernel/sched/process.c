@@ -374,6 +374,7 @@ __attribute__((noreturn)) void thread_exit(void)
 	bool last = --p->nthreads == 0;
 	spin_unlock_irqrestore(&p->lock, f);
 	if (last) {
+		sched_current_leaving();
 		process_terminate(p, 0); /* no effect when already terminating */
 		release_space(p);
 		/*

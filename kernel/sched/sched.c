@@ -57,6 +57,7 @@ struct runqueue {
 	uint64_t timer_at;               /* 0, or when this CPU's timer is armed to fire (see program_timer) */
 	bool need_resched;
 	bool polling;                    /* its idle thread watches nr_ready and need_resched: no IPI needed */
+	bool leaving;                    /* current is ending (sched_current_leaving); read racily by pick_cpu */
 	uint64_t idle_ns;                /* time the idle thread ran, up to idle->acct_since */
 	uint64_t online_ns;              /* Immutable once idle is set: when this CPU began scheduling */
 } __attribute__((aligned(64)));
@@ -332,6 +333,9 @@ void schedule(void)
 
 	if (prev == rq->idle && now > prev->acct_since)
 		rq->idle_ns += now - prev->acct_since; /* /dev/perf/cpu's idle time; re-stamped below */
+	/* Whatever runs next (the idle loop sets it again), wakers must send an IPI again. */
+	__atomic_store_n(&rq->polling, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&rq->leaving, false, __ATOMIC_RELAXED);
 	if (prev != rq->idle) {
 		account(prev, now, false); /* schedule() runs in the kernel */
 		if (prev->state == THREAD_RUNNING) {
@@ -592,7 +596,20 @@ void thread_put(struct thread *t)
 	kfree(t);
 }
 
-/* The least loaded online CPU, preferring idle ones. */
+void sched_current_leaving(void)
+{
+	irqflags_t f = arch_irq_save();
+	__atomic_store_n(&this_rq()->leaving, true, __ATOMIC_RELAXED);
+	arch_irq_restore(f);
+}
+
+/*
+ * The least loaded online CPU, preferring idle ones, then one whose thread
+ * is ending: a parent's next child used to land on the parent's own CPU
+ * while the last child's CPU was still freeing its memory, and then waited
+ * for the parent to block (make bench spawn_exit_wait, and the other CPU's
+ * idle watch ran out meanwhile).
+ */
 static unsigned pick_cpu(void)
 {
 	unsigned best = arch_cpu_index();
@@ -600,8 +617,9 @@ static unsigned pick_cpu(void)
 	for (unsigned i = 0; i < arch_cpu_count(); i++) {
 		if (!rqs[i].idle)
 			continue; /* not scheduling yet */
-		uint32_t load = __atomic_load_n(&rqs[i].nr_ready, __ATOMIC_RELAXED) * 2 +
-				(__atomic_load_n(&rqs[i].current, __ATOMIC_RELAXED) != rqs[i].idle);
+		bool busy = __atomic_load_n(&rqs[i].current, __ATOMIC_RELAXED) != rqs[i].idle;
+		uint32_t load = __atomic_load_n(&rqs[i].nr_ready, __ATOMIC_RELAXED) * 4 +
+				(busy ? (__atomic_load_n(&rqs[i].leaving, __ATOMIC_RELAXED) ? 1 : 2) : 0);
 		if (load < best_load) {
 			best = i;
 			best_load = load;
@@ -736,7 +754,15 @@ static void idle_loop(void)
 		struct vm_space *space = vm_space_current();
 		if (space && (!poll || vm_space_loaded_elsewhere(space)))
 			vm_space_activate(NULL);
-		/* Nothing to run: zero pages ahead for pmm_alloc_zeroed_page, a few per look at the queues. */
+		/*
+		 * Nothing to run: zero pages ahead for pmm_alloc_zeroed_page, a
+		 * few per look at the queues. Under a hypervisor this counts as
+		 * polling: a batch takes a few microseconds, so a waker needs no
+		 * IPI (which costs it more than that, and the idle zeroing is
+		 * what runs right after a thread left, when the next is due).
+		 */
+		if (poll)
+			__atomic_store_n(&rq->polling, true, __ATOMIC_SEQ_CST);
 		if (pmm_idle_zero(8)) {
 			arch_irq_enable(); /* a pending interrupt is taken here */
 			continue;

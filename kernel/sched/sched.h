@@ -34,6 +34,14 @@ bool sched_need_resched(void);
 /* Wake one idle CPU other than this one (if any) to do background work (pmm's zeroed pool). Context: any. */
 void sched_wake_idle_cpu(void);
 
+/*
+ * The calling thread is ending (what is left: freeing its process's memory
+ * at most): until it switches away, pick_cpu counts this CPU as about to be
+ * free, so a program started meanwhile queues here rather than beside a
+ * thread that goes on running. Context: thread context.
+ */
+void sched_current_leaving(void);
+
 /* Give up the CPU if something else of equal or higher priority is ready. */
 void sched_yield(void);
 
