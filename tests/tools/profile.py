@@ -100,6 +100,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--smp", type=int, default=2)
     ap.add_argument("--rate", type=float, default=500, help="samples a second (wall clock)")
+    ap.add_argument("--top", type=int, default=25, help="functions listed per vCPU")
     ap.add_argument("args", help="/bin/bench's arguments, e.g. \"count 3000 mmap_populate_munmap_256p\"")
     a = ap.parse_args()
     build = Build(a.build, logs=os.path.join(a.build, "profile-logs"))  # its own: it reads the live serial log
@@ -176,7 +177,7 @@ def main():
                 per[name(ip)] += n
         total = sum(per.values()) or 1
         print(f"vCPU {cpu}:")
-        for fn, n in per.most_common(25):
+        for fn, n in per.most_common(a.top):
             print(f"  {100.0 * n / total:5.1f}%  {n:6d}  {fn}")
 
 
