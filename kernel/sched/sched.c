@@ -40,6 +40,17 @@
  */
 #define SCHED_BALANCE_DELAY_NS (200 * 1000ULL)
 
+/*
+ * An idle CPU that polls (idle_poll) sees that time pass by itself; the
+ * busy CPU's own timer, which wakes a halted idle CPU, fires this much
+ * later. A timer interrupt costs a thread tens of microseconds under QEMU,
+ * and in a hand-over the timer is almost always armed for nothing (the
+ * waker blocks within microseconds; an armed timer is not stopped, see
+ * program_timer): at 200 us it fired every few hand-overs, a fifth of
+ * thread_create_join's time and the spread between its samples.
+ */
+#define SCHED_BALANCE_TIMER_NS (2 * 1000 * 1000ULL)
+
 /* How long an idle CPU watches for work before it halts (see idle_poll). */
 #define SCHED_IDLE_POLL_NS (200 * 1000ULL)
 
@@ -53,7 +64,7 @@ struct runqueue {
 	struct thread *timers;           /* sleepers with a deadline, soonest first */
 	struct thread *dead;             /* switched away from for good; unreferenced after the switch */
 	uint64_t slice_end;
-	uint64_t balance_at;             /* 0, or when an idle CPU is told to take a thread left ready here */
+	uint64_t balance_at;             /* 0, or when an idle CPU may take a thread left ready here (read racily) */
 	uint64_t timer_at;               /* 0, or when this CPU's timer is armed to fire (see program_timer) */
 	bool need_resched;
 	bool polling;                    /* its idle thread watches nr_ready and need_resched: no IPI needed */
@@ -178,8 +189,9 @@ static void program_timer(struct runqueue *rq, uint64_t now)
 		next = rq->slice_end;
 	if (rq->timers && rq->timers->deadline < next)
 		next = rq->timers->deadline;
-	if (rq->balance_at && rq->balance_at < next)
-		next = rq->balance_at;
+	uint64_t balance_timer = rq->balance_at ? rq->balance_at - SCHED_BALANCE_DELAY_NS + SCHED_BALANCE_TIMER_NS : 0;
+	if (balance_timer && balance_timer < next)
+		next = balance_timer;
 	if (next == UINT64_MAX || (rq->timer_at && rq->timer_at <= next))
 		return;
 	rq->timer_at = next;
@@ -238,7 +250,7 @@ static void defer_balance(struct runqueue *rq)
 	if (rq->balance_at)
 		return;
 	uint64_t now = time_now_ns();
-	rq->balance_at = now + SCHED_BALANCE_DELAY_NS;
+	__atomic_store_n(&rq->balance_at, now + SCHED_BALANCE_DELAY_NS, __ATOMIC_RELAXED);
 	program_timer(rq, now);
 }
 
@@ -362,7 +374,7 @@ void schedule(void)
 		next = rq->idle;
 	/* Nothing left waiting here: no idle CPU needs telling (and no timer interrupt for it). */
 	if (!rq->nr_ready)
-		rq->balance_at = 0;
+		__atomic_store_n(&rq->balance_at, 0, __ATOMIC_RELAXED);
 	next->state = THREAD_RUNNING;
 	next->on_rq = true;
 	next->acct_since = now;
@@ -431,7 +443,7 @@ void sched_timer_interrupt(bool from_user)
 		}
 	}
 	if (rq->balance_at && now >= rq->balance_at) {
-		rq->balance_at = 0;
+		__atomic_store_n(&rq->balance_at, 0, __ATOMIC_RELAXED);
 		balance = true;
 	}
 	/* Threads left ready on this busy CPU: an idle CPU takes one now. */
@@ -694,14 +706,23 @@ int thread_join(struct thread *t)
 
 /* ------------------------------------------------------------ bring-up */
 
-/* Work for this idle CPU: a thread ready here, a reschedule asked for, or one to steal. */
+/*
+ * Work for this idle CPU: a thread ready here, a reschedule asked for, or
+ * one to steal - from a CPU with two or more waiting, or one whose thread
+ * has waited there past its balance time (SCHED_BALANCE_DELAY_NS).
+ */
 static bool idle_has_work(struct runqueue *rq)
 {
 	if (__atomic_load_n(&rq->nr_ready, __ATOMIC_SEQ_CST) || __atomic_load_n(&rq->need_resched, __ATOMIC_SEQ_CST))
 		return true;
-	for (unsigned i = 0; i < arch_cpu_count(); i++)
-		if (i != rq_index(rq) && __atomic_load_n(&rqs[i].nr_ready, __ATOMIC_RELAXED) > 1)
+	for (unsigned i = 0; i < arch_cpu_count(); i++) {
+		if (i == rq_index(rq))
+			continue;
+		uint32_t ready = __atomic_load_n(&rqs[i].nr_ready, __ATOMIC_RELAXED);
+		uint64_t balance_at = __atomic_load_n(&rqs[i].balance_at, __ATOMIC_RELAXED);
+		if (ready > 1 || (ready && balance_at && time_now_ns() >= balance_at))
 			return true;
+	}
 	return false;
 }
 
