@@ -187,8 +187,9 @@ static uint32_t convert_type(uint32_t efi_type)
 	case EfiConventionalMemory:
 		return BOOT_MEM_USABLE;
 	case EfiLoaderCode:
-	case EfiLoaderData: /* our own image and stack; nothing we hand over lives here */
 	case EfiBootServicesCode:
+		return BOOT_MEM_BOOT_CODE; /* the kernel uses it last (kernel/mm/pmm.c: late ranges) */
+	case EfiLoaderData: /* our own image and stack; nothing we hand over lives here */
 	case EfiBootServicesData:
 		return BOOT_MEM_BOOT_RECLAIM;
 	case BOOT_EFI_TYPE_KERNEL:

@@ -32,7 +32,7 @@ static const char *first_problem(const struct boot_info *bi, const struct boot_m
 			return "memory map entry not page aligned";
 		if (e->npages == 0 || e->npages > (UINT64_MAX - e->base) / PAGE_SIZE)
 			return "memory map entry size invalid";
-		if (e->type < BOOT_MEM_USABLE || e->type > BOOT_MEM_BAD)
+		if (e->type < BOOT_MEM_USABLE || e->type > BOOT_MEM_LAST)
 			return "memory map entry of unknown type";
 		if (i > 0 && map[i - 1].base + map[i - 1].npages * PAGE_SIZE > e->base)
 			return "memory map not sorted or overlapping";

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC   0x51554c54424f4f54ULL /* "QULTBOOT" */
-#define BOOT_INFO_VERSION 1
+#define BOOT_INFO_VERSION 2
 
 /* Fixed higher-half layout shared by loader and kernel. */
 #define BOOT_DIRECT_MAP_BASE 0xFFFF800000000000ULL /* phys p is at BASE + p */
@@ -17,7 +17,7 @@
 /* Memory-map entry types, the kernel's own (no EFI type crosses over). */
 enum boot_mem_type {
 	BOOT_MEM_USABLE = 1,      /* free RAM */
-	BOOT_MEM_BOOT_RECLAIM,    /* firmware boot services and loader code: free after hand-over */
+	BOOT_MEM_BOOT_RECLAIM,    /* firmware boot services data: free after hand-over */
 	BOOT_MEM_LOADER_DATA,     /* boot_info, page tables, archive, symbols: free once consumed */
 	BOOT_MEM_KERNEL,          /* the kernel image */
 	BOOT_MEM_ACPI_RECLAIM,    /* ACPI tables: free once parsed */
@@ -26,6 +26,8 @@ enum boot_mem_type {
 	BOOT_MEM_MMIO,
 	BOOT_MEM_RESERVED,
 	BOOT_MEM_BAD,
+	BOOT_MEM_BOOT_CODE,       /* firmware boot services and loader code: free after hand-over, used last */
+	BOOT_MEM_LAST = BOOT_MEM_BOOT_CODE,
 };
 
 /* EFI memory types the loader uses for what it hands over (the OS-loader range). */

@@ -64,7 +64,7 @@ static void print_banner(const struct boot_info *bi, const struct boot_mem_entry
 			ram = true;
 		if (ram)
 			total += map[i].npages;
-		if (t == BOOT_MEM_USABLE || t == BOOT_MEM_BOOT_RECLAIM)
+		if (t == BOOT_MEM_USABLE || t == BOOT_MEM_BOOT_RECLAIM || t == BOOT_MEM_BOOT_CODE)
 			usable += map[i].npages;
 	}
 	kprintf("Quilt kernel booting\n");
@@ -78,10 +78,11 @@ static void print_banner(const struct boot_info *bi, const struct boot_mem_entry
 		kprintf("framebuffer: none\n");
 	if (cmdline_has("memmap")) {
 		static const char *const names[] = { "?", "usable", "boot-reclaim", "loader-data", "kernel",
-						     "acpi-reclaim", "acpi-nvs", "runtime", "mmio", "reserved", "bad" };
+						     "acpi-reclaim", "acpi-nvs", "runtime", "mmio", "reserved", "bad",
+						     "boot-code" };
 		for (uint64_t i = 0; i < bi->mem_map_count; i++)
 			kprintf("  [%016lx-%016lx) %s\n", map[i].base, map[i].base + map[i].npages * PAGE_SIZE,
-				map[i].type <= BOOT_MEM_BAD ? names[map[i].type] : "?");
+				map[i].type <= BOOT_MEM_LAST ? names[map[i].type] : "?");
 	}
 	kprintf("acpi: rsdp at 0x%lx\n", bi->rsdp);
 	kprintf("cmdline: %s\n", bi->cmdline);

@@ -56,6 +56,20 @@ static struct pfn_range {
 	uint64_t start, end;
 } ranges[MAX_RANGES];               /* allocatable frames, sorted, disjoint; immutable after pmm_init */
 static uint64_t nranges;
+
+/*
+ * The firmware's boot-services code and the loader's (BOOT_MEM_BOOT_CODE):
+ * free and counted free from the start, but kept out of the free lists
+ * until everything else is in use (release_late_range). Under QEMU's TCG
+ * the first write to a page that code ran from invalidates what QEMU
+ * translated from it: 150-200 us a page, during which the other vCPUs slow
+ * down too. make bench's idle-CPU zeroing reached those pages within
+ * seconds of boot and doubled thread_create_join for tens of milliseconds
+ * at a time. On real hardware the order costs nothing.
+ */
+#define MAX_LATE 128
+static struct pfn_range late[MAX_LATE]; /* Guarded by: zone_lock; handed over from the last */
+static uint64_t nlate;                  /* Guarded by: zone_lock */
 static uint64_t *pending;           /* Guarded by: zone_lock; bit set = section still to initialise */
 static uint64_t pending_words;
 static uint64_t pending_hint;       /* Guarded by: zone_lock; no pending bit below this word */
@@ -145,6 +159,8 @@ static void buddy_free(uint64_t pfn, unsigned order)
 /* Take a block of 2^order pages, splitting larger ones. Needs zone_lock. Returns PFN_NONE if none. */
 static bool init_next_section(void);
 
+static bool release_late_range(void);
+
 static uint32_t buddy_alloc(unsigned order)
 {
 	spin_assert_held(&zone_lock);
@@ -155,7 +171,7 @@ static uint32_t buddy_alloc(unsigned order)
 			o++;
 		if (o <= PMM_MAX_ORDER)
 			break;
-		if (!init_next_section())
+		if (!init_next_section() && !release_late_range())
 			return PFN_NONE;
 	}
 	uint32_t pfn = free_head[o];
@@ -598,6 +614,16 @@ unsigned pmm_alloc_zeroed_user_pages(paddr_t *out, unsigned n, bool *refused)
 	return got;
 }
 
+uint64_t pmm_late_pages(void)
+{
+	irqflags_t f = spin_lock_irqsave(&zone_lock);
+	uint64_t n = 0;
+	for (uint64_t i = 0; i < nlate; i++)
+		n += late[i].end - late[i].start;
+	spin_unlock_irqrestore(&zone_lock, f);
+	return n;
+}
+
 uint64_t pmm_zeroed_pool_pages(void)
 {
 	return __atomic_load_n(&zpool_count, __ATOMIC_RELAXED);
@@ -683,6 +709,22 @@ static bool init_next_section(void)
 	}
 	pending_hint = pending_words;
 	return false;
+}
+
+/* Hand the highest late range to the free lists (counted free since boot). Needs zone_lock. */
+static bool release_late_range(void)
+{
+	spin_assert_held(&zone_lock);
+	if (!nlate)
+		return false;
+	struct pfn_range r = late[--nlate];
+	for (uint64_t i = r.start / SECTION_PAGES; i <= (r.end - 1) / SECTION_PAGES; i++)
+		if (pending[i / 64] & (1ULL << (i % 64)))
+			init_section(i); /* marks the range reserved, as it is in no allocatable range */
+	for (uint64_t pfn = r.start; pfn < r.end; pfn++)
+		pages[pfn].flags = 0;
+	free_range(r.start, r.end);
+	return true;
 }
 
 void pmm_release_range(paddr_t base, uint64_t npages)
@@ -781,16 +823,26 @@ void pmm_init(const struct boot_mem_entry *map, uint64_t count)
 	/* Below 1 MiB (trampoline, legacy areas) and the array itself stay out. */
 	uint64_t meta_first = pfn_of(meta_phys), meta_end = meta_first + meta_pages;
 	for (uint64_t i = 0; i < count; i++) {
-		if (!allocatable(map[i].type))
-			continue;
 		uint64_t pfn = pfn_of(map[i].base), end = pfn + map[i].npages;
-		add_range(pfn < 256 ? 256 : pfn, end < max_pfn ? end : max_pfn, meta_first, meta_end);
+		if (pfn < 256)
+			pfn = 256;
+		if (end > max_pfn)
+			end = max_pfn;
+		if (map[i].type == BOOT_MEM_BOOT_CODE && nlate < MAX_LATE && pfn < end &&
+		    (end <= meta_first || pfn >= meta_end)) {
+			/* Used last; counted free and its sections pending like the rest (below). */
+			late[nlate++] = (struct pfn_range){ pfn, end };
+			continue;
+		}
+		if (allocatable(map[i].type) || map[i].type == BOOT_MEM_BOOT_CODE)
+			add_range(pfn, end, meta_first, meta_end);
 	}
 	/* Every section with allocatable frames waits for its first use; its frames count free now. */
-	for (uint64_t r = 0; r < nranges; r++) {
-		for (uint64_t i = ranges[r].start / SECTION_PAGES; i <= (ranges[r].end - 1) / SECTION_PAGES; i++)
+	for (uint64_t r = 0; r < nranges + nlate; r++) {
+		const struct pfn_range *pr = r < nranges ? &ranges[r] : &late[r - nranges];
+		for (uint64_t i = pr->start / SECTION_PAGES; i <= (pr->end - 1) / SECTION_PAGES; i++)
 			pending[i / 64] |= 1ULL << (i % 64);
-		total_pages += ranges[r].end - ranges[r].start;
+		total_pages += pr->end - pr->start;
 	}
 	/*
 	 * So does every section of the loader's data, which pmm_release_range()

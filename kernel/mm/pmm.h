@@ -66,6 +66,8 @@ unsigned pmm_idle_zero(unsigned max);
 unsigned pmm_alloc_zeroed_user_pages(paddr_t *out, unsigned n, bool *refused);
 /* Pages in the zeroed pool (free pages, zeroed ahead). */
 uint64_t pmm_zeroed_pool_pages(void);
+/* Free pages of the firmware's boot code still held back from the free lists (pmm.c, late ranges). */
+uint64_t pmm_late_pages(void);
 /* pmm_alloc_zeroed_page - as pmm_alloc_page, filled with zeros (from the zeroed pool when it has one). */
 paddr_t pmm_alloc_zeroed_page(void);
 /* pmm_alloc_zeroed_user_page - as pmm_alloc_user_page, filled with zeros. */

@@ -226,11 +226,13 @@ HTEST(boot_check, entry_unknown_type)
 	struct fixture *f = fixture_new();
 	f->map[3].type = 0;
 	HEXPECT_REJECT(f, "unknown type");
-	f->map[3].type = BOOT_MEM_BAD + 1;
+	f->map[3].type = BOOT_MEM_LAST + 1;
 	HEXPECT_REJECT(f, "unknown type");
 	f->map[3].type = 0x80000001u; /* an EFI loader type must not leak through */
 	HEXPECT_REJECT(f, "unknown type");
 	f->map[3].type = BOOT_MEM_BAD;
+	HEXPECT(check(f) == NULL);
+	f->map[3].type = BOOT_MEM_BOOT_CODE;
 	HEXPECT(check(f) == NULL);
 	fixture_free(f);
 }

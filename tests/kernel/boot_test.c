@@ -7,6 +7,7 @@
 #include "kernel/boot_check.h"
 #include "kernel/drivers/fb/fbcon.h"
 #include "kernel/lib/string.h"
+#include "kernel/mm/pmm.h"
 #include "kernel/test/ktest.h"
 
 extern char __text_start[], __rodata_start[], __data_start[], __bss_start[], __kernel_end[];
@@ -17,6 +18,24 @@ KTEST(boot, boot_info_valid)
 	KEXPECT_EQ(boot_info_check(boot_info, boot_mem_map, &why), 0);
 	KEXPECT(boot_info->archive != 0);
 	KEXPECT(boot_info->rsdp != 0);
+}
+
+/*
+ * The loader tells the firmware's and its own code apart from their data
+ * (BOOT_MEM_BOOT_CODE), and the page allocator holds those pages back
+ * until it has nothing else: at boot, every one of them still is.
+ */
+KTEST(boot, firmware_code_held_back)
+{
+	uint64_t code = 0;
+	for (uint64_t i = 0; i < boot_info->mem_map_count; i++) {
+		const struct boot_mem_entry *e = &boot_mem_map[i];
+		uint64_t first = e->base / PAGE_SIZE, end = first + e->npages;
+		if (e->type == BOOT_MEM_BOOT_CODE && end > 256)
+			code += end - (first < 256 ? 256 : first); /* below 1 MiB nothing is allocated */
+	}
+	KEXPECT(code > 0); /* OVMF's drivers and our loader ran from somewhere */
+	KEXPECT_EQ(pmm_late_pages(), code);
 }
 
 KTEST(boot, kernel_segments_wx)

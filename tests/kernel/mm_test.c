@@ -188,6 +188,17 @@ static void drain_all_cpus(void)
 		arch_run_on_cpu(i, drain_cpu, NULL, true);
 }
 
+/* Whether @p lies in the firmware's or the loader's code (BOOT_MEM_BOOT_CODE in the boot map). */
+static bool boot_code_page(paddr_t p)
+{
+	for (uint64_t i = 0; i < boot_info->mem_map_count; i++) {
+		const struct boot_mem_entry *e = &boot_mem_map[i];
+		if (e->type == BOOT_MEM_BOOT_CODE && p >= e->base && p < e->base + e->npages * PAGE_SIZE)
+			return true;
+	}
+	return false;
+}
+
 KTEST(pmm, exhaust_and_recover)
 {
 	/*
@@ -198,6 +209,8 @@ KTEST(pmm, exhaust_and_recover)
 	 */
 	drain_all_cpus();
 	uint64_t free_before = pmm_free_pages_count();
+	/* The firmware's code pages come last: none is handed out while any is still held back. */
+	uint64_t held = pmm_late_pages(), early_code = 0;
 	paddr_t head = 0;
 	uint64_t n = 0;
 	for (bool drained = false;;) {
@@ -209,6 +222,8 @@ KTEST(pmm, exhaust_and_recover)
 			drained = true;
 			continue;
 		}
+		if (held && pmm_late_pages() == held && boot_code_page(p))
+			early_code++;
 		drained = false;
 		*(paddr_t *)phys_to_virt(p) = head;
 		head = p;
@@ -216,6 +231,8 @@ KTEST(pmm, exhaust_and_recover)
 	}
 	KEXPECT_EQ(pmm_free_pages_count(), 0);
 	KEXPECT(n >= free_before); /* more if other CPUs freed pages meanwhile, never fewer */
+	KEXPECT_EQ(early_code, 0);
+	KEXPECT_EQ(pmm_late_pages(), 0); /* all handed over once nothing else was left */
 	KEXPECT_EQ(pmm_alloc_pages(0), 0);
 	while (head) {
 		paddr_t next = *(paddr_t *)phys_to_virt(head);
