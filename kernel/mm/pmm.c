@@ -24,21 +24,28 @@
 #define PCP_BATCH 256
 #define MAX_CPUS_PMM 64
 
+/*
+ * Each CPU's cache on cache lines of its own, and the shared counters and
+ * locks on theirs: the first CPU's cache used to share a line with the
+ * free count and the zone lock, which every other CPU writes.
+ */
+#define PMM_LINE 64
+
 struct pcp_cache {
 	uint32_t count;
 	uint32_t pfns[PCP_MAX];
-};
+} __attribute__((aligned(PMM_LINE)));
 
 /* Immutable after pmm_init(). */
 static struct page *pages;  /* indexed by frame number */
 static uint64_t max_pfn;    /* frames [0, max_pfn) have a struct page */
 static uint64_t total_pages;
 
-static struct spinlock zone_lock = SPINLOCK_INIT;
+static struct spinlock zone_lock __attribute__((aligned(PMM_LINE))) = SPINLOCK_INIT;
 /* Guarded by: zone_lock */
 static uint32_t free_head[PMM_MAX_ORDER + 1];
 
-static uint64_t free_count; /* atomic */
+static uint64_t free_count __attribute__((aligned(PMM_LINE))); /* atomic */
 
 /*
  * Lazy page database. Writing the struct pages of all memory at boot costs
@@ -87,7 +94,7 @@ static struct pcp_cache pcp[MAX_CPUS_PMM]; /* Owner CPU only, IRQs off */
 #define ZPOOL_PAUSE_NS 1000000000ULL
 #define ZPOOL_BATCH 8 /* pages an idle CPU zeroes with IRQs off between looks at its run queue */
 #define ZERO_BATCH 16 /* pages pmm_alloc_zeroed_user_pages takes from the cache at a time */
-static struct spinlock zpool_lock = SPINLOCK_INIT;
+static struct spinlock zpool_lock __attribute__((aligned(PMM_LINE))) = SPINLOCK_INIT;
 static uint32_t zpool[ZPOOL_MAX];   /* Guarded by: zpool_lock */
 static uint32_t zpool_count;        /* Guarded by: zpool_lock; read unlocked as a hint */
 static uint64_t zpool_paused_until; /* atomic: no refill before this time (ns) */
