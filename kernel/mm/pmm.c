@@ -718,19 +718,32 @@ static bool init_next_section(void)
 	return false;
 }
 
+/*
+ * Frames [pfn, end) that no allocatable range holds (so their sections, once
+ * initialised, mark them reserved) into the free lists. Needs zone_lock.
+ */
+static void free_reserved_range(uint64_t pfn, uint64_t end)
+{
+	spin_assert_held(&zone_lock);
+	for (uint64_t i = pfn / SECTION_PAGES; i <= (end - 1) / SECTION_PAGES; i++)
+		if (pending[i / 64] & (1ULL << (i % 64)))
+			init_section(i);
+	for (uint64_t i = pfn; i < end; i++) {
+		if (pages[i].flags != PG_RESERVED)
+			panic("pmm: released page 0x%lx is not boot data (flags 0x%x)", addr_of(i), pages[i].flags);
+		pages[i].flags = 0;
+	}
+	free_range(pfn, end);
+}
+
 /* Hand the highest late range to the free lists (counted free since boot). Needs zone_lock. */
 static bool release_late_range(void)
 {
 	spin_assert_held(&zone_lock);
 	if (!nlate)
 		return false;
-	struct pfn_range r = late[--nlate];
-	for (uint64_t i = r.start / SECTION_PAGES; i <= (r.end - 1) / SECTION_PAGES; i++)
-		if (pending[i / 64] & (1ULL << (i % 64)))
-			init_section(i); /* marks the range reserved, as it is in no allocatable range */
-	for (uint64_t pfn = r.start; pfn < r.end; pfn++)
-		pages[pfn].flags = 0;
-	free_range(r.start, r.end);
+	nlate--;
+	free_reserved_range(late[nlate].start, late[nlate].end);
 	return true;
 }
 
@@ -744,15 +757,7 @@ void pmm_release_range(paddr_t base, uint64_t npages)
 	if (pfn >= end)
 		return;
 	irqflags_t f = spin_lock_irqsave(&zone_lock);
-	for (uint64_t i = pfn / SECTION_PAGES; i <= (end - 1) / SECTION_PAGES; i++)
-		if (pending[i / 64] & (1ULL << (i % 64)))
-			init_section(i);
-	for (uint64_t i = pfn; i < end; i++) {
-		if (pages[i].flags != PG_RESERVED)
-			panic("pmm: released page 0x%lx is not boot data (flags 0x%x)", addr_of(i), pages[i].flags);
-		pages[i].flags = 0;
-	}
-	free_range(pfn, end);
+	free_reserved_range(pfn, end);
 	total_pages += end - pfn;
 	__atomic_fetch_add(&free_count, end - pfn, __ATOMIC_RELAXED);
 	spin_unlock_irqrestore(&zone_lock, f);
@@ -760,7 +765,7 @@ void pmm_release_range(paddr_t base, uint64_t npages)
 
 static bool allocatable(uint32_t type)
 {
-	return type == BOOT_MEM_USABLE || type == BOOT_MEM_BOOT_RECLAIM;
+	return type == BOOT_MEM_USABLE || type == BOOT_MEM_BOOT_RECLAIM || type == BOOT_MEM_BOOT_CODE;
 }
 
 /* Add allocatable frames [pfn, end) to the sorted range table. */
@@ -841,7 +846,7 @@ void pmm_init(const struct boot_mem_entry *map, uint64_t count)
 			late[nlate++] = (struct pfn_range){ pfn, end };
 			continue;
 		}
-		if (allocatable(map[i].type) || map[i].type == BOOT_MEM_BOOT_CODE)
+		if (allocatable(map[i].type))
 			add_range(pfn, end, meta_first, meta_end);
 	}
 	/* Every section with allocatable frames waits for its first use; its frames count free now. */
