@@ -262,11 +262,16 @@ void process_terminate(struct process *p, int64_t status)
 		spin_unlock_irqrestore(&p->lock, f);
 		return;
 	}
-	p->terminating = true;
-	/* Ended: it no longer counts against PROCESS_MAX, only against PROCESS_TABLE_MAX until reaped. */
-	__atomic_fetch_sub(&procs_running, 1, __ATOMIC_RELAXED);
+	/*
+	 * The status before the flag, with release: readers look at
+	 * `terminating` without the lock (procfs's wait file, WAIT_EVENT
+	 * conditions) and then take the status.
+	 */
 	p->exit_status = status;
 	p->exited_ns = time_now_ns();
+	__atomic_store_n(&p->terminating, true, __ATOMIC_RELEASE);
+	/* Ended: it no longer counts against PROCESS_MAX, only against PROCESS_TABLE_MAX until reaped. */
+	__atomic_fetch_sub(&procs_running, 1, __ATOMIC_RELAXED);
 	p->suspended = false;
 	for (struct thread *t = p->threads; t; t = t->proc_next)
 		thread_send_kill(t);

@@ -27,7 +27,7 @@ struct process {
 	struct thread *threads;      /* live threads, linked through thread->proc_next */
 	uint64_t nthreads;
 	uint64_t next_tid;
-	bool terminating;
+	bool terminating;            /* set with release after exit_status; may be read lock-free (acquire) */
 	int64_t exit_status;         /* valid once terminating */
 	uint8_t priority;            /* new threads start at this */
 	bool suspended;              /* SPAWN_SUSPEND: waiting for "start" */

@@ -186,17 +186,33 @@ KTAP_TEST(wait_nonblock_and_position)
 	close(fd);
 }
 
+/* One round of spawn_exit_wait_loop: 0, or 1 after saying what went wrong. */
+static int spawn_exit_wait_once(const char **argv, int round)
+{
+	pid_t pid = spawn(argv, SPAWN_EMPTY_FDS);
+	if (pid == ERR) {
+		ktap_diag("round %d: spawn failed, errno %d", round, errno);
+		return 1;
+	}
+	int status = -1;
+	if (wait_pid(pid, &status) != 0) {
+		ktap_diag("round %d: wait_pid(%llu) failed, errno %d", round, (unsigned long long)pid, errno);
+		return 1;
+	}
+	if (status != 7) {
+		ktap_diag("round %d: pid %llu ended with %d, want 7", round, (unsigned long long)pid, status);
+		return 1;
+	}
+	return 0;
+}
+
 /* Spec §11 row 48: a spawn/exit/wait loop must never lose the wake-up. */
 KTAP_TEST(spawn_exit_wait_loop)
 {
 	const char *argv[] = { "/bin/tests/fs_proc", "exit", NULL };
 	int bad = 0;
-	for (int i = 0; i < 40; i++) {
-		pid_t pid = spawn(argv, SPAWN_EMPTY_FDS);
-		int status = -1;
-		if (pid == ERR || wait_pid(pid, &status) != 0 || status != 7)
-			bad++;
-	}
+	for (int i = 0; i < 40; i++)
+		bad += spawn_exit_wait_once(argv, i);
 	TEXPECT_EQ(bad, 0);
 }
 
