@@ -227,7 +227,12 @@ uint64_t arch_pt_unmap_range_span(uint64_t root, uint64_t start, uint64_t end, a
  * scanning a huge, sparsely mapped range costs what is mapped, not its size.
  */
 uint64_t arch_pt_next_table(uint64_t root, uint64_t va, uint64_t end);
-/* Set the rights of the mapped pages of [start, end). Returns pages changed. */
+/*
+ * Set the rights of the mapped pages of [start, end). Returns how many lost
+ * a right (or changed otherwise): those a TLB must forget. Pages that only
+ * gained rights need no flush: a stale entry faults and the access is
+ * retried (vm_fault).
+ */
 uint64_t arch_pt_protect_range(uint64_t root, uint64_t start, uint64_t end, unsigned flags);
 bool arch_pt_query(uint64_t root, uint64_t va, struct arch_mapping *out);
 /* User-half pages of @root that user mode could both write and execute (W^X check; counts 4 KiB pages). */

@@ -353,19 +353,36 @@ uint64_t arch_pt_count_user_wx(uint64_t root)
 	return found;
 }
 
+/*
+ * Whether a TLB may still hold entry @old against its successor @new: a
+ * right taken away (write, or execute by NX), or the frame or attributes
+ * changed. Gaining write (with its dirty bit) or execute is not: the stale,
+ * narrower entry faults, and the CPU drops it on the fault (SDM 4.10.4.1).
+ */
+static inline bool needs_flush(uint64_t old, uint64_t new)
+{
+	if ((old ^ new) & ~(PTE_W | PTE_D | PTE_NX))
+		return true;
+	return ((old & PTE_W) && !(new & PTE_W)) || (!(old & PTE_NX) && (new & PTE_NX));
+}
+
 uint64_t arch_pt_protect_range(uint64_t root, uint64_t start, uint64_t end, unsigned flags)
 {
-	uint64_t changed = 0, stop, *pte;
+	uint64_t narrowed = 0, stop, *pte;
 	uint64_t bits = leaf_bits(flags);
 	for (uint64_t va = start; (pte = next_leaf_run(root, &va, end, &stop)); va = stop) {
 		for (uint64_t v = va; v < stop; v += PAGE_SIZE, pte++) {
-			if (!(*pte & PTE_P))
+			uint64_t old = *pte;
+			if (!(old & PTE_P))
 				continue;
-			*pte = (*pte & PTE_ADDR) | bits;
-			changed++;
+			uint64_t new = (old & PTE_ADDR) | bits;
+			if (new == old)
+				continue;
+			*pte = new;
+			narrowed += needs_flush(old, new);
 		}
 	}
-	return changed;
+	return narrowed;
 }
 
 int arch_pt_map_range(uint64_t root, uint64_t va, uint64_t npages, arch_frame_source source, void *ctx,

@@ -686,15 +686,16 @@ static void sync_rights_chunked(struct vm_space *s, uint64_t start, uint64_t end
 		uint64_t piece = (mapped + UNMAP_CHUNK) & ~(UNMAP_CHUNK - 1);
 		if (piece > end || piece == 0)
 			piece = end;
-		bool changed = false;
+		bool narrowed = false;
 		for (struct vm_region *r = first_ending_after(s, mapped); r && r->start < piece;
 		     r = to_region(rb_next(&r->node))) {
 			uint64_t lo = r->start > mapped ? r->start : mapped, hi = r->end < piece ? r->end : piece;
 			/* A page of a copy-on-write region gets write back on its first write fault. */
 			unsigned flags = r->cow ? region_flags(r) & ~ARCH_MAP_WRITE : region_flags(r);
-			changed |= arch_pt_protect_range(s->root, lo, hi, flags) != 0;
+			narrowed |= arch_pt_protect_range(s->root, lo, hi, flags) != 0;
 		}
-		if (changed)
+		/* Rights only gained: no CPU needs to forget anything (a stale entry faults, vm_fault retries). */
+		if (narrowed)
 			tlb_flush_space(s, mapped, piece);
 		spin_unlock(&s->lock);
 		cursor = piece;

@@ -379,6 +379,13 @@ KTEST(paging, map_query_unmap)
 	KEXPECT_EQ(arch_pt_protect_range(root, va, va + PAGE_SIZE, ARCH_MAP_USER | ARCH_MAP_EXEC), 1);
 	KASSERT(arch_pt_query(root, va, &m));
 	KEXPECT(!m.writable && m.executable);
+	/* It counts the pages a TLB must forget: a right taken away, not the same rights or write gained. */
+	KEXPECT_EQ(arch_pt_protect_range(root, va, va + PAGE_SIZE, ARCH_MAP_USER | ARCH_MAP_EXEC), 0);
+	KEXPECT_EQ(arch_pt_protect_range(root, va, va + PAGE_SIZE, ARCH_MAP_USER), 1);
+	KEXPECT_EQ(arch_pt_protect_range(root, va, va + PAGE_SIZE, ARCH_MAP_USER | ARCH_MAP_WRITE), 0);
+	KASSERT(arch_pt_query(root, va, &m));
+	KEXPECT(m.writable && !m.executable && m.phys == frame);
+	KEXPECT_EQ(arch_pt_protect_range(root, va, va + PAGE_SIZE, ARCH_MAP_USER), 1);
 	KEXPECT_EQ(arch_pt_unmap_range(root, va, va + PAGE_SIZE, NULL, NULL), 1);
 	KEXPECT(!arch_pt_query(root, va, &m));
 	pmm_free_page(frame);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// mm_shootdown: TLB coherence across threads for MUNMAP, MPROTECT, fixed MMAP; map/unmap churn.
+// mm_shootdown: TLB coherence across threads for MUNMAP, MPROTECT (both ways), fixed MMAP; map/unmap churn.
 //
 // Usage: /bin/tests/mm_shootdown             KTAP on fd 1
 //        /bin/tests/mm_shootdown child-...   one child role (see child_roles[])
@@ -14,7 +14,7 @@
 //       i.e. a stale TLB entry on its CPU survived the call
 //   78  a reader saw bytes that were never in the page
 //   76  nobody faulted or finished within 2 s of the change
-//   0   the role finished without fault (expected for remap/neighbour/churn)
+//   0   the role finished without fault (expected for upgrade/remap/neighbour/churn)
 //
 // Readers load the flag first and the page second; x86 does not reorder two
 // loads (or a load and a later store), so seeing the flag set means the page
@@ -193,6 +193,48 @@ static int child_mprotect_writer(int argc, char **argv)
 	return STATUS_NOTHING;
 }
 
+static void upgrade_reader(void *arg)
+{
+	volatile uint64_t *word = target + 8 * (uintptr_t)arg;
+	for (;;) {
+		uint64_t f = atomic_load(&changed);
+		if (*word != 0)
+			process_exit(STATUS_GARBAGE);
+		if (f)
+			break;
+		atomic_fetch_add_explicit(&accesses, 1, memory_order_relaxed);
+	}
+	/* A read-only translation of this page was in use a moment ago: the write must still work. */
+	*word = MAGIC;
+	if (*word != MAGIC)
+		process_exit(STATUS_GARBAGE);
+	tu_add_wake(&confirmed, 1);
+}
+
+/*
+ * child-mprotect-upgrade: readers spin on a read-only page that the main
+ * thread makes writable; once the call returned each writes its word. The
+ * kernel sends no shootdown for rights only gained, so a reader's CPU may
+ * hold the old entry: its write faults once and is retried. Want 0.
+ */
+static int child_mprotect_upgrade(int argc, char **argv)
+{
+	static struct tu_thread t[NREADERS];
+	target = mmap(zero(), NULL, P, PROT_READ);
+	if (!target)
+		return 2;
+	start_threads(t, NREADERS, upgrade_reader);
+	clock_t deadline = uptime() + 10 * TU_SEC;
+	while (atomic_load(&accesses) < 20000 * NREADERS && uptime() < deadline)
+		yield();
+	if (mprotect((void *)target, P, RW) != (void *)target)
+		return 3;
+	atomic_store(&changed, 1);
+	if (!tu_wait_ge(&confirmed, NREADERS, TU_CHILD_TIMEOUT))
+		return STATUS_NOTHING;
+	return 0;
+}
+
 static void remap_reader(void *arg)
 {
 	volatile uint64_t *word = target + 8 * (uintptr_t)arg;
@@ -369,6 +411,7 @@ struct child_role {
 static const struct child_role child_roles[] = {
 	{ "child-unmap-reader", child_unmap_reader },
 	{ "child-mprotect-writer", child_mprotect_writer },
+	{ "child-mprotect-upgrade", child_mprotect_upgrade },
 	{ "child-remap-reader", child_remap_reader },
 	{ "child-neighbour", child_neighbour },
 	{ "child-churn", child_churn },
@@ -424,6 +467,11 @@ KTAP_TEST(munmap_while_reading_faults_readers)
 KTAP_TEST(mprotect_read_only_while_writing_faults_writers)
 {
 	repeat_role("child-mprotect-writer", TU_FAULT_STATUS, -1);
+}
+
+KTAP_TEST(mprotect_writable_while_reading_lets_readers_write)
+{
+	repeat_role("child-mprotect-upgrade", 0, -1);
 }
 
 KTAP_TEST(fixed_remap_while_reading_never_shows_old_page)
