@@ -41,6 +41,32 @@ static void region_free(struct vm_region *r)
 	kfree(r);
 }
 
+/*
+ * A region the tree no longer holds: kept as @s's spare when it has none
+ * (an mprotect toggling a range back splits the region it merged into,
+ * and takes the spare without a second lock round), else freed. Needs lock.
+ */
+static void region_retire(struct vm_space *s, struct vm_region *r)
+{
+	if (s->spare || r->object) {
+		region_free(r);
+		return;
+	}
+	memset(r, 0, sizeof(*r));
+	s->spare = r;
+}
+
+/* Fill the empty ones of @spare[0 .. n) (n <= 2) from @s's spare. Needs lock. */
+static void take_spare(struct vm_space *s, struct vm_region *spare[2], unsigned n)
+{
+	for (unsigned i = 0; i < n && s->spare; i++) {
+		if (!spare[i]) {
+			spare[i] = s->spare;
+			s->spare = NULL;
+		}
+	}
+}
+
 static paddr_t vm_object_page(struct vm_object *o, uint64_t i);
 
 static inline struct vm_region *to_region(struct rb_node *n)
@@ -180,6 +206,7 @@ void vm_space_destroy(struct vm_space *s)
 		region_remove(s, r);
 		region_free(r);
 	}
+	region_free(s->spare);
 	arch_pt_destroy_root(s->root);
 	__atomic_fetch_sub(&spaces_live, 1, __ATOMIC_RELAXED);
 	kfree(s);
@@ -660,7 +687,7 @@ static bool try_merge_next(struct vm_space *s, struct vm_region *r)
 		return false;
 	r->end = n->end;
 	region_remove(s, n);
-	region_free(n);
+	region_retire(s, n);
 	return true;
 }
 
@@ -769,10 +796,10 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 		return -EINVAL;
 	end = (end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 	/*
-	 * A change in the middle of a region splits it in three: two spares,
-	 * allocated without the lock. Most calls change whole regions and
-	 * split none, so the spares are allocated (and the lock taken again)
-	 * only when the tree says a split is coming.
+	 * A change in the middle of a region splits it in three: up to two
+	 * spares, allocated without the lock. Most calls change whole regions
+	 * and split none, so spares are allocated (and the lock taken again)
+	 * only when the tree says a split is coming, and only as many.
 	 */
 	struct vm_region *spare[2] = { NULL, NULL };
 	int err = 0, used = 0;
@@ -784,16 +811,22 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 			err = -ENOENT; /* nothing changes unless the whole range is mapped */
 		else if ((splits = splits_needed(s, start, end, prot)) && !regions_fit(s, splits))
 			err = -ENOMEM;
-		else if (splits && !spare[0])
-			retry = true;
-		else
-			err = 0, used = set_prot_locked(s, start, end, prot, spare);
+		else {
+			take_spare(s, spare, splits);
+			if (splits && !spare[splits - 1])
+				retry = true;
+			else
+				err = 0, used = set_prot_locked(s, start, end, prot, spare);
+		}
 		spin_unlock(&s->lock);
 		if (!retry)
 			break;
-		spare[0] = region_alloc();
-		spare[1] = region_alloc();
-		if (!spare[0] || !spare[1]) {
+		/* As many as the tree asked for; should it change meanwhile, the next round asks again. */
+		bool short_of_memory = false;
+		for (unsigned i = 0; i < splits && i < 2; i++)
+			if (!spare[i] && !(spare[i] = region_alloc()))
+				short_of_memory = true;
+		if (short_of_memory) {
 			err = -ENOMEM;
 			break;
 		}
