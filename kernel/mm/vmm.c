@@ -42,29 +42,50 @@ static void region_free(struct vm_region *r)
 }
 
 /*
- * A region the tree no longer holds: kept as @s's spare when it has none
- * (an mprotect toggling a range back splits the region it merged into,
- * and takes the spare without a second lock round), else freed. Needs lock.
+ * Regions a space let go of (unmapped, merged away, a spare not needed) wait
+ * in its two slots for its next map, split or unmap, which then allocate
+ * nothing: an mmap/munmap loop or an mprotect toggling a range back and
+ * forth. The slots are taken and filled by atomic exchange, with or without
+ * the lock. They go with the space.
  */
-static void region_retire(struct vm_space *s, struct vm_region *r)
+static struct vm_region *region_take_kept(struct vm_space *s)
 {
-	if (s->spare || r->object) {
-		region_free(r);
-		return;
+	for (int i = 0; i < 2; i++) {
+		struct vm_region *r = __atomic_exchange_n(&s->spare[i], NULL, __ATOMIC_ACQUIRE);
+		if (r)
+			return r;
 	}
-	memset(r, 0, sizeof(*r));
-	s->spare = r;
+	return NULL;
 }
 
-/* Fill the empty ones of @spare[0 .. n) (n <= 2) from @s's spare. Needs lock. */
+static struct vm_region *region_get(struct vm_space *s)
+{
+	struct vm_region *r = region_take_kept(s);
+	return r ? r : region_alloc();
+}
+
+/* @r (in no tree, or NULL) into a free slot of @s, else freed. */
+static void region_put(struct vm_space *s, struct vm_region *r)
+{
+	if (!r)
+		return;
+	if (r->object)
+		vm_object_put(r->object);
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < 2; i++) {
+		struct vm_region *none = NULL;
+		if (__atomic_compare_exchange_n(&s->spare[i], &none, r, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			return;
+	}
+	region_free(r);
+}
+
+/* Fill the empty ones of @spare[0 .. n) (n <= 2) from @s's kept regions. */
 static void take_spare(struct vm_space *s, struct vm_region *spare[2], unsigned n)
 {
-	for (unsigned i = 0; i < n && s->spare; i++) {
-		if (!spare[i]) {
-			spare[i] = s->spare;
-			s->spare = NULL;
-		}
-	}
+	for (unsigned i = 0; i < n; i++)
+		if (!spare[i] && !(spare[i] = region_take_kept(s)))
+			return;
 }
 
 static paddr_t vm_object_page(struct vm_object *o, uint64_t i);
@@ -206,7 +227,8 @@ void vm_space_destroy(struct vm_space *s)
 		region_remove(s, r);
 		region_free(r);
 	}
-	region_free(s->spare);
+	region_free(s->spare[0]);
+	region_free(s->spare[1]);
 	arch_pt_destroy_root(s->root);
 	__atomic_fetch_sub(&spaces_live, 1, __ATOMIC_RELAXED);
 	kfree(s);
@@ -245,14 +267,35 @@ bool vm_space_loaded_elsewhere(struct vm_space *s)
  * is freed under the space lock.
  */
 #define RECLAIM_FRAMES 256
+#define RECLAIM_SMALL  16
 struct vm_reclaim {
 	struct vm_space *space;
 	uint64_t start, end;            /* the range whose TLB entries must go before the frames */
 	bool need_flush;
-	uint64_t nframes;
-	paddr_t frames[RECLAIM_FRAMES];
+	unsigned nframes, cap;
+	paddr_t *frames;                /* small[], or RECLAIM_FRAMES on the heap */
 	struct vm_region *regions;      /* removed regions, through ->dead_next */
+	paddr_t small[RECLAIM_SMALL];
 };
+
+/*
+ * Give @rc (on the caller's stack) room for @pages frames: its own small
+ * buffer, or a heap one of RECLAIM_FRAMES. Without memory for that, the
+ * small one: collect_frames then flushes and frees in smaller batches.
+ */
+static void reclaim_setup(struct vm_reclaim *rc, uint64_t pages)
+{
+	rc->frames = pages > RECLAIM_SMALL ? kmalloc(RECLAIM_FRAMES * sizeof(paddr_t)) : NULL;
+	rc->cap = rc->frames ? RECLAIM_FRAMES : RECLAIM_SMALL;
+	if (!rc->frames)
+		rc->frames = rc->small;
+}
+
+static void reclaim_release(struct vm_reclaim *rc)
+{
+	if (rc->frames != rc->small)
+		kfree(rc->frames);
+}
 
 static void reclaim_init(struct vm_reclaim *rc, struct vm_space *s, uint64_t start, uint64_t end)
 {
@@ -278,8 +321,8 @@ static void collect_frames(const uint64_t *frames, unsigned n, void *ctx)
 {
 	struct vm_reclaim *rc = ctx;
 	for (unsigned i = 0; i < n; i++) {
-		if (rc->nframes == RECLAIM_FRAMES) {
-			/* Only a caller that did not chunk its range gets here; these frames were mapped. */
+		if (rc->nframes == rc->cap) {
+			/* A range bigger than the buffer (not chunked, or no heap buffer): these frames were mapped. */
 			rc->need_flush = true;
 			reclaim_frames(rc);
 		}
@@ -294,7 +337,7 @@ static void reclaim_finish(struct vm_reclaim *rc)
 	while (rc->regions) {
 		struct vm_region *r = rc->regions;
 		rc->regions = r->dead_next;
-		region_free(r);
+		region_put(rc->space, r);
 	}
 }
 
@@ -439,9 +482,10 @@ static bool regions_fit(struct vm_space *s, uint64_t more)
 static int unmap_chunked(struct vm_space *s, uint64_t start, uint64_t end, bool interruptible);
 
 /*
- * The common start of vm_map and vm_map_object: allocate the new region, a
- * spare for a split and the reclaim list *@rcp, take the lock, and make room
- * at *@start (VM_FIXED: whatever was there goes, into *@rcp) or find the
+ * The common start of vm_map and vm_map_object: get the new region (and,
+ * for VM_FIXED, a spare for a split), set up the caller's reclaim list @rc
+ * (reclaim_release it after), take the lock, and make room at *@start
+ * (VM_FIXED: whatever was there goes, into @rc) or find the
  * lowest gap. A fixed mapping over many mapped pages first unmaps them piece
  * by piece (bounded latency); the lock is then held only for what is left,
  * so only an out-of-memory failure after that leaves the range unmapped.
@@ -449,21 +493,19 @@ static int unmap_chunked(struct vm_space *s, uint64_t start, uint64_t end, bool 
  * regions) / -EINTR (killed while unmapping) with nothing held or allocated.
  */
 static int place_locked(struct vm_space *s, unsigned flags, uint64_t *start, uint64_t size, struct vm_region **r,
-			struct vm_region **spare, struct vm_reclaim **rcp)
+			struct vm_region **spare, struct vm_reclaim *rc)
 {
 	if ((flags & VM_FIXED) && size > UNMAP_CHUNK) {
 		int err = unmap_chunked(s, *start, *start + size, true);
 		if (err)
 			return err;
 	}
-	struct vm_reclaim *rc = kmalloc(sizeof(*rc));
-	if (!rc)
-		return -ENOMEM;
+	/* Frames are collected only from what a fixed mapping replaces (or an undo, in small batches). */
+	reclaim_setup(rc, (flags & VM_FIXED) ? size / PAGE_SIZE : 0);
 	reclaim_init(rc, s, *start, *start + size);
-	*rcp = rc;
-	*r = region_alloc();
-	*spare = region_alloc();
-	if (!*r || !*spare)
+	*r = region_get(s);
+	*spare = (flags & VM_FIXED) ? region_get(s) : NULL; /* only a fixed mapping can split a region */
+	if (!*r || ((flags & VM_FIXED) && !*spare))
 		goto err_free;
 	spin_lock(&s->lock);
 	/* The new region, and one more if it splits an old one in two. */
@@ -477,9 +519,9 @@ static int place_locked(struct vm_space *s, unsigned flags, uint64_t *start, uin
 err_unlock:
 	spin_unlock(&s->lock);
 err_free:
-	region_free(*r);
-	region_free(*spare);
-	kfree(rc);
+	region_put(s, *r);
+	region_put(s, *spare);
+	reclaim_release(rc);
 	return -ENOMEM;
 }
 
@@ -493,13 +535,12 @@ err_free:
  */
 static int unmap_chunked(struct vm_space *s, uint64_t start, uint64_t end, bool interruptible)
 {
-	struct vm_region *spare = region_alloc();
-	struct vm_reclaim *rc = kmalloc(sizeof(*rc));
+	struct vm_region *spare = region_get(s);
+	struct vm_reclaim reclaim, *rc = &reclaim;
 	int err = 0;
-	if (!spare || !rc) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!spare)
+		return -ENOMEM;
+	reclaim_setup(rc, (end - start) / PAGE_SIZE);
 	uint64_t cursor = start;
 	while (cursor < end) {
 		spin_lock(&s->lock);
@@ -534,14 +575,13 @@ static int unmap_chunked(struct vm_space *s, uint64_t start, uint64_t end, bool 
 			err = -EINTR;
 			break;
 		}
-		if (!spare && !(spare = region_alloc())) {
+		if (!spare && !(spare = region_get(s))) {
 			err = cursor < end ? -ENOMEM : 0;
 			break;
 		}
 	}
-out:
-	kfree(rc);
-	region_free(spare);
+	reclaim_release(rc);
+	region_put(s, spare);
 	return err;
 }
 
@@ -563,9 +603,9 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 		return -EINVAL;
 	if ((flags & VM_POPULATE) && npages + pmm_user_reserve_pages() > pmm_free_pages_count())
 		return -ENOMEM;
-	struct vm_reclaim *rc;
+	struct vm_reclaim reclaim, *rc = &reclaim;
 	struct vm_region *r, *spare;
-	int err = place_locked(s, flags, &start, size, &r, &spare, &rc);
+	int err = place_locked(s, flags, &start, size, &r, &spare, rc);
 	if (err)
 		return err;
 	/* The range is known now (not before, without VM_FIXED): what an undo must flush. */
@@ -587,8 +627,8 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 	}
 	spin_unlock(&s->lock);
 	reclaim_finish(rc);
-	kfree(rc);
-	region_free(spare);
+	reclaim_release(rc);
+	region_put(s, spare);
 	if (!err)
 		*out = start;
 	return err;
@@ -597,13 +637,13 @@ int vm_map(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot, enum 
 int vm_map_frames(struct vm_space *s, uint64_t addr, uint64_t npages, unsigned prot, const paddr_t *frames)
 {
 	uint64_t size = npages * PAGE_SIZE, i = 0;
-	struct vm_reclaim *rc;
+	struct vm_reclaim reclaim, *rc = &reclaim;
 	struct vm_region *r, *spare;
 	int err = -EINVAL;
 	if (npages == 0 || size / PAGE_SIZE != npages || addr + size < addr || !range_ok(addr, addr + size) ||
 	    !prot_valid(prot))
 		goto err_put;
-	err = place_locked(s, VM_FIXED, &addr, size, &r, &spare, &rc);
+	err = place_locked(s, VM_FIXED, &addr, size, &r, &spare, rc);
 	if (err)
 		goto err_put;
 	*r = (struct vm_region){ .start = addr, .end = addr + size, .prot = prot, .backing = VM_ANON_ZERO, .cow = true };
@@ -626,8 +666,8 @@ int vm_map_frames(struct vm_space *s, uint64_t addr, uint64_t npages, unsigned p
 	}
 	spin_unlock(&s->lock);
 	reclaim_finish(rc);
-	kfree(rc);
-	region_free(spare);
+	reclaim_release(rc);
+	region_put(s, spare);
 	if (!err)
 		return 0;
 err_put:
@@ -687,7 +727,7 @@ static bool try_merge_next(struct vm_space *s, struct vm_region *r)
 		return false;
 	r->end = n->end;
 	region_remove(s, n);
-	region_retire(s, n);
+	region_put(s, n);
 	return true;
 }
 
@@ -824,7 +864,7 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 		/* As many as the tree asked for; should it change meanwhile, the next round asks again. */
 		bool short_of_memory = false;
 		for (unsigned i = 0; i < splits && i < 2; i++)
-			if (!spare[i] && !(spare[i] = region_alloc()))
+			if (!spare[i] && !(spare[i] = region_get(s)))
 				short_of_memory = true;
 		if (short_of_memory) {
 			err = -ENOMEM;
@@ -835,7 +875,7 @@ int vm_protect(struct vm_space *s, uint64_t addr, uint64_t len, unsigned prot)
 	if (!err)
 		sync_rights_chunked(s, start, end);
 	for (int i = used; i < 2; i++)
-		region_free(spare[i]);
+		region_put(s, spare[i]);
 	return err;
 }
 
@@ -1188,9 +1228,9 @@ static int map_on_touch(struct vm_space *s, uint64_t addr, uint64_t npages, unsi
 	uint64_t start = addr & ~(PAGE_SIZE - 1);
 	if ((flags & VM_FIXED) && (start + size < start || !range_ok(start, start + size)))
 		return -EINVAL;
-	struct vm_reclaim *rc;
+	struct vm_reclaim reclaim, *rc = &reclaim;
 	struct vm_region *r, *spare;
-	int err = place_locked(s, flags, &start, size, &r, &spare, &rc);
+	int err = place_locked(s, flags, &start, size, &r, &spare, rc);
 	if (err)
 		return err;
 	if (tmpl->object)
@@ -1201,8 +1241,8 @@ static int map_on_touch(struct vm_space *s, uint64_t addr, uint64_t npages, unsi
 	region_insert(s, r);
 	spin_unlock(&s->lock);
 	reclaim_finish(rc);
-	kfree(rc);
-	region_free(spare);
+	reclaim_release(rc);
+	region_put(s, spare);
 	*out = start;
 	return 0;
 }

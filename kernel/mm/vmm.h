@@ -91,7 +91,7 @@ struct vm_space {
 	struct rb_root regions;
 	uint64_t nregions;
 	uint64_t resident;        /* user pages currently mapped */
-	struct vm_region *spare;  /* a merged-away region kept for the next split, or NULL */
+	struct vm_region *spare[2]; /* atomic slots: regions let go of, kept for the next map or split */
 	uint64_t active_cpus;     /* atomic bitmask: CPUs with root loaded */
 };
 
