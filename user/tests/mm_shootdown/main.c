@@ -119,6 +119,17 @@ static void fill(volatile uint64_t *p, uint64_t v)
 		p[i] = v;
 }
 
+/*
+ * Until the threads have made 20,000 accesses each (so every one has its
+ * translation cached, and is spinning, likely on other CPUs), or 10 s.
+ */
+static void wait_until_warm(void)
+{
+	clock_t deadline = uptime() + 10 * TU_SEC;
+	while (atomic_load(&accesses) < 20000 * NREADERS && uptime() < deadline)
+		yield();
+}
+
 /* Start @n threads of @fn (arg = index); exit 97 if one cannot be created. */
 static void start_threads(struct tu_thread *t, int n, void (*fn)(void *))
 {
@@ -150,10 +161,7 @@ static int child_unmap_reader(int argc, char **argv)
 		return 2;
 	fill(target, MAGIC);
 	start_threads(t, NREADERS, unmap_reader);
-	/* Every reader has its translation cached (and is spinning, likely on other CPUs). */
-	clock_t deadline = uptime() + 10 * TU_SEC;
-	while (atomic_load(&accesses) < 20000 * NREADERS && uptime() < deadline)
-		yield();
+	wait_until_warm();
 	if (munmap((void *)target, P) != (void *)target)
 		return 3;
 	atomic_store(&changed, 1);
@@ -182,9 +190,7 @@ static int child_mprotect_writer(int argc, char **argv)
 	if (!target)
 		return 2;
 	start_threads(t, NREADERS, protect_writer);
-	clock_t deadline = uptime() + 10 * TU_SEC;
-	while (atomic_load(&accesses) < 20000 * NREADERS && uptime() < deadline)
-		yield();
+	wait_until_warm();
 	if (mprotect((void *)target, P, PROT_READ) != (void *)target)
 		return 3;
 	atomic_store(&changed, 1);
@@ -224,9 +230,7 @@ static int child_mprotect_upgrade(int argc, char **argv)
 	if (!target)
 		return 2;
 	start_threads(t, NREADERS, upgrade_reader);
-	clock_t deadline = uptime() + 10 * TU_SEC;
-	while (atomic_load(&accesses) < 20000 * NREADERS && uptime() < deadline)
-		yield();
+	wait_until_warm();
 	if (mprotect((void *)target, P, RW) != (void *)target)
 		return 3;
 	atomic_store(&changed, 1);
@@ -272,9 +276,7 @@ static int child_remap_reader(int argc, char **argv)
 		return 2;
 	fill(target, MAGIC);
 	start_threads(t, NREADERS, remap_reader);
-	clock_t deadline = uptime() + 10 * TU_SEC;
-	while (atomic_load(&accesses) < 20000 * NREADERS && uptime() < deadline)
-		yield();
+	wait_until_warm();
 	if (mmap(one(), (void *)target, P, PROT_READ) != (void *)target)
 		return 3;
 	atomic_store(&changed, 1);
